@@ -1,0 +1,39 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both bootstrap everything.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+UV := python3 -m uv
+
+# The Dagster instance config is ./dagster.yaml; its storage goes to .dagster/ (ignored).
+export DAGSTER_HOME := $(CURDIR)
+export KVARTER_DAGSTER_STORAGE := $(CURDIR)/.dagster
+export GX_ANALYTICS_ENABLED := False
+export DO_NOT_TRACK := 1
+
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f) \
+	dbt_project/dbt_project.yml dbt_project/profiles.yml
+
+.PHONY: install demo test lint ui clean
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+	@touch $@
+
+install: $(VENV)/.installed
+
+dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_SOURCES)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+
+demo: install dbt_project/target/manifest.json
+	$(BIN)/kvarter demo
+
+test: install dbt_project/target/manifest.json
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+ui: install dbt_project/target/manifest.json
+	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf data .dagster dbt_project/target dbt_project/logs

@@ -1,0 +1,8 @@
+select
+    system,
+    entity,
+    period,
+    rows_read,
+    rows_loaded,
+    rows_quarantined
+from {{ source('extract', 'deliveries') }}

@@ -1,0 +1,134 @@
+"""`kvarter`: the operations a user runs (generate, run, summary, demo)."""
+
+import argparse
+import json
+import os
+import sys
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+from orchestration.resources import PROJECT_ROOT, KvarterStorage
+
+
+def _dagster_env() -> None:
+    # The instance config is dagster.yaml in the project root; storage goes to .dagster/.
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
+    os.environ.setdefault("KVARTER_DAGSTER_STORAGE", str(PROJECT_ROOT / ".dagster"))
+
+
+def cmd_generate(storage: KvarterStorage, seed: int) -> None:
+    from sources.synthetic.municipality import generate
+
+    summary = generate(storage.landing, seed=seed)
+    rows = ", ".join(f"{k} {v:,}" for k, v in summary["rows"].items())
+    print(f"Generated the synthetic municipality (seed {seed}) in {storage.landing}")
+    print(f"  {summary['first_period']} .. {summary['last_period']}: {rows}")
+    print(f"  injected deteriorations: {json.dumps(summary['injections'], ensure_ascii=False)}")
+
+
+def cmd_run(storage: KvarterStorage) -> int:
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.pipeline import run_pipeline
+
+    _dagster_env()
+    run = run_pipeline(defs, storage, dg.DagsterInstance.get())
+    print(
+        f"Extract run {run.extract.run_id}: months {run.first_month:%Y-%m}..{run.last_month:%Y-%m}"
+        f" -> {'success' if run.extract.success else 'FAILED'}"
+    )
+    if run.refresh is None:
+        _print_failures(run.extract)
+        return 1
+    print(
+        f"Refresh run {run.refresh.run_id} (dbt, quality gates, publish, signals, alerts) -> "
+        f"{'success' if run.refresh.success else 'FAILED'}"
+    )
+    if not run.refresh.success:
+        _print_failures(run.refresh)
+        return 1
+    return 0
+
+
+def _print_failures(result) -> None:
+    for event in result.all_events:
+        if event.is_step_failure:
+            print(
+                f"  step {event.step_key} failed: {event.step_failure_data.error.message.strip()}"
+            )
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            if not data.passed:
+                print(f"  check {data.check_name} on {data.asset_key.to_user_string()} FAILED")
+
+
+def cmd_summary(storage: KvarterStorage) -> None:
+    import duckdb
+
+    con = duckdb.connect(storage.warehouse_path, read_only=True)
+    print(f"\nWarehouse {storage.warehouse_path}")
+    for system, entity, months, read, loaded, quarantined in con.sql(
+        "select system, entity, count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
+        "from raw.deliveries group by all order by all"
+    ).fetchall():
+        print(
+            f"  raw.{system}__{entity:<15} {months:>3} months  read {read:>8,}  "
+            f"loaded {loaded:>8,}  quarantined {quarantined:>4,}"
+        )
+    print("  marts.fct_area_indicator_month (published):")
+    for indicator, rows, suppressed, first, last in con.sql(
+        "select indicator_id, count(*), count(*) filter (where suppressed), "
+        "min(period), max(period) from marts.fct_area_indicator_month group by all order by all"
+    ).fetchall():
+        print(
+            f"    {indicator:<24} {rows:>4} rows, {suppressed:>3} suppressed, "
+            f"{first:%Y-%m}..{last:%Y-%m}"
+        )
+    signals = con.sql(
+        "select area_id, indicator_id, severity, episode_start "
+        "from signals.area_signals order by all"
+    ).fetchall()
+    con.close()
+    print(f"\nSignals at the latest month: {len(signals)}")
+    for area, indicator, severity, start in signals:
+        print(f"  {severity:<5} {area} {indicator} (episode since {start:%Y-%m})")
+    print(f"\nPublished copy for dashboards and queries: {storage.published_path}")
+    outbox = Path(storage.outbox_dir)
+    emails = sorted(outbox.glob("*.eml"))
+    print(f"Outbox {outbox}: {len(emails)} alert email(s)")
+    for path in emails:
+        msg = BytesParser(policy=policy.default).parse(path.open("rb"))
+        print(f"  {path.name}: To {msg['To']} | {msg['Subject']}")
+    print("\nOpen the Dagster UI on these runs: make ui  (then http://127.0.0.1:3000)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kvarter", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="write the synthetic municipality's deliveries")
+    gen.add_argument("--seed", type=int, default=42)
+    sub.add_parser("run", help="materialise every asset through Dagster")
+    sub.add_parser("summary", help="print what the last run made and where")
+    demo = sub.add_parser("demo", help="generate, run and summarise")
+    demo.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+
+    storage = KvarterStorage.from_env()
+    if args.command == "generate":
+        cmd_generate(storage, args.seed)
+        return 0
+    if args.command == "summary":
+        cmd_summary(storage)
+        return 0
+    if args.command == "demo":
+        cmd_generate(storage, args.seed)
+    status = cmd_run(storage)
+    if status == 0 and args.command == "demo":
+        cmd_summary(storage)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Detection over the validated marts, and the alert emails it leads to."""
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+import signals
+from orchestration.dbt_assets import CATALOGUE, CONTACTS, DIM_AREA, FACT, RESTRICTED
+from orchestration.resources import KvarterStorage
+from signals.alerts import Alert, write_outbox
+
+HISTORY_MONTHS = 6
+
+
+@dg.asset(
+    deps=[RESTRICTED, FACT, CATALOGUE],  # the marts' blocking checks gate detection
+    group_name="signals",
+    kinds={"python", "duckdb"},
+    description="Area x indicator series in a deterioration signal state at the latest month "
+    "(restricted: signals.area_signals).",
+)
+def area_signals(
+    context: dg.AssetExecutionContext, storage: KvarterStorage
+) -> dg.MaterializeResult:
+    with storage.connect() as con:
+        observations = con.sql(
+            "select area_id, indicator_id, period, numerator, denominator "
+            "from restricted.restricted_area_indicator_month"
+        ).df()
+        indicators = con.sql(
+            "select indicator_id, worse_when from reference.indicator_catalogue"
+        ).df()
+        found = signals.detect(observations, indicators)
+        con.execute("create schema if not exists signals")
+        con.register("found", found)
+        con.execute("create or replace table signals.area_signals as select * from found")
+        con.unregister("found")
+    as_of = pd.to_datetime(observations["period"]).max()
+    context.log.info(f"{len(found)} series in a signal state at {as_of:%Y-%m}")
+    return dg.MaterializeResult(
+        metadata={
+            "as_of": f"{as_of:%Y-%m}",
+            "series_evaluated": int(observations.groupby(["area_id", "indicator_id"]).ngroups),
+            "alarms": int((found["severity"] == "alarm").sum()),
+            "watches": int((found["severity"] == "watch").sum()),
+        }
+    )
+
+
+def load_alerts(storage: KvarterStorage) -> list[Alert]:
+    """Join signals with labels, routing and the published history of each series."""
+    with storage.connect(read_only=True) as con:
+        rows = con.sql(
+            """
+            select s.*, a.area_name, c.name_da, c.unit, c.display_scale, c.worse_when,
+                   d.department_name_da, d.contact_email
+            from signals.area_signals as s
+            inner join marts.dim_area as a on s.area_id = a.area_id
+            inner join reference.indicator_catalogue as c on s.indicator_id = c.indicator_id
+            inner join reference.department_contacts as d on c.department = d.department
+            """
+        ).df()
+        published = con.sql(
+            "select area_id, indicator_id, period, value, suppressed "
+            "from marts.fct_area_indicator_month"
+        ).df()
+    alerts = []
+    for r in rows.itertuples():
+        history = (
+            published[
+                (published["area_id"] == r.area_id)
+                & (published["indicator_id"] == r.indicator_id)
+                & (published["period"] <= r.period)
+            ]
+            .sort_values("period")
+            .tail(HISTORY_MONTHS)
+        )
+        history = history.assign(period=pd.to_datetime(history["period"]).dt.date)
+        alerts.append(
+            Alert(
+                area_id=r.area_id,
+                area_name=r.area_name,
+                indicator_id=r.indicator_id,
+                indicator_name=r.name_da,
+                unit=r.unit,
+                display_scale=int(r.display_scale),
+                worse_when=r.worse_when,
+                severity=r.severity,
+                period=pd.Timestamp(r.period).date(),
+                episode_start=pd.Timestamp(r.episode_start).date(),
+                explanation=r.explanation,
+                department_name=r.department_name_da,
+                recipient=r.contact_email,
+                history=history,
+            )
+        )
+    return alerts
+
+
+@dg.asset(
+    deps=[area_signals, CONTACTS, DIM_AREA],
+    group_name="signals",
+    kinds={"email"},
+    description="Danish alert emails (.eml) in the outbox, one per area x indicator episode.",
+)
+def alert_emails(
+    context: dg.AssetExecutionContext, storage: KvarterStorage
+) -> dg.MaterializeResult:
+    alerts = load_alerts(storage)
+    written, present = write_outbox(alerts, Path(storage.outbox_dir))
+    for path in written:
+        context.log.info(f"wrote {path.name}")
+    return dg.MaterializeResult(
+        metadata={
+            "outbox": storage.outbox_dir,
+            "emails_written": len(written),
+            "episodes_already_in_outbox": len(present),
+        }
+    )
