@@ -42,7 +42,9 @@ def write(landing: Path) -> None:
         header = [c.header for c in contract.columns]
         write_csv(delivery_path(landing, contract, PERIOD), header, rows, encoding)
 
-    addresses = [(f"A{n:02d}", f"Testvej {n}", "afd. 1", "BO01", "Testgården") for n in range(1, 31)]
+    addresses = [
+        (f"A{n:02d}", f"Testvej {n}", "afd. 1", "BO01", "Testgården") for n in range(1, 31)
+    ]
     addresses += [(f"A{n:02d}", f"Ærøvej {n}", None, None, None) for n in range(31, 36)]
     put(population.ADDRESSES, addresses, "cp1252")
 
@@ -60,9 +62,12 @@ def write(landing: Path) -> None:
     benefits += [(OUTSIDE[0], "kontanthjælp", 1.0)]
     put(employment.BENEFITS, benefits, "utf-8-sig")
 
-    put(children_youth.SCHOOL_ABSENCE, [
-        (CHILDREN[0], 4, 20, 2.0, 1.0, 0.5),
-        (CHILDREN[1], 4, 20, 0.0, 0.0, 0.0),
-    ])
+    put(
+        children_youth.SCHOOL_ABSENCE,
+        [
+            (CHILDREN[0], 4, 20, 2.0, 1.0, 0.5),
+            (CHILDREN[1], 4, 20, 0.0, 0.0, 0.0),
+        ],
+    )
     put(housing.MOVE_OUTS, [("L-A05-1", "A05", dt.date(2025, 3, 14))])
     put(health.HOME_VISITS, [(OLD, dt.date(2025, 3, 10), True)])

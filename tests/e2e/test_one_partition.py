@@ -52,11 +52,19 @@ def test_extract_metadata_rows_add_up(pipeline):
 
 def test_invalid_cpr_is_quarantined_without_the_number(pipeline):
     storage, *_ = pipeline
-    rows = query(storage, "select system, entity, line, column_name, value, reason from raw.quarantine")
+    rows = query(
+        storage, "select system, entity, line, column_name, value, reason from raw.quarantine"
+    )
     # Header on line 1, 34 valid rows on lines 2-35, the invalid one last on line 36.
     assert rows == [
-        ("population", "residents", 36, "cpr", "<redacted>",
-         "invalid CPR number: the first six digits are not a real date"),
+        (
+            "population",
+            "residents",
+            36,
+            "cpr",
+            "<redacted>",
+            "invalid CPR number: the first six digits are not a real date",
+        ),
     ]
 
 
@@ -64,53 +72,74 @@ def test_employment_indicator_for_the_area_by_hand(pipeline):
     storage, *_ = pipeline
     # 6 x 1.0 kontanthjælp + 2 x 0.5 dagpenge = 7.0 FTE; SU and sygedagpenge do not count;
     # 25 residents aged 18-64 -> 7 / 25 = 0.28, published (7 >= 5, 25 - 7 >= 5, 25 >= 20).
-    assert query(storage, """
+    assert query(
+        storage,
+        """
         select numerator, denominator, value, suppressed, suppression_reason
         from marts.fct_area_indicator_month
         where area_id = 'BO01' and period = '2025-03-01' and indicator_id = 'emp_outside_work_edu'
-    """) == [(7.0, 25.0, pytest.approx(0.28), False, None)]
+    """,
+    ) == [(7.0, 25.0, pytest.approx(0.28), False, None)]
 
 
 def test_outside_areas_keeps_unknown_address_and_is_suppressed(pipeline):
     storage, *_ = pipeline
     # 5 adults at outside addresses + 1 at an unknown address = 6, 1 on kontanthjælp.
-    assert query(storage, """
+    assert query(
+        storage,
+        """
         select numerator, denominator from restricted.restricted_area_indicator_month
         where area_id = 'outside' and indicator_id = 'emp_outside_work_edu'
-    """) == [(1.0, 6.0)]
-    assert query(storage, """
+    """,
+    ) == [(1.0, 6.0)]
+    assert query(
+        storage,
+        """
         select numerator, denominator, value, suppressed, suppression_reason
         from marts.fct_area_indicator_month
         where area_id = 'outside' and indicator_id = 'emp_outside_work_edu'
-    """) == [(None, None, None, True, "small_denominator")]
+    """,
+    ) == [(None, None, None, True, "small_denominator")]
 
 
 def test_school_absence_is_computed_but_suppressed_when_published(pipeline):
     storage, *_ = pipeline
     # (2 + 1 + 0.5) absent days / (20 + 20) school days = 3.5 / 40 = 0.0875
-    assert query(storage, """
+    assert query(
+        storage,
+        """
         select numerator, denominator, value from restricted.restricted_area_indicator_month
         where area_id = 'BO01' and indicator_id = 'cy_school_absence'
-    """) == [(3.5, 40.0, pytest.approx(0.0875))]
+    """,
+    ) == [(3.5, 40.0, pytest.approx(0.0875))]
     # numerator 3.5 lies in 1-4: suppressed, null not zero; the denominator may stay.
-    assert query(storage, """
+    assert query(
+        storage,
+        """
         select numerator, denominator, value, suppressed, suppression_reason
         from marts.fct_area_indicator_month
         where area_id = 'BO01' and indicator_id = 'cy_school_absence'
-    """) == [(None, 40.0, None, True, "small_numerator")]
+    """,
+    ) == [(None, 40.0, None, True, "small_numerator")]
 
 
 def test_residents_and_rolling_indicators(pipeline):
     storage, *_ = pipeline
-    assert query(storage, """
+    assert query(
+        storage,
+        """
         select area_id, value from marts.fct_area_indicator_month
         where indicator_id = 'pop_residents' order by area_id
-    """) == [("BO01", 28.0), ("outside", 6.0)]
+    """,
+    ) == [("BO01", 28.0), ("outside", 6.0)]
     # Rolling 12-month indicators need 12 delivered months: none after one month.
-    assert query(storage, """
+    assert query(
+        storage,
+        """
         select count(*) from marts.fct_area_indicator_month
         where indicator_id in ('hou_turnover', 'hea_home_visit_uptake')
-    """) == [(0,)]
+    """,
+    ) == [(0,)]
 
 
 def test_quality_gates_pass_and_nothing_alarms_on_one_month(pipeline):

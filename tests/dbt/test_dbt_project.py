@@ -1,0 +1,27 @@
+"""dbt parse and sqlfluff lint of dbt_project/ (the same commands a developer runs)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+BIN = Path(sys.executable).parent
+
+
+def run(args, tmp_path):
+    env = {**os.environ, "KVARTER_WAREHOUSE": str(tmp_path / "lint.duckdb")}
+    return subprocess.run(args, cwd=DBT_DIR, env=env, capture_output=True, text=True)
+
+
+def test_dbt_parse(tmp_path):
+    result = run(
+        [BIN / "dbt", "parse", "--profiles-dir", ".", "--target-path", str(tmp_path / "target")],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sqlfluff_lint_is_clean(tmp_path):
+    result = run([BIN / "sqlfluff", "lint", "models", "--nocolor"], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,86 @@
+"""The demo municipality end to end through Dagster: the injected area alarms, no other."""
+
+import json
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.definitions import build_definitions
+from orchestration.pipeline import run_pipeline
+from orchestration.resources import KvarterStorage
+from sources.synthetic.municipality import generate
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    storage = KvarterStorage.under(tmp_path_factory.mktemp("demo"))
+    generate(storage.landing, seed=42)
+    defs = build_definitions(storage)
+    first = run_pipeline(defs, storage)
+    return storage, defs, first
+
+
+def outbox(storage):
+    return {p.name: p.read_bytes() for p in Path(storage.outbox_dir).glob("*.eml")}
+
+
+def marts(storage):
+    with duckdb.connect(storage.warehouse_path, read_only=True) as con:
+        return (
+            con.execute("select * from marts.fct_area_indicator_month order by all").fetchall(),
+            con.execute("select * from signals.area_signals order by all").fetchall(),
+        )
+
+
+def test_demo_alerts_the_injected_area_and_no_other(demo):
+    storage, _, run = demo
+    assert run.extract.success and run.refresh.success
+    truth = json.loads((storage.landing / "ground_truth.json").read_text())
+    [injection] = truth["injections"]
+    with duckdb.connect(storage.warehouse_path, read_only=True) as con:
+        signalling = con.execute(
+            "select area_id, indicator_id, severity from signals.area_signals"
+        ).fetchall()
+    assert signalling == [(injection["area_id"], injection["indicator_id"], "alarm")]
+    start = injection["start_period"][:7]
+    assert list(outbox(storage)) == [
+        f"{start}_{injection['area_id']}_{injection['indicator_id']}.eml"
+    ]
+
+
+def test_published_copy_holds_only_published_tables(demo):
+    storage, *_ = demo
+    with duckdb.connect(storage.published_path, read_only=True) as con:
+        tables = {
+            t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()
+        }
+        assert tables == {"fct_area_indicator_month", "dim_area", "indicator_catalogue"}
+        assert con.execute("select count(*) from fct_area_indicator_month").fetchone()[0] > 500
+
+
+def test_no_generated_cpr_number_in_warehouse_published_copy_or_mail(demo):
+    storage, *_ = demo
+    numbers = set((storage.landing / "cpr_numbers.txt").read_text().split())
+    numbers |= {n.replace("-", "") for n in numbers}
+    assert len(numbers) > 10_000
+    pattern = re.compile(r"\d{6}-?\d{4}")
+    for path in (storage.warehouse_path, storage.published_path):
+        with duckdb.connect(path, read_only=True) as con:
+            for schema, table in con.execute(
+                "select table_schema, table_name from information_schema.tables"
+            ).fetchall():
+                rows = con.execute(f'select * from "{schema}"."{table}"').fetchall()
+                assert not set(pattern.findall(" ".join(map(str, rows)))) & numbers, (schema, table)
+    for text in outbox(storage).values():
+        assert not set(pattern.findall(text.decode())) & numbers
+
+
+def test_a_second_run_changes_nothing(demo):
+    storage, defs, _ = demo
+    before, emails_before = marts(storage), outbox(storage)
+    again = run_pipeline(defs, storage)
+    assert again.extract.success and again.refresh.success
+    assert marts(storage) == before
+    assert outbox(storage) == emails_before

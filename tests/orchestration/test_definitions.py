@@ -1,0 +1,84 @@
+import dagster as dg
+
+from orchestration.definitions import defs
+from sources.registry import ALL_CONTRACTS
+
+DBT_MODELS = {
+    "staging/stg_population__residents",
+    "staging/stg_population__addresses",
+    "staging/stg_employment__benefits",
+    "staging/stg_children_youth__school_absence",
+    "staging/stg_housing__move_outs",
+    "staging/stg_health__home_visits",
+    "staging/stg_extract__deliveries",
+    "intermediate/int_person_months",
+    "intermediate/int_area_months",
+    "restricted/restricted_area_indicator_month",
+    "marts/fct_area_indicator_month",
+    "marts/dim_area",
+    "reference/indicator_catalogue",
+    "reference/benefit_types",
+    "reference/department_contacts",
+}
+
+
+def test_every_asset_is_defined():
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    extracts = {f"{c.system}/{c.entity}" for c in ALL_CONTRACTS}
+    assert extracts == {
+        "population/residents",
+        "population/addresses",
+        "employment/benefits",
+        "children_youth/school_absence",
+        "housing/move_outs",
+        "health/home_visits",
+    }
+    expected = (
+        extracts
+        | DBT_MODELS
+        | {
+            "extract/deliveries",
+            "published_marts",
+            "area_signals",
+            "alert_emails",
+        }
+    )
+    assert keys == expected
+
+
+def test_lineage_runs_from_extract_to_alert():
+    graph = defs.resolve_asset_graph()
+
+    def parents(key):
+        return {
+            p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys
+        }
+
+    assert parents("staging/stg_employment__benefits") == {"employment/benefits"}
+    assert "staging/stg_employment__benefits" in parents(
+        "restricted/restricted_area_indicator_month"
+    )
+    assert "marts/fct_area_indicator_month" in parents("area_signals")
+    assert "area_signals" in parents("alert_emails")
+
+
+def test_quality_checks_are_blocking_and_defined():
+    graph = defs.resolve_asset_graph()
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert ("marts/fct_area_indicator_month", "gx_published_indicator_suite") in checks
+    assert ("restricted/restricted_area_indicator_month", "gx_restricted_indicator_suite") in checks
+    # dbt tests arrive as checks too
+    assert any(name.startswith("not_greater_than") for _, name in checks)
+    for key in graph.asset_check_keys:
+        if key.name.startswith("gx_"):
+            assert graph.get_check_spec(key).blocking
+
+
+def test_jobs_schedule_and_sensor_resolve():
+    assert defs.resolve_job_def("monthly_extract").partitions_def is not None
+    refresh = defs.resolve_job_def("refresh_marts_and_alerts")
+    assert refresh.partitions_def is None
+    schedule = defs.resolve_schedule_def("monthly_extract_schedule")
+    assert schedule.cron_schedule == "0 6 5 * *"
+    assert defs.resolve_sensor_def("refresh_after_extract") is not None

@@ -1,0 +1,71 @@
+import datetime as dt
+from email import policy
+from email.parser import BytesParser
+
+import pandas as pd
+
+from signals.alerts import Alert, format_value, write_outbox
+
+
+def alert(**changes):
+    fields = dict(
+        area_id="BO04",
+        area_name="Rønnebærparken",
+        indicator_id="emp_outside_work_edu",
+        indicator_name="18-64-årige uden for arbejde eller uddannelse",
+        unit="pct",
+        display_scale=100,
+        worse_when="higher",
+        severity="alarm",
+        period=dt.date(2025, 12, 1),
+        episode_start=dt.date(2025, 9, 1),
+        explanation="Niveauet er markant højere.",
+        department_name="Beskæftigelse",
+        recipient="jobcenter@kommune.example",
+        history=pd.DataFrame(
+            {
+                "period": [dt.date(2025, 11, 1), dt.date(2025, 12, 1)],
+                "value": [0.3765, None],
+                "suppressed": [False, True],
+            }
+        ),
+    )
+    fields.update(changes)
+    return Alert(**fields)
+
+
+def read(path):
+    with path.open("rb") as f:
+        return BytesParser(policy=policy.default).parse(f)
+
+
+def test_value_formatting_in_danish():
+    assert format_value(0.3765, "pct", 100) == "37,6 %"
+    assert format_value(0.1234, "per_100", 100) == "12,3 pr. 100"
+    assert format_value(None, "pct", 100) == "undertrykt (diskretion)"
+
+
+def test_email_is_rfc5322_danish_and_carries_only_published_values(tmp_path):
+    written, present = write_outbox([alert()], tmp_path)
+    assert [p.name for p in written] == ["2025-09_BO04_emp_outside_work_edu.eml"] and not present
+    raw = written[0].read_bytes()
+    assert b"\r\n" in raw  # CRLF line ends
+    msg = read(written[0])
+    assert msg["To"] == "jobcenter@kommune.example"
+    assert msg["Subject"] == (
+        "[Alarm] Rønnebærparken: stigende 18-64-årige uden for arbejde eller uddannelse"
+    )
+    assert msg["Message-ID"] == "<2025-09_BO04_emp_outside_work_edu@kvarterprofil>"
+    body = msg.get_content()
+    assert "Udviklingen startede: september 2025" in body
+    assert "november 2025    37,6 %" in body
+    assert "december 2025    undertrykt (diskretion)" in body
+
+
+def test_one_email_per_episode(tmp_path):
+    write_outbox([alert()], tmp_path)
+    written, present = write_outbox([alert(period=dt.date(2026, 1, 1))], tmp_path)
+    assert written == [] and len(present) == 1
+    new_episode = alert(episode_start=dt.date(2026, 3, 1))
+    written, _ = write_outbox([new_episode], tmp_path)
+    assert [p.name for p in written] == ["2026-03_BO04_emp_outside_work_edu.eml"]

@@ -1,0 +1,70 @@
+import datetime as dt
+
+import pytest
+
+from sources import cpr
+
+
+@pytest.mark.parametrize(
+    ("value", "birth"),
+    [
+        ("010190-1234", dt.date(1990, 1, 1)),  # 7th digit 0-3: 1900s
+        ("0101901234", dt.date(1990, 1, 1)),  # without hyphen
+        ("150610-4321", dt.date(2010, 6, 15)),  # 4 and year <= 36: 2000s
+        ("150650-4321", dt.date(1950, 6, 15)),  # 4 and year > 36: 1900s
+        ("010105-5000", dt.date(2005, 1, 1)),  # 5-8 and year <= 57: 2000s
+        ("010160-5000", dt.date(1860, 1, 1)),  # 5-8 and year > 57: 1800s
+        ("290200-4000", dt.date(2000, 2, 29)),  # leap day in 2000
+        ("010170-9999", dt.date(1970, 1, 1)),  # 9 and year > 36: 1900s
+    ],
+)
+def test_valid_numbers_and_their_century(value, birth):
+    assert cpr.birth_date(cpr.normalise(value)) == birth
+
+
+def test_modulus_11_is_not_applied():
+    # 010190-1235 fails the old modulus-11 check but is a valid post-2007 number.
+    weights = [4, 3, 2, 7, 6, 5, 4, 3, 2, 1]
+    digits = [int(c) for c in "0101901235"]
+    assert sum(w * d for w, d in zip(weights, digits)) % 11 != 0
+    assert cpr.normalise("010190-1235") == "0101901235"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("310290-1234", "not a real date"),  # 31 February
+        ("290200-1000", "not a real date"),  # 1900 was no leap year (digit 1 -> 1900)
+        ("0101901", "10 digits"),
+        ("01019O-1234", "10 digits"),  # letter O
+        ("01-01-90-1234", "10 digits"),
+    ],
+)
+def test_invalid_numbers_are_rejected_without_echoing_them(value, reason):
+    with pytest.raises(cpr.InvalidCpr) as err:
+        cpr.normalise(value)
+    assert reason in str(err.value)
+    assert value not in str(err.value) and value.replace("-", "") not in str(err.value)
+
+
+def test_pseudonym_is_keyed_and_stable():
+    a = cpr.pseudonymise("0101901234", b"key-one")
+    assert a == cpr.pseudonymise("0101901234", b"key-one")
+    assert a != cpr.pseudonymise("0101901234", b"key-two")
+    assert a != cpr.pseudonymise("0101901235", b"key-one")
+    assert len(a) == 64 and "0101901234" not in a
+
+
+def test_key_from_environment_wins(monkeypatch, tmp_path):
+    monkeypatch.setenv(cpr.KEY_ENV, "from-env")
+    assert cpr.load_key(tmp_path / "unused") == b"from-env"
+    assert not (tmp_path / "unused").exists()
+
+
+def test_key_file_is_created_once_and_private(monkeypatch, tmp_path):
+    monkeypatch.delenv(cpr.KEY_ENV, raising=False)
+    monkeypatch.delenv(cpr.KEY_FILE_ENV, raising=False)
+    path = tmp_path / "secrets" / "cpr_key"
+    first = cpr.load_key(path)
+    assert len(first) == 64 and cpr.load_key(path) == first
+    assert path.stat().st_mode & 0o777 == 0o600
