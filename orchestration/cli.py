@@ -73,9 +73,10 @@ def cmd_summary(storage: KvarterStorage) -> None:
         "select system, entity, count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
         "from raw.deliveries group by all order by all"
     ).fetchall():
+        table = f"raw.{system}__{entity}"
         print(
-            f"  raw.{system}__{entity:<15} {months:>3} months  read {read:>8,}  "
-            f"loaded {loaded:>8,}  quarantined {quarantined:>4,}"
+            f"  {table:<36} {months:>3} months  read {read:>9,}  "
+            f"loaded {loaded:>9,}  quarantined {quarantined:>6,}"
         )
     print("  marts.fct_area_indicator_month (published):")
     for indicator, rows, suppressed, first, last in con.sql(

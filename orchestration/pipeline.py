@@ -31,14 +31,19 @@ def delivered_range(storage: KvarterStorage) -> tuple[dt.date, dt.date]:
 
 
 def run_pipeline(
-    defs: dg.Definitions, storage: KvarterStorage, instance: dg.DagsterInstance | None = None
+    defs: dg.Definitions,
+    storage: KvarterStorage,
+    instance: dg.DagsterInstance | None = None,
+    log_level: str = "INFO",
 ) -> PipelineRun:
     """Extract every delivered month (one backfill run), then refresh everything downstream.
 
     A month missing for some source fails the extract run with the file it expected.
     """
     first, last = delivered_range(storage)
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     extract = defs.resolve_job_def("monthly_extract").execute_in_process(
+        run_config=run_config,
         instance=instance,
         tags={
             "dagster/asset_partition_range_start": partition_key(first),
@@ -49,6 +54,6 @@ def run_pipeline(
     refresh = None
     if extract.success:
         refresh = defs.resolve_job_def("refresh_marts_and_alerts").execute_in_process(
-            instance=instance, raise_on_error=False
+            run_config=run_config, instance=instance, raise_on_error=False
         )
     return PipelineRun(first, last, extract, refresh)
