@@ -32,7 +32,9 @@ test: install dbt_project/target/manifest.json
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
+# The UI's runs reach the synthetic health API on port 8765 (unless KVARTER_HEALTH_API_URL is set).
 ui: install dbt_project/target/manifest.json
+	$(BIN)/kvarter serve-health-api --port 8765 & trap "kill $$!" EXIT; \
 	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 clean:

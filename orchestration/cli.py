@@ -4,6 +4,8 @@ import argparse
 import json
 import os
 import sys
+import threading
+from contextlib import contextmanager
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -17,30 +19,50 @@ def _dagster_env() -> None:
     os.environ.setdefault("KVARTER_DAGSTER_STORAGE", str(PROJECT_ROOT / ".dagster"))
 
 
-def cmd_generate(storage: KvarterStorage, seed: int) -> None:
+def cmd_generate(storage: KvarterStorage, scale: str, seed: int) -> None:
     from sources.synthetic.municipality import generate
 
-    summary = generate(storage.landing, seed=seed)
-    rows = ", ".join(f"{k} {v:,}" for k, v in summary["rows"].items())
-    print(f"Generated the synthetic municipality (seed {seed}) in {storage.landing}")
-    print(f"  {summary['first_period']} .. {summary['last_period']}: {rows}")
+    summary = generate(storage.landing, scale=scale, seed=seed)
+    print(
+        f"Generated the {scale} synthetic municipality (seed {seed}, {summary['areas']} areas, "
+        f"{summary['residents_last_month']:,} residents) in {storage.landing} "
+        f"in {summary['seconds']} s"
+    )
+    print(f"  {summary['first_period']} .. {summary['last_period']}")
+    for table, rows in summary["rows"].items():
+        print(f"    {table:<36} {rows:>10,} rows")
     print(f"  injected deteriorations: {json.dumps(summary['injections'], ensure_ascii=False)}")
+
+
+@contextmanager
+def _health_api(storage: KvarterStorage):
+    """Without a real health system configured, serve the synthetic one for the run."""
+    if os.environ.get("KVARTER_HEALTH_API_URL"):
+        yield storage
+        return
+    from sources.synthetic.health_api import serve
+
+    with serve(storage.landing) as url:
+        yield KvarterStorage(**{**storage.model_dump(), "health_api_url": url})
 
 
 def cmd_run(storage: KvarterStorage) -> int:
     import dagster as dg
 
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
     from orchestration.pipeline import run_pipeline
 
     _dagster_env()
-    run = run_pipeline(defs, storage, dg.DagsterInstance.get())
-    print(
-        f"Extract run {run.extract.run_id}: months {run.first_month:%Y-%m}..{run.last_month:%Y-%m}"
-        f" -> {'success' if run.extract.success else 'FAILED'}"
-    )
+    with _health_api(storage) as live:
+        run = run_pipeline(build_definitions(live), live, dg.DagsterInstance.get())
+    for result in run.extracts:
+        print(
+            f"Extract run {result.run_id} ({result.job_def.name}) -> "
+            f"{'success' if result.success else 'FAILED'}"
+        )
+        if not result.success:
+            _print_failures(result)
     if run.refresh is None:
-        _print_failures(run.extract)
         return 1
     print(
         f"Refresh run {run.refresh.run_id} (dbt, quality gates, publish, signals, alerts) -> "
@@ -75,7 +97,7 @@ def cmd_summary(storage: KvarterStorage) -> None:
     ).fetchall():
         table = f"raw.{system}__{entity}"
         print(
-            f"  {table:<36} {months:>3} months  read {read:>9,}  "
+            f"  {table:<36} {months:>3} periods  read {read:>9,}  "
             f"loaded {loaded:>9,}  quarantined {quarantined:>6,}"
         )
     print("  marts.fct_area_indicator_month (published):")
@@ -108,23 +130,37 @@ def cmd_summary(storage: KvarterStorage) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kvarter", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    gen = sub.add_parser("generate", help="write the synthetic municipality's deliveries")
-    gen.add_argument("--seed", type=int, default=42)
+    for name, text in (
+        ("generate", "write the synthetic municipality's deliveries"),
+        ("demo", "generate, run and summarise"),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument(
+            "--scale", choices=["demo", "small", "city", "national"], default="demo"
+        )
+        command.add_argument("--seed", type=int, default=42)
     sub.add_parser("run", help="materialise every asset through Dagster")
     sub.add_parser("summary", help="print what the last run made and where")
-    demo = sub.add_parser("demo", help="generate, run and summarise")
-    demo.add_argument("--seed", type=int, default=42)
+    api = sub.add_parser("serve-health-api", help="serve the synthetic health system's API")
+    api.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
 
     storage = KvarterStorage.from_env()
     if args.command == "generate":
-        cmd_generate(storage, args.seed)
+        cmd_generate(storage, args.scale, args.seed)
+        return 0
+    if args.command == "serve-health-api":
+        from sources.synthetic.health_api import serve
+
+        with serve(storage.landing, args.port) as url:
+            print(f"Synthetic health API on {url} (Ctrl-C to stop)")
+            threading.Event().wait()
         return 0
     if args.command == "summary":
         cmd_summary(storage)
         return 0
     if args.command == "demo":
-        cmd_generate(storage, args.seed)
+        cmd_generate(storage, args.scale, args.seed)
     status = cmd_run(storage)
     if status == 0 and args.command == "demo":
         cmd_summary(storage)

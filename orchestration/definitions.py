@@ -7,10 +7,13 @@ import dagster as dg
 from orchestration.dbt_assets import dbt_resource, kvarter_dbt_assets
 from orchestration.extract_assets import delivery_log, extract_assets
 from orchestration.jobs import (
+    landing_sensor,
     monthly_extract_job,
     monthly_schedule,
     refresh_after_extract,
     refresh_marts_job,
+    yearly_extract_job,
+    yearly_schedule,
 )
 from orchestration.publish_assets import published_marts
 from orchestration.quality_checks import quality_checks
@@ -29,9 +32,9 @@ def build_definitions(storage: KvarterStorage) -> dg.Definitions:
             alert_emails,
         ],
         asset_checks=quality_checks,
-        jobs=[monthly_extract_job, refresh_marts_job],
-        schedules=[monthly_schedule],
-        sensors=[refresh_after_extract],
+        jobs=[monthly_extract_job, yearly_extract_job, refresh_marts_job],
+        schedules=[monthly_schedule, yearly_schedule],
+        sensors=[refresh_after_extract, landing_sensor],
         resources={"storage": storage, "dbt": dbt_resource()},
     )
 

@@ -1,15 +1,20 @@
-"""One monthly-partitioned extract asset per delivered source file."""
+"""One extract asset per source entity, partitioned by the entity's delivery cadence."""
 
 import warnings
 
 import dagster as dg
 
-from orchestration.partitions import monthly, partition_date
+from orchestration.partitions import monthly, partition_date, yearly
 from orchestration.resources import KvarterStorage
 from sources.contracts import Contract
 from sources.cpr import load_key
-from sources.extract import extract_month
+from sources.extract import extract_period
 from sources.registry import ALL_CONTRACTS
+from sources.validate import Pseudonymiser
+from sources.warehouse import create_raw_tables
+
+# BackfillPolicy is beta in Dagster 1.13; its behaviour here is covered by the tests.
+warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
 
 def _column_schema(contract: Contract) -> dg.TableSchema:
@@ -21,30 +26,27 @@ def _column_schema(contract: Contract) -> dg.TableSchema:
     )
 
 
-# BackfillPolicy is beta in Dagster 1.13; its behaviour here is covered by the tests.
-warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
-
-
 def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey([contract.system, contract.entity]),
-        partitions_def=monthly,
-        # A backfill of many months runs as one run that loops over them.
+        partitions_def=monthly if contract.cadence == "monthly" else yearly,
+        # A backfill of many periods runs as one run that loops over them.
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="extract",
         kinds={"python", "duckdb"},
-        description=f"{contract.description} Delivered as {contract.file_name}.",
+        description=f"{contract.description} Source: {contract.fmt} {contract.source}",
         metadata={"dagster/column_schema": _column_schema(contract)},
     )
     def _extract(
         context: dg.AssetExecutionContext, storage: KvarterStorage
     ) -> dg.MaterializeResult:
-        key = load_key(storage.cpr_key_file)
+        pseudonymise = Pseudonymiser(load_key(storage.cpr_key_file))
         read = loaded = quarantined = 0
         with storage.connect() as con:
+            create_raw_tables(con, ALL_CONTRACTS)
             for partition in context.partition_keys:
-                stats = extract_month(
-                    con, storage.landing, contract, partition_date(partition), key
+                stats = extract_period(
+                    con, contract, partition_date(partition), storage.locations, pseudonymise
                 )
                 context.log.info(
                     f"{contract.table} {partition[:7]}: read {stats.rows_read}, "
@@ -55,7 +57,7 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
                 quarantined += stats.rows_quarantined
         return dg.MaterializeResult(
             metadata={
-                "months": len(context.partition_keys),
+                "periods": len(context.partition_keys),
                 "rows_read": read,
                 "rows_loaded": loaded,
                 "rows_quarantined": quarantined,
@@ -67,9 +69,11 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
 
 
 extract_assets = [build_extract_asset(c) for c in ALL_CONTRACTS]
-extract_keys = [a.key for a in extract_assets]
+monthly_keys = [dg.AssetKey([c.system, c.entity]) for c in ALL_CONTRACTS if c.cadence == "monthly"]
+yearly_keys = [dg.AssetKey([c.system, c.entity]) for c in ALL_CONTRACTS if c.cadence == "yearly"]
+extract_keys = monthly_keys + yearly_keys
 
-# The delivery log is written by every extract asset; dbt reads it to know which months
+# The delivery log is written by every extract asset; dbt reads it to know which periods
 # were delivered (an empty delivery is a month with nothing to report, not a gap).
 delivery_log = dg.AssetSpec(
     key=dg.AssetKey(["extract", "deliveries"]),

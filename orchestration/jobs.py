@@ -1,21 +1,34 @@
-"""Jobs, the monthly schedule and the sensor that chains them.
+"""Jobs, schedules and the sensors that chain them.
 
-The schedule extracts last month's deliveries (a monthly partition). When that run
-succeeds, a sensor starts the downstream job: dbt build, quality gates, publish,
-detection and alert emails. The downstream assets are unpartitioned: each run rebuilds
-the marts over every loaded month.
+The monthly schedule extracts last month's deliveries (a monthly partition), the yearly
+one this year's yearly deliveries; `landing_sensor` re-extracts a period whenever its
+files in the landing zone are new or replaced (a restatement). When an extract run
+succeeds, `refresh_after_extract` starts the downstream job: dbt build, quality gates,
+publish, detection and alert emails. Downstream assets are unpartitioned: each run
+rebuilds the marts over every loaded period.
 """
+
+import hashlib
+import json
 
 import dagster as dg
 
-from orchestration.extract_assets import extract_keys
+from orchestration.extract_assets import extract_keys, monthly_keys, yearly_keys
+from orchestration.partitions import partition_key
+from orchestration.resources import KvarterStorage
+from sources.landing import FILE_FORMATS, delivered_periods, delivery_path
+from sources.registry import ALL_CONTRACTS
 
 monthly_extract_job = dg.define_asset_job(
     "monthly_extract",
-    selection=dg.AssetSelection.assets(*extract_keys),
+    selection=dg.AssetSelection.assets(*monthly_keys),
     description="Extract one month of deliveries from every source system.",
 )
-
+yearly_extract_job = dg.define_asset_job(
+    "yearly_extract",
+    selection=dg.AssetSelection.assets(*yearly_keys),
+    description="Extract one year's yearly deliveries (national statistics, exam results).",
+)
 refresh_marts_job = dg.define_asset_job(
     "refresh_marts_and_alerts",
     # Everything but the extracts: seeds, dbt models and tests, checks, publish, signals.
@@ -29,12 +42,60 @@ monthly_schedule = dg.build_schedule_from_partitioned_job(
 )
 
 
+@dg.schedule(
+    job=yearly_extract_job, cron_schedule="0 6 1 8 *", execution_timezone="Europe/Copenhagen"
+)
+def yearly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """On 1 August both national statistics and June's exam results have arrived."""
+    year = context.scheduled_execution_time.year
+    return dg.RunRequest(partition_key=f"{year}-01-01")
+
+
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[monthly_extract_job],
+    monitored_jobs=[monthly_extract_job, yearly_extract_job],
     request_job=refresh_marts_job,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def refresh_after_extract(context: dg.RunStatusSensorContext) -> dg.RunRequest:
     """After a successful extract, rebuild everything downstream of it."""
     return dg.RunRequest(run_key=context.dagster_run.run_id)
+
+
+def landing_fingerprints(storage: KvarterStorage) -> dict[str, str]:
+    """'<cadence>/<period>' -> a hash of the size and mtime of every file delivered for it."""
+    files: dict[str, list[str]] = {}
+    for contract in ALL_CONTRACTS:
+        if contract.fmt not in FILE_FORMATS:
+            continue
+        for period in delivered_periods(storage.landing, contract):
+            stat = delivery_path(storage.landing, contract, period).stat()
+            files.setdefault(f"{contract.cadence}/{partition_key(period)}", []).append(
+                f"{contract.table}:{stat.st_size}:{stat.st_mtime_ns}"
+            )
+    return {
+        period: hashlib.sha256("|".join(sorted(parts)).encode()).hexdigest()[:16]
+        for period, parts in files.items()
+    }
+
+
+@dg.sensor(
+    jobs=[monthly_extract_job, yearly_extract_job],
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def landing_sensor(context: dg.SensorEvaluationContext, storage: KvarterStorage):
+    """Request an extract of every period whose deliveries are new or were replaced."""
+    seen = json.loads(context.cursor) if context.cursor else {}
+    now = landing_fingerprints(storage)
+    for period, fingerprint in sorted(now.items()):
+        if seen.get(period) == fingerprint:
+            continue
+        cadence, key = period.split("/")
+        yield dg.RunRequest(
+            run_key=f"{period}:{fingerprint}",
+            job_name="monthly_extract" if cadence == "monthly" else "yearly_extract",
+            partition_key=key,
+            tags={"kvarter/reason": "new delivery" if period not in seen else "restatement"},
+        )
+    context.update_cursor(json.dumps(now, sort_keys=True))

@@ -1,13 +1,17 @@
-"""Monthly partitions: one per delivered month of the source systems."""
+"""Partitions: monthly for monthly deliveries, yearly for yearly ones."""
 
 import datetime as dt
 import os
 
 import dagster as dg
 
-FIRST_MONTH = os.environ.get("KVARTER_FIRST_MONTH", "2024-01-01")
+FIRST_MONTH = os.environ.get("KVARTER_FIRST_MONTH", "2021-01-01")
 
 monthly = dg.MonthlyPartitionsDefinition(start_date=FIRST_MONTH)
+# A year's partition opens during the year: national statistics for 1 January arrive early.
+yearly = dg.TimeWindowPartitionsDefinition(
+    cron_schedule="0 0 1 1 *", start=f"{FIRST_MONTH[:4]}-01-01", fmt="%Y-%m-%d", end_offset=1
+)
 
 
 def partition_date(key: str) -> dt.date:

@@ -1,4 +1,4 @@
-"""Run the whole pipeline through Dagster's own jobs, as the schedule and sensor would."""
+"""Run the whole pipeline through Dagster's own jobs, as the schedules and sensors would."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -7,8 +7,8 @@ import dagster as dg
 
 from orchestration.partitions import partition_key
 from orchestration.resources import KvarterStorage
-from sources.landing import delivered_months
-from sources.registry import ALL_CONTRACTS
+from sources.landing import FILE_FORMATS, delivered_periods
+from sources.registry import MONTHLY, YEARLY
 
 
 class NothingDelivered(Exception):
@@ -17,17 +17,25 @@ class NothingDelivered(Exception):
 
 @dataclass
 class PipelineRun:
-    first_month: dt.date
-    last_month: dt.date
-    extract: dg.ExecuteInProcessResult
+    months: tuple[dt.date, dt.date]
+    extracts: list[dg.ExecuteInProcessResult]
     refresh: dg.ExecuteInProcessResult | None
 
+    @property
+    def success(self) -> bool:
+        return all(r.success for r in self.extracts) and bool(self.refresh and self.refresh.success)
 
-def delivered_range(storage: KvarterStorage) -> tuple[dt.date, dt.date]:
-    months = sorted({m for c in ALL_CONTRACTS for m in delivered_months(storage.landing, c)})
-    if not months:
-        raise NothingDelivered(f"no deliveries under {storage.landing}")
-    return months[0], months[-1]
+
+def delivered_range(storage: KvarterStorage, contracts) -> tuple[dt.date, dt.date] | None:
+    periods = sorted(
+        {
+            p
+            for c in contracts
+            if c.fmt in FILE_FORMATS
+            for p in delivered_periods(storage.landing, c)
+        }
+    )
+    return (periods[0], periods[-1]) if periods else None
 
 
 def run_pipeline(
@@ -36,24 +44,35 @@ def run_pipeline(
     instance: dg.DagsterInstance | None = None,
     log_level: str = "INFO",
 ) -> PipelineRun:
-    """Extract every delivered month (one backfill run), then refresh everything downstream.
+    """Extract every delivered period (one backfill run per cadence), then refresh downstream.
 
-    A month missing for some source fails the extract run with the file it expected.
+    A period missing for some source fails its extract run with the file it expected.
     """
-    first, last = delivered_range(storage)
+    months = delivered_range(storage, MONTHLY)
+    if months is None:
+        raise NothingDelivered(f"no monthly deliveries under {storage.landing}")
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    extract = defs.resolve_job_def("monthly_extract").execute_in_process(
-        run_config=run_config,
-        instance=instance,
-        tags={
-            "dagster/asset_partition_range_start": partition_key(first),
-            "dagster/asset_partition_range_end": partition_key(last),
-        },
-        raise_on_error=False,
-    )
-    refresh = None
-    if extract.success:
-        refresh = defs.resolve_job_def("refresh_marts_and_alerts").execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=False
+    extracts = []
+    for job, span in (
+        ("monthly_extract", months),
+        ("yearly_extract", delivered_range(storage, YEARLY)),
+    ):
+        if span is None:
+            continue
+        extracts.append(
+            defs.resolve_job_def(job).execute_in_process(
+                run_config=run_config,
+                instance=instance,
+                tags={
+                    "dagster/asset_partition_range_start": partition_key(span[0]),
+                    "dagster/asset_partition_range_end": partition_key(span[1]),
+                },
+                raise_on_error=False,
+            )
         )
-    return PipelineRun(first, last, extract, refresh)
+        if not extracts[-1].success:
+            return PipelineRun(months, extracts, None)
+    refresh = defs.resolve_job_def("refresh_marts_and_alerts").execute_in_process(
+        run_config=run_config, instance=instance, raise_on_error=False
+    )
+    return PipelineRun(months, extracts, refresh)

@@ -8,7 +8,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from sources.extract import SourceLocations
+from sources.landing import HOUSING_DB
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# `make ui` serves the synthetic health API here; `kvarter run` starts its own.
+DEFAULT_HEALTH_API_URL = "http://127.0.0.1:8765"
 
 
 class KvarterStorage(dg.ConfigurableResource):
@@ -19,12 +24,15 @@ class KvarterStorage(dg.ConfigurableResource):
     published_path: str
     outbox_dir: str
     cpr_key_file: str
+    housing_db_url: str
+    health_api_url: str
 
     @classmethod
     def from_env(cls) -> "KvarterStorage":
         data = Path(os.environ.get("KVARTER_DATA_DIR", PROJECT_ROOT / "data"))
+        landing = Path(os.environ.get("KVARTER_LANDING", data / "landing"))
         return cls(
-            landing_dir=os.environ.get("KVARTER_LANDING", str(data / "landing")),
+            landing_dir=str(landing),
             warehouse_path=os.environ.get("KVARTER_WAREHOUSE", str(data / "warehouse.duckdb")),
             published_path=os.environ.get(
                 "KVARTER_PUBLISHED", str(data / "published" / "kvarter.duckdb")
@@ -33,6 +41,10 @@ class KvarterStorage(dg.ConfigurableResource):
             cpr_key_file=os.environ.get(
                 "KVARTER_CPR_KEY_FILE", str(PROJECT_ROOT / ".secrets" / "cpr_key")
             ),
+            housing_db_url=os.environ.get(
+                "KVARTER_HOUSING_DB_URL", f"sqlite:///{landing / HOUSING_DB}"
+            ),
+            health_api_url=os.environ.get("KVARTER_HEALTH_API_URL", DEFAULT_HEALTH_API_URL),
         )
 
     @classmethod
@@ -44,11 +56,17 @@ class KvarterStorage(dg.ConfigurableResource):
             published_path=str(data / "published" / "kvarter.duckdb"),
             outbox_dir=str(data / "outbox"),
             cpr_key_file=str(data / "cpr_key"),
+            housing_db_url=f"sqlite:///{data / 'landing' / HOUSING_DB}",
+            health_api_url=DEFAULT_HEALTH_API_URL,
         )
 
     @property
     def landing(self) -> Path:
         return Path(self.landing_dir)
+
+    @property
+    def locations(self) -> SourceLocations:
+        return SourceLocations(self.landing, self.housing_db_url, self.health_api_url)
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

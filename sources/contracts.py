@@ -1,15 +1,17 @@
 """Declared contracts of the source deliveries.
 
-A contract is declared once per delivered file and used by the reader (parsing and
-validation), by the warehouse (table DDL) and by the quality suites.
+A contract is declared once per delivered entity and used by the reader (parsing and
+validation), by the warehouse (table DDL), by the source quality checks and by the
+generated source documentation (docs/sources.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["text", "int", "decimal", "date", "cpr", "enum", "yes_no"]
+Format = Literal["csv", "xlsx", "sql", "http", "geojson"]
 
 SQL_TYPES: dict[str, str] = {
     "text": "varchar",
@@ -20,6 +22,9 @@ SQL_TYPES: dict[str, str] = {
     "yes_no": "boolean",
     "cpr": "varchar",  # holds the keyed pseudonym, never the number
 }
+
+# Lineage columns every raw table carries, for partition replace and tracing a row back.
+LINEAGE = (("period", "date"), ("delivery_file", "varchar"), ("source_line", "bigint"))
 
 
 @dataclass(frozen=True)
@@ -38,23 +43,27 @@ class Column:
 class Contract:
     system: str
     entity: str
-    file_name: str  # name of the file inside a delivery folder
+    fmt: Format
+    # csv / xlsx / geojson: file name in the delivery folder; sql: a query with
+    # :period_start and :period_end; http: the endpoint path.
+    source: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     description: str
-    # Extra warehouse columns every raw table carries, for lineage and partition replace.
-    lineage: tuple[tuple[str, str], ...] = field(
-        default=(("period", "date"), ("delivery_file", "varchar"), ("source_line", "bigint"))
-    )
+    cadence: Literal["monthly", "yearly"] = "monthly"
 
     @property
     def table(self) -> str:
         return f"{self.system}__{self.entity}"
 
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
     def column_names(self) -> list[str]:
-        return [c.name for c in self.columns] + [name for name, _ in self.lineage]
+        return [c.name for c in self.columns] + [name for name, _ in LINEAGE]
 
     def ddl(self, schema: str) -> str:
         cols = [f"{c.name} {SQL_TYPES[c.kind]}" for c in self.columns]
-        cols += [f"{name} {sql_type}" for name, sql_type in self.lineage]
+        cols += [f"{name} {sql_type}" for name, sql_type in LINEAGE]
         return f"create table if not exists {schema}.{self.table} ({', '.join(cols)})"

@@ -1,30 +1,54 @@
-"""Extract one delivered file for one month into the raw schema."""
-
-from __future__ import annotations
+"""Extract one period of one source entity into the raw schema."""
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from sources import readers
 from sources.contracts import Contract
-from sources.danish_csv import DeliveryError, read_delivery
 from sources.landing import delivery_path
+from sources.validate import Pseudonymiser, validate
 from sources.warehouse import LoadStats, replace_partition
 
 
-def extract_month(
+@dataclass(frozen=True)
+class SourceLocations:
+    """Where each kind of source system is reached."""
+
+    landing: Path  # file deliveries
+    housing_db_url: str  # SQLAlchemy URL of the housing allocation system
+    health_api_url: str  # base URL of the health system's API
+
+
+def read(contract: Contract, period: dt.date, where: SourceLocations) -> readers.Cells:
+    if contract.fmt == "sql":
+        return readers.read_sql(where.housing_db_url, contract, period)
+    if contract.fmt == "http":
+        return readers.read_http(where.health_api_url, contract, period)
+    path = delivery_path(where.landing, contract, period)
+    if not path.exists():
+        raise readers.DeliveryError(
+            f"{path}: no delivery of {contract.system}/{contract.source} for {period:%Y-%m}"
+        )
+    reader = {"csv": readers.read_csv, "xlsx": readers.read_xlsx, "geojson": readers.read_geojson}
+    return reader[contract.fmt](path, contract)
+
+
+def extract_period(
     con: duckdb.DuckDBPyConnection,
-    landing: Path,
     contract: Contract,
     period: dt.date,
-    key: bytes,
+    where: SourceLocations,
+    pseudonymise: Pseudonymiser,
 ) -> LoadStats:
-    """Parse, validate, pseudonymise and load one month's delivery of one file."""
-    path = delivery_path(landing, contract, period)
-    if not path.exists():
-        raise DeliveryError(
-            f"{path}: no delivery of {contract.system}/{contract.file_name} for {period:%Y-%m}"
-        )
-    parsed = read_delivery(path, contract, key)
-    return replace_partition(con, contract, period, str(path.relative_to(landing)), parsed)
+    """Read, validate, pseudonymise and load one period's delivery of one entity."""
+    cells = read(contract, period, where)
+    validated = validate(
+        cells.frame, cells.lines, contract, cells.dialect, pseudonymise, cells.rejected
+    )
+    origin = cells.origin
+    if contract.fmt in ("csv", "xlsx", "geojson"):
+        origin = str(Path(cells.origin).relative_to(where.landing))
+    return replace_partition(con, contract, period, origin, validated)

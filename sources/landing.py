@@ -1,27 +1,42 @@
-"""The landing zone layout: <landing>/<system>/<YYYY-MM>/<file>."""
+"""The landing zone layout for file deliveries.
 
-from __future__ import annotations
+Monthly files: <landing>/<system>/<YYYY-MM>/<file>; yearly files: <landing>/<system>/<YYYY>/<file>.
+The housing system (SQL) and the health system (HTTP API) are read where they live.
+"""
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from sources.contracts import Contract
 
+FILE_FORMATS = ("csv", "xlsx", "geojson")
+# Where the synthetic municipality puts the housing system's database and the health
+# system's records (served by sources.synthetic.health_api).
+HOUSING_DB = Path("housing") / "boligsystem.sqlite"
+HEALTH_RECORDS = "health"
 
-def month_folder(period: dt.date) -> str:
-    return f"{period:%Y-%m}"
+
+def health_records_path(landing: Path, endpoint: str, month: str) -> Path:
+    """<landing>/health/<YYYY-MM>/<endpoint with _ for />.json"""
+    return landing / HEALTH_RECORDS / month / f"{endpoint.strip('/').replace('/', '_')}.json"
+
+
+def period_folder(contract: Contract, period: dt.date) -> str:
+    return f"{period:%Y}" if contract.cadence == "yearly" else f"{period:%Y-%m}"
 
 
 def delivery_path(landing: Path, contract: Contract, period: dt.date) -> Path:
-    return landing / contract.system / month_folder(period) / contract.file_name
+    return landing / contract.system / period_folder(contract, period) / contract.source
 
 
-def delivered_months(landing: Path, contract: Contract) -> list[dt.date]:
-    """Months for which the landing zone holds a delivery of this file."""
+def delivered_periods(landing: Path, contract: Contract) -> list[dt.date]:
+    """Periods for which the landing zone holds a delivery of this file."""
+    pattern = re.compile(r"^\d{4}$" if contract.cadence == "yearly" else r"^\d{4}-\d{2}$")
+    periods = []
     root = landing / contract.system
-    months = []
-    for folder in sorted(root.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]")):
-        if (folder / contract.file_name).exists():
-            year, month = folder.name.split("-")
-            months.append(dt.date(int(year), int(month), 1))
-    return months
+    for folder in sorted(root.iterdir()) if root.exists() else []:
+        if pattern.match(folder.name) and (folder / contract.source).exists():
+            year, _, month = folder.name.partition("-")
+            periods.append(dt.date(int(year), int(month or 1), 1))
+    return periods

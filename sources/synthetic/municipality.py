@@ -1,328 +1,236 @@
-"""Simulate a small municipality month by month and write its source deliveries.
+"""Simulate a municipality month by month and write every source system's deliveries.
 
-Deterministic for a seed. Households live in dwellings; dwellings belong to housing
-areas (or to no area); households move, leave and arrive; adults move in and out of
-benefits; pupils are absent with seasonality; residents 75+ are offered a preventive
-home visit in their birth month. One deterioration is injected and written to
-`ground_truth.json` so detection can be checked against it.
+Deterministic for a seed. Writes file deliveries under the landing folder in the layout
+of sources/landing.py, the housing allocation system as a SQLite database
+(`housing/boligsystem.sqlite`), the health system's records as JSON that
+`sources.synthetic.health_api` serves, `ground_truth.json` with the injected
+deteriorations, and `cpr_numbers.txt` (every CPR number issued, for privacy tests).
 """
 
-from __future__ import annotations
-
-import datetime as dt
 import json
-from dataclasses import dataclass, field
+import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from sources import children_youth, employment, health, housing, population
-from sources.contracts import Contract
-from sources.landing import delivery_path
-from sources.synthetic.danish_writer import write_csv
-
-OUTSIDE_BENEFITS = ("kontanthjælp", "dagpenge", "førtidspension", "uddannelseshjælp")
-OUTSIDE_WEIGHTS = (0.5, 0.2, 0.2, 0.1)
-EXIT_RATE = 0.04  # monthly probability of leaving "outside work or education"
-MOVE_RATE = 0.011  # monthly probability a household moves out of its dwelling
-STAY_IN_MUNICIPALITY = 0.4
-# School days per calendar month of a Danish school year (holidays removed).
-SCHOOL_DAYS = {1: 20, 2: 15, 3: 21, 4: 17, 5: 18, 6: 18, 7: 0, 8: 15, 9: 21, 10: 17, 11: 21, 12: 15}
-ABSENCE_SEASON = {
-    1: 1.2,
-    2: 1.3,
-    3: 1.1,
-    4: 1.0,
-    5: 0.9,
-    6: 0.9,
-    8: 0.8,
-    9: 0.9,
-    10: 1.0,
-    11: 1.1,
-    12: 1.15,
-}
-
-
-@dataclass(frozen=True)
-class Area:
-    area_id: str | None  # None: addresses outside the housing areas
-    name: str | None
-    dwellings: int
-    outside_rate: float  # stationary share of 18-64 outside work or education
-    non_western: float
-    absence_rate: float
-    visit_acceptance: float
-
-
-@dataclass(frozen=True)
-class Injection:
-    area_id: str
-    indicator_id: str
-    start: dt.date
-    shape: str
-    relative_risk: float
-
-
-@dataclass(frozen=True)
-class Scenario:
-    start: dt.date
-    months: int
-    areas: tuple[Area, ...]
-    injections: tuple[Injection, ...]
-
-
-DEMO = Scenario(
-    start=dt.date(2024, 1, 1),
-    months=24,
-    areas=(
-        Area("BO01", "Bakkegården", 300, 0.22, 0.35, 0.055, 0.70),
-        Area("BO02", "Søndermarken", 250, 0.28, 0.45, 0.065, 0.65),
-        Area("BO03", "Æblehaven", 380, 0.18, 0.25, 0.050, 0.75),
-        Area("BO04", "Rønnebærparken", 280, 0.26, 0.55, 0.070, 0.60),
-        Area("BO05", "Østervang", 200, 0.25, 0.40, 0.060, 0.70),
-        Area("BO06", "Kildeparken", 320, 0.20, 0.30, 0.055, 0.72),
-        Area(None, None, 900, 0.10, 0.08, 0.045, 0.80),
-    ),
-    injections=(Injection("BO04", "emp_outside_work_edu", dt.date(2025, 9, 1), "step", 1.5),),
+from sources import children_youth, employment, health, national, population
+from sources.landing import HOUSING_DB, delivery_path, health_records_path
+from sources.synthetic import events, writers
+from sources.synthetic.population import ORIGINS, Population, day_number, to_dates
+from sources.synthetic.scenario import (
+    INJECTABLE,
+    SCALES,
+    add_months,
+    build_areas,
+    build_injections,
+    effect,
 )
 
-
-def add_months(day: dt.date, n: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + n
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-@dataclass
-class Person:
-    cpr: str
-    birth: dt.date
-    sex: str
-    origin: str
-    benefit: str | None = None  # an outside-work benefit, or None
+CHANNELS = np.array(["kommunal_anvisning", "boligorganisation", "fleksibel_udlejning"])
+COMPLAINT_KINDS = np.array(["støj", "chikane", "husorden", "andet"])
+STAY_IN_MUNICIPALITY = 0.4
+RELET_PER_MONTH = 0.75
+GRID_METRES = 1_500
 
 
-@dataclass
-class World:
-    rng: np.random.Generator
-    scenario: Scenario
-    addresses: list[tuple[str, str, Area, str | None]] = field(default_factory=list)
-    households: dict[str, list[Person]] = field(default_factory=dict)  # address_id -> members
-    tenancy_seq: dict[str, int] = field(default_factory=dict)
-    used_cpr: set[str] = field(default_factory=set)
-    outside_rate: dict[str | None, float] = field(default_factory=dict)
+class Housing:
+    """Tenancies, vacancies, complaints and evictions of the social-housing dwellings."""
 
-    def age(self, person: Person, on: dt.date) -> int:
-        b = person.birth
-        return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+    def __init__(self, pop: Population, rng: np.random.Generator):
+        self.pop, self.rng = pop, rng
+        in_area = np.array([pop.areas[a].area_id is not None for a in pop.dwelling_area])
+        self.in_area = in_area
+        self.municipal_share = rng.uniform(0.2, 0.45, len(pop.areas))
+        self.tenancy = np.full(len(in_area), -1, dtype=np.int64)
+        self.start = np.zeros(len(in_area), dtype=np.int32)
+        self.channel = np.zeros(len(in_area), dtype=np.int8)
+        self.seq = 0
+        self.closed: list[tuple] = []
+        self.vacancies: list[pd.DataFrame] = []
+        self.complaints: list[pd.DataFrame] = []
+        self.evictions: list[pd.DataFrame] = []
 
-    def new_cpr(self, birth: dt.date) -> str:
-        # 7th digit: 0-3 for births 1900-1999, 4 for 2000-2036 (CPR century rules).
-        first = int(self.rng.integers(0, 4)) if birth.year < 2000 else 4
-        while True:
-            serial = f"{first}{int(self.rng.integers(0, 1000)):03d}"
-            cpr = f"{birth:%d%m%y}-{serial}"
-            if cpr not in self.used_cpr:
-                self.used_cpr.add(cpr)
-                return cpr
+    def let(self, dwellings: np.ndarray, days: np.ndarray) -> None:
+        mine = self.in_area[dwellings]
+        dwellings, days = dwellings[mine], days[mine]
+        share = self.municipal_share[self.pop.dwelling_area[dwellings]]
+        u = self.rng.random(len(dwellings))
+        self.channel[dwellings] = np.where(u < share, 0, np.where(u < share + 0.1, 2, 1))
+        self.tenancy[dwellings] = np.arange(self.seq, self.seq + len(dwellings))
+        self.seq += len(dwellings)
+        self.start[dwellings] = days
 
-    def new_person(self, age: int, area: Area, on: dt.date, origin: str | None = None) -> Person:
-        birth = on - dt.timedelta(days=int(age * 365.25 + self.rng.integers(0, 365)))
-        if origin is None:
-            u = self.rng.random()
-            origin = (
-                "ikke-vestlig"
-                if u < area.non_western
-                else "vestlig"
-                if u < area.non_western + 0.08
-                else "dansk"
+    def end(self, dwellings: np.ndarray, days: np.ndarray) -> None:
+        mine = self.in_area[dwellings] & (self.tenancy[dwellings] >= 0)
+        for d, day in zip(dwellings[mine], days[mine]):
+            self.closed.append((self.tenancy[d], d, self.start[d], day, self.channel[d]))
+        self.tenancy[dwellings[mine]] = -1
+
+    def tables(self, address_ids: np.ndarray) -> dict[str, pd.DataFrame]:
+        open_ = np.flatnonzero(self.tenancy >= 0)
+        closed = np.array(self.closed, dtype=np.int64).reshape(-1, 5)
+        ids = np.concatenate([closed[:, 0], self.tenancy[open_]])
+        dwellings = np.concatenate([closed[:, 1], open_])
+        ends = np.concatenate([closed[:, 3], np.full(len(open_), -1)])
+        return {
+            "lejemaal": pd.DataFrame(
+                {
+                    "lejemaal_id": [f"L{i:09d}" for i in ids],
+                    "adresse_id": address_ids[dwellings],
+                    "indflytningsdato": to_dates(np.concatenate([closed[:, 2], self.start[open_]])),
+                    "fraflytningsdato": np.where(
+                        ends >= 0, to_dates(np.maximum(ends, 0)), np.datetime64("NaT")
+                    ),
+                    "udlejningskanal": CHANNELS[
+                        np.concatenate([closed[:, 4], self.channel[open_]])
+                    ],
+                }
+            ),
+            "ledige_boliger": pd.concat(self.vacancies, ignore_index=True),
+            "klagesager": pd.concat(self.complaints, ignore_index=True),
+            "udsaettelser": pd.concat(self.evictions, ignore_index=True),
+        }
+
+
+def _addresses(pop: Population, rng: np.random.Generator) -> tuple[pd.DataFrame, list[dict]]:
+    """Addresses on a grid of areas (EPSG:25832 around Aarhus) and the area polygons."""
+    n_areas = len(pop.areas)
+    side = int(np.ceil(np.sqrt(n_areas)))
+    origin_x, origin_y = 560_000.0, 6_220_000.0
+    polygons = []
+    xs = np.empty(len(pop.dwelling_area))
+    ys = np.empty(len(pop.dwelling_area))
+    for a in range(n_areas):
+        here = np.flatnonzero(pop.dwelling_area == a)
+        x0 = origin_x + (a % side) * GRID_METRES
+        y0 = origin_y + (a // side) * GRID_METRES
+        size = GRID_METRES * (0.9 if pop.areas[a].area_id is None else 0.5)
+        xs[here] = x0 + rng.uniform(0, size, len(here))
+        ys[here] = y0 + rng.uniform(0, size, len(here))
+        if pop.areas[a].area_id:
+            ring = [[x0, y0], [x0 + size, y0], [x0 + size, y0 + size], [x0, y0 + size], [x0, y0]]
+            polygons.append(
+                {"area_id": pop.areas[a].area_id, "name": pop.areas[a].name, "ring": ring}
             )
-        person = Person(self.new_cpr(birth), birth, str(self.rng.choice(["M", "K"])), origin)
-        if 18 <= age <= 64 and self.rng.random() < self.outside_rate[area.area_id]:
-            person.benefit = str(self.rng.choice(OUTSIDE_BENEFITS, p=OUTSIDE_WEIGHTS))
-        return person
-
-    def new_household(self, area: Area, on: dt.date) -> list[Person]:
-        u = self.rng.random()
-        origin = None
-        if u < 0.12:  # elderly single or couple
-            n_adults, children, ages = int(self.rng.integers(1, 3)), 0, (67, 95)
-        elif u < 0.50:
-            n_adults, children, ages = 1, 0, (18, 66)
-        elif u < 0.72:
-            n_adults, children, ages = 2, 0, (20, 70)
-        else:
-            n_adults, children, ages = (
-                int(self.rng.integers(1, 3)),
-                int(self.rng.integers(1, 4)),
-                (24, 50),
-            )
-        members = []
-        for _ in range(n_adults):
-            members.append(self.new_person(int(self.rng.integers(*ages)), area, on, origin))
-            origin = members[0].origin
-        for _ in range(children):
-            members.append(self.new_person(int(self.rng.integers(0, 18)), area, on, origin))
-        return members
-
-
-def _build_world(scenario: Scenario, seed: int) -> World:
-    world = World(np.random.default_rng(seed), scenario)
-    world.outside_rate = {a.area_id: a.outside_rate for a in scenario.areas}
-    streets = ["Bakkevej", "Søndergade", "Æblevej", "Rønnebærvej", "Østervej", "Kildevej", "Torvet"]
-    for i, area in enumerate(scenario.areas):
-        department = f"afd. {i + 1:02d}" if area.area_id else None
-        for n in range(area.dwellings):
-            address_id = f"A{i + 1}{n + 1:05d}"
-            street = streets[i % len(streets)]
-            label = f"{street} {n // 12 + 1}, {n % 4 + 1}. {'tv' if n % 2 else 'th'}"
-            world.addresses.append((address_id, label, area, department))
-            world.households[address_id] = world.new_household(area, scenario.start)
-            world.tenancy_seq[address_id] = 1
-    return world
+    # Dwellings are numbered within their area (they are stored area by area).
+    within = np.arange(len(pop.dwelling_area)) - np.searchsorted(
+        pop.dwelling_area, pop.dwelling_area
+    )
+    streets = np.array([(a.name or "Torve").split(" ")[0] + "vej" for a in pop.areas], dtype=object)
+    ids = pd.Series(pop.dwelling_area + 1).astype(str).str.zfill(4).radd("A").to_numpy(
+        dtype=object
+    ) + pd.Series(within).astype(str).str.zfill(6).to_numpy(dtype=object)
+    labels = [
+        f"{streets[a]} {n // 12 + 1}, {n % 4 + 1}. {'tv' if n % 2 else 'th'}"
+        for a, n in zip(pop.dwelling_area, within)
+    ]
+    area_ids = np.array([pop.areas[a].area_id for a in pop.dwelling_area], dtype=object)
+    frame = pd.DataFrame(
+        {
+            "adresse_id": ids,
+            "adresse": labels,
+            "boligafdeling": [
+                None if x is None else f"{x}-afd{int(i[-6:]) // 150 + 1}"
+                for x, i in zip(area_ids, ids)
+            ],
+            "boligomraade_id": area_ids,
+            "boliger": 1,
+            "x": np.round(xs, 1),
+            "y": np.round(ys, 1),
+        }
+    )
+    return frame, polygons
 
 
-def _area_of(world: World) -> dict[str, Area]:
-    return {address_id: area for address_id, _, area, _ in world.addresses}
+def generate(landing: Path, scale: str = "demo", seed: int = 42) -> dict:
+    """Write every delivery of the scale under `landing`; return a summary."""
+    started = time.perf_counter()
+    spec = SCALES[scale]
+    rng = np.random.default_rng(seed)
+    areas = build_areas(spec, rng)
+    injections = build_injections(spec, areas, rng)
+    pop = Population(rng, areas)
+    housing = Housing(pop, rng)
+    rehab = events.Rehabilitation()
+    addresses, polygons = _addresses(pop, rng)
+    address_ids = addresses["adresse_id"].to_numpy()
+    address_file = writers.render_csv(addresses, population.ADDRESSES, "cp1252")
 
+    first_day = day_number(spec.start)
+    all_dwellings = np.arange(len(pop.dwelling_area))
+    base = {
+        name: np.array([getattr(a, name) for a in areas])
+        for name in asdict(areas[0])
+        if isinstance(getattr(areas[0], name), float)
+    }
+    pop.new_households(all_dwellings, first_day, lambda name: base[name])
+    # People already lived there: spread their move-in dates over the past 15 years.
+    people = pop.people
+    people.cols["in_since"][: people.n] = first_day - rng.integers(0, 5_500, people.n)
+    hh_start = np.full(pop.households.n, first_day)
+    np.minimum.at(hh_start, people.household, people.in_since)
+    housing.let(all_dwellings, hh_start[pop.occupant[all_dwellings]])
 
-def _inject(world: World, period: dt.date, area_of: dict[str, Area]) -> None:
-    for inj in world.scenario.injections:
-        if inj.start != period or inj.indicator_id != "emp_outside_work_edu":
-            continue
-        base = world.outside_rate[inj.area_id]
-        target = min(base * inj.relative_risk, 0.95)
-        # A step: enough people lose work at once to lift the share to the target level,
-        # and the area's equilibrium moves there too.
-        flip = (target - base) / (1 - base)
-        for address_id, members in world.households.items():
-            if area_of[address_id].area_id != inj.area_id:
-                continue
-            for p in members:
-                if (
-                    18 <= world.age(p, period) <= 64
-                    and p.benefit is None
-                    and world.rng.random() < flip
-                ):
-                    p.benefit = "kontanthjælp"
-        world.outside_rate[inj.area_id] = target
-
-
-def _employment_rows(world: World, period: dt.date, area_of: dict[str, Area]) -> list[tuple]:
-    rows = []
-    for address_id, members in world.households.items():
-        rate = world.outside_rate[area_of[address_id].area_id]
-        entry = EXIT_RATE * rate / (1 - rate)  # keeps the share at `rate` in equilibrium
-        for p in members:
-            age = world.age(p, period)
-            if not 18 <= age <= 64:
-                p.benefit = None
-                continue
-            if p.benefit and world.rng.random() < EXIT_RATE:
-                p.benefit = None
-            elif not p.benefit and world.rng.random() < entry:
-                p.benefit = str(world.rng.choice(OUTSIDE_BENEFITS, p=OUTSIDE_WEIGHTS))
-            if p.benefit:
-                fte = 1.0 if world.rng.random() < 0.9 else 0.5
-                rows.append((p.cpr, p.benefit, fte))
-            elif age <= 29 and world.rng.random() < 0.2:
-                rows.append((p.cpr, "su", 1.0))
-            elif world.rng.random() < 0.03:
-                rows.append((p.cpr, "sygedagpenge", 0.5))
-    return rows
-
-
-def _school_rows(world: World, period: dt.date, area_of: dict[str, Area]) -> list[tuple]:
-    days = SCHOOL_DAYS[period.month]
-    if days == 0:
-        return []
-    rows = []
-    for address_id, members in world.households.items():
-        p_absent = area_of[address_id].absence_rate * ABSENCE_SEASON[period.month]
-        for p in members:
-            age = world.age(p, period)
-            if 6 <= age <= 15:
-                absent = int(world.rng.binomial(days, p_absent))
-                unlawful = int(world.rng.binomial(absent, 0.15))
-                permitted = int(world.rng.binomial(absent - unlawful, 0.3))
-                sick = absent - unlawful - permitted
-                rows.append((p.cpr, age - 6, days, float(sick), float(permitted), float(unlawful)))
-    return rows
-
-
-def _home_visit_rows(world: World, period: dt.date, area_of: dict[str, Area]) -> list[tuple]:
-    rows = []
-    for address_id, members in world.households.items():
-        acceptance = area_of[address_id].visit_acceptance
-        for p in members:
-            if world.age(p, period) >= 75 and p.birth.month == period.month:
-                offered = period + dt.timedelta(days=int(world.rng.integers(0, 28)))
-                rows.append((p.cpr, offered, bool(world.rng.random() < acceptance)))
-    return rows
-
-
-def _move(world: World, period: dt.date, area_of: dict[str, Area]) -> list[tuple]:
-    """Households move out during the month; return the housing move-out rows."""
-    movers = [a for a in world.households if world.rng.random() < MOVE_RATE]
-    rows = []
-    leaving = {a: world.households[a] for a in movers}
-    for address_id in movers:
-        day = period + dt.timedelta(days=int(world.rng.integers(0, 28)))
-        rows.append((f"L{address_id}-{world.tenancy_seq[address_id]}", address_id, day))
-        world.tenancy_seq[address_id] += 1
-    # Some movers stay in the municipality and take another vacated dwelling;
-    # the remaining dwellings are let to households arriving from elsewhere.
-    vacant = list(movers)
-    world.rng.shuffle(vacant)
-    staying = [h for h in leaving.values() if world.rng.random() < STAY_IN_MUNICIPALITY]
-    next_month = add_months(period, 1)
-    for address_id in vacant:
-        area = area_of[address_id]
-        world.households[address_id] = (
-            staying.pop() if staying else world.new_household(area, next_month)
-        )
-    return rows
-
-
-def _write(
-    landing: Path, contract: Contract, period: dt.date, rows: list[tuple], encoding: str
-) -> None:
-    header = [c.header for c in contract.columns]
-    write_csv(delivery_path(landing, contract, period), header, rows, encoding)
-
-
-def generate(landing: Path, seed: int = 42, scenario: Scenario = DEMO) -> dict:
-    """Write every monthly delivery of the scenario under `landing`; return a summary."""
-    world = _build_world(scenario, seed)
-    area_of = _area_of(world)
     counts: dict[str, int] = {}
-    for m in range(scenario.months):
-        period = add_months(scenario.start, m)
-        _inject(world, period, area_of)
-        residents = [
-            (p.cpr, p.birth, p.sex, p.origin, address_id)
-            for address_id, members in world.households.items()
-            for p in members
-        ]
-        addresses = [
-            (address_id, label, department, area.area_id, area.name)
-            for address_id, label, area, department in world.addresses
-        ]
-        deliveries = [
-            # The population register exports cp1252, the job centre UTF-8 with BOM.
-            (population.RESIDENTS, residents, "cp1252"),
-            (population.ADDRESSES, addresses, "cp1252"),
-            (employment.BENEFITS, _employment_rows(world, period, area_of), "utf-8-sig"),
-            (children_youth.SCHOOL_ABSENCE, _school_rows(world, period, area_of), "utf-8"),
-            (health.HOME_VISITS, _home_visit_rows(world, period, area_of), "utf-8"),
-            (housing.MOVE_OUTS, _move(world, period, area_of), "utf-8"),
-        ]
-        for contract, rows, encoding in deliveries:
-            _write(landing, contract, period, rows, encoding)
-            counts[contract.table] = counts.get(contract.table, 0) + len(rows)
+
+    def deliver(contract, period, frame, encoding="utf-8"):
+        path = delivery_path(landing, contract, period)
+        if contract.fmt == "xlsx":
+            writers.write_xlsx(path, frame, contract)
+        else:
+            writers.write_csv(path, frame, contract, encoding)
+        counts[contract.table] = counts.get(contract.table, 0) + len(frame)
+
+    for m in range(spec.months):
+        period = add_months(spec.start, m)
+        first = day_number(period)
+
+        param = _parameters(areas, base, injections, period)
+        _inject_step(pop, injections, period, first, base, param)
+        month = events.month_context(pop, period, first, param)
+        spells = _residence_spells_and_moves(pop, housing, month, param, address_ids)
+
+        deliver(population.RESIDENTS, period, spells, "cp1252")
+        path = delivery_path(landing, population.ADDRESSES, period)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(address_file)  # the register re-delivers every address each month
+        counts["population__addresses"] = counts.get("population__addresses", 0) + len(addresses)
+        writers.write_geojson(
+            delivery_path(landing, population.AREAS, period), polygons, spec.start
+        )
+        deliver(employment.BENEFITS, period, events.benefits(pop, month), "utf-8-sig")
+        deliver(employment.YOUTH_STATUS_MONTH, period, events.youth_status(pop, month), "utf-8-sig")
+        deliver(children_youth.SCHOOL_ABSENCE, period, events.school_absence(pop, month))
+        deliver(children_youth.NOTIFICATIONS, period, events.notifications(pop, month))
+        deliver(children_youth.SSP_CONCERNS, period, events.ssp_concerns(pop, month))
+        deliver(children_youth.DAYCARE, period, events.daycare(pop, month))
+        if period.month == 6:
+            deliver(children_youth.GRADE9_EXAMS, period, events.grade9_exams(pop, month))
+        if period.month == 1:
+            deliver(national.AREA_STATISTICS, period, events.national_statistics(pop, month))
+        for contract, frame in (
+            (health.HOME_VISITS, events.home_visits(pop, month)),
+            (health.SMOKING_CESSATION, events.smoking_cessation(pop, month)),
+            (health.REHABILITATION, rehab.month(pop, month)),
+        ):
+            writers.write_json(
+                health_records_path(landing, contract.source, f"{period:%Y-%m}"), frame
+            )
+            counts[contract.table] = counts.get(contract.table, 0) + len(frame)
+
+    tables = housing.tables(address_ids)
+    writers.write_housing_db(landing / HOUSING_DB, tables)
+    for name, frame in tables.items():
+        counts[f"housing.{name}"] = len(frame)
+
+    last = add_months(spec.start, spec.months - 1)
     truth = {
+        "scale": scale,
         "seed": seed,
-        "first_period": scenario.start.isoformat(),
-        "last_period": add_months(scenario.start, scenario.months - 1).isoformat(),
+        "first_period": spec.start.isoformat(),
+        "last_period": last.isoformat(),
         "injections": [
             {
                 "area_id": i.area_id,
@@ -330,10 +238,162 @@ def generate(landing: Path, seed: int = 42, scenario: Scenario = DEMO) -> dict:
                 "start_period": i.start.isoformat(),
                 "shape": i.shape,
                 "relative_risk": i.relative_risk,
+                "ramp_months": i.ramp_months,
             }
-            for i in scenario.injections
+            for i in injections
         ],
     }
     (landing / "ground_truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False))
-    (landing / "cpr_numbers.txt").write_text("\n".join(sorted(world.used_cpr)) + "\n")
-    return {"rows": counts, "residents_last_month": len(residents), **truth}
+    (landing / "cpr_numbers.txt").write_text("\n".join(sorted(pop.used_cpr)) + "\n")
+    return {
+        **truth,
+        "rows": counts,
+        "residents_last_month": int(len(month.residents)),
+        "areas": len(areas) - 1,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def _parameters(areas, base, injections, period):
+    """param(name) -> per-area values of an area parameter this month, injections applied."""
+    indicator_of = {parameter: indicator for indicator, parameter in INJECTABLE.items()}
+    cache: dict[str, np.ndarray] = {}
+
+    def param(name: str) -> np.ndarray:
+        if name not in cache:
+            indicator = indicator_of.get(name)
+            factors = [effect(injections, a.area_id, indicator, period) for a in areas]
+            cache[name] = base[name] * np.array(factors) if indicator else base[name]
+        return cache[name]
+
+    return param
+
+
+def _inject_step(pop, injections, period, first, base, param) -> None:
+    """A step in 'outside work or education' happens at once: people lose their jobs."""
+    for inj in injections:
+        if inj.start != period or inj.shape != "step" or inj.indicator_id != "emp_outside_work_edu":
+            continue
+        index = next(i for i, a in enumerate(pop.areas) if a.area_id == inj.area_id)
+        before = base["outside_rate"][index]
+        flip = (min(before * inj.relative_risk, 0.95) - before) / (1 - before)
+        residents = pop.residents()
+        here = pop.dwelling_area[pop.dwelling_of(residents)] == index
+        age = pop.ages(residents, first)
+        who = residents[here & (age >= 18) & (age <= 64) & (pop.people.benefit[residents] == 0)]
+        hit = who[pop.rng.random(len(who)) < flip]
+        pop.people.cols["benefit"][hit] = 1
+        pop.people.cols["benefit_start"][hit] = first + pop.rng.integers(0, 5, len(hit))
+        pop.people.cols["extent"][hit] = 1.0
+
+
+def _residence_spells_and_moves(pop, housing, month, param, address_ids) -> pd.DataFrame:
+    """The month's residence spells; households move out, stay or leave, dwellings are re-let."""
+    rng, people, households = pop.rng, pop.people, pop.households
+    residents = month.residents
+    spell_person = [residents]
+    spell_dwelling = [pop.dwelling_of(residents)]
+    spell_in = [people.in_since[residents]]
+    spell_out = [np.full(len(residents), -1)]
+
+    occupied = np.flatnonzero(households.dwelling >= 0)
+    dwelling = households.dwelling[occupied]
+    rate = param("move_rate")[pop.dwelling_area[dwelling]]
+    movers = occupied[rng.random(len(occupied)) < rate]
+    move_day = month.day_in_month(rng, len(movers))
+    vacated = households.dwelling[movers]
+    housing.end(vacated, move_day)
+    vacate_day = np.full(len(pop.dwelling_area), -1)
+    vacate_day[vacated] = move_day
+    # Evictions are a few of the move-outs from social housing, more where hardship is.
+    hardship = param("outside_rate")[pop.dwelling_area[vacated]] / 0.25
+    evicted = housing.in_area[vacated] & (rng.random(len(vacated)) < 0.02 * hardship)
+    housing.evictions.append(
+        pd.DataFrame(
+            {
+                "sag_id": [f"E{month.period:%Y%m}-{i:05d}" for i in range(evicted.sum())],
+                "adresse_id": address_ids[vacated[evicted]],
+                "udsaettelsesdato": to_dates(move_day[evicted]),
+            }
+        )
+    )
+    # Who moved ends the spell at the old address on the move day.
+    household_day = np.full(households.n, -1, dtype=np.int64)
+    household_day[movers] = move_day
+    spell_out[0] = household_day[people.household[residents]]
+    pop.occupant[vacated] = -1
+    households.cols["dwelling"][movers] = -1
+    # Dwellings free this month: just vacated, or empty since earlier.
+    pool = np.flatnonzero(pop.occupant < 0)
+    rng.shuffle(pool)
+    stay = movers[(rng.random(len(movers)) < STAY_IN_MUNICIPALITY) & ~evicted]
+    take = pool[: len(stay)]
+    stay_day = np.maximum(household_day[stay], vacate_day[take])
+    households.cols["dwelling"][stay] = take
+    pop.occupant[take] = stay
+    housing.let(take, stay_day)
+    relet_pool = pool[len(stay) :]
+    relet = relet_pool[rng.random(len(relet_pool)) < RELET_PER_MONTH]
+    arrival_day = np.maximum(month.day_in_month(rng, len(relet)), vacate_day[relet])
+    before = people.n
+    for day in np.unique(arrival_day):
+        pop.new_households(relet[arrival_day == day], int(day), param)
+    housing.let(relet, arrival_day)
+    newly_vacant = relet_pool[~np.isin(relet_pool, relet)]
+    pop.vacant_since[newly_vacant] = np.where(
+        pop.vacant_since[newly_vacant] >= 0,
+        pop.vacant_since[newly_vacant],
+        np.maximum(vacate_day[newly_vacant], month.first),
+    )
+    # New spells: movers who stayed in the municipality, and arrivals.
+    stayed_people = np.flatnonzero(np.isin(people.household, stay))
+    household_day[stay] = stay_day
+    people.cols["in_since"][stayed_people] = household_day[people.household[stayed_people]]
+    arrivals = np.arange(before, people.n)
+    for group in (stayed_people, arrivals):
+        spell_person.append(group)
+        spell_dwelling.append(pop.dwelling_of(group))
+        spell_in.append(people.in_since[group])
+        spell_out.append(np.full(len(group), -1))
+    # Vacancies on the first of next month, complaints during this one.
+    area_dwellings = np.flatnonzero(housing.in_area)
+    vacant = area_dwellings[pop.occupant[area_dwellings] < 0]
+    next_first = month.first + month.days
+    housing.vacancies.append(
+        pd.DataFrame(
+            {
+                "maaned": np.full(len(vacant), np.datetime64("1970-01-01", "D") + next_first),
+                "adresse_id": address_ids[vacant],
+                "ledig_siden": to_dates(pop.vacant_since[vacant].clip(min=0)),
+            }
+        )
+    )
+    lived = area_dwellings[pop.occupant[area_dwellings] >= 0]
+    cases = rng.poisson(param("complaint_rate")[pop.dwelling_area[lived]] / 12)
+    where = np.repeat(lived, cases)
+    housing.complaints.append(
+        pd.DataFrame(
+            {
+                "sag_id": [f"K{month.period:%Y%m}-{i:06d}" for i in range(len(where))],
+                "adresse_id": address_ids[where],
+                "oprettet": to_dates(month.day_in_month(rng, len(where))),
+                "kategori": rng.choice(COMPLAINT_KINDS, len(where)),
+            }
+        )
+    )
+
+    person = np.concatenate(spell_person)
+    out = np.concatenate(spell_out)
+    return pd.DataFrame(
+        {
+            "cpr": people.cpr[person],
+            "foedselsdato": to_dates(people.birth[person]),
+            "koen": np.where(people.sex[person] == 0, "M", "K"),
+            "oprindelse": ORIGINS[people.origin[person]],
+            "adresse_id": address_ids[np.concatenate(spell_dwelling)],
+            "tilflytningsdato": to_dates(np.concatenate(spell_in)),
+            "fraflytningsdato": np.where(
+                out >= 0, to_dates(np.maximum(out, 0)), np.datetime64("NaT")
+            ),
+        }
+    )

@@ -9,6 +9,7 @@ import pytest
 from orchestration.dbt_assets import FACT, RESTRICTED
 from orchestration.definitions import build_definitions
 from orchestration.resources import KvarterStorage
+from sources.synthetic.health_api import serve
 from tests import tiny_municipality as tiny
 
 PARTITION = "2025-03-01"
@@ -18,8 +19,12 @@ PARTITION = "2025-03-01"
 def pipeline(tmp_path_factory):
     storage = KvarterStorage.under(tmp_path_factory.mktemp("tiny"))
     tiny.write(storage.landing)
-    defs = build_definitions(storage)
-    extract = defs.resolve_job_def("monthly_extract").execute_in_process(partition_key=PARTITION)
+    with serve(storage.landing) as health_api:
+        storage = KvarterStorage(**{**storage.model_dump(), "health_api_url": health_api})
+        defs = build_definitions(storage)
+        extract = defs.resolve_job_def("monthly_extract").execute_in_process(
+            partition_key=PARTITION
+        )
     refresh = defs.resolve_job_def("refresh_marts_and_alerts").execute_in_process()
     return storage, defs, extract, refresh
 
@@ -42,10 +47,15 @@ def test_extract_metadata_rows_add_up(pipeline):
         if e.event_type_value == "ASSET_MATERIALIZATION"
     }
     residents = materialised["population/residents"]
-    # 25 adults + 2 children + 1 aged 80 + 6 outside + 1 invalid CPR = 35 rows
-    assert residents["rows_read"].value == 35
-    assert residents["rows_loaded"].value == 34
+    # 25 adults + 1 newcomer + 2 children + 1 aged 80 + 6 outside + 1 invalid CPR = 36
+    assert residents["rows_read"].value == tiny.REGISTER_ROWS == 36
+    assert residents["rows_loaded"].value == 35
     assert residents["rows_quarantined"].value == 1
+    assert materialised["children_youth/school_absence"]["rows_loaded"].value == 2
+    assert materialised["housing/tenancies"]["rows_loaded"].value == 2
+    assert materialised["health/home_visits"]["rows_loaded"].value == 1
+    # 3 population + 2 employment + 4 children_youth + 4 housing + 3 health monthly entities
+    assert len(materialised) == 16
     for meta in materialised.values():
         assert meta["rows_read"].value == meta["rows_loaded"].value + meta["rows_quarantined"].value
 
@@ -55,12 +65,12 @@ def test_invalid_cpr_is_quarantined_without_the_number(pipeline):
     rows = query(
         storage, "select system, entity, line, column_name, value, reason from raw.quarantine"
     )
-    # Header on line 1, 34 valid rows on lines 2-35, the invalid one last on line 36.
+    # Header on line 1, 35 valid rows on lines 2-36, the invalid one last on line 37.
     assert rows == [
         (
             "population",
             "residents",
-            36,
+            37,
             "cpr",
             "<redacted>",
             "invalid CPR number: the first six digits are not a real date",
@@ -70,16 +80,18 @@ def test_invalid_cpr_is_quarantined_without_the_number(pipeline):
 
 def test_employment_indicator_for_the_area_by_hand(pipeline):
     storage, *_ = pipeline
-    # 6 x 1.0 kontanthjælp + 2 x 0.5 dagpenge = 7.0 FTE; SU and sygedagpenge do not count;
-    # 25 residents aged 18-64 -> 7 / 25 = 0.28, published (7 >= 5, 25 - 7 >= 5, 25 >= 20).
+    # 6 x 1.0 + 2 x 0.5 + 15/31 (from 17 March) = 7.4839 FTE; SU and sygedagpenge do not
+    # count; 25 residents aged 18-64 on 1 March (the one moving out on the 10th counts,
+    # the one moving in on the 15th does not) -> 0.29935, published (>= 5 either side).
+    numerator = 6 + 2 * 0.5 + 15 / 31
     assert query(
         storage,
         """
         select numerator, denominator, value, suppressed, suppression_reason
         from marts.fct_area_indicator_month
         where area_id = 'BO01' and period = '2025-03-01' and indicator_id = 'emp_outside_work_edu'
-    """,
-    ) == [(7.0, 25.0, pytest.approx(0.28), False, None)]
+        """,
+    ) == [(pytest.approx(numerator), 25.0, pytest.approx(numerator / 25), False, None)]
 
 
 def test_outside_areas_keeps_unknown_address_and_is_suppressed(pipeline):
@@ -131,7 +143,7 @@ def test_residents_and_rolling_indicators(pipeline):
         select area_id, value from marts.fct_area_indicator_month
         where indicator_id = 'pop_residents' order by area_id
     """,
-    ) == [("BO01", 28.0), ("outside", 6.0)]
+    ) == [("BO01", tiny.RESIDENTS_BO01), ("outside", 6.0)]
     # Rolling 12-month indicators need 12 delivered months: none after one month.
     assert query(
         storage,
@@ -171,7 +183,7 @@ def test_no_raw_cpr_anywhere_in_the_warehouse(pipeline):
                         assert token not in numbers and token not in digits, (schema, table)
     # The pseudonymised keys are HMACs, present and unlike the numbers.
     keys = query(storage, "select person_key from raw.population__residents")
-    assert len(keys) == 34 and all(re.fullmatch(r"[0-9a-f]{64}", k) for (k,) in keys)
+    assert len(keys) == 35 and all(re.fullmatch(r"[0-9a-f]{64}", k) for (k,) in keys)
 
 
 def test_corrupted_mart_fails_the_gx_check_and_stops_the_alert_step(pipeline, tmp_path):

@@ -4,13 +4,6 @@ from orchestration.definitions import defs
 from sources.registry import ALL_CONTRACTS
 
 DBT_MODELS = {
-    "staging/stg_population__residents",
-    "staging/stg_population__addresses",
-    "staging/stg_employment__benefits",
-    "staging/stg_children_youth__school_absence",
-    "staging/stg_housing__move_outs",
-    "staging/stg_health__home_visits",
-    "staging/stg_extract__deliveries",
     "intermediate/int_person_months",
     "intermediate/int_area_months",
     "restricted/restricted_area_indicator_month",
@@ -19,6 +12,7 @@ DBT_MODELS = {
     "reference/indicator_catalogue",
     "reference/benefit_types",
     "reference/department_contacts",
+    "staging/stg_extract__deliveries",
 }
 
 
@@ -26,16 +20,13 @@ def test_every_asset_is_defined():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     extracts = {f"{c.system}/{c.entity}" for c in ALL_CONTRACTS}
-    assert extracts == {
-        "population/residents",
-        "population/addresses",
-        "employment/benefits",
-        "children_youth/school_absence",
-        "housing/move_outs",
-        "health/home_visits",
-    }
+    assert (
+        len(extracts) == 18
+    )  # 3 population, 2 employment, 5 children_youth, 4 housing, 3 health, 1 national
+    staging = {f"staging/stg_{c.system}__{c.entity}" for c in ALL_CONTRACTS}
     expected = (
         extracts
+        | staging
         | DBT_MODELS
         | {
             "extract/deliveries",
@@ -45,6 +36,13 @@ def test_every_asset_is_defined():
         }
     )
     assert keys == expected
+    partitions = {
+        k.to_user_string(): graph.get(k).partitions_def.get_serializable_unique_identifier()
+        for k in graph.get_all_asset_keys()
+        if k.to_user_string() in extracts
+    }
+    assert partitions["national/area_statistics"] == partitions["children_youth/grade9_exams"]
+    assert partitions["national/area_statistics"] != partitions["population/residents"]
 
 
 def test_lineage_runs_from_extract_to_alert():
@@ -82,3 +80,6 @@ def test_jobs_schedule_and_sensor_resolve():
     schedule = defs.resolve_schedule_def("monthly_extract_schedule")
     assert schedule.cron_schedule == "0 6 5 * *"
     assert defs.resolve_sensor_def("refresh_after_extract") is not None
+    assert defs.resolve_sensor_def("landing_sensor") is not None
+    assert defs.resolve_schedule_def("yearly_schedule").cron_schedule == "0 6 1 8 *"
+    assert defs.resolve_job_def("yearly_extract").partitions_def is not None

@@ -1,26 +1,40 @@
 import datetime as dt
 
 import duckdb
+import pandas as pd
 
-from sources.danish_csv import ParsedDelivery, QuarantineEntry
 from sources.employment import BENEFITS
+from sources.validate import QUARANTINE_COLUMNS, Validated
 from sources.warehouse import replace_partition
 
 MARCH, APRIL = dt.date(2025, 3, 1), dt.date(2025, 4, 1)
 
 
 def delivery(*rows, quarantined=0):
-    records = [
-        {"person_key": k, "benefit_type": t, "fte": f, "source_line": i + 2}
-        for i, (k, t, f) in enumerate(rows)
-    ]
-    quarantine = [QuarantineEntry(99, "cpr", "<redacted>", "bad") for _ in range(quarantined)]
-    return ParsedDelivery(records, quarantine, len(records) + quarantined, "utf-8")
+    records = pd.DataFrame(
+        [
+            {
+                "person_key": k,
+                "benefit_type": t,
+                "start_date": MARCH,
+                "end_date": None,
+                "weekly_extent": f,
+                "source_line": i + 2,
+            }
+            for i, (k, t, f) in enumerate(rows)
+        ],
+        columns=[c.name for c in BENEFITS.columns] + ["source_line"],
+    )
+    quarantine = pd.DataFrame(
+        [(99, "cpr", "<redacted>", "bad")] * quarantined, columns=QUARANTINE_COLUMNS
+    )
+    return Validated(records, quarantine, len(records) + quarantined)
 
 
 def content(con):
     return con.execute(
-        "select period, person_key, benefit_type, fte from raw.employment__benefits order by all"
+        "select period, person_key, benefit_type, weekly_extent from raw.employment__benefits "
+        "order by all"
     ).fetchall()
 
 

@@ -4,7 +4,7 @@ with dwellings as (
     select
         period,
         area_id,
-        count(*) as dwellings
+        sum(dwellings) as dwellings
     from {{ ref('stg_population__addresses') }}
     group by period, area_id
 ),

@@ -1,6 +1,6 @@
--- Who lived in which housing area in which month, with age on the first of the month.
+-- Who lived in which housing area on the first of each month, with age that day.
 -- Residents at an address that matches no area are counted as 'outside', never dropped.
-with residents as (
+with spells as (
     select * from {{ ref('stg_population__residents') }}
 ),
 
@@ -9,13 +9,17 @@ addresses as (
 )
 
 select
-    residents.period,
-    residents.person_key,
-    residents.origin,
+    spells.period,
+    spells.person_key,
+    spells.origin,
+    spells.is_non_western,
     coalesce(addresses.area_id, 'outside') as area_id,
-    {{ age_in_years('residents.birth_date', 'residents.period') }} as age
-from residents
+    {{ age_in_years('spells.birth_date', 'spells.period') }} as age
+from spells
 left join addresses
     on
-        residents.period = addresses.period
-        and residents.address_id = addresses.address_id
+        spells.period = addresses.period
+        and spells.address_id = addresses.address_id
+where
+    spells.move_in_date <= spells.period
+    and (spells.move_out_date is null or spells.move_out_date > spells.period)

@@ -12,17 +12,35 @@ delivered_months as (
     select * from {{ ref('stg_extract__deliveries') }}
 ),
 
-outside_fte as (
-    -- Full-time equivalents outside work or education per person, capped at one.
+benefit_days as (
+    -- Days of each benefit spell inside its delivery month, weighted by weekly extent.
     select
         benefits.period,
         benefits.person_key,
-        least(sum(benefits.fte), 1.0) as fte
+        benefits.weekly_extent
+        * (
+            {{ days_between(
+                'greatest(benefits.start_date, benefits.period)',
+                'least(coalesce(benefits.end_date, ' ~ month_end('benefits.period') ~ '), '
+                ~ month_end('benefits.period') ~ ')'
+            ) }} + 1
+        )
+        / ({{ days_between('benefits.period', month_end('benefits.period')) }} + 1) as fte
     from {{ ref('stg_employment__benefits') }} as benefits
     inner join {{ ref('benefit_types') }} as benefit_types
         on benefits.benefit_type = benefit_types.benefit_type
     where benefit_types.outside_work_education
-    group by benefits.period, benefits.person_key
+),
+
+outside_fte as (
+    -- Full-time equivalents outside work or education per person and month, capped at one.
+    select
+        period,
+        person_key,
+        least(sum(fte), 1.0) as fte
+    from benefit_days
+    where fte > 0
+    group by period, person_key
 ),
 
 emp_outside_work_edu as (
@@ -37,6 +55,7 @@ emp_outside_work_edu as (
         on
             person_months.period = delivered_months.period
             and delivered_months.system = 'employment'
+            and delivered_months.entity = 'benefits'
     left join outside_fte
         on
             person_months.period = outside_fte.period
@@ -63,20 +82,22 @@ cy_school_absence as (
 ),
 
 move_outs_by_month as (
+    -- Tenancies of the housing system that ended in their delivery month.
     select
-        move_outs.period,
+        tenancies.period,
         coalesce(addresses.area_id, 'outside') as area_id,
         count(*) as move_outs
-    from {{ ref('stg_housing__move_outs') }} as move_outs
+    from {{ ref('stg_housing__tenancies') }} as tenancies
     left join {{ ref('stg_population__addresses') }} as addresses
         on
-            move_outs.period = addresses.period
-            and move_outs.address_id = addresses.address_id
-    group by move_outs.period, coalesce(addresses.area_id, 'outside')
+            tenancies.period = addresses.period
+            and tenancies.address_id = addresses.address_id
+    where tenancies.move_out_date between tenancies.period and {{ month_end('tenancies.period') }}
+    group by tenancies.period, coalesce(addresses.area_id, 'outside')
 ),
 
 housing_months as (
-    -- Only months with a housing delivery (an empty delivery means no move-outs).
+    -- Months with a housing delivery, for the social-housing areas the system covers.
     select
         area_months.area_id,
         area_months.period,
@@ -87,10 +108,12 @@ housing_months as (
         on
             area_months.period = delivered_months.period
             and delivered_months.system = 'housing'
+            and delivered_months.entity = 'tenancies'
     left join move_outs_by_month
         on
             area_months.period = move_outs_by_month.period
             and area_months.area_id = move_outs_by_month.area_id
+    where area_months.area_id != 'outside'
 ),
 
 housing_rolling as (
@@ -144,6 +167,7 @@ health_months as (
         on
             area_months.period = delivered_months.period
             and delivered_months.system = 'health'
+            and delivered_months.entity = 'home_visits'
     left join visits_by_month
         on
             area_months.period = visits_by_month.period
@@ -196,16 +220,28 @@ indicators as (
     select * from hea_home_visit_uptake
     union all
     select * from pop_residents
+),
+
+rounded as (
+    -- Six decimals: FTE sums are floating point, and their last bits depend on the order
+    -- of summation; rounding makes every rebuild give identical marts.
+    select
+        area_id,
+        period,
+        indicator_id,
+        cast(denominator as double) as denominator,
+        cast(cast(numerator as decimal(18, 6)) as double) as numerator
+    from indicators
 )
 
 select
     area_id,
     period,
     indicator_id,
-    cast(numerator as double) as numerator,
-    cast(denominator as double) as denominator,
+    numerator,
+    denominator,
     case
-        when denominator is null then cast(numerator as double)
-        when denominator > 0 then cast(numerator as double) / denominator
+        when denominator is null then numerator
+        when denominator > 0 then numerator / denominator
     end as value
-from indicators
+from rounded

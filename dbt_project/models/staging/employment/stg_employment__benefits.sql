@@ -2,5 +2,7 @@ select
     period,
     person_key,
     benefit_type,
-    fte
+    start_date,
+    end_date,
+    weekly_extent
 from {{ source('employment', 'benefits') }}

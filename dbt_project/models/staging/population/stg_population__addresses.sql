@@ -3,6 +3,8 @@ select
     address_id,
     address,
     housing_department,
-    coalesce(area_id, 'outside') as area_id,
-    coalesce(area_name, 'Uden for boligområder') as area_name
+    dwellings,
+    x_utm32,
+    y_utm32,
+    coalesce(area_id, 'outside') as area_id
 from {{ source('population', 'addresses') }}

@@ -1,0 +1,8 @@
+select
+    period,
+    tenancy_id,
+    address_id,
+    move_in_date,
+    move_out_date,
+    letting_channel
+from {{ source('housing', 'tenancies') }}

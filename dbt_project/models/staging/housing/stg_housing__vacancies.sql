@@ -1,0 +1,5 @@
+select
+    period,
+    address_id,
+    vacant_since
+from {{ source('housing', 'vacancies') }}
