@@ -31,7 +31,7 @@ def publish(warehouse: Path, target: Path) -> dict[str, int]:
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
         for name, source in PUBLISHED_TABLES.items():
             con.execute(f"create table main.{name} as select * from warehouse.{source}")
-            counts[name] = con.execute(f"select count(*) from main.{name}").fetchone()[0]
+            counts[name] = con.execute(f"select count(*) from main.{name}").fetchall()[0][0]
         con.execute("detach warehouse")
     finally:
         con.close()

@@ -46,7 +46,7 @@ def extract_period(
     """Read, validate, pseudonymise and load one period's delivery of one entity."""
     cells = read(contract, period, where)
     validated = validate(
-        cells.frame, cells.lines, contract, cells.dialect, pseudonymise, cells.rejected
+        con, cells.frame, cells.lines, contract, cells.dialect, pseudonymise, cells.rejected
     )
     origin = cells.origin
     if contract.fmt in ("csv", "xlsx", "geojson"):

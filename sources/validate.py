@@ -1,25 +1,26 @@
-"""Vectorised validation of delivered rows against their contract.
+"""Validation of delivered rows against their contract, inside DuckDB.
 
-Readers hand over every data row as text cells (one string column per contract header)
-plus the line or record number of each row. Each row comes back either typed in
-`records` or in `quarantine` with its line, the first failing column, the value (never a
-CPR number) and the reason.
+Readers hand over every data row as text cells (one column per contract header) plus the
+line or record number of each row. `validate` types and checks them in one SQL pass and
+leaves two temporary tables on the connection: `validated_records` (contract column
+names + source_line) and `validated_quarantine` (line, column_name, value, reason), the
+first failing column of each bad row. CPR numbers become keyed pseudonyms here; the
+quarantine shows them as <redacted>.
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 from sources import cpr as cpr_mod
-from sources.contracts import Column, Contract
+from sources.contracts import SQL_TYPES, Column, Contract
 
-YES = {"ja", "j", "1", "true", "sand"}
-NO = {"nej", "n", "0", "false", "falsk"}
+YES = ("ja", "j", "1", "true", "sand")
+NO = ("nej", "n", "0", "false", "falsk")
 QUARANTINE_COLUMNS = ["line", "column_name", "value", "reason"]
+CPR_SHAPE = r"\d{6}-?\d{4}"
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,11 @@ DANISH = Dialect("%d-%m-%Y", decimal_comma=True)  # CSV exports: 31-12-2025, 1.2
 ISO = Dialect("%Y-%m-%d", decimal_comma=False)  # Excel, SQL and JSON values as text
 
 
-@dataclass
+@dataclass(frozen=True)
 class Validated:
-    records: pd.DataFrame  # contract column names + source_line
-    quarantine: pd.DataFrame  # QUARANTINE_COLUMNS
     rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
 
 
 class Pseudonymiser:
@@ -55,131 +56,198 @@ class Pseudonymiser:
         return found
 
 
-def _numbers(text: pd.Series, dialect: Dialect) -> pd.Series:
-    if dialect.decimal_comma:
-        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    return pd.to_numeric(text, errors="coerce")
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
-def _cpr_dates_valid(digits: pd.Series) -> pd.Series:
-    day, month = digits.str[0:2], digits.str[2:4]
-    year2 = digits.str[4:6].astype(int)
-    d7 = digits.str[6].astype(int)
-    century = np.select(
-        [d7 <= 3, d7.isin([4, 9]) & (year2 <= 36), d7.isin([4, 9]), year2 <= 57],
-        [1900, 2000, 1900, 2000],
-        default=1800,
+def _in(values) -> str:
+    return "(" + ", ".join(_quote(v) for v in values) + ")"
+
+
+def _cpr_real_date(digits: str) -> str:
+    """SQL: the CPR's date exists in the century its 7th digit and year give (cpr.py)."""
+    d7 = f"cast(substr({digits}, 7, 1) as integer)"
+    yy = f"cast(substr({digits}, 5, 2) as integer)"
+    century = (
+        f"case when {d7} <= 3 then 1900 when {d7} in (4, 9) and {yy} <= 36 then 2000 "
+        f"when {d7} in (4, 9) then 1900 when {yy} <= 57 then 2000 else 1800 end"
     )
-    iso = (century + year2).astype(str) + "-" + month + "-" + day
-    return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce").notna()
+    iso = (
+        f"cast({century} + {yy} as varchar) || '-' || substr({digits}, 3, 2) || '-' "
+        f"|| substr({digits}, 1, 2)"
+    )
+    return f"try_strptime({iso}, '%Y-%m-%d') is not null"
 
 
-def _parse_column(
-    column: Column, text: pd.Series, dialect: Dialect, pseudonymise: Callable[[str], str]
-) -> tuple[pd.Series, pd.Series]:
-    """Typed values and a reason per row ('' where the cell is fine)."""
-    present = text != ""
-    reason = pd.Series("", index=text.index, dtype=object)
+def _column_sql(column: Column, cell: str, dialect: Dialect, key_column: str) -> tuple[str, str]:
+    """(typed value, reason) SQL expressions for one column; reason is null when fine."""
+    missing = f"{cell} = ''"
+    checks: list[tuple[str, str]] = []
     if not column.nullable:
-        reason[~present] = "missing value in a required column"
+        checks.append((missing, "missing value in a required column"))
     kind = column.kind
     if kind == "cpr":
-        digits = text.str.replace("-", "", n=1, regex=False)
-        shaped = text.str.fullmatch(r"\d{6}-?\d{4}")
-        reason[present & ~shaped] = "invalid CPR number: not 10 digits in the form DDMMYY-SSSS"
-        real = pd.Series(False, index=text.index)
-        real[shaped] = _cpr_dates_valid(digits[shaped])
-        reason[shaped & ~real] = "invalid CPR number: the first six digits are not a real date"
-        values = pd.Series(None, index=text.index, dtype=object)
-        values[real] = digits[real].map(pseudonymise)
+        digits = f"replace({cell}, '-', '')"
+        shaped = f"regexp_full_match({cell}, '{CPR_SHAPE}')"
+        value = key_column
+        checks += [
+            (
+                f"not {missing} and not {shaped}",
+                "invalid CPR number: not 10 digits in the form DDMMYY-SSSS",
+            ),
+            (
+                f"not {missing} and not ({_cpr_real_date(digits)})",
+                "invalid CPR number: the first six digits are not a real date",
+            ),
+        ]
     elif kind in ("text", "enum"):
-        values = text.where(present, None).astype(object)
+        value = f"nullif({cell}, '')"
         if column.allowed:
-            bad = present & ~text.isin(column.allowed)
-            reason[bad] = f"not one of the allowed values {', '.join(column.allowed)}"
+            checks.append(
+                (
+                    f"not {missing} and {cell} not in {_in(column.allowed)}",
+                    f"not one of the allowed values {', '.join(column.allowed)}",
+                )
+            )
     elif kind == "yes_no":
-        lower = text.str.lower()
-        values = pd.Series(None, index=text.index, dtype=object)
-        values[lower.isin(YES)] = True
-        values[lower.isin(NO)] = False
-        reason[present & values.isna()] = "not ja/nej"
+        value = (
+            f"case when lower({cell}) in {_in(YES)} then true "
+            f"when lower({cell}) in {_in(NO)} then false end"
+        )
+        checks.append((f"not {missing} and ({value}) is null", "not ja/nej"))
     elif kind == "date":
-        parsed = pd.to_datetime(text, format=dialect.date_format, errors="coerce")
-        spelled = "dd-mm-yyyy" if dialect.date_format == "%d-%m-%Y" else "yyyy-mm-dd"
-        reason[present & parsed.isna()] = f"not a date in the form {spelled}"
-        values = parsed.dt.date.astype(object).where(parsed.notna(), None)
+        value = f"cast(try_strptime({cell}, '{dialect.date_format}') as date)"
+        spelled = "dd-mm-yyyy" if dialect.decimal_comma else "yyyy-mm-dd"
+        checks.append((f"not {missing} and ({value}) is null", f"not a date in the form {spelled}"))
     else:
-        numbers = _numbers(text, dialect)
+        text = f"replace(replace({cell}, '.', ''), ',', '.')" if dialect.decimal_comma else cell
+        number = f"try_cast(nullif({text}, '') as double)"
         if kind == "int":
-            whole = numbers.notna() & (numbers == numbers.round())
-            reason[present & ~whole] = "not a whole number"
-            numbers = numbers.where(whole)
+            if dialect.decimal_comma:  # a '.' is a thousands separator, a ',' is not allowed
+                number = f"case when {cell} like '%,%' then null else {number} end"
+            checks.append(
+                (
+                    f"not {missing} and ({number} is null or {number} != round({number}))",
+                    "not a whole number",
+                )
+            )
+            value = f"cast({number} as bigint)"
         else:
             word = "number with decimal comma" if dialect.decimal_comma else "number"
-            reason[present & numbers.isna()] = f"not a {word}"
+            checks.append((f"not {missing} and {number} is null", f"not a {word}"))
+            value = number
         if column.minimum is not None:
-            reason[(reason == "") & (numbers < column.minimum)] = (
-                f"below the minimum {column.minimum:g}"
-            )
+            checks.append((f"{number} < {column.minimum}", f"below the minimum {column.minimum:g}"))
         if column.maximum is not None:
-            reason[(reason == "") & (numbers > column.maximum)] = (
-                f"above the maximum {column.maximum:g}"
-            )
-        values = numbers.astype(object).where(numbers.notna(), None)
-    return values, reason
+            checks.append((f"{number} > {column.maximum}", f"above the maximum {column.maximum:g}"))
+    reason = "case " + " ".join(f"when {c} then {_quote(r)}" for c, r in checks) + " end"
+    return value, (reason if checks else "null")
+
+
+def _register_pseudonyms(
+    con: duckdb.DuckDBPyConnection, column: Column, index: int, pseudonymise: Pseudonymiser
+) -> str:
+    """Map every well-formed CPR number in the column to its keyed pseudonym."""
+    digits = con.execute(
+        f"select distinct replace(trim(\"{column.header}\"), '-', '') from incoming_cells "
+        f"where regexp_full_match(trim(\"{column.header}\"), '{CPR_SHAPE}')"
+    ).fetchall()
+    mapping = pd.DataFrame(
+        {"digits": [d for (d,) in digits], "person_key": [pseudonymise(d) for (d,) in digits]},
+        dtype=object,
+    )
+    name = f"cpr_keys_{index}"
+    con.register(name, mapping)
+    return name
 
 
 def validate(
-    cells: pd.DataFrame,
+    con: duckdb.DuckDBPyConnection,
+    frame: pd.DataFrame,
     lines: np.ndarray,
     contract: Contract,
     dialect: Dialect,
-    pseudonymise: Callable[[str], str],
+    pseudonymise: Pseudonymiser,
     rejected: pd.DataFrame | None = None,
 ) -> Validated:
     """Type and check every row; `rejected` holds rows a reader already refused."""
-    cells = cells.fillna("").astype(str).apply(lambda s: s.str.strip())
-    index = pd.RangeIndex(len(cells))
-    cells.index = index
-    first_reason = pd.Series("", index=index, dtype=object)
-    first_column = pd.Series("", index=index, dtype=object)
-    first_value = pd.Series("", index=index, dtype=object)
-    typed = {}
-    for column in contract.columns:
-        values, reason = _parse_column(column, cells[column.header], dialect, pseudonymise)
-        typed[column.name] = values
-        new = (first_reason == "") & (reason != "")
-        first_reason[new] = reason[new]
-        first_column[new] = column.header
-        first_value[new] = "<redacted>" if column.kind == "cpr" else cells[column.header][new]
-    records = pd.DataFrame(typed, index=index)
-    records["source_line"] = lines
-    ok = first_reason == ""
-    good = records[ok]
-    duplicate = good.duplicated(subset=list(contract.key), keep="first")
-    first_line = good.groupby(list(contract.key), dropna=False)["source_line"].transform("first")
-    quarantine = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "line": lines[~ok.to_numpy()],
-                    "column_name": first_column[~ok].to_numpy(),
-                    "value": first_value[~ok].to_numpy(),
-                    "reason": first_reason[~ok].to_numpy(),
-                }
+    cells = frame[contract.headers].fillna("").astype(object).copy()
+    cells["_line"] = lines.astype(np.int64)
+    con.register("incoming_cells", cells)
+    if rejected is None:
+        rejected = pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    con.register("rejected_rows", rejected.astype(object))
+
+    def first(expression) -> str:
+        """The first column's value of an expression that is not null."""
+        return "coalesce(" + ", ".join(expression(i) for i in range(len(contract.columns))) + ")"
+
+    joins, selects = [], []
+    try:
+        for i, column in enumerate(contract.columns):
+            cell = f'trim(cells."{column.header}")'
+            key_column = "null"
+            if column.kind == "cpr":
+                table = _register_pseudonyms(con, column, i, pseudonymise)
+                joins.append(f"left join {table} as k{i} on k{i}.digits = replace({cell}, '-', '')")
+                key_column = f"k{i}.person_key"
+            value, reason = _column_sql(column, cell, dialect, key_column)
+            shown = "'<redacted>'" if column.kind == "cpr" else cell
+            selects.append(
+                f'cast({value} as {SQL_TYPES[column.kind]}) as "{column.name}", '
+                f'{reason} as "r{i}", {shown} as "v{i}"'
+            )
+        headers = [_quote(c.header) for c in contract.columns]
+        key = ", ".join(f'"{k}"' for k in contract.key)
+        names = ", ".join(f'"{c.name}"' for c in contract.columns)
+        con.execute(f"""
+            create or replace temp table validated_all as
+            with checked as (
+                select cells._line as source_line, {", ".join(selects)}
+                from incoming_cells as cells {" ".join(joins)}
             ),
-            pd.DataFrame(
-                {
-                    "line": good.loc[duplicate, "source_line"].to_numpy(),
-                    "column_name": ",".join(contract.key),
-                    "value": "",
-                    "reason": "duplicate key, first seen on line "
-                    + first_line[duplicate].astype(str).to_numpy(),
-                }
-            ),
-            rejected if rejected is not None else pd.DataFrame(columns=QUARANTINE_COLUMNS),
-        ],
-        ignore_index=True,
-    ).sort_values("line", kind="stable", ignore_index=True)
-    rows_read = len(cells) + (0 if rejected is None else len(rejected))
-    return Validated(good[~duplicate].reset_index(drop=True), quarantine, rows_read)
+            flagged as (
+                select *,
+                    {first(lambda i: f"r{i}")} as reason,
+                    {first(lambda i: f"case when r{i} is not null then {headers[i]} end")}
+                        as column_name,
+                    {first(lambda i: f"case when r{i} is not null then v{i} end")} as value
+                from checked
+            )
+            select *,
+                case when reason is null then
+                    row_number() over (partition by reason is null, {key} order by source_line)
+                end as key_rank,
+                min(source_line) over (partition by reason is null, {key}) as key_first_line
+            from flagged
+        """)
+        con.execute(f"""
+            create or replace temp table validated_records as
+            select {names}, source_line from validated_all
+            where reason is null and key_rank = 1
+        """)
+        con.execute(f"""
+            create or replace temp table validated_quarantine as
+            select * from (
+                select source_line as line, column_name, value, reason
+                from validated_all where reason is not null
+                union all
+                select source_line, {_quote(",".join(contract.key))}, '',
+                    'duplicate key, first seen on line ' || key_first_line
+                from validated_all where reason is null and key_rank > 1
+                union all
+                select cast(line as bigint), cast(column_name as varchar),
+                    cast(value as varchar), cast(reason as varchar)
+                from rejected_rows
+            ) order by line
+        """)
+    finally:
+        con.unregister("incoming_cells")
+        con.unregister("rejected_rows")
+        for i, column in enumerate(contract.columns):
+            if column.kind == "cpr":
+                con.unregister(f"cpr_keys_{i}")
+    loaded = con.execute("select count(*) from validated_records").fetchall()[0][0]
+    quarantined = con.execute("select count(*) from validated_quarantine").fetchall()[0][0]
+    rows_read = len(frame) + len(rejected)
+    return Validated(rows_read, loaded, quarantined)

@@ -53,34 +53,30 @@ def replace_partition(
     delivery_file: str,
     validated: Validated,
 ) -> LoadStats:
-    """Replace one period of one raw table, its quarantine rows and its log entry."""
-    stats = LoadStats(validated.rows_read, len(validated.records), len(validated.quarantine))
+    """Replace one period of one raw table, its quarantine rows and its log entry.
+
+    Loads the temporary tables `validate` left on the connection.
+    """
+    stats = LoadStats(validated.rows_read, validated.rows_loaded, validated.rows_quarantined)
     if stats.rows_read != stats.rows_loaded + stats.rows_quarantined:
         raise AssertionError(f"row accounting does not add up for {delivery_file}: {stats}")
     create_raw_tables(con, (contract,))
-    rows = validated.records
-    quarantine = validated.quarantine
-    casts = ", ".join(
-        f"cast({c.name} as {SQL_TYPES[c.kind]}) as {c.name}" for c in contract.columns
-    )
+    names = ", ".join(c.name for c in contract.columns)
     table = f"{RAW_SCHEMA}.{contract.table}"
     where = "system = ? and entity = ? and period = ?"
     this = [contract.system, contract.entity, period]
     con.execute("begin transaction")
     try:
         con.execute(f"delete from {table} where period = ?", [period])
-        con.register("incoming_rows", rows)
         con.execute(
-            f"insert into {table} select {casts}, cast(? as date), cast(? as varchar), "
-            "cast(source_line as bigint) from incoming_rows",
+            f"insert into {table} select {names}, cast(? as date), ?, source_line "
+            "from validated_records order by source_line",
             [period, delivery_file],
         )
         con.execute(f"delete from {RAW_SCHEMA}.quarantine where {where}", this)
-        con.register("incoming_quarantine", quarantine)
         con.execute(
-            f"insert into {RAW_SCHEMA}.quarantine select ?, ?, ?, ?, cast(line as bigint), "
-            "cast(column_name as varchar), cast(value as varchar), cast(reason as varchar) "
-            "from incoming_quarantine",
+            f"insert into {RAW_SCHEMA}.quarantine select ?, ?, ?, ?, line, column_name, value, "
+            "reason from validated_quarantine order by line",
             [*this, delivery_file],
         )
         # The delivery log tells later stages which periods exist, even when empty.
@@ -93,7 +89,4 @@ def replace_partition(
     except Exception:
         con.execute("rollback")
         raise
-    finally:
-        con.unregister("incoming_rows")
-        con.unregister("incoming_quarantine")
     return stats

@@ -59,7 +59,7 @@ def test_published_copy_holds_only_published_tables(demo):
             t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()
         }
         assert tables == {"fct_area_indicator_month", "dim_area", "indicator_catalogue"}
-        assert con.execute("select count(*) from fct_area_indicator_month").fetchone()[0] > 500
+        assert con.execute("select count(*) from fct_area_indicator_month").fetchall()[0][0] > 500
 
 
 def test_no_generated_cpr_number_in_warehouse_published_copy_or_mail(demo):

@@ -7,7 +7,7 @@ import pytest
 from sources.contracts import Column, Contract
 from sources.cpr import normalise, pseudonymise
 from sources.readers import DeliveryError, read_csv
-from sources.validate import Pseudonymiser, validate
+from tests.sources.validation import run
 
 KEY = b"test-key"
 CONTRACT = Contract(
@@ -38,9 +38,7 @@ def write(tmp_path, text, encoding="utf-8"):
 
 def load(path):
     cells = read_csv(path, CONTRACT)
-    return cells, validate(
-        cells.frame, cells.lines, CONTRACT, cells.dialect, Pseudonymiser(KEY), cells.rejected
-    )
+    return cells, run(cells, CONTRACT, KEY)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])

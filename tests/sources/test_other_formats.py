@@ -12,15 +12,13 @@ from sources import children_youth, health, housing, population
 from sources.readers import DeliveryError, read_geojson, read_http, read_sql, read_xlsx
 from sources.synthetic import writers
 from sources.synthetic.health_api import PAGE_SIZE, serve
-from sources.validate import Pseudonymiser, validate
+from tests.sources.validation import run
 
 MARCH = dt.date(2025, 3, 1)
 
 
 def check(cells, contract):
-    return validate(
-        cells.frame, cells.lines, contract, cells.dialect, Pseudonymiser(b"k"), cells.rejected
-    )
+    return run(cells, contract)
 
 
 def test_excel_typed_cells_and_row_numbers(tmp_path):

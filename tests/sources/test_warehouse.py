@@ -10,25 +10,33 @@ from sources.warehouse import replace_partition
 MARCH, APRIL = dt.date(2025, 3, 1), dt.date(2025, 4, 1)
 
 
-def delivery(*rows, quarantined=0):
-    records = pd.DataFrame(
-        [
-            {
-                "person_key": k,
-                "benefit_type": t,
-                "start_date": MARCH,
-                "end_date": None,
-                "weekly_extent": f,
-                "source_line": i + 2,
-            }
-            for i, (k, t, f) in enumerate(rows)
-        ],
-        columns=[c.name for c in BENEFITS.columns] + ["source_line"],
+def delivery(con, *rows, quarantined=0):
+    """Leave a validated delivery on the connection, as sources.validate does."""
+    con.register(
+        "records",
+        pd.DataFrame(
+            [(k, t, MARCH, None, f, i + 2) for i, (k, t, f) in enumerate(rows)],
+            columns=[c.name for c in BENEFITS.columns] + ["source_line"],
+        ).astype(object),
     )
-    quarantine = pd.DataFrame(
-        [(99, "cpr", "<redacted>", "bad")] * quarantined, columns=QUARANTINE_COLUMNS
+    con.execute("""
+        create or replace temp table validated_records as select person_key, benefit_type,
+            cast(start_date as date) as start_date, cast(end_date as date) as end_date,
+            cast(weekly_extent as double) as weekly_extent, cast(source_line as bigint) as source_line
+        from records
+    """)
+    con.register(
+        "bad",
+        pd.DataFrame(
+            [(99, "cpr", "<redacted>", "bad")] * quarantined, columns=QUARANTINE_COLUMNS
+        ).astype(object),
     )
-    return Validated(records, quarantine, len(records) + quarantined)
+    con.execute("""
+        create or replace temp table validated_quarantine as select cast(line as bigint) as line,
+            cast(column_name as varchar) as column_name, cast(value as varchar) as value,
+            cast(reason as varchar) as reason from bad
+    """)
+    return Validated(len(rows) + quarantined, len(rows), quarantined)
 
 
 def content(con):
@@ -41,11 +49,11 @@ def content(con):
 def test_a_corrected_delivery_replaces_its_month_only():
     con = duckdb.connect()
     replace_partition(
-        con, BENEFITS, MARCH, "m1.csv", delivery(("p1", "su", 1.0), ("p2", "su", 1.0))
+        con, BENEFITS, MARCH, "m1.csv", delivery(con, ("p1", "su", 1.0), ("p2", "su", 1.0))
     )
-    replace_partition(con, BENEFITS, APRIL, "a1.csv", delivery(("p1", "su", 1.0)))
+    replace_partition(con, BENEFITS, APRIL, "a1.csv", delivery(con, ("p1", "su", 1.0)))
     stats = replace_partition(
-        con, BENEFITS, MARCH, "m2.csv", delivery(("p3", "dagpenge", 0.5), quarantined=1)
+        con, BENEFITS, MARCH, "m2.csv", delivery(con, ("p3", "dagpenge", 0.5), quarantined=1)
     )
     assert (stats.rows_read, stats.rows_loaded, stats.rows_quarantined) == (2, 1, 1)
     assert content(con) == [(MARCH, "p3", "dagpenge", 0.5), (APRIL, "p1", "su", 1.0)]
@@ -60,7 +68,7 @@ def test_a_corrected_delivery_replaces_its_month_only():
 
 def test_reloading_the_same_delivery_is_idempotent():
     con = duckdb.connect()
-    same = delivery(("p1", "su", 1.0), quarantined=2)
+    same = delivery(con, ("p1", "su", 1.0), quarantined=2)
     replace_partition(con, BENEFITS, MARCH, "m.csv", same)
     before = (content(con), con.execute("select * from raw.quarantine").fetchall())
     replace_partition(con, BENEFITS, MARCH, "m.csv", same)
@@ -69,6 +77,6 @@ def test_reloading_the_same_delivery_is_idempotent():
 
 def test_an_empty_delivery_is_logged_as_delivered():
     con = duckdb.connect()
-    replace_partition(con, BENEFITS, MARCH, "m.csv", delivery())
+    replace_partition(con, BENEFITS, MARCH, "m.csv", delivery(con))
     assert content(con) == []
     assert con.execute("select period, rows_read from raw.deliveries").fetchall() == [(MARCH, 0)]

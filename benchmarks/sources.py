@@ -1,0 +1,104 @@
+"""Generation and extraction time and peak memory of the source layer, at one scale.
+
+    .venv/bin/python -m benchmarks.sources --scale small [--repeat 3]
+
+Each phase runs in its own process so peak memory (max RSS) is that phase's alone.
+Extraction goes through Dagster (the monthly and yearly extract jobs as one backfill
+run each), with the synthetic health API served on localhost, exactly as `kvarter run`.
+Results are appended to benchmarks/results/sources.jsonl.
+"""
+
+import argparse
+import json
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results" / "sources.jsonl"
+
+
+def _phase(code: str) -> dict:
+    """Run a Python snippet in a fresh process; return its wall time and peak RSS."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    seconds = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"seconds": round(seconds, 1), "peak_mib": round(peak_kib / 1024)}
+
+
+GENERATE = """
+from pathlib import Path
+from sources.synthetic.municipality import generate
+generate(Path({landing!r}), {scale!r})
+"""
+
+EXTRACT = """
+import logging
+from pathlib import Path
+from orchestration.definitions import build_definitions
+from orchestration.pipeline import delivered_range
+from orchestration.partitions import partition_key
+from orchestration.resources import KvarterStorage
+from sources.registry import MONTHLY, YEARLY
+from sources.synthetic.health_api import serve
+
+data = Path({data!r})
+storage = KvarterStorage.under(data)
+with serve(storage.landing) as url:
+    storage = KvarterStorage(**{{**storage.model_dump(), "health_api_url": url}})
+    defs = build_definitions(storage)
+    for job, contracts in (("monthly_extract", MONTHLY), ("yearly_extract", YEARLY)):
+        first, last = delivered_range(storage, contracts)
+        result = defs.resolve_job_def(job).execute_in_process(
+            run_config={{"loggers": {{"console": {{"config": {{"log_level": "ERROR"}}}}}}}},
+            tags={{"dagster/asset_partition_range_start": partition_key(first),
+                  "dagster/asset_partition_range_end": partition_key(last)}},
+        )
+        assert result.success
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", default="small")
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    runs = []
+    for _ in range(args.repeat):
+        data = Path(tempfile.mkdtemp(prefix=f"kvarter-bench-{args.scale}-"))
+        try:
+            generate = _phase(GENERATE.format(landing=str(data / "landing"), scale=args.scale))
+            extract = _phase(EXTRACT.format(data=str(data)))
+            size = sum(p.stat().st_size for p in (data / "landing").rglob("*") if p.is_file())
+            runs.append(
+                {
+                    "generate": generate,
+                    "extract": extract,
+                    "landing_mib": round(size / 2**20),
+                    "warehouse_mib": round((data / "warehouse.duckdb").stat().st_size / 2**20),
+                }
+            )
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
+    record = {
+        "scale": args.scale,
+        "runs": runs,
+        "median_generate_s": statistics.median(r["generate"]["seconds"] for r in runs),
+        "median_extract_s": statistics.median(r["extract"]["seconds"] for r in runs),
+        "machine": f"{platform.machine()}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, Python {platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    with RESULTS.open("a") as f:
+        f.write(json.dumps(record) + "\n")
+    print(json.dumps(record, indent=2))
+
+
+if __name__ == "__main__":
+    main()
