@@ -10,6 +10,7 @@ Results are appended to benchmarks/results/sources.jsonl.
 
 import argparse
 import json
+import os
 import platform
 import resource
 import shutil
@@ -91,7 +92,9 @@ def main() -> None:
         "runs": runs,
         "median_generate_s": statistics.median(r["generate"]["seconds"] for r in runs),
         "median_extract_s": statistics.median(r["extract"]["seconds"] for r in runs),
-        "machine": f"{platform.machine()}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB, "
+        f"Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d"),
     }
     RESULTS.parent.mkdir(exist_ok=True)

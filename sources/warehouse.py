@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from sources.contracts import SQL_TYPES, Contract
+from sources.contracts import Contract
 from sources.validate import Validated
 
 RAW_SCHEMA = "raw"

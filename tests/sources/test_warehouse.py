@@ -22,7 +22,8 @@ def delivery(con, *rows, quarantined=0):
     con.execute("""
         create or replace temp table validated_records as select person_key, benefit_type,
             cast(start_date as date) as start_date, cast(end_date as date) as end_date,
-            cast(weekly_extent as double) as weekly_extent, cast(source_line as bigint) as source_line
+            cast(weekly_extent as double) as weekly_extent,
+            cast(source_line as bigint) as source_line
         from records
     """)
     con.register(
