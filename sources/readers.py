@@ -81,6 +81,18 @@ def decode(raw: bytes, origin: str) -> tuple[str, str]:
         ) from None
 
 
+def _line_fields(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Per physical line: the number of ';' and whether it is blank (vectorised scan)."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(arr == 10)
+    starts = np.concatenate([[0], newlines + 1])
+    ends = np.concatenate([newlines, [len(arr)]])
+    separators = np.flatnonzero(arr == 59)
+    counts = np.searchsorted(separators, ends) - np.searchsorted(separators, starts)
+    blank = (ends - starts) - (arr[np.maximum(ends - 1, 0)] == 13) * (ends > starts) <= 0
+    return counts, blank
+
+
 def read_csv(path: Path, contract: Contract) -> Cells:
     """A `;`-separated Danish CSV export."""
     origin = str(path)
@@ -89,62 +101,84 @@ def read_csv(path: Path, contract: Contract) -> Cells:
     except OSError as exc:
         raise DeliveryError(f"{origin}: cannot be read ({exc.strerror})") from None
     text, encoding = decode(raw, origin)
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
-    if not rows:
+    first_line = text.split("\n", 1)[0]
+    if not first_line.strip():
         raise DeliveryError(f"{origin}: empty file, no header line")
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip() for h in next(csv.reader([first_line], delimiter=";"))]
     if len(header) == 1 and len(contract.columns) > 1:
         raise DeliveryError(f"{origin}: line 1 has one column; the separator must be ';'")
     _check_headers(origin, header, contract)
+    width = len(header)
+    if '"' in text:  # quoted fields may hold ';' or line ends: parse exactly, row by row
+        return _read_csv_exact(text, header, contract, origin, encoding)
+    data = text.encode("utf-8")
+    counts, blank = _line_fields(data)
+    lines = np.arange(1, len(counts) + 1)
+    body = ~blank & (lines > 1)
+    if not text.endswith(("\n", "\r")) and body[-1] and counts[-1] + 1 < width:
+        raise DeliveryError(
+            f"{origin}: truncated: line {len(counts)} ends mid-row "
+            f"({counts[-1] + 1} of {width} fields, no line end)"
+        )
+    bad = body & (counts + 1 != width)
+    rejected = pd.DataFrame({
+        "line": lines[bad],
+        "column_name": "",
+        "value": "",
+        "reason": [f"{c + 1} fields, expected {width}" for c in counts[bad]],
+    })
+    frame = pd.read_csv(
+        io.BytesIO(data), sep=";", dtype=str, keep_default_na=False, na_filter=False,
+        skiprows=set(np.flatnonzero(~body | bad)[1:].tolist()), quoting=csv.QUOTE_NONE,
+        engine="c",
+    )
+    frame.columns = [c.strip() for c in frame.columns]
+    good = lines[body & ~bad]
+    return Cells(frame[contract.headers], good.astype(np.int64), rejected, DANISH, origin, encoding)
+
+
+def _read_csv_exact(text: str, header: list[str], contract: Contract, origin: str,
+                    encoding: str) -> Cells:
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     width = len(header)
     if not text.endswith(("\n", "\r")) and len(rows) > 1 and len(rows[-1]) < width:
         raise DeliveryError(
             f"{origin}: truncated: line {len(rows)} ends mid-row "
             f"({len(rows[-1])} of {width} fields, no line end)"
         )
-    numbered = [
-        (n, r) for n, r in enumerate(rows[1:], start=2) if r and any(f.strip() for f in r)
-    ]  # blank lines are layout, not rows
+    numbered = [(n, r) for n, r in enumerate(rows[1:], start=2) if r and any(f.strip() for f in r)]
     good = [(n, r) for n, r in numbered if len(r) == width]
     rejected = pd.DataFrame(
         [(n, "", "", f"{len(r)} fields, expected {width}") for n, r in numbered if len(r) != width],
         columns=QUARANTINE_COLUMNS,
     )
     frame = pd.DataFrame([r for _, r in good], columns=header, dtype=str)
-    return Cells(
-        frame[contract.headers] if len(frame.columns) else pd.DataFrame(columns=contract.headers),
-        np.array([n for n, _ in good], dtype=np.int64),
-        rejected,
-        DANISH,
-        origin,
-        encoding,
-    )
+    return Cells(frame[contract.headers], np.array([n for n, _ in good], dtype=np.int64),
+                 rejected, DANISH, origin, encoding)
 
 
 def read_xlsx(path: Path, contract: Contract) -> Cells:
     """The first sheet of an Excel workbook; row 1 holds the headers."""
-    from openpyxl import load_workbook
+    from python_calamine import CalamineWorkbook
 
     origin = str(path)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several types for a broken file
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(
+            skip_empty_area=False
+        )
+    except Exception as exc:  # calamine raises its own error types for a broken file
         raise DeliveryError(f"{origin}: not a readable .xlsx workbook ({exc})") from None
-    try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header = [to_text(h).strip() for h in next(rows, ())]
-        if not header:
-            raise DeliveryError(f"{origin}: empty sheet, no header row")
-        _check_headers(origin, header, contract)
-        positions = [header.index(h) for h in contract.headers]
-        lines, data = [], []
-        for n, row in enumerate(rows, start=2):
-            if row is None or all(v is None for v in row):
-                continue
-            lines.append(n)
-            data.append([to_text(row[p]) if p < len(row) else "" for p in positions])
-    finally:
-        workbook.close()
+    if not rows:
+        raise DeliveryError(f"{origin}: empty sheet, no header row")
+    header = [to_text(h).strip() for h in rows[0]]
+    _check_headers(origin, header, contract)
+    positions = [header.index(h) for h in contract.headers]
+    lines, data = [], []
+    for n, row in enumerate(rows[1:], start=2):
+        if all(v in ("", None) for v in row):
+            continue
+        lines.append(n)
+        data.append([to_text(row[p]) if p < len(row) else "" for p in positions])
     frame = pd.DataFrame(data, columns=contract.headers, dtype=str)
     return Cells(frame, np.array(lines, dtype=np.int64), _no_rejects(), ISO, origin)
 
@@ -163,15 +197,16 @@ def read_sql(url: str, contract: Contract, period: dt.date) -> Cells:
             )
             header = list(result.keys())
             _check_headers(origin, header, contract)
-            rows = result.fetchall()
+            rows = [tuple(row) for row in result.fetchall()]  # plain tuples build frames fast
     except sa.exc.SQLAlchemyError as exc:
         raise DeliveryError(f"{origin}: query failed ({exc.__class__.__name__}: {exc})") from None
     finally:
         engine.dispose()
-    positions = [header.index(h) for h in contract.headers]
-    frame = pd.DataFrame(
-        [[to_text(r[p]) for p in positions] for r in rows], columns=contract.headers, dtype=str
-    )
+    frame = pd.DataFrame(rows, columns=header, dtype=object)[contract.headers]
+    for name in contract.headers:  # text stays text; dates, numbers and booleans become text
+        if pd.api.types.infer_dtype(frame[name], skipna=True) not in ("string", "empty"):
+            frame[name] = frame[name].map(to_text)
+    frame = frame.fillna("")
     return Cells(frame, np.arange(1, len(rows) + 1, dtype=np.int64), _no_rejects(), ISO, origin)
 
 

@@ -145,20 +145,28 @@ def _column_sql(column: Column, cell: str, dialect: Dialect, key_column: str) ->
 
 
 def _register_pseudonyms(
-    con: duckdb.DuckDBPyConnection, column: Column, index: int, pseudonymise: Pseudonymiser
-) -> str:
-    """Map every well-formed CPR number in the column to its keyed pseudonym."""
-    digits = con.execute(
-        f"select distinct replace(trim(\"{column.header}\"), '-', '') from incoming_cells "
-        f"where regexp_full_match(trim(\"{column.header}\"), '{CPR_SHAPE}')"
+    con: duckdb.DuckDBPyConnection, column: Column, pseudonymise: Pseudonymiser
+) -> None:
+    """Add the keyed pseudonym of every new well-formed CPR number to `cpr_pseudonyms`.
+
+    The temporary table lives as long as the connection: an extract run over many months
+    computes each person's HMAC once.
+    """
+    con.execute("create temp table if not exists cpr_pseudonyms (digits varchar primary key, "
+                "person_key varchar)")
+    new = con.execute(
+        f"select distinct replace(trim(\"{column.header}\"), '-', '') as digits "
+        f"from incoming_cells where regexp_full_match(trim(\"{column.header}\"), '{CPR_SHAPE}') "
+        "and digits not in (select digits from cpr_pseudonyms)"
     ).fetchall()
-    mapping = pd.DataFrame(
-        {"digits": [d for (d,) in digits], "person_key": [pseudonymise(d) for (d,) in digits]},
-        dtype=object,
-    )
-    name = f"cpr_keys_{index}"
-    con.register(name, mapping)
-    return name
+    if new:
+        mapping = pd.DataFrame(
+            {"digits": [d for (d,) in new], "person_key": [pseudonymise(d) for (d,) in new]},
+            dtype=object,
+        )
+        con.register("new_pseudonyms", mapping)
+        con.execute("insert into cpr_pseudonyms select digits, person_key from new_pseudonyms")
+        con.unregister("new_pseudonyms")
 
 
 def validate(
@@ -171,8 +179,8 @@ def validate(
     rejected: pd.DataFrame | None = None,
 ) -> Validated:
     """Type and check every row; `rejected` holds rows a reader already refused."""
-    cells = frame[contract.headers].fillna("").astype(object).copy()
-    cells["_line"] = lines.astype(np.int64)
+    cells = frame[contract.headers].fillna("")
+    cells = cells.assign(_line=lines.astype(np.int64))
     con.register("incoming_cells", cells)
     if rejected is None:
         rejected = pd.DataFrame(columns=QUARANTINE_COLUMNS)
@@ -188,8 +196,10 @@ def validate(
             cell = f'trim(cells."{column.header}")'
             key_column = "null"
             if column.kind == "cpr":
-                table = _register_pseudonyms(con, column, i, pseudonymise)
-                joins.append(f"left join {table} as k{i} on k{i}.digits = replace({cell}, '-', '')")
+                _register_pseudonyms(con, column, pseudonymise)
+                joins.append(
+                    f"left join cpr_pseudonyms as k{i} on k{i}.digits = replace({cell}, '-', '')"
+                )
                 key_column = f"k{i}.person_key"
             value, reason = _column_sql(column, cell, dialect, key_column)
             shown = "'<redacted>'" if column.kind == "cpr" else cell
@@ -244,9 +254,6 @@ def validate(
     finally:
         con.unregister("incoming_cells")
         con.unregister("rejected_rows")
-        for i, column in enumerate(contract.columns):
-            if column.kind == "cpr":
-                con.unregister(f"cpr_keys_{i}")
     loaded = con.execute("select count(*) from validated_records").fetchall()[0][0]
     quarantined = con.execute("select count(*) from validated_quarantine").fetchall()[0][0]
     rows_read = len(frame) + len(rejected)
