@@ -2,18 +2,15 @@
 
 The suites validate a pandas frame of the mart plus a few derived columns that turn
 cross-column rules (disclosure control, share bounds from the catalogue) into single
-column expectations. GX is imported inside the functions: its import takes seconds
-and the Dagster code location should load fast.
+column expectations.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-
 import pandas as pd
 
 from quality.disclosure import primary_violation
+from quality.gx_runner import SuiteResult, run_suites
 
 KEY = ["area_id", "period", "indicator_id"]
 FACT_COLUMNS = [
@@ -27,21 +24,6 @@ FACT_COLUMNS = [
     "suppression_reason",
 ]
 RESTRICTED_COLUMNS = ["area_id", "period", "indicator_id", "numerator", "denominator", "value"]
-
-
-@dataclass(frozen=True)
-class Failure:
-    expectation: str
-    column: str | None
-    unexpected_count: int | None
-
-
-@dataclass(frozen=True)
-class SuiteResult:
-    suite: str
-    success: bool
-    evaluated: int
-    failures: list[Failure]
 
 
 def _with_derived(frame: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
@@ -91,33 +73,7 @@ def validate_indicator_mart(
     name: str, frame: pd.DataFrame, catalogue: pd.DataFrame, published: bool
 ) -> SuiteResult:
     """Validate an area x month x indicator mart; `published` adds disclosure rules."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch_definition = (
-        context.data_sources.add_pandas("warehouse")
-        .add_dataframe_asset(name=name)
-        .add_batch_definition_whole_dataframe("whole_table")
-    )
-    suite = gx.ExpectationSuite(name=name)
     columns = FACT_COLUMNS if published else RESTRICTED_COLUMNS
-    for expectation in _expectations(columns, sorted(catalogue["indicator_id"]), published):
-        suite.add_expectation(expectation)
-    batch = batch_definition.get_batch(
-        batch_parameters={"dataframe": _with_derived(frame, catalogue)}
-    )
-    result = batch.validate(suite)
-    failures = [
-        Failure(
-            expectation=r.expectation_config.type,
-            column=r.expectation_config.kwargs.get("column"),
-            # Counts only: unexpected values could be small cells of restricted data.
-            unexpected_count=r.result.get("unexpected_count"),
-        )
-        for r in result.results
-        if not r.success
-    ]
-    return SuiteResult(name, bool(result.success), len(result.results), failures)
+    expectations = _expectations(columns, sorted(catalogue["indicator_id"]), published)
+    [result] = run_suites([(name, _with_derived(frame, catalogue), expectations)])
+    return result

@@ -121,15 +121,22 @@ def read_csv(path: Path, contract: Contract) -> Cells:
             f"({counts[-1] + 1} of {width} fields, no line end)"
         )
     bad = body & (counts + 1 != width)
-    rejected = pd.DataFrame({
-        "line": lines[bad],
-        "column_name": "",
-        "value": "",
-        "reason": [f"{c + 1} fields, expected {width}" for c in counts[bad]],
-    })
+    rejected = pd.DataFrame(
+        {
+            "line": lines[bad],
+            "column_name": "",
+            "value": "",
+            "reason": [f"{c + 1} fields, expected {width}" for c in counts[bad]],
+        }
+    )
     frame = pd.read_csv(
-        io.BytesIO(data), sep=";", dtype=str, keep_default_na=False, na_filter=False,
-        skiprows=set(np.flatnonzero(~body | bad)[1:].tolist()), quoting=csv.QUOTE_NONE,
+        io.BytesIO(data),
+        sep=";",
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skiprows=set(np.flatnonzero(~body | bad)[1:].tolist()),
+        quoting=csv.QUOTE_NONE,
         engine="c",
     )
     frame.columns = [c.strip() for c in frame.columns]
@@ -137,8 +144,9 @@ def read_csv(path: Path, contract: Contract) -> Cells:
     return Cells(frame[contract.headers], good.astype(np.int64), rejected, DANISH, origin, encoding)
 
 
-def _read_csv_exact(text: str, header: list[str], contract: Contract, origin: str,
-                    encoding: str) -> Cells:
+def _read_csv_exact(
+    text: str, header: list[str], contract: Contract, origin: str, encoding: str
+) -> Cells:
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     width = len(header)
     if not text.endswith(("\n", "\r")) and len(rows) > 1 and len(rows[-1]) < width:
@@ -153,8 +161,14 @@ def _read_csv_exact(text: str, header: list[str], contract: Contract, origin: st
         columns=QUARANTINE_COLUMNS,
     )
     frame = pd.DataFrame([r for _, r in good], columns=header, dtype=str)
-    return Cells(frame[contract.headers], np.array([n for n, _ in good], dtype=np.int64),
-                 rejected, DANISH, origin, encoding)
+    return Cells(
+        frame[contract.headers],
+        np.array([n for n, _ in good], dtype=np.int64),
+        rejected,
+        DANISH,
+        origin,
+        encoding,
+    )
 
 
 def read_xlsx(path: Path, contract: Contract) -> Cells:
@@ -163,8 +177,10 @@ def read_xlsx(path: Path, contract: Contract) -> Cells:
 
     origin = str(path)
     try:
-        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(
-            skip_empty_area=False
+        rows = (
+            CalamineWorkbook.from_path(str(path))
+            .get_sheet_by_index(0)
+            .to_python(skip_empty_area=False)
         )
     except Exception as exc:  # calamine raises its own error types for a broken file
         raise DeliveryError(f"{origin}: not a readable .xlsx workbook ({exc})") from None

@@ -152,8 +152,10 @@ def _register_pseudonyms(
     The temporary table lives as long as the connection: an extract run over many months
     computes each person's HMAC once.
     """
-    con.execute("create temp table if not exists cpr_pseudonyms (digits varchar primary key, "
-                "person_key varchar)")
+    con.execute(
+        "create temp table if not exists cpr_pseudonyms (digits varchar primary key, "
+        "person_key varchar)"
+    )
     new = con.execute(
         f"select distinct replace(trim(\"{column.header}\"), '-', '') as digits "
         f"from incoming_cells where regexp_full_match(trim(\"{column.header}\"), '{CPR_SHAPE}') "

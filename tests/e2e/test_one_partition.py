@@ -163,6 +163,13 @@ def test_quality_gates_pass_and_nothing_alarms_on_one_month(pipeline):
     }
     assert checks["gx_published_indicator_suite"] is True
     assert checks["gx_restricted_indicator_suite"] is True
+    contract_checks = [
+        e.event_specific_data.passed
+        for e in refresh.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.event_specific_data.check_name == "gx_contract_suite"
+    ]
+    assert contract_checks == [True] * 18
     assert query(storage, "select count(*) from signals.area_signals") == [(0,)]
 
 
@@ -215,3 +222,28 @@ def test_corrupted_mart_fails_the_gx_check_and_stops_the_alert_step(pipeline, tm
         if e.event_type_value == "ASSET_MATERIALIZATION"
     }
     assert not materialised & {"area_signals", "alert_emails", "published_marts"}
+
+
+def test_a_source_breaking_its_contract_stops_dbt(pipeline):
+    storage, defs, *_ = pipeline
+    with duckdb.connect(storage.warehouse_path) as con:
+        # A weekly extent above full time: the reader would quarantine it, so only a
+        # change behind the extract's back (a manual fix, a bug) can put it there.
+        con.execute("update raw.employment__benefits set weekly_extent = 2 where source_line = 2")
+    result = defs.resolve_job_def("refresh_marts_and_alerts").execute_in_process(
+        raise_on_error=False
+    )
+    assert not result.success
+    failed = {
+        e.event_specific_data.asset_key.to_user_string()
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
+    }
+    assert failed == {"employment/benefits"}
+    materialised = {
+        e.asset_key.to_user_string()
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+    }
+    assert "marts/fct_area_indicator_month" not in materialised
+    assert "alert_emails" not in materialised
