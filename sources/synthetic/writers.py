@@ -114,9 +114,13 @@ def write_xlsx(path: Path, frame: pd.DataFrame, contract: Contract) -> None:
         f"<sheetData>{''.join(rows)}</sheetData></worksheet>"
     )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, xml in _XLSX_PARTS.items():
-            archive.writestr(name, xml)
-        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+        for name, xml in [*_XLSX_PARTS.items(), ("xl/worksheets/sheet1.xml", sheet)]:
+            # A fixed timestamp keeps the file identical for the same seed.
+            archive.writestr(
+                zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)),
+                xml,
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
 
 
 def write_json(path: Path, frame: pd.DataFrame) -> None:

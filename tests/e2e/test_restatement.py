@@ -1,6 +1,7 @@
 """Re-deliveries through the Dagster extract job: corrections replace, repeats change
 nothing, broken files load nothing, and no CPR number reaches Dagster's events."""
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -19,15 +20,20 @@ def extract(tmp_path):
     storage = KvarterStorage.under(tmp_path)
     tiny.write(storage.landing)
     results = []
+    instance = dg.DagsterInstance.ephemeral()
     with serve(storage.landing) as url:
         storage = KvarterStorage(**{**storage.model_dump(), "health_api_url": url})
         job = build_definitions(storage).resolve_job_def("monthly_extract")
 
         def run():
-            results.append(job.execute_in_process(partition_key=PARTITION, raise_on_error=False))
+            results.append(
+                job.execute_in_process(
+                    partition_key=PARTITION, raise_on_error=False, instance=instance
+                )
+            )
             return results[-1]
 
-        yield storage, run, results
+        yield storage, run, (results, instance)
 
 
 def dump(storage):
@@ -62,7 +68,7 @@ def test_extracting_the_same_delivery_twice_changes_nothing(extract):
 
 
 def test_a_broken_file_fails_naming_it_and_loads_nothing_of_it(extract):
-    storage, run, results = extract
+    storage, run, _ = extract
     assert run().success
     before = dump(storage)["employment__benefits"]
     path = delivery_path(storage.landing, BENEFITS, tiny.PERIOD)
@@ -81,13 +87,16 @@ def test_a_broken_file_fails_naming_it_and_loads_nothing_of_it(extract):
 
 
 def test_no_cpr_number_in_dagster_events_logs_or_metadata(extract):
-    storage, run, results = extract
+    storage, run, (results, instance) = extract
     run()
     path = delivery_path(storage.landing, BENEFITS, tiny.PERIOD)
     path.write_bytes(path.read_bytes().replace(b"kontanthj", b"ukendt-ydelse-kontanthj"))
     run()  # quarantines rows whose lines carry CPR numbers
+    path.write_bytes(path.read_bytes()[:-40])  # and a truncated file fails the run
+    assert not run().success
     assert dump(storage)["quarantine"]
     numbers = set(tiny.ALL_CPR) | {n.replace("-", "") for n in tiny.ALL_CPR} | {tiny.INVALID_CPR}
-    text = " ".join(str(event) for result in results for event in result.all_events)
-    assert "rows_quarantined" in text
+    entries = [e for result in results for e in instance.all_logs(result.run_id)]
+    text = " ".join(f"{e.user_message} {e.dagster_event}" for e in entries)
+    assert "rows_quarantined" in text and "truncated" in text  # metadata and errors are in it
     assert not [n for n in numbers if n in text]
