@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -25,12 +24,14 @@ RESULTS = Path(__file__).parent / "results" / "sources.jsonl"
 
 
 def _phase(code: str) -> dict:
-    """Run a Python snippet in a fresh process; return its wall time and peak RSS."""
+    """Run a Python snippet in a fresh process; return its wall time and its peak RSS."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True)
+    child = subprocess.Popen([sys.executable, "-c", code])
+    _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"seconds": round(seconds, 1), "peak_mib": round(peak_kib / 1024)}
+    if status != 0:
+        raise SystemExit(f"benchmark phase failed with status {status}")
+    return {"seconds": round(seconds, 1), "peak_mib": round(usage.ru_maxrss / 1024)}
 
 
 GENERATE = """

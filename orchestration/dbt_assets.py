@@ -59,5 +59,6 @@ def dbt_key(model: str) -> dg.AssetKey:
 FACT = dbt_key("fct_area_indicator_month")
 RESTRICTED = dbt_key("restricted_area_indicator_month")
 DIM_AREA = dbt_key("dim_area")
+STATUTORY = dbt_key("statutory_criteria")
 CATALOGUE = dbt_key("indicator_catalogue")
 CONTACTS = dbt_key("department_contacts")

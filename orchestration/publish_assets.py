@@ -10,12 +10,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.dbt_assets import CATALOGUE, DIM_AREA, FACT
+from orchestration.dbt_assets import CATALOGUE, DIM_AREA, FACT, STATUTORY
 from orchestration.resources import KvarterStorage
 
 PUBLISHED_TABLES = {
     "fct_area_indicator_month": "marts.fct_area_indicator_month",
     "dim_area": "marts.dim_area",
+    "statutory_criteria": "marts.statutory_criteria",
     "indicator_catalogue": "reference.indicator_catalogue",
 }
 
@@ -40,7 +41,7 @@ def publish(warehouse: Path, target: Path) -> dict[str, int]:
 
 
 @dg.asset(
-    deps=[FACT, DIM_AREA, CATALOGUE],
+    deps=[FACT, DIM_AREA, STATUTORY, CATALOGUE],
     group_name="publish",
     kinds={"duckdb"},
     description="Read-only copy of the published marts for dashboards and departments.",

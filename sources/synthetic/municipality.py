@@ -188,7 +188,7 @@ def generate(landing: Path, scale: str = "demo", seed: int = 42) -> dict:
         first = day_number(period)
 
         param = _parameters(areas, base, injections, period)
-        _inject_step(pop, injections, period, first, base, param)
+        _inject_step(pop, injections, period, first, base)
         month = events.month_context(pop, period, first, param)
         spells = _residence_spells_and_moves(pop, housing, month, param, address_ids)
 
@@ -269,7 +269,7 @@ def _parameters(areas, base, injections, period):
     return param
 
 
-def _inject_step(pop, injections, period, first, base, param) -> None:
+def _inject_step(pop, injections, period, first, base) -> None:
     """A step in 'outside work or education' happens at once: people lose their jobs."""
     for inj in injections:
         if inj.start != period or inj.shape != "step" or inj.indicator_id != "emp_outside_work_edu":

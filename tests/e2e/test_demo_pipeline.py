@@ -58,7 +58,12 @@ def test_published_copy_holds_only_published_tables(demo):
         tables = {
             t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()
         }
-        assert tables == {"fct_area_indicator_month", "dim_area", "indicator_catalogue"}
+        assert tables == {
+            "fct_area_indicator_month",
+            "dim_area",
+            "statutory_criteria",
+            "indicator_catalogue",
+        }
         assert con.execute("select count(*) from fct_area_indicator_month").fetchall()[0][0] > 500
 
 

@@ -9,6 +9,8 @@ DBT_MODELS = {
     "restricted/restricted_area_indicator_month",
     "marts/fct_area_indicator_month",
     "marts/dim_area",
+    "marts/statutory_criteria",
+    "reference/statutory_thresholds",
     "reference/indicator_catalogue",
     "reference/benefit_types",
     "reference/department_contacts",
