@@ -41,14 +41,18 @@ def test_demo_alerts_the_injected_area_and_no_other(demo):
     assert run.success and len(run.extracts) == 2  # monthly and yearly extracts
     truth = json.loads((storage.landing / "ground_truth.json").read_text())
     [injection] = truth["injections"]
+    area, indicator = injection["area_id"], injection["indicator_id"]
     with duckdb.connect(storage.warehouse_path, read_only=True) as con:
         signalling = con.execute(
-            "select area_id, indicator_id, severity from signals.area_signals"
+            "select area_id, indicator_id, severity from signals.area_signals order by all"
         ).fetchall()
-    assert signalling == [(injection["area_id"], injection["indicator_id"], "alarm")]
+    # People losing their jobs also raise the benefit FTE of all public benefits: the
+    # injected area alarms on both, and no other area signals at all.
+    assert signalling == [(area, "emp_benefit_fte", "alarm"), (area, indicator, "alarm")]
     start = injection["start_period"][:7]
-    assert list(outbox(storage)) == [
-        f"{start}_{injection['area_id']}_{injection['indicator_id']}.eml"
+    assert sorted(outbox(storage)) == [
+        f"{start}_{area}_emp_benefit_fte.eml",
+        f"{start}_{area}_{indicator}.eml",
     ]
 
 

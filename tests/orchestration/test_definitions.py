@@ -6,6 +6,11 @@ from sources.registry import ALL_CONTRACTS
 DBT_MODELS = {
     "intermediate/int_person_months",
     "intermediate/int_area_months",
+    "intermediate/int_indicators__employment",
+    "intermediate/int_indicators__children_youth",
+    "intermediate/int_indicators__housing",
+    "intermediate/int_indicators__health",
+    "intermediate/int_indicators__population",
     "restricted/restricted_area_indicator_month",
     "marts/fct_area_indicator_month",
     "marts/dim_area",
@@ -56,7 +61,8 @@ def test_lineage_runs_from_extract_to_alert():
         }
 
     assert parents("staging/stg_employment__benefits") == {"employment/benefits"}
-    assert "staging/stg_employment__benefits" in parents(
+    assert "staging/stg_employment__benefits" in parents("intermediate/int_indicators__employment")
+    assert "intermediate/int_indicators__employment" in parents(
         "restricted/restricted_area_indicator_month"
     )
     assert "marts/fct_area_indicator_month" in parents("area_signals")

@@ -1,0 +1,85 @@
+{#- Shared building blocks of the indicator models. -#}
+
+{#- Area x month rows for the months in which a source entity was delivered. -#}
+{% macro delivered_area_months(system, entity) -%}
+    select area_months.*
+    from {{ ref('int_area_months') }} as area_months
+    inner join {{ ref('stg_extract__deliveries') }} as deliveries
+        on
+            area_months.period = deliveries.period
+            and deliveries.system = '{{ system }}'
+            and deliveries.entity = '{{ entity }}'
+{%- endmacro %}
+
+{#-
+    Sum `numerator` (and optionally `denominator`) over the 12 months ending in each
+    period of `monthly` (area_id, period, ...), keeping only periods with 12 delivered
+    months in the window.
+-#}
+{% macro rolling_12_months(monthly, indicator_id, numerator, denominator, sum_denominator=false) -%}
+    select
+        area_id,
+        period,
+        '{{ indicator_id }}' as indicator_id,
+        numerator,
+        denominator
+    from (
+        select
+            area_id,
+            period,
+            sum({{ numerator }}) over rolling_year as numerator,
+            {% if sum_denominator %}sum({{ denominator }}) over rolling_year
+            {%- else %}{{ denominator }}{% endif %} as denominator,
+            count(*) over rolling_year as months_in_window
+        from {{ monthly }}
+        window rolling_year as (
+            partition by area_id
+            order by period
+            range between interval '11 months' preceding and current row
+        )
+    ) as windowed
+    where months_in_window = 12
+{%- endmacro %}
+
+{#-
+    People with at least one case of `kind` in the 12 months ending in each delivered
+    month, per area, over the residents of an age band in that month; only months with
+    12 delivered months in the window.
+-#}
+{% macro people_with_cases_12_months(months, cases, people, kind, indicator_id, min_age, max_age) -%}
+    select
+        windowed.area_id,
+        windowed.period,
+        '{{ indicator_id }}' as indicator_id,
+        count(distinct cases.person_key) as numerator,
+        max(band.people) as denominator
+    from (
+        select
+            area_id,
+            period,
+            count(*) over (
+                partition by area_id
+                order by period
+                range between interval '11 months' preceding and current row
+            ) as months_in_window
+        from {{ months }}
+    ) as windowed
+    left join (
+        select
+            area_id,
+            period,
+            count(*) as people
+        from {{ people }}
+        where age between {{ min_age }} and {{ max_age }}
+        group by area_id, period
+    ) as band
+        on windowed.area_id = band.area_id and windowed.period = band.period
+    left join {{ cases }} as cases
+        on
+            windowed.area_id = cases.area_id
+            and cases.kind = '{{ kind }}'
+            and cases.period > windowed.period - interval '12 months'
+            and cases.period <= windowed.period
+    where windowed.months_in_window = 12
+    group by windowed.area_id, windowed.period
+{%- endmacro %}

@@ -1,0 +1,117 @@
+-- Children and youth indicators per area and month (unsuppressed): school absence,
+-- worrying absence, notifications and SSP concerns (rolling 12 months), daycare 1-5.
+-- Children count in the area they lived in on the first of the month.
+with person_months as (
+    select * from {{ ref('int_person_months') }}
+),
+
+pupils as (
+    select
+        person_months.area_id,
+        absence.period,
+        absence.school_days,
+        absence.absence_days
+    from {{ ref('stg_children_youth__school_absence') }} as absence
+    inner join person_months
+        on
+            absence.period = person_months.period
+            and absence.person_key = person_months.person_key
+    where absence.school_days > 0
+),
+
+case_months as (
+    -- Children with a notification, and youths with an SSP concern, by month and area.
+    select
+        person_months.area_id,
+        cases.period,
+        cases.person_key,
+        cases.kind
+    from (
+        select
+            period,
+            person_key,
+            'notification' as kind
+        from {{ ref('stg_children_youth__notifications') }}
+        union all
+        select
+            period,
+            person_key,
+            'ssp' as kind
+        from {{ ref('stg_children_youth__ssp_concerns') }}
+    ) as cases
+    inner join person_months
+        on
+            cases.period = person_months.period
+            and cases.person_key = person_months.person_key
+),
+
+notification_months as (
+    {{ delivered_area_months('children_youth', 'notifications') }}
+),
+
+ssp_months as (
+    {{ delivered_area_months('children_youth', 'ssp_concerns') }}
+),
+
+rolling_cases as (
+    {{ people_with_cases_12_months(
+        'notification_months', 'case_months', 'person_months', 'notification',
+        'cy_notifications', 0, 17
+    ) }}
+    union all
+    {{ people_with_cases_12_months(
+        'ssp_months', 'case_months', 'person_months', 'ssp', 'cy_ssp_concerns', 10, 17
+    ) }}
+),
+
+daycare_months as (
+    {{ delivered_area_months('children_youth', 'daycare') }}
+),
+
+daycare as (
+    select
+        person_months.area_id,
+        person_months.period,
+        'cy_daycare_1_5' as indicator_id,
+        count(enrolled.person_key) as numerator,
+        count(*) as denominator
+    from person_months
+    inner join daycare_months as months
+        on
+            person_months.period = months.period
+            and person_months.area_id = months.area_id
+    left join {{ ref('stg_children_youth__daycare') }} as enrolled
+        on
+            person_months.period = enrolled.period
+            and person_months.person_key = enrolled.person_key
+    where person_months.age between 1 and 5
+    group by person_months.area_id, person_months.period
+)
+
+select
+    area_id,
+    period,
+    'cy_school_absence' as indicator_id,
+    sum(absence_days) as numerator,
+    sum(school_days) as denominator
+from pupils
+group by area_id, period
+
+union all
+
+select
+    area_id,
+    period,
+    'cy_worrying_absence' as indicator_id,
+    count(*) filter (where absence_days >= 0.1 * school_days) as numerator,
+    count(*) as denominator
+from pupils
+group by area_id, period
+
+union all
+
+select * from rolling_cases
+
+union all
+
+select * from daycare
