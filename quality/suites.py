@@ -14,6 +14,7 @@ from quality.gx_runner import SuiteResult, run_suites
 
 KEY = ["area_id", "period", "indicator_id"]
 FACT_COLUMNS = [
+    "municipality_value",
     "area_id",
     "period",
     "indicator_id",
@@ -26,6 +27,17 @@ FACT_COLUMNS = [
 RESTRICTED_COLUMNS = ["area_id", "period", "indicator_id", "numerator", "denominator", "value"]
 
 
+def lone_suppressed_cell_exposed(frame: pd.DataFrame) -> pd.Series:
+    """True on the rows of an indicator and month where exactly one area cell is
+    suppressed while the municipality total is published: subtraction would recover it."""
+    keys = ["indicator_id", "period"]
+    is_total = frame["area_id"] == "municipality"
+    suppressed = frame["suppressed"].astype(bool)
+    lone = (suppressed & ~is_total).groupby([frame[k] for k in keys]).transform("sum") == 1
+    total_published = (~suppressed & is_total).groupby([frame[k] for k in keys]).transform("any")
+    return lone & total_published
+
+
 def _with_derived(frame: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     share_ids = set(catalogue.loc[catalogue["unit"] == "pct", "indicator_id"])
@@ -36,6 +48,7 @@ def _with_derived(frame: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
         out["disclosure_violation"] = published & primary_violation(
             out["numerator"], out["denominator"]
         )
+        out["lone_suppressed_cell_exposed"] = lone_suppressed_cell_exposed(out)
     return out
 
 
@@ -63,6 +76,9 @@ def _expectations(columns: list[str], indicator_ids: list[str], published: bool)
             e.ExpectColumnValuesToNotBeNull(column="suppressed"),
             e.ExpectColumnValuesToBeNull(column="value_when_suppressed"),
             e.ExpectColumnValuesToBeInSet(column="disclosure_violation", value_set=[False]),
+            e.ExpectColumnValuesToBeInSet(
+                column="lone_suppressed_cell_exposed", value_set=[False]
+            ),
         ]
     else:
         suite.append(e.ExpectColumnValuesToNotBeNull(column="numerator"))

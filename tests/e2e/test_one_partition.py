@@ -82,16 +82,58 @@ def test_employment_indicator_for_the_area_by_hand(pipeline):
     storage, *_ = pipeline
     # 6 x 1.0 + 2 x 0.5 + 15/31 (from 17 March) = 7.4839 FTE; SU and sygedagpenge do not
     # count; 25 residents aged 18-64 on 1 March (the one moving out on the 10th counts,
-    # the one moving in on the 15th does not) -> 0.29935, published (>= 5 either side).
+    # the one moving in on the 15th does not) -> 0.29935.
     numerator = 6 + 2 * 0.5 + 15 / 31
     assert query(
         storage,
         """
-        select numerator, denominator, value, suppressed, suppression_reason
-        from marts.fct_area_indicator_month
+        select numerator, denominator, value from restricted.restricted_area_indicator_month
         where area_id = 'BO01' and period = '2025-03-01' and indicator_id = 'emp_outside_work_edu'
         """,
-    ) == [(pytest.approx(numerator), 25.0, pytest.approx(numerator / 25), False, None)]
+    ) == [(pytest.approx(numerator), 25.0, pytest.approx(numerator / 25))]
+    # Published: the municipality total (8.4839 of 31) is, and 'outside' (1 of 6) is not;
+    # BO01 = total - outside would give 'outside' away, so BO01 is suppressed too.
+    assert query(
+        storage,
+        """
+        select area_id, numerator, denominator, value, suppression_reason
+        from marts.fct_area_indicator_month
+        where period = '2025-03-01' and indicator_id = 'emp_outside_work_edu'
+        order by area_id
+        """,
+    ) == [
+        ("BO01", None, None, None, "secondary"),
+        (
+            "municipality",
+            pytest.approx(numerator + 1),
+            31.0,
+            pytest.approx((numerator + 1) / 31),
+            None,
+        ),
+        ("outside", None, None, None, "small_denominator"),
+    ]
+
+
+def test_no_suppressed_cell_can_be_recovered_from_published_totals(pipeline):
+    storage, *_ = pipeline
+    published = query(
+        storage,
+        "select indicator_id, period, area_id, numerator, suppressed "
+        "from marts.fct_area_indicator_month",
+    )
+    groups = {}
+    for indicator, period, area, numerator, suppressed in published:
+        groups.setdefault((indicator, period), []).append((area, numerator, suppressed))
+    attempts = 0
+    for cells in groups.values():
+        total = [n for a, n, s in cells if a == "municipality" and not s]
+        hidden = [a for a, _, s in cells if a != "municipality" and s]
+        if total and hidden:
+            attempts += 1
+            # Subtracting the published areas from the total leaves the sum of at least
+            # two hidden cells, never one area's value.
+            assert len(hidden) >= 2, (cells, hidden)
+    assert attempts >= 1  # the tiny municipality does have suppressed cells under a total
 
 
 def test_outside_areas_keeps_unknown_address_and_is_suppressed(pipeline):
@@ -143,7 +185,11 @@ def test_residents_and_rolling_indicators(pipeline):
         select area_id, value from marts.fct_area_indicator_month
         where indicator_id = 'pop_residents' order by area_id
     """,
-    ) == [("BO01", tiny.RESIDENTS_BO01), ("outside", 6.0)]
+    ) == [
+        ("BO01", tiny.RESIDENTS_BO01),
+        ("municipality", tiny.RESIDENTS_BO01 + 6),
+        ("outside", 6.0),
+    ]
     # Rolling 12-month indicators need 12 delivered months: none after one month.
     assert query(
         storage,

@@ -23,6 +23,7 @@ def published(**overrides):
             "value": [0.28, 28.0, None],
             "suppressed": [False, False, True],
             "suppression_reason": [None, None, "small_numerator"],
+            "municipality_value": [0.3, 40.0, 0.3],
         }
     )
     for column, (row, value) in overrides.items():
@@ -51,8 +52,8 @@ def test_disclosure_rules_by_hand():
 def test_a_clean_mart_passes():
     result = validate_indicator_mart("fct", published(), CATALOGUE, published=True)
     assert result.success, result.failures
-    # 10 structural expectations + 3 disclosure expectations of a published mart
-    assert result.evaluated == 13
+    # 10 structural expectations + 4 disclosure expectations of a published mart
+    assert result.evaluated == 14
 
 
 @pytest.mark.parametrize(
@@ -77,3 +78,23 @@ def test_duplicate_keys_fail():
     frame = pd.concat([published(), published().iloc[[0]]], ignore_index=True)
     result = validate_indicator_mart("fct", frame, CATALOGUE, published=True)
     assert failed(result) == [("expect_compound_columns_to_be_unique", None)]
+
+
+def test_a_lone_suppressed_cell_next_to_a_published_total_fails():
+    # BO02's suppressed cell = municipality 10 - BO01 7: recoverable by subtraction.
+    total = pd.DataFrame(
+        {
+            "area_id": ["municipality"],
+            "period": pd.to_datetime(["2025-03-01"]),
+            "indicator_id": ["emp_outside_work_edu"],
+            "numerator": [10.0],
+            "denominator": [65.0],
+            "value": [10 / 65],
+            "suppressed": [False],
+            "suppression_reason": [None],
+            "municipality_value": [10 / 65],
+        }
+    )
+    frame = pd.concat([published(), total], ignore_index=True)
+    result = validate_indicator_mart("fct", frame, CATALOGUE, published=True)
+    assert failed(result) == [("expect_column_values_to_be_in_set", "lone_suppressed_cell_exposed")]
