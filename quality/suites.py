@@ -76,9 +76,7 @@ def _expectations(columns: list[str], indicator_ids: list[str], published: bool)
             e.ExpectColumnValuesToNotBeNull(column="suppressed"),
             e.ExpectColumnValuesToBeNull(column="value_when_suppressed"),
             e.ExpectColumnValuesToBeInSet(column="disclosure_violation", value_set=[False]),
-            e.ExpectColumnValuesToBeInSet(
-                column="lone_suppressed_cell_exposed", value_set=[False]
-            ),
+            e.ExpectColumnValuesToBeInSet(column="lone_suppressed_cell_exposed", value_set=[False]),
         ]
     else:
         suite.append(e.ExpectColumnValuesToNotBeNull(column="numerator"))

@@ -66,6 +66,7 @@ def test_published_copy_holds_only_published_tables(demo):
             "fct_area_indicator_month",
             "dim_area",
             "statutory_criteria",
+            "kvarterprofil",
             "indicator_catalogue",
         }
         assert con.execute("select count(*) from fct_area_indicator_month").fetchall()[0][0] > 500

@@ -114,6 +114,22 @@ def test_employment_indicator_for_the_area_by_hand(pipeline):
     ]
 
 
+def test_kvarterprofil_row_for_the_area(pipeline):
+    storage, *_ = pipeline
+    # One month only: no 12-month change yet; BO01 is the only housing area, so rank 1.
+    # Ages on 1 March: 2 children (0-17) and 1 resident of 80 among 28 residents; the
+    # children's share is suppressed (2 is a small numerator), 65+ too (1), and so is the
+    # 18-64 share: 25 of 28 leaves a complement of 3, which would disclose the other three.
+    assert query(
+        storage,
+        """
+        select area_id, area_level, pop_residents, pop_residents_rank,
+            pop_residents_change_12m, pop_age_0_17, pop_age_18_64, pop_age_65_plus
+        from marts.kvarterprofil where period = '2025-03-01' order by area_id
+        """,
+    )[0] == ("BO01", "area", 28.0, 1, None, None, None, None)
+
+
 def test_no_suppressed_cell_can_be_recovered_from_published_totals(pipeline):
     storage, *_ = pipeline
     published = query(

@@ -15,6 +15,7 @@ DBT_MODELS = {
     "marts/fct_area_indicator_month",
     "marts/dim_area",
     "marts/statutory_criteria",
+    "marts/kvarterprofil",
     "reference/statutory_thresholds",
     "reference/indicator_catalogue",
     "reference/benefit_types",
