@@ -9,3 +9,8 @@
 {% macro days_between(a, b) -%}
     ({{ b }} - {{ a }})
 {%- endmacro %}
+
+{#- The first day of a month of a year (portable: DuckDB and PostgreSQL). -#}
+{% macro make_month(year, month) -%}
+    make_date(cast({{ year }} as integer), {{ month }}, 1)
+{%- endmacro %}

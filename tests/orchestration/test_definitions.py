@@ -11,6 +11,7 @@ DBT_MODELS = {
     "intermediate/int_indicators__housing",
     "intermediate/int_indicators__health",
     "intermediate/int_indicators__population",
+    "intermediate/int_indicators__yearly",
     "restricted/restricted_area_indicator_month",
     "marts/fct_area_indicator_month",
     "marts/dim_area",

@@ -11,6 +11,8 @@ with indicators as (
     select * from {{ ref('int_indicators__health') }}
     union all
     select * from {{ ref('int_indicators__population') }}
+    union all
+    select * from {{ ref('int_indicators__yearly') }}
 ),
 
 rounded as (

@@ -1,0 +1,74 @@
+"""Time of a full `dbt build` (models, seeds, data and unit tests) at one scale.
+
+    .venv/bin/python -m benchmarks.dbt_build --scale small [--repeat 3]
+
+Generates and extracts the municipality once (as benchmarks/sources.py does), then runs
+the dbt project against that warehouse `--repeat` times, each in a fresh dbt process, the
+way the refresh job invokes it. Results are appended to benchmarks/results/dbt_build.jsonl.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.sources import EXTRACT, GENERATE, _phase
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).parent / "results" / "dbt_build.jsonl"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", default="small")
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    data = Path(tempfile.mkdtemp(prefix=f"kvarter-dbt-{args.scale}-"))
+    try:
+        _phase(GENERATE.format(landing=str(data / "landing"), scale=args.scale))
+        _phase(EXTRACT.format(data=str(data)))
+        env = {**os.environ, "KVARTER_WAREHOUSE": str(data / "warehouse.duckdb")}
+        dbt = Path(sys.executable).parent / "dbt"
+        seconds = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            subprocess.run(
+                [
+                    dbt,
+                    "build",
+                    "--profiles-dir",
+                    ".",
+                    "--target-path",
+                    str(data / "target"),
+                    "--quiet",
+                ],
+                cwd=ROOT / "dbt_project",
+                env=env,
+                check=True,
+            )
+            seconds.append(round(time.perf_counter() - started, 1))
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+    record = {
+        "scale": args.scale,
+        "full_build_seconds": seconds,
+        "median_full_build_s": statistics.median(seconds),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    with RESULTS.open("a") as f:
+        f.write(json.dumps(record) + "\n")
+    print(json.dumps(record, indent=2))
+
+
+if __name__ == "__main__":
+    main()
