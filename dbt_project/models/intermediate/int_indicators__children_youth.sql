@@ -9,14 +9,45 @@ pupils as (
     select
         person_months.area_id,
         absence.period,
+        absence.person_key,
         absence.school_days,
-        absence.absence_days
+        absence.absence_days,
+        absence.unlawful_days
     from {{ ref('stg_children_youth__school_absence') }} as absence
     inner join person_months
         on
             absence.period = person_months.period
             and absence.person_key = person_months.person_key
     where absence.school_days > 0
+),
+
+quarters as (
+    -- Unlawful absence is judged per quarter: the pupil's three months pooled, in the
+    -- area the pupil lived in at the quarter's last month; only complete quarters.
+    select
+        person_key,
+        date_trunc('quarter', period) as quarter_start,
+        sum(unlawful_days) as unlawful_days,
+        sum(school_days) as school_days,
+        count(distinct period) as months
+    from pupils
+    group by person_key, date_trunc('quarter', period)
+),
+
+quarter_ends as (
+    select
+        pupils.area_id,
+        pupils.period,
+        quarters.unlawful_days,
+        quarters.school_days
+    from pupils
+    inner join quarters
+        on
+            pupils.person_key = quarters.person_key
+            and date_trunc('quarter', pupils.period) = quarters.quarter_start
+    where
+        date_part('month', pupils.period) in (3, 6, 9, 12)
+        and quarters.months = 3
 ),
 
 case_months as (
@@ -111,6 +142,17 @@ group by area_id, period
 union all
 
 select * from rolling_cases
+
+union all
+
+select
+    area_id,
+    period,
+    'cy_unlawful_absence' as indicator_id,
+    count(*) filter (where unlawful_days >= 0.15 * school_days) as numerator,
+    count(*) as denominator
+from quarter_ends
+group by area_id, period
 
 union all
 
