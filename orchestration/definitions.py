@@ -36,6 +36,8 @@ def build_definitions(storage: KvarterStorage) -> dg.Definitions:
         schedules=[monthly_schedule, yearly_schedule],
         sensors=[refresh_after_extract, landing_sensor],
         resources={"storage": storage, "dbt": dbt_resource()},
+        # Steps write one DuckDB warehouse, which takes one writer at a time.
+        executor=dg.in_process_executor,
     )
 
 

@@ -85,7 +85,8 @@ def landing_fingerprints(storage: KvarterStorage) -> dict[str, str]:
 @dg.sensor(
     jobs=[monthly_extract_job, yearly_extract_job],
     minimum_interval_seconds=300,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    # Off until an operator turns it on: its first tick requests every delivered period.
+    default_status=dg.DefaultSensorStatus.STOPPED,
 )
 def landing_sensor(context: dg.SensorEvaluationContext, storage: KvarterStorage):
     """Request an extract of every period whose deliveries are new or were replaced."""
