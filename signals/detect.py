@@ -116,6 +116,21 @@ def _evaluate(obs: pd.DataFrame, as_of_index: int) -> pd.DataFrame:
     return s.reset_index()
 
 
+def _danish(number: float, decimals: int) -> str:
+    return f"{number:.{decimals}f}".replace(".", ",")
+
+
+def explain(sign: float, score: float, q_value: float) -> str:
+    """The Danish one-line reason for a signal (numbers with decimal comma)."""
+    q_text = "under 0,001" if q_value < 0.001 else f"= {_danish(q_value, 3)}"
+    return (
+        f"Niveauet de seneste {RECENT_MONTHS} måneder er markant "
+        f"{'højere' if sign > 0 else 'lavere'} end i de {BASELINE_MONTHS} måneder, der "
+        f"sluttede {GAP_MONTHS} måneder før (afvigelse {_danish(score, 1)} "
+        f"standardafvigelser, q {q_text})."
+    )
+
+
 def detect(
     observations: pd.DataFrame, indicators: pd.DataFrame, as_of: object = None
 ) -> pd.DataFrame:
@@ -175,11 +190,6 @@ def detect(
         to_date(episode_start[s]) for s in zip(now["area_id"], now["indicator_id"])
     ]
     now["explanation"] = [
-        (
-            "Niveauet de seneste 3 måneder er markant "
-            f"{'højere' if sg > 0 else 'lavere'} end i de 12 måneder før "
-            f"(afvigelse {sc:.1f} standardafvigelser, q = {q:.3f})."
-        )
-        for sg, sc, q in zip(now["sign"], now["score"], now["q_value"])
+        explain(sign, score, q) for sign, score, q in zip(now["sign"], now["score"], now["q_value"])
     ]
     return now[OUTPUT_COLUMNS].sort_values(["indicator_id", "area_id"]).reset_index(drop=True)

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from signals import detect
-from signals.detect import OUTPUT_COLUMNS, benjamini_hochberg
+from signals.detect import OUTPUT_COLUMNS, benjamini_hochberg, explain
 
 PERIODS = pd.date_range("2024-01-01", periods=24, freq="MS")
 INDICATORS = pd.DataFrame(
@@ -110,3 +110,15 @@ def test_context_indicators_and_empty_input():
     context = pd.DataFrame({"indicator_id": ["up_bad"], "worse_when": ["context"]})
     assert detect(obs, context).empty
     assert detect(obs.iloc[0:0], INDICATORS).empty
+
+
+def test_explanation_is_danish_with_decimal_commas():
+    assert explain(1, 5.327, 3.4e-7) == (
+        "Niveauet de seneste 3 måneder er markant højere end i de 12 måneder, der sluttede "
+        "3 måneder før (afvigelse 5,3 standardafvigelser, q under 0,001)."
+    )
+    assert explain(-1, 2.46, 0.0123).endswith(
+        "lavere end i de 12 måneder, der sluttede "
+        "3 måneder før (afvigelse 2,5 standardafvigelser, "
+        "q = 0,012)."
+    )
