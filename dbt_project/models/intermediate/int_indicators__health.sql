@@ -6,51 +6,46 @@ with person_months as (
 ),
 
 events as (
+    -- Every health event with its kind and whether it went well, by delivery month.
     select
-        person_months.area_id,
-        visits.period,
-        count(*) as offered,
-        count(*) filter (where visits.accepted) as accepted,
-        0 as smoking_starts,
-        0 as rehab_ended,
-        0 as rehab_completed
-    from {{ ref('stg_health__home_visits') }} as visits
-    inner join person_months
-        on
-            visits.period = person_months.period
-            and visits.person_key = person_months.person_key
-    group by person_months.area_id, visits.period
+        period,
+        person_key,
+        'visit_offered' as kind,
+        accepted as succeeded
+    from {{ ref('stg_health__home_visits') }}
     union all
     select
-        person_months.area_id,
-        courses.period,
-        0 as offered,
-        0 as accepted,
-        count(*) as smoking_starts,
-        0 as rehab_ended,
-        0 as rehab_completed
-    from {{ ref('stg_health__smoking_cessation') }} as courses
-    inner join person_months
-        on
-            courses.period = person_months.period
-            and courses.person_key = person_months.person_key
-    group by person_months.area_id, courses.period
+        period,
+        person_key,
+        'smoking_start' as kind,
+        true as succeeded
+    from {{ ref('stg_health__smoking_cessation') }}
     union all
     select
+        period,
+        person_key,
+        'rehab_ended' as kind,
+        completed as succeeded
+    from {{ ref('stg_health__rehabilitation') }}
+    where end_date is not null
+),
+
+event_counts as (
+    select
         person_months.area_id,
-        rehab.period,
-        0 as offered,
-        0 as accepted,
-        0 as smoking_starts,
-        count(*) as rehab_ended,
-        count(*) filter (where rehab.completed) as rehab_completed
-    from {{ ref('stg_health__rehabilitation') }} as rehab
+        events.period,
+        count(*) filter (where events.kind = 'visit_offered') as offered,
+        count(*) filter (where events.kind = 'visit_offered' and events.succeeded) as accepted,
+        count(*) filter (where events.kind = 'smoking_start') as smoking_starts,
+        count(*) filter (where events.kind = 'rehab_ended') as rehab_ended,
+        count(*) filter (where events.kind = 'rehab_ended' and events.succeeded)
+            as rehab_completed
+    from events
     inner join person_months
         on
-            rehab.period = person_months.period
-            and rehab.person_key = person_months.person_key
-    where rehab.end_date is not null
-    group by person_months.area_id, rehab.period
+            events.period = person_months.period
+            and events.person_key = person_months.person_key
+    group by person_months.area_id, events.period
 ),
 
 delivered_months as (
@@ -72,21 +67,20 @@ monthly as (
         months.area_id,
         months.period,
         coalesce(adults.adults, 0) as adults,
-        coalesce(sum(events.offered), 0) as offered,
-        coalesce(sum(events.accepted), 0) as accepted,
-        coalesce(sum(events.smoking_starts), 0) as smoking_starts,
-        coalesce(sum(events.rehab_ended), 0) as rehab_ended,
-        coalesce(sum(events.rehab_completed), 0) as rehab_completed
+        coalesce(counts.offered, 0) as offered,
+        coalesce(counts.accepted, 0) as accepted,
+        coalesce(counts.smoking_starts, 0) as smoking_starts,
+        coalesce(counts.rehab_ended, 0) as rehab_ended,
+        coalesce(counts.rehab_completed, 0) as rehab_completed
     from delivered_months as months
     left join adults
         on
             months.area_id = adults.area_id
             and months.period = adults.period
-    left join events
+    left join event_counts as counts
         on
-            months.area_id = events.area_id
-            and months.period = events.period
-    group by months.area_id, months.period, adults.adults
+            months.area_id = counts.area_id
+            and months.period = counts.period
 ),
 
 rolling as (

@@ -4,85 +4,61 @@ with addresses as (
     select * from {{ ref('stg_population__addresses') }}
 ),
 
-tenancies as (
+events as (
+    -- Every housing event with its kind, dated by its delivery month.
     select
-        tenancies.*,
-        addresses.area_id
-    from {{ ref('stg_housing__tenancies') }} as tenancies
-    inner join addresses
-        on
-            tenancies.period = addresses.period
-            and tenancies.address_id = addresses.address_id
+        period,
+        address_id,
+        'move_out' as kind
+    from {{ ref('stg_housing__tenancies') }}
+    where move_out_date between period and {{ month_end('period') }}
+    union all
+    select
+        period,
+        address_id,
+        case
+            when letting_channel = 'kommunal_anvisning' then 'municipal_letting'
+            else 'other_letting'
+        end as kind
+    from {{ ref('stg_housing__tenancies') }}
+    where move_in_date between period and {{ month_end('period') }}
+    union all
+    select
+        period,
+        address_id,
+        'complaint' as kind
+    from {{ ref('stg_housing__complaints') }}
+    union all
+    select
+        period,
+        address_id,
+        'eviction' as kind
+    from {{ ref('stg_housing__evictions') }}
+    union all
+    select
+        period,
+        address_id,
+        'vacant' as kind
+    from {{ ref('stg_housing__vacancies') }}
 ),
 
-events as (
-    -- Counts per area and month of everything the rolling indicators add up.
-    select
-        area_id,
-        period,
-        count(*) filter (
-            where move_out_date between period and {{ month_end('period') }}
-        ) as move_outs,
-        count(*) filter (where move_in_date between period and {{ month_end('period') }})
-            as lettings,
-        count(*) filter (
-            where
-            move_in_date between period and {{ month_end('period') }}
-            and letting_channel = 'kommunal_anvisning'
-        ) as municipal_lettings,
-        0 as complaints,
-        0 as evictions,
-        0 as vacant
-    from tenancies
-    group by area_id, period
-    union all
+event_counts as (
+    -- Counts per area and month of everything the indicators add up.
     select
         addresses.area_id,
-        complaints.period,
-        0 as move_outs,
-        0 as lettings,
-        0 as municipal_lettings,
-        count(*) as complaints,
-        0 as evictions,
-        0 as vacant
-    from {{ ref('stg_housing__complaints') }} as complaints
+        events.period,
+        count(*) filter (where events.kind = 'move_out') as move_outs,
+        count(*) filter (where events.kind like '%letting') as lettings,
+        count(*) filter (where events.kind = 'municipal_letting') as municipal_lettings,
+        count(*) filter (where events.kind = 'complaint') as complaints,
+        count(*) filter (where events.kind = 'eviction') as evictions,
+        count(*) filter (where events.kind = 'vacant') as vacant
+    from events
     inner join addresses
         on
-            complaints.period = addresses.period
-            and complaints.address_id = addresses.address_id
-    group by addresses.area_id, complaints.period
-    union all
-    select
-        addresses.area_id,
-        evictions.period,
-        0 as move_outs,
-        0 as lettings,
-        0 as municipal_lettings,
-        0 as complaints,
-        count(*) as evictions,
-        0 as vacant
-    from {{ ref('stg_housing__evictions') }} as evictions
-    inner join addresses
-        on
-            evictions.period = addresses.period
-            and evictions.address_id = addresses.address_id
-    group by addresses.area_id, evictions.period
-    union all
-    select
-        addresses.area_id,
-        vacancies.period,
-        0 as move_outs,
-        0 as lettings,
-        0 as municipal_lettings,
-        0 as complaints,
-        0 as evictions,
-        count(*) as vacant
-    from {{ ref('stg_housing__vacancies') }} as vacancies
-    inner join addresses
-        on
-            vacancies.period = addresses.period
-            and vacancies.address_id = addresses.address_id
-    group by addresses.area_id, vacancies.period
+            events.period = addresses.period
+            and events.address_id = addresses.address_id
+    group by addresses.area_id, events.period
 ),
 
 delivered_months as (
@@ -96,19 +72,18 @@ monthly as (
         months.period,
         months.dwellings,
         months.residents,
-        coalesce(sum(events.move_outs), 0) as move_outs,
-        coalesce(sum(events.lettings), 0) as lettings,
-        coalesce(sum(events.municipal_lettings), 0) as municipal_lettings,
-        coalesce(sum(events.complaints), 0) as complaints,
-        coalesce(sum(events.evictions), 0) as evictions,
-        coalesce(sum(events.vacant), 0) as vacant
+        coalesce(counts.move_outs, 0) as move_outs,
+        coalesce(counts.lettings, 0) as lettings,
+        coalesce(counts.municipal_lettings, 0) as municipal_lettings,
+        coalesce(counts.complaints, 0) as complaints,
+        coalesce(counts.evictions, 0) as evictions,
+        coalesce(counts.vacant, 0) as vacant
     from delivered_months as months
-    left join events
+    left join event_counts as counts
         on
-            months.area_id = events.area_id
-            and months.period = events.period
+            months.area_id = counts.area_id
+            and months.period = counts.period
     where months.area_id != 'outside'
-    group by months.area_id, months.period, months.dwellings, months.residents
 )
 
 {{ rolling_12_months('monthly', 'hou_turnover', 'move_outs', 'dwellings') }}
