@@ -1,10 +1,13 @@
-"""Time of a full `dbt build` (models, seeds, data and unit tests) at one scale.
+"""Time of a full `dbt build` (models, seeds, data and unit tests) and of a monthly
+increment at one scale.
 
     .venv/bin/python -m benchmarks.dbt_build --scale small [--repeat 3]
 
 Generates and extracts the municipality once (as benchmarks/sources.py does), then runs
 the dbt project against that warehouse `--repeat` times, each in a fresh dbt process, the
-way the refresh job invokes it. Results are appended to benchmarks/results/dbt_build.jsonl.
+way the refresh job invokes it: a full refresh, then the increment a monthly partition
+run makes (`--vars` with the latest month, which rebuilds that month in every incremental
+model). Results are appended to benchmarks/results/dbt_build.jsonl.
 """
 
 import argparse
@@ -36,30 +39,33 @@ def main() -> None:
         _phase(EXTRACT.format(data=str(data)))
         env = {**os.environ, "KVARTER_WAREHOUSE": str(data / "warehouse.duckdb")}
         dbt = Path(sys.executable).parent / "dbt"
-        seconds = []
-        for _ in range(args.repeat):
+        latest = max((data / "landing" / "employment").glob("????-??")).name + "-01"
+        window = json.dumps({"period_from": latest, "period_to": latest})
+
+        def build(*extra: str) -> float:
             started = time.perf_counter()
             subprocess.run(
-                [
-                    dbt,
-                    "build",
-                    "--profiles-dir",
-                    ".",
-                    "--target-path",
-                    str(data / "target"),
-                    "--quiet",
-                ],
+                [dbt, "build", "--profiles-dir", ".", "--target-path", str(data / "target")]
+                + ["--quiet", *extra],
                 cwd=ROOT / "dbt_project",
                 env=env,
                 check=True,
             )
-            seconds.append(round(time.perf_counter() - started, 1))
+            return round(time.perf_counter() - started, 1)
+
+        seconds, increments = [], []
+        for _ in range(args.repeat):
+            seconds.append(build("--full-refresh"))
+            increments.append(build("--vars", window))
     finally:
         shutil.rmtree(data, ignore_errors=True)
     record = {
         "scale": args.scale,
         "full_build_seconds": seconds,
         "median_full_build_s": statistics.median(seconds),
+        "increment_month": latest,
+        "increment_seconds": increments,
+        "median_increment_s": statistics.median(increments),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}",
         "date": time.strftime("%Y-%m-%d"),

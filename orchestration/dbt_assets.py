@@ -1,5 +1,6 @@
 """The dbt project as Dagster assets: staging -> intermediate -> restricted / marts."""
 
+import json
 import os
 import sys
 from collections.abc import Mapping
@@ -41,14 +42,36 @@ def dbt_resource() -> DbtCliResource:
     )
 
 
+class RefreshWindow(dg.Config):
+    """The months whose data changed (first days of months, inclusive).
+
+    Left empty, the run is a full refresh: every model is rebuilt from all loaded data.
+    Set, the incremental models rebuild only these months and the later months whose
+    rolling windows include them (dbt_project/macros/incremental.sql).
+    """
+
+    period_from: str | None = None
+    period_to: str | None = None
+
+
+def dbt_build_args(window: RefreshWindow) -> list[str]:
+    if window.period_from is None:
+        return ["build", "--full-refresh"]
+    last = window.period_to or window.period_from
+    return ["build", "--vars", json.dumps({"period_from": window.period_from, "period_to": last})]
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=KvarterDbtTranslator())
 def kvarter_dbt_assets(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, storage: KvarterStorage
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    storage: KvarterStorage,
+    config: RefreshWindow,
 ):
     # The dbt profile reads the warehouse path from this variable; set it from the
     # storage resource so dbt and the Python steps always use the same file.
     os.environ["KVARTER_WAREHOUSE"] = storage.warehouse_path
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(dbt_build_args(config), context=context).stream()
 
 
 def dbt_key(model: str) -> dg.AssetKey:
@@ -59,6 +82,7 @@ def dbt_key(model: str) -> dg.AssetKey:
 FACT = dbt_key("fct_area_indicator_month")
 RESTRICTED = dbt_key("restricted_area_indicator_month")
 DIM_AREA = dbt_key("dim_area")
+DIM_HOUSING_DEPARTMENT = dbt_key("dim_housing_department")
 STATUTORY = dbt_key("statutory_criteria")
 PROFILE = dbt_key("kvarterprofil")
 CATALOGUE = dbt_key("indicator_catalogue")

@@ -4,17 +4,19 @@ The monthly schedule extracts last month's deliveries (a monthly partition), the
 one this year's yearly deliveries; `landing_sensor` re-extracts a period whenever its
 files in the landing zone are new or replaced (a restatement). When an extract run
 succeeds, `refresh_after_extract` starts the downstream job: dbt build, quality gates,
-publish, detection and alert emails. Downstream assets are unpartitioned: each run
-rebuilds the marts over every loaded period.
+publish, detection and alert emails. Downstream assets are unpartitioned tables over every
+loaded period; the extract run's partitions reach dbt as the refresh window, so the
+incremental models rebuild only the months that changed (and the rolling windows after).
 """
 
+import datetime as dt
 import hashlib
 import json
 
 import dagster as dg
 
 from orchestration.extract_assets import extract_keys, monthly_keys, yearly_keys
-from orchestration.partitions import partition_key
+from orchestration.partitions import partition_date, partition_key
 from orchestration.resources import KvarterStorage
 from sources.landing import FILE_FORMATS, delivered_periods, delivery_path
 from sources.registry import ALL_CONTRACTS
@@ -61,8 +63,22 @@ def yearly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def refresh_after_extract(context: dg.RunStatusSensorContext) -> dg.RunRequest:
-    """After a successful extract, rebuild everything downstream of it."""
-    return dg.RunRequest(run_key=context.dagster_run.run_id)
+    """After a successful extract, rebuild downstream the months it loaded."""
+    run = context.dagster_run
+    return dg.RunRequest(run_key=run.run_id, run_config=refresh_config(run.job_name, run.tags))
+
+
+def refresh_config(extract_job: str, tags: dict[str, str]) -> dict:
+    """Run config of the refresh job for the months an extract run loaded.
+
+    A yearly partition (national statistics, exams) covers the months of its year.
+    """
+    first = tags.get("dagster/asset_partition_range_start") or tags["dagster/partition"]
+    last = partition_date(tags.get("dagster/asset_partition_range_end") or first)
+    if extract_job == yearly_extract_job.name:
+        last = dt.date(last.year, 12, 1)
+    window = {"period_from": first, "period_to": partition_key(last)}
+    return {"ops": {"kvarter_dbt_assets": {"config": window}}}
 
 
 def landing_fingerprints(storage: KvarterStorage) -> dict[str, str]:

@@ -10,12 +10,20 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.dbt_assets import CATALOGUE, DIM_AREA, FACT, PROFILE, STATUTORY
+from orchestration.dbt_assets import (
+    CATALOGUE,
+    DIM_AREA,
+    DIM_HOUSING_DEPARTMENT,
+    FACT,
+    PROFILE,
+    STATUTORY,
+)
 from orchestration.resources import KvarterStorage
 
 PUBLISHED_TABLES = {
     "fct_area_indicator_month": "marts.fct_area_indicator_month",
     "dim_area": "marts.dim_area",
+    "dim_housing_department": "marts.dim_housing_department",
     "statutory_criteria": "marts.statutory_criteria",
     "kvarterprofil": "marts.kvarterprofil",
     "indicator_catalogue": "reference.indicator_catalogue",
@@ -42,7 +50,7 @@ def publish(warehouse: Path, target: Path) -> dict[str, int]:
 
 
 @dg.asset(
-    deps=[FACT, DIM_AREA, STATUTORY, PROFILE, CATALOGUE],
+    deps=[FACT, DIM_AREA, DIM_HOUSING_DEPARTMENT, STATUTORY, PROFILE, CATALOGUE],
     group_name="publish",
     kinds={"duckdb"},
     description="Read-only copy of the published marts for dashboards and departments.",

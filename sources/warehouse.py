@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from sources.contracts import Contract
+from sources.contracts import LINEAGE, Contract
 from sources.validate import Validated
 
 RAW_SCHEMA = "raw"
@@ -35,8 +35,32 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection, contracts: tuple[Contract,
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     for contract in contracts:
         con.execute(contract.ddl(RAW_SCHEMA))
+        check_raw_columns(con, contract)
     con.execute(QUARANTINE_DDL)
     con.execute(DELIVERIES_DDL)
+
+
+class SchemaMismatch(Exception):
+    pass
+
+
+def check_raw_columns(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """Fail clearly when a warehouse built by an older contract meets a newer one."""
+    found = [
+        name
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [RAW_SCHEMA, contract.table],
+        ).fetchall()
+    ]
+    expected = [c.name for c in contract.columns] + [name for name, _ in LINEAGE]
+    if found != expected:
+        raise SchemaMismatch(
+            f"{RAW_SCHEMA}.{contract.table} has columns {found}, but its contract now has "
+            f"{expected}: the warehouse was built by an older version. Reload it from the "
+            "landing zone into a new warehouse file (`make clean` for the local demo)."
+        )
 
 
 @dataclass(frozen=True)

@@ -14,3 +14,8 @@
 {% macro make_month(year, month) -%}
     make_date(cast({{ year }} as integer), {{ month }}, 1)
 {%- endmacro %}
+
+{#- The date `months` whole months after `day` (negative: before). -#}
+{% macro add_months(day, months) -%}
+    cast({{ day }} + interval '{{ months }} months' as date)
+{%- endmacro %}

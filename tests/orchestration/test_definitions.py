@@ -1,6 +1,8 @@
 import dagster as dg
 
+from orchestration.dbt_assets import RefreshWindow, dbt_build_args
 from orchestration.definitions import defs
+from orchestration.jobs import refresh_config
 from sources.registry import ALL_CONTRACTS
 
 DBT_MODELS = {
@@ -12,9 +14,11 @@ DBT_MODELS = {
     "intermediate/int_indicators__health",
     "intermediate/int_indicators__population",
     "intermediate/int_indicators__yearly",
+    "intermediate/int_indicators__national_ratios",
     "restricted/restricted_area_indicator_month",
     "marts/fct_area_indicator_month",
     "marts/dim_area",
+    "marts/dim_housing_department",
     "marts/statutory_criteria",
     "marts/kvarterprofil",
     "reference/statutory_thresholds",
@@ -93,3 +97,31 @@ def test_jobs_schedule_and_sensor_resolve():
     assert defs.resolve_sensor_def("landing_sensor") is not None
     assert defs.resolve_schedule_def("yearly_schedule").cron_schedule == "0 6 1 8 *"
     assert defs.resolve_job_def("yearly_extract").partitions_def is not None
+
+
+def window(config: dict) -> dict:
+    return config["ops"]["kvarter_dbt_assets"]["config"]
+
+
+def test_an_extract_run_becomes_the_refresh_window_of_its_months():
+    single = refresh_config("monthly_extract", {"dagster/partition": "2025-03-01"})
+    assert window(single) == {"period_from": "2025-03-01", "period_to": "2025-03-01"}
+    backfill = refresh_config(
+        "monthly_extract",
+        {
+            "dagster/asset_partition_range_start": "2024-01-01",
+            "dagster/asset_partition_range_end": "2024-06-01",
+        },
+    )
+    assert window(backfill) == {"period_from": "2024-01-01", "period_to": "2024-06-01"}
+    yearly = refresh_config("yearly_extract", {"dagster/partition": "2025-01-01"})
+    assert window(yearly) == {"period_from": "2025-01-01", "period_to": "2025-12-01"}
+
+
+def test_a_window_builds_incrementally_and_no_window_refreshes_fully():
+    assert dbt_build_args(RefreshWindow()) == ["build", "--full-refresh"]
+    assert dbt_build_args(RefreshWindow(period_from="2025-03-01")) == [
+        "build",
+        "--vars",
+        '{"period_from": "2025-03-01", "period_to": "2025-03-01"}',
+    ]

@@ -6,6 +6,7 @@ with dwellings as (
         area_id,
         sum(dwellings) as dwellings
     from {{ ref('stg_population__addresses') }}
+    where {{ in_refresh_window('period', later_months=0) }}
     group by period, area_id
 ),
 
@@ -15,6 +16,7 @@ residents as (
         area_id,
         count(*) as residents
     from {{ ref('int_person_months') }}
+    where {{ in_refresh_window('period', later_months=0) }}
     group by period, area_id
 )
 

@@ -2,7 +2,9 @@
 -- worrying absence, notifications and SSP concerns (rolling 12 months), daycare 1-5.
 -- Children count in the area they lived in on the first of the month.
 with person_months as (
+    -- With the 11 months before the refresh window: the rolling windows read them.
     select * from {{ ref('int_person_months') }}
+    where {{ in_refresh_window('period', lookback_months=11) }}
 ),
 
 pupils as (
@@ -117,43 +119,48 @@ daycare as (
             and person_months.person_key = enrolled.person_key
     where person_months.age between 1 and 5
     group by person_months.area_id, person_months.period
+),
+
+indicators as (
+    select
+        area_id,
+        period,
+        'cy_school_absence' as indicator_id,
+        sum(absence_days) as numerator,
+        sum(school_days) as denominator
+    from pupils
+    group by area_id, period
+
+    union all
+
+    select
+        area_id,
+        period,
+        'cy_worrying_absence' as indicator_id,
+        count(*) filter (where absence_days >= 0.1 * school_days) as numerator,
+        count(*) as denominator
+    from pupils
+    group by area_id, period
+
+    union all
+
+    select * from rolling_cases
+
+    union all
+
+    select
+        area_id,
+        period,
+        'cy_unlawful_absence' as indicator_id,
+        count(*) filter (where unlawful_days >= 0.15 * school_days) as numerator,
+        count(*) as denominator
+    from quarter_ends
+    group by area_id, period
+
+    union all
+
+    select * from daycare
 )
 
-select
-    area_id,
-    period,
-    'cy_school_absence' as indicator_id,
-    sum(absence_days) as numerator,
-    sum(school_days) as denominator
-from pupils
-group by area_id, period
-
-union all
-
-select
-    area_id,
-    period,
-    'cy_worrying_absence' as indicator_id,
-    count(*) filter (where absence_days >= 0.1 * school_days) as numerator,
-    count(*) as denominator
-from pupils
-group by area_id, period
-
-union all
-
-select * from rolling_cases
-
-union all
-
-select
-    area_id,
-    period,
-    'cy_unlawful_absence' as indicator_id,
-    count(*) filter (where unlawful_days >= 0.15 * school_days) as numerator,
-    count(*) as denominator
-from quarter_ends
-group by area_id, period
-
-union all
-
-select * from daycare
+select * from indicators
+where {{ in_refresh_window('period') }}

@@ -2,6 +2,7 @@
 -- NEET youth and long-term cash benefit recipients.
 with person_months as (
     select * from {{ ref('int_person_months') }}
+    where {{ in_refresh_window('period', later_months=0) }}
 ),
 
 benefit_months as (
@@ -22,18 +23,23 @@ spell_fte as (
         benefit_types.outside_work_education,
         benefit_types.public_benefit,
         benefit_types.cash_benefit,
-        benefits.weekly_extent
-        * (
-            {{ days_between(
-                'greatest(benefits.start_date, benefits.period)',
-                'least(coalesce(benefits.end_date, ' ~ month_end('benefits.period') ~ '), '
-                ~ month_end('benefits.period') ~ ')'
-            ) }} + 1
-        )
-        / ({{ days_between('benefits.period', month_end('benefits.period')) }} + 1) as fte
+        -- Exact decimals: sums of floats depend on their order, and rebuilds must agree.
+        cast(
+            benefits.weekly_extent
+            * (
+                {{ days_between(
+                    'greatest(benefits.start_date, benefits.period)',
+                    'least(coalesce(benefits.end_date, ' ~ month_end('benefits.period') ~ '), '
+                    ~ month_end('benefits.period') ~ ')'
+                ) }} + 1
+            )
+            / ({{ days_between('benefits.period', month_end('benefits.period')) }} + 1)
+            as decimal(18, 9)
+        ) as fte
     from {{ ref('stg_employment__benefits') }} as benefits
     inner join {{ ref('benefit_types') }} as benefit_types
         on benefits.benefit_type = benefit_types.benefit_type
+    where {{ in_refresh_window('benefits.period', later_months=0) }}
 ),
 
 person_benefits as (

@@ -2,7 +2,9 @@
 -- preventive home visits accepted, smoking-cessation starts per adult, rehabilitation
 -- completed of those ended. People count in the area they lived in that month.
 with person_months as (
+    -- With the 11 months before the refresh window: the rolling windows read them.
     select * from {{ ref('int_person_months') }}
+    where {{ in_refresh_window('period', lookback_months=11) }}
 ),
 
 events as (
@@ -81,6 +83,7 @@ monthly as (
         on
             months.area_id = counts.area_id
             and months.period = counts.period
+    where {{ in_refresh_window('months.period', lookback_months=11) }}
 ),
 
 rolling as (
@@ -96,4 +99,4 @@ rolling as (
 )
 
 select * from rolling
-where denominator > 0
+where denominator > 0 and {{ in_refresh_window('period') }}

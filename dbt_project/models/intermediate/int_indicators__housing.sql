@@ -1,7 +1,9 @@
 -- Housing indicators per housing area and month (unsuppressed). The housing system
 -- covers the social-housing dwellings of the areas, so 'outside' has no housing rows.
 with addresses as (
+    -- With the 11 months before the refresh window: the rolling windows read them.
     select * from {{ ref('stg_population__addresses') }}
+    where {{ in_refresh_window('period', lookback_months=11) }}
 ),
 
 events as (
@@ -83,23 +85,30 @@ monthly as (
         on
             months.area_id = counts.area_id
             and months.period = counts.period
-    where months.area_id != 'outside'
-)
+    where
+        months.area_id != 'outside'
+        and {{ in_refresh_window('months.period', lookback_months=11) }}
+),
 
-{{ rolling_12_months('monthly', 'hou_turnover', 'move_outs', 'dwellings') }}
-union all
-{{ rolling_12_months('monthly', 'hou_complaints', 'complaints', 'residents') }}
-union all
-{{ rolling_12_months('monthly', 'hou_evictions', 'evictions', 'dwellings - vacant') }}
-union all
+indicators as (
+    {{ rolling_12_months('monthly', 'hou_turnover', 'move_outs', 'dwellings') }}
+    union all
+    {{ rolling_12_months('monthly', 'hou_complaints', 'complaints', 'residents') }}
+    union all
+    {{ rolling_12_months('monthly', 'hou_evictions', 'evictions', 'dwellings - vacant') }}
+    union all
 {{ rolling_12_months(
     'monthly', 'hou_municipal_allocation', 'municipal_lettings', 'lettings', sum_denominator=true
 ) }}
-union all
-select
-    area_id,
-    period,
-    'hou_vacancy' as indicator_id,
-    vacant as numerator,
-    dwellings as denominator
-from monthly
+    union all
+    select
+        area_id,
+        period,
+        'hou_vacancy' as indicator_id,
+        vacant as numerator,
+        dwellings as denominator
+    from monthly
+)
+
+select * from indicators
+where {{ in_refresh_window('period') }}

@@ -7,6 +7,7 @@ select
     count(*) as numerator,
     null as denominator
 from {{ ref('int_person_months') }}
+where {{ in_refresh_window('period', later_months=0) }}
 group by area_id, period
 
 {% for indicator_id, condition in [
@@ -24,5 +25,6 @@ group by area_id, period
         count(*) filter (where {{ condition }}) as numerator,
         count(*) as denominator
     from {{ ref('int_person_months') }}
+    where {{ in_refresh_window('period', later_months=0) }}
     group by area_id, period
 {% endfor %}

@@ -12,6 +12,7 @@ with exams as (
             exams.person_key = person_months.person_key
             and person_months.period
             = {{ make_month('date_part(\'year\', exams.period)', 6) }}
+    where {{ in_refresh_window('person_months.period', later_months=0) }}
 )
 
 select
@@ -32,3 +33,4 @@ select
     basic_education_30_59 as numerator,
     residents_30_59 as denominator
 from {{ ref('stg_national__area_statistics') }}
+where {{ in_refresh_window('period', later_months=0) }}

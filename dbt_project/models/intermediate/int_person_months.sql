@@ -23,3 +23,4 @@ left join addresses
 where
     spells.move_in_date <= spells.period
     and (spells.move_out_date is null or spells.move_out_date > spells.period)
+    and {{ in_refresh_window('spells.period', later_months=0) }}

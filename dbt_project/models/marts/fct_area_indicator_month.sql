@@ -2,9 +2,26 @@
 -- disclosure control. Primary suppression hides small cells; secondary suppression
 -- hides the next smallest area cell too when a single suppressed cell could otherwise
 -- be recovered by subtracting the published areas from the published municipality total.
--- A suppressed cell has null value and numerator and a reason, never a zero.
+-- A suppressed cell has null value and numerator and a reason, never a zero. The rules
+-- judge the people behind a value (disclosure_count of disclosure_population), which for
+-- rates are the numerator and denominator themselves.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='period',
+    on_schema_change='fail',
+) }}
+
+{%- set cell_columns = [
+    'area_id', 'period', 'indicator_id', 'numerator', 'denominator', 'value',
+    'disclosure_count', 'disclosure_population',
+] %}
+
 with areas as (
-    select * from {{ ref('restricted_area_indicator_month') }}
+    -- Columns by name: the cells below are a union by position.
+    select {{ cell_columns | join(', ') }}
+    from {{ ref('restricted_area_indicator_month') }}
+    where {{ in_refresh_window('period') }}
 ),
 
 municipality_sums as (
@@ -13,8 +30,10 @@ municipality_sums as (
     select
         period,
         indicator_id,
-        cast(sum(cast(numerator as decimal(18, 6))) as double) as numerator,
-        cast(sum(cast(denominator as decimal(18, 6))) as double) as denominator
+        cast(sum(cast(numerator as decimal(18, 6))) as double precision) as numerator,
+        cast(sum(cast(denominator as decimal(18, 6))) as double precision) as denominator,
+        sum(disclosure_count) as disclosure_count,
+        sum(disclosure_population) as disclosure_population
     from areas
     group by period, indicator_id
 ),
@@ -29,18 +48,21 @@ municipality as (
         case
             when denominator is null then numerator
             when denominator > 0 then numerator / denominator
-        end as value
+        end as value,
+        disclosure_count,
+        disclosure_population
     from municipality_sums
 ),
 
 primary_suppressed as (
     select
         *,
-        {{ suppression_reason('numerator', 'denominator') }} as primary_reason
+        {{ suppression_reason('disclosure_count', 'disclosure_population') }}
+            as primary_reason
     from (
-        select * from areas
+        select {{ cell_columns | join(', ') }} from areas
         union all
-        select * from municipality
+        select {{ cell_columns | join(', ') }} from municipality
     ) as cells
 ),
 
@@ -63,7 +85,8 @@ ranked as (
         exposure.suppressed_areas = 1 and exposure.total_published as needs_secondary,
         row_number() over (
             partition by cells.period, cells.indicator_id, cells.primary_reason is null
-            order by coalesce(cells.denominator, cells.numerator), cells.area_id
+            order by
+                coalesce(cells.disclosure_population, cells.disclosure_count), cells.area_id
         ) as size_rank
     from primary_suppressed as cells
     inner join exposure

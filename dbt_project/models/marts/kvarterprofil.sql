@@ -8,8 +8,17 @@
         "select indicator_id from " ~ ref('indicator_catalogue') ~ " order by indicator_id"
     ).columns[0].values() %}
 {%- endif %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='period',
+    on_schema_change='fail',
+) }}
+
 with facts as (
+    -- A changed month moves the 12-month change of the month a year later too.
     select * from {{ ref('fct_area_indicator_month') }}
+    where {{ in_refresh_window('period', lookback_months=12, later_months=12) }}
 ),
 
 catalogue as (
@@ -63,4 +72,5 @@ select
     compared.period
 from compared
 inner join {{ ref('dim_area') }} as areas on compared.area_id = areas.area_id
+where {{ in_refresh_window('compared.period', later_months=12) }}
 group by compared.area_id, areas.area_name, areas.area_level, compared.period

@@ -53,19 +53,19 @@ criteria as (
         stats.area_id,
         stats.list_year,
         stats.residents_1_january,
-        cast(stats.non_western as double) / nullif(stats.residents_1_january, 0)
+        cast(stats.non_western as double precision) / nullif(stats.residents_1_january, 0)
             as non_western_share,
         case
             when y1.months = 12 and y2.months = 12
                 then (y1.fte_outside + y2.fte_outside) / (y1.resident_months + y2.resident_months)
         end as c1_outside_work_edu,
         (
-            cast(stats.convicted_18_plus + previous.convicted_18_plus as double)
+            cast(stats.convicted_18_plus + previous.convicted_18_plus as double precision)
             / nullif(stats.residents_18_plus + previous.residents_18_plus, 0)
         )
         / nullif((stats.national_conviction_share + previous.national_conviction_share) / 2, 0)
             as c2_conviction_ratio,
-        cast(stats.basic_education_30_59 as double) / nullif(stats.residents_30_59, 0)
+        cast(stats.basic_education_30_59 as double precision) / nullif(stats.residents_30_59, 0)
             as c3_basic_education,
         stats.mean_gross_income / nullif(stats.regional_mean_gross_income, 0) as c4_income_ratio
     from stats

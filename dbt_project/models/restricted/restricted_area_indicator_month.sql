@@ -1,7 +1,9 @@
--- Every implemented indicator per area and month, UNSUPPRESSED. Restricted: read only by
--- signal detection and the statutory criteria; everything published goes through
--- fct_area_indicator_month.
-with indicators as (
+-- Every indicator per area and month, UNSUPPRESSED. Restricted: read only by signal
+-- detection and the statutory criteria; everything published goes through
+-- fct_area_indicator_month. disclosure_count / disclosure_population are the people
+-- behind a value that disclosure control judges: numerator and denominator for counts
+-- and rates, the underlying people for the ratio indicators.
+with rates as (
     select * from {{ ref('int_indicators__employment') }}
     union all
     select * from {{ ref('int_indicators__children_youth') }}
@@ -15,16 +17,30 @@ with indicators as (
     select * from {{ ref('int_indicators__yearly') }}
 ),
 
+indicators as (
+    select
+        *,
+        numerator as disclosure_count,
+        denominator as disclosure_population
+    from rates
+    union all
+    select * from {{ ref('int_indicators__national_ratios') }}
+),
+
 rounded as (
     -- Six decimals: FTE sums are floating point, and their last bits depend on the order
     -- of summation; rounding makes every rebuild give identical marts.
     select
         area_id,
         period,
-        indicator_id,
-        cast(denominator as double) as denominator,
-        cast(cast(numerator as decimal(18, 6)) as double) as numerator
+        {%- for column in [
+            'numerator', 'denominator', 'disclosure_count', 'disclosure_population'
+        ] %}
+            cast(cast({{ column }} as decimal(18, 6)) as double precision) as {{ column }},
+        {%- endfor %}
+        indicator_id
     from indicators
+    where {{ in_refresh_window('period') }}
 )
 
 select
@@ -33,6 +49,8 @@ select
     indicator_id,
     numerator,
     denominator,
+    disclosure_count,
+    disclosure_population,
     case
         when denominator is null then numerator
         when denominator > 0 then numerator / denominator

@@ -1,0 +1,22 @@
+"""A warehouse built by an older contract fails naming the table and the columns."""
+
+import duckdb
+import pytest
+
+from sources.employment import BENEFITS
+from sources.warehouse import SchemaMismatch, create_raw_tables
+
+
+def test_an_older_raw_table_fails_naming_table_and_columns(tmp_path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("create schema raw")
+        con.execute(f"create table raw.{BENEFITS.table} (person_key varchar, period date)")
+        with pytest.raises(SchemaMismatch, match=rf"raw\.{BENEFITS.table} has columns "
+                           r"\['person_key', 'period'\].*older version"):
+            create_raw_tables(con, (BENEFITS,))
+
+
+def test_a_current_warehouse_passes_twice(tmp_path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        create_raw_tables(con, (BENEFITS,))
+        create_raw_tables(con, (BENEFITS,))
