@@ -13,7 +13,6 @@ model). Results are appended to benchmarks/results/dbt_build.jsonl.
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -22,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.record import append
 from benchmarks.sources import EXTRACT, GENERATE, _phase
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,14 +66,8 @@ def main() -> None:
         "increment_month": latest,
         "increment_seconds": increments,
         "median_increment_s": statistics.median(increments),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}",
-        "date": time.strftime("%Y-%m-%d"),
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    with RESULTS.open("a") as f:
-        f.write(json.dumps(record) + "\n")
-    print(json.dumps(record, indent=2))
+    append(RESULTS, record)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,7 @@ Results are appended to benchmarks/results/sources.jsonl.
 """
 
 import argparse
-import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -19,6 +17,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks.record import append
 
 RESULTS = Path(__file__).parent / "results" / "sources.jsonl"
 
@@ -93,15 +93,8 @@ def main() -> None:
         "runs": runs,
         "median_generate_s": statistics.median(r["generate"]["seconds"] for r in runs),
         "median_extract_s": statistics.median(r["extract"]["seconds"] for r in runs),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB, "
-        f"Python {platform.python_version()}",
-        "date": time.strftime("%Y-%m-%d"),
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    with RESULTS.open("a") as f:
-        f.write(json.dumps(record) + "\n")
-    print(json.dumps(record, indent=2))
+    append(RESULTS, record)
 
 
 if __name__ == "__main__":

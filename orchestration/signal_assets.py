@@ -29,7 +29,8 @@ def area_signals(
             "from restricted.restricted_area_indicator_month"
         ).df()
         indicators = con.sql(
-            "select indicator_id, worse_when from reference.indicator_catalogue"
+            "select indicator_id, worse_when, statutory_threshold "
+            "from reference.indicator_catalogue"
         ).df()
         found = signals.detect(observations, indicators)
         con.execute("create schema if not exists signals")
@@ -59,6 +60,8 @@ def load_alerts(storage: KvarterStorage) -> list[Alert]:
             inner join marts.dim_area as a on s.area_id = a.area_id
             inner join reference.indicator_catalogue as c on s.indicator_id = c.indicator_id
             inner join reference.department_contacts as d on c.department = d.department
+            -- Only alarms are mailed; watches stay in signals.area_signals for dashboards.
+            where s.severity = 'alarm'
             """
         ).df()
         published = con.sql(
@@ -102,7 +105,8 @@ def load_alerts(storage: KvarterStorage) -> list[Alert]:
     deps=[area_signals, CONTACTS, DIM_AREA],
     group_name="signals",
     kinds={"email"},
-    description="Danish alert emails (.eml) in the outbox, one per area x indicator episode.",
+    description="Danish alert emails (.eml) in the outbox, one per alarm episode of an area x "
+    "indicator.",
 )
 def alert_emails(
     context: dg.AssetExecutionContext, storage: KvarterStorage

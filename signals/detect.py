@@ -1,29 +1,43 @@
-"""Negative-trend detection over area indicator series.
+"""Negative-trend detection over area indicator series: `detect` and its decision rules.
 
-First method ("baseline_shift"): for each area x indicator series, compare the pooled
-rate of the last 3 months with the pooled rate of a 12-month baseline that ends 3 months
-before them (the gap keeps a young deterioration out of its own baseline). The scale is
-a robust month-to-month standard deviation of the baseline (median absolute successive
-difference, never below the binomial standard deviation): it absorbs overdispersion
-and the persistence of monthly statuses, and one past jump does not inflate it.
-One-sided p-values in the direction of deterioration, Benjamini-Hochberg across the
-areas of one indicator, and an event gate so small counts never alarm.
+Per area x indicator series, at the evaluation month (`as_of`), with no data after it:
+
+- glr (alarm or watch): the counts of the last months against a Farrington-flexible
+  quasi-Poisson expectation fitted on the years before (signals/expected.py), scanned for
+  a sustained shift (signals/glr.py). Alarm when the statistic passes the threshold
+  calibrated to the in-control run length below AND its Benjamini-Hochberg q-value
+  (across the areas of the indicator in this run) is small; watch at a lower threshold.
+- spike (watch): the last month alone is improbable under the predictive distribution.
+- funnel (watch): the area's 12-month change is worse than the other areas' beyond
+  overdispersion-adjusted funnel limits (signals/funnel.py).
+- threshold (watch): the area is close to a statutory threshold and its trend crosses it
+  within a year (signals/threshold.py); needs a `statutory_threshold` column.
+
+Gates: no signal without at least MIN_EVENTS events (observed when higher is worse,
+expected when lower is worse). Only deterioration signals. One row per signalling series,
+the most severe method first (glr alarm, glr watch, spike, funnel, threshold).
 """
-
-from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
-METHOD = "baseline_shift"
-RECENT_MONTHS = 3
-GAP_MONTHS = 3
-BASELINE_MONTHS = 12
-MIN_BASELINE_MONTHS = 8
+from signals.alerts import month_da
+from signals.funnel import funnel
+from signals.glr import Scan, scan
+from signals.threshold import approaching
+
+# Thresholds on the GLR statistic per count band (expected events per month: under 5,
+# 5-20, 20-100, 100 and more), calibrated by simulation on in-control negative-binomial
+# series (benchmarks/signals/run.py; figures in benchmarks/signals/README.md): H_ALARM
+# gives 1 false alarm episode per 100 series-years in every band, H_WATCH 10. Small
+# counts are discrete and their dispersion is estimated less precisely: they need more.
+COUNT_BANDS = (5.0, 20.0, 100.0)
+H_ALARM = np.array([4.29, 3.91, 3.95, 4.05])
+H_WATCH = np.array([3.02, 2.87, 2.96, 2.97])
+ALARM_Q = 0.05
+SPIKE_Q = 0.001
+FUNNEL_Q = 0.001
 MIN_EVENTS = 5
-ALARM_Q = 0.01
-WATCH_Q = 0.05
 MAX_EPISODE_LOOKBACK = 24
 
 OUTPUT_COLUMNS = [
@@ -41,94 +55,105 @@ OUTPUT_COLUMNS = [
     "explanation",
 ]
 
-
 def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
-    """BH-adjusted q-values (monotone, capped at 1)."""
+    """BH-adjusted q-values (monotone, capped at 1); NaN stays NaN."""
     p = np.asarray(p_values, dtype=float)
-    n = len(p)
+    q = np.full(len(p), np.nan)
+    valid = np.flatnonzero(~np.isnan(p))
+    n = len(valid)
     if n == 0:
-        return p
-    order = np.argsort(p)
+        return q
+    order = valid[np.argsort(p[valid])]
     ranked = p[order] * n / np.arange(1, n + 1)
-    q_sorted = np.minimum.accumulate(ranked[::-1])[::-1]
-    q = np.empty(n)
-    q[order] = np.minimum(q_sorted, 1.0)
+    q[order] = np.minimum(np.minimum.accumulate(ranked[::-1])[::-1], 1.0)
     return q
 
 
-def _robust_sd(rates: pd.Series) -> float:
-    """Month-to-month standard deviation from the median absolute successive difference."""
-    diffs = np.abs(np.diff(rates.to_numpy()))
-    if len(diffs) == 0:
-        return np.nan
-    return float(np.median(diffs) * 1.4826 / np.sqrt(2))
+def bh_by_group(p_values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    q = np.full(len(p_values), np.nan)
+    for group in np.unique(groups):
+        rows = groups == group
+        q[rows] = benjamini_hochberg(p_values[rows])
+    return q
 
 
-def _month_index(periods: pd.Series) -> pd.Series:
-    return periods.dt.year * 12 + periods.dt.month - 1
+def enough_events(observed, expected, sign) -> np.ndarray:
+    return np.where(sign > 0, observed, expected) >= MIN_EVENTS
 
 
-def _evaluate(obs: pd.DataFrame, as_of_index: int) -> pd.DataFrame:
-    """Score every series at one evaluation month (no data after it is used)."""
-    obs = obs.sort_values("m")
-    recent = obs[(obs["m"] > as_of_index - RECENT_MONTHS) & (obs["m"] <= as_of_index)]
-    base_hi = as_of_index - RECENT_MONTHS - GAP_MONTHS
-    baseline = obs[(obs["m"] > base_hi - BASELINE_MONTHS) & (obs["m"] <= base_hi)]
-    keys = ["area_id", "indicator_id"]
-    r = recent.groupby(keys).agg(
-        recent_num=("numerator", "sum"),
-        recent_den=("denominator", "sum"),
-        recent_n=("m", "size"),
-        sign=("sign", "first"),
+def count_band(level: np.ndarray) -> np.ndarray:
+    """0-3: the count band of a mean expected count per month."""
+    return np.searchsorted(COUNT_BANDS, np.nan_to_num(level), side="right")
+
+
+def glr_state(s: Scan, sign: np.ndarray) -> np.ndarray:
+    """The per-series watch state an episode is made of (no multiple-testing step)."""
+    return (s.score >= H_WATCH[count_band(s.level)]) & enough_events(
+        s.observed, s.expected, sign
     )
-    b = (
-        baseline.assign(rate=baseline["numerator"] / baseline["denominator"])
-        .groupby(keys)
-        .agg(
-            base_num=("numerator", "sum"),
-            base_den=("denominator", "sum"),
-            base_n=("m", "size"),
-            base_sd=("rate", _robust_sd),
-        )
-    )
-    s = r.join(b, how="inner")
-    s = s[(s["recent_n"] == RECENT_MONTHS) & (s["base_n"] >= MIN_BASELINE_MONTHS)]
-    s = s[(s["recent_den"] > 0) & (s["base_den"] > 0)].copy()
-    s["observed"] = s["recent_num"] / s["recent_den"]
-    s["expected"] = s["base_num"] / s["base_den"]
-    mean_den = s["recent_den"] / RECENT_MONTHS
-    p0 = s["expected"].clip(1e-9, 1 - 1e-9)
-    binomial_sd = np.sqrt(p0 * (1 - p0) / mean_den)
-    scale = np.maximum(s["base_sd"].fillna(0), binomial_sd)
-    s["score"] = s["sign"] * (s["observed"] - s["expected"]) / scale
-    s["p_value"] = norm.sf(s["score"])
-    # Enough events: the observed count when worse is higher, the expected when lower.
-    events = np.where(s["sign"] > 0, s["recent_num"], s["expected"] * s["recent_den"])
-    s["gated"] = events < MIN_EVENTS
-    s["q_value"] = np.nan
-    for idx in s.groupby(level="indicator_id").groups.values():
-        s.loc[idx, "q_value"] = benjamini_hochberg(s.loc[idx, "p_value"].to_numpy())
-    s["severity"] = np.select(
-        [s["gated"] | (s["score"] <= 0), s["q_value"] < ALARM_Q, s["q_value"] < WATCH_Q],
-        [None, "alarm", "watch"],
-        default=None,
-    )
-    return s.reset_index()
 
 
 def _danish(number: float, decimals: int) -> str:
     return f"{number:.{decimals}f}".replace(".", ",")
 
 
-def explain(sign: float, score: float, q_value: float) -> str:
+def _q_text(q: float) -> str:
+    return "under 0,001" if q < 0.001 else f"= {_danish(q, 3)}"
+
+
+def explain(method: str, sign: float, row: dict) -> str:
     """The Danish one-line reason for a signal (numbers with decimal comma)."""
-    q_text = "under 0,001" if q_value < 0.001 else f"= {_danish(q_value, 3)}"
+    worse = "højere" if sign > 0 else "lavere"
+    if method == "glr":
+        return (
+            f"Siden {month_da(row['episode_start'])} har niveauet været {worse} end forventet "
+            f"ud fra de foregående år ({_danish(row['observed'] / row['expected'], 2)} gange "
+            f"det forventede; styrke {_danish(row['score'], 1)}, q {_q_text(row['q_value'])})."
+        )
+    if method == "spike":
+        return (
+            f"Måneden er usædvanligt {'høj' if sign > 0 else 'lav'} i forhold til forventet "
+            f"(q {_q_text(row['q_value'])})."
+        )
+    if method == "funnel":
+        return (
+            f"Udviklingen de seneste 12 måneder er markant dårligere end i de øvrige "
+            f"områder (z = {_danish(row['score'], 1)}, q {_q_text(row['q_value'])})."
+        )
     return (
-        f"Niveauet de seneste {RECENT_MONTHS} måneder er markant "
-        f"{'højere' if sign > 0 else 'lavere'} end i de {BASELINE_MONTHS} måneder, der "
-        f"sluttede {GAP_MONTHS} måneder før (afvigelse {_danish(score, 1)} "
-        f"standardafvigelser, q {q_text})."
+        "Niveauet er tæt på den lovfastsatte grænse, og udviklingen krydser den inden for "
+        f"et år (nu {_danish(100 * row['observed'], 1)} %, om et år "
+        f"{_danish(100 * row['expected'], 1)} %)."
     )
+
+
+def _matrices(obs: pd.DataFrame, as_of_index: int):
+    """Series x month matrices of numerators and denominators (NaN where missing)."""
+    first = int(obs["m"].min())
+    keys = obs[["area_id", "indicator_id"]].drop_duplicates().reset_index(drop=True)
+    codes = obs.merge(keys.reset_index(), on=["area_id", "indicator_id"])
+    shape = (len(keys), as_of_index - first + 1)
+    y, d = np.full(shape, np.nan), np.full(shape, np.nan)
+    rows, cols = codes["index"].to_numpy(), (codes["m"] - first).to_numpy()
+    y[rows, cols] = codes["numerator"].to_numpy(dtype=float)
+    d[rows, cols] = codes["denominator"].to_numpy(dtype=float)
+    calendar = (first + np.arange(shape[1])) % 12
+    return keys, y, d, calendar, first
+
+
+def _episode_starts(y, d, end, calendar, sign, now: Scan, rows: np.ndarray) -> np.ndarray:
+    """Estimated shift start at the first month of the unbroken run of watch states."""
+    start = now.start[rows].copy()
+    open_rows = np.arange(len(rows))
+    for back in range(1, MAX_EPISODE_LOOKBACK + 1):
+        if len(open_rows) == 0 or end - back < 0:
+            break
+        picked = rows[open_rows]
+        earlier = scan(y[picked], d[picked], end - back, calendar, sign[picked])
+        still = glr_state(earlier, sign[picked])
+        start[open_rows[still]] = earlier.start[still]
+        open_rows = open_rows[still]
+    return start
 
 
 def detect(
@@ -138,58 +163,88 @@ def detect(
 
     observations: area_id, indicator_id, period (first of month), numerator, denominator
     (unsuppressed). indicators: indicator_id, worse_when ('higher' or 'lower'; other
-    directions are not evaluated). Only data up to `as_of` (default: the latest period)
-    is used. Returns one row per signalling series with the columns in OUTPUT_COLUMNS.
+    directions are not evaluated), optionally statutory_threshold. Only data up to
+    `as_of` (default: the latest period) is used. Returns one row per signalling series
+    with the columns in OUTPUT_COLUMNS.
     """
-    directions = indicators.set_index("indicator_id")["worse_when"]
-    sign = directions.map({"higher": 1.0, "lower": -1.0}).dropna()
-    obs = observations[observations["indicator_id"].isin(sign.index)].copy()
-    obs = obs[obs["denominator"].notna() & obs["numerator"].notna()]
+    catalogue = indicators.set_index("indicator_id")
+    direction = catalogue["worse_when"].map({"higher": 1.0, "lower": -1.0}).dropna()
+    obs = observations[observations["indicator_id"].isin(direction.index)]
+    obs = obs[obs["numerator"].notna() & (obs["denominator"] > 0)].copy()
     obs["period"] = pd.to_datetime(obs["period"])
-    if as_of is None:
-        as_of = obs["period"].max()
-    if obs.empty or pd.isna(as_of):
-        return pd.DataFrame(columns=OUTPUT_COLUMNS)
-    as_of = pd.Timestamp(as_of)
+    as_of = obs["period"].max() if as_of is None else pd.Timestamp(as_of)
     obs = obs[obs["period"] <= as_of]
-    obs["m"] = _month_index(obs["period"])
-    obs["sign"] = obs["indicator_id"].map(sign)
-    as_of_index = as_of.year * 12 + as_of.month - 1
-
-    now = _evaluate(obs, as_of_index)
-    now = now[now["severity"].notna()].copy()
-    if now.empty:
+    if obs.empty:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
-    # The episode started at the first month of the unbroken run of signal states.
-    episode_start = {}
-    open_series = set(zip(now["area_id"], now["indicator_id"]))
-    for back in range(1, MAX_EPISODE_LOOKBACK + 1):
-        if not open_series:
-            break
-        earlier = _evaluate(obs, as_of_index - back)
-        signalling = (
-            set(
-                zip(*earlier.loc[earlier["severity"].notna(), ["area_id", "indicator_id"]].T.values)
-            )
-            if not earlier.empty
-            else set()
-        )
-        for series in list(open_series):
-            if series not in signalling:
-                episode_start[series] = as_of_index - back + 1
-                open_series.discard(series)
-    for series in open_series:
-        episode_start[series] = as_of_index - MAX_EPISODE_LOOKBACK
+    obs["m"] = obs["period"].dt.year * 12 + obs["period"].dt.month - 1
+    as_of_index = as_of.year * 12 + as_of.month - 1
+    keys, y, d, calendar, first = _matrices(obs, as_of_index)
+    end = as_of_index - first
+    sign = keys["indicator_id"].map(direction).to_numpy()
+    groups = keys["indicator_id"].to_numpy()
+    threshold = keys["indicator_id"].map(
+        catalogue.get("statutory_threshold", pd.Series(dtype=float))
+    ).to_numpy(dtype=float)
 
-    def to_date(index: int) -> pd.Timestamp:
+    now = scan(y, d, end, calendar, sign)
+    glr_q = bh_by_group(now.p_value, groups)
+    spike_q = bh_by_group(now.spike_p, groups)
+    funnel_z, funnel_p, funnel_observed, funnel_expected = funnel(y, d, end, groups, sign)
+    funnel_q = bh_by_group(np.where(np.isnan(funnel_z), np.nan, funnel_p), groups)
+    near, level, projected = approaching(y, d, end, now.slope, sign, threshold)
+
+    glr_watch = glr_state(now, sign)
+    glr_alarm = glr_watch & (now.score >= H_ALARM[count_band(now.level)]) & (glr_q <= ALARM_Q)
+    spike = (spike_q <= SPIKE_Q) & enough_events(now.last_observed, now.last_expected, sign)
+    outside_funnel = funnel_q <= FUNNEL_Q
+    method = np.select(
+        [glr_watch, spike, outside_funnel, near],
+        ["glr", "spike", "funnel", "threshold"],
+        default="",
+    )
+    signalling = np.flatnonzero(method != "")
+    if len(signalling) == 0:
+        return pd.DataFrame(columns=OUTPUT_COLUMNS)
+
+    glr_rows = signalling[method[signalling] == "glr"]
+    denominator = np.maximum(now.denominator, 1e-12)
+    start = np.full(len(y), end)
+    start[glr_rows] = _episode_starts(y, d, end, calendar, sign, now, glr_rows)
+    by_method = {
+        "glr": (now.observed / denominator, now.expected / denominator, now.score,
+                now.p_value, glr_q),
+        "spike": (now.last_observed / d[:, end], now.last_expected / d[:, end],
+                  now.last_observed / np.maximum(now.last_expected, 1e-12), now.spike_p,
+                  spike_q),
+        "funnel": (funnel_observed, funnel_expected, funnel_z, funnel_p, funnel_q),
+        "threshold": (level, projected, np.full(len(y), np.nan), np.full(len(y), np.nan),
+                      np.full(len(y), np.nan)),
+    }
+
+    def month(index: int) -> pd.Timestamp:
+        index += first
         return pd.Timestamp(year=index // 12, month=index % 12 + 1, day=1)
 
-    now["period"] = as_of
-    now["method"] = METHOD
-    now["episode_start"] = [
-        to_date(episode_start[s]) for s in zip(now["area_id"], now["indicator_id"])
-    ]
-    now["explanation"] = [
-        explain(sign, score, q) for sign, score, q in zip(now["sign"], now["score"], now["q_value"])
-    ]
-    return now[OUTPUT_COLUMNS].sort_values(["indicator_id", "area_id"]).reset_index(drop=True)
+    out = []
+    for i in signalling:
+        observed, expected, score, p, q = (a[i] for a in by_method[method[i]])
+        row = {
+            "area_id": keys.at[i, "area_id"],
+            "indicator_id": keys.at[i, "indicator_id"],
+            "period": as_of,
+            "method": method[i],
+            "episode_start": month(int(start[i])),
+            "observed": observed,
+            "expected": expected,
+            "score": score,
+            "p_value": p,
+            "q_value": q,
+            "severity": "alarm" if glr_alarm[i] else "watch",
+        }
+        row["explanation"] = explain(method[i], sign[i], row)
+        out.append(row)
+    return (
+        pd.DataFrame(out, columns=OUTPUT_COLUMNS)
+        .sort_values(["indicator_id", "area_id"])
+        .reset_index(drop=True)
+    )

@@ -1,5 +1,6 @@
 """The demo municipality end to end through Dagster: the injected area alarms, no other."""
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -43,13 +44,23 @@ def test_demo_alerts_the_injected_area_and_no_other(demo):
     [injection] = truth["injections"]
     area, indicator = injection["area_id"], injection["indicator_id"]
     with duckdb.connect(storage.warehouse_path, read_only=True) as con:
-        signalling = con.execute(
-            "select area_id, indicator_id, severity from signals.area_signals order by all"
+        alarms = con.execute(
+            "select area_id, indicator_id, method, cast(episode_start as date) "
+            "from signals.area_signals "
+            "where severity = 'alarm' order by all"
         ).fetchall()
+        watches = con.execute(
+            "select count(*) from signals.area_signals where severity = 'watch'"
+        ).fetchall()[0][0]
     # People losing their jobs also raise the benefit FTE of all public benefits: the
-    # injected area alarms on both, and no other area signals at all.
-    assert signalling == [(area, "emp_benefit_fte", "alarm"), (area, indicator, "alarm")]
+    # injected area alarms on both, from the injected month, and no other series alarms.
     start = injection["start_period"][:7]
+    began = dt.date.fromisoformat(injection["start_period"])
+    assert alarms == [
+        (area, "emp_benefit_fte", "glr", began),
+        (area, indicator, "glr", began),
+    ]
+    assert watches <= 2  # of some 250 series; watches are not mailed
     assert sorted(outbox(storage)) == [
         f"{start}_{area}_emp_benefit_fte.eml",
         f"{start}_{area}_{indicator}.eml",
@@ -65,11 +76,18 @@ def test_published_copy_holds_only_published_tables(demo):
         assert tables == {
             "fct_area_indicator_month",
             "dim_area",
+            "dim_housing_department",
             "statutory_criteria",
             "kvarterprofil",
             "indicator_catalogue",
         }
         assert con.execute("select count(*) from fct_area_indicator_month").fetchall()[0][0] > 500
+        # Every indicator of the catalogue is in the published fact.
+        catalogue, fact = (
+            {i for (i,) in con.execute(f"select distinct indicator_id from {t}").fetchall()}
+            for t in ("indicator_catalogue", "fct_area_indicator_month")
+        )
+        assert fact == catalogue and len(catalogue) == 27
 
 
 def test_no_generated_cpr_number_in_warehouse_published_copy_or_mail(demo):

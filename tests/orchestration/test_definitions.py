@@ -82,6 +82,9 @@ def test_quality_checks_are_blocking_and_defined():
     assert ("restricted/restricted_area_indicator_month", "gx_restricted_indicator_suite") in checks
     # dbt tests arrive as checks too
     assert any(name.startswith("not_greater_than") for _, name in checks)
+    fact_checks = {name for key, name in checks if key == "marts/fct_area_indicator_month"}
+    assert any(name.startswith("share_is_proportion") for name in fact_checks)
+    assert any(name.startswith("numerator_within_denominator") for name in fact_checks)
     for key in graph.asset_check_keys:
         if key.name.startswith("gx_"):
             assert graph.get_check_spec(key).blocking

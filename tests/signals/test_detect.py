@@ -4,6 +4,9 @@ import pytest
 
 from signals import detect
 from signals.detect import OUTPUT_COLUMNS, benjamini_hochberg, explain
+from signals.expected import GUARD_MONTHS, expected_counts
+from signals.funnel import funnel
+from signals.glr import _signed_root
 
 PERIODS = pd.date_range("2024-01-01", periods=24, freq="MS")
 INDICATORS = pd.DataFrame(
@@ -40,34 +43,85 @@ def test_benjamini_hochberg_by_hand():
     # sorted p 0.01, 0.03, 0.04, 0.5 -> 0.04, 0.06, 0.0533, 0.5 -> cumulative min from the top
     q = benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.5]))
     assert q == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.5])
+    with_missing = benjamini_hochberg(np.array([0.01, np.nan, 0.5]))
+    assert with_missing[0] == pytest.approx(0.02) and np.isnan(with_missing[1])
+
+
+def test_glr_signed_root_by_hand():
+    # 30 observed against 20 expected: Lambda = 30 ln 1.5 - 10 = 2.16395.
+    assert _signed_root(np.array(30.0), np.array(20.0), 1.0) == pytest.approx(2.08036, abs=1e-5)
+    assert _signed_root(np.array(30.0), np.array(20.0), 2.0) == pytest.approx(1.47104, abs=1e-5)
+    assert _signed_root(np.array(10.0), np.array(20.0), 1.0) < 0
+
+
+def calendar(n):
+    return np.arange(n) % 12
+
+
+def test_expected_counts_recover_a_clean_trend_and_ignore_a_past_outlier():
+    n = 48
+    years = (np.arange(n) - (n - GUARD_MONTHS)) / 12
+    d = np.full((2, n), 1000.0)
+    y = np.vstack([100 * np.exp(0.1 * years), np.full(n, 100.0)])
+    y[1, 10] = 300.0  # one wild month in the history of the flat series
+    model = expected_counts(y, d, n - 1, calendar(n))
+    assert model.slope[0] == pytest.approx(0.1, abs=1e-6)
+    assert model.mu[0] == pytest.approx(100 * np.exp(0.1 * years[-GUARD_MONTHS:]), rel=1e-6)
+    # Unweighted, the outlier would lift the level by 200 / 42 = 4.8; down-weighted, < 1.
+    assert model.slope[1] == 0 and np.all(np.abs(model.mu[1] - 100) < 1)
+
+
+def test_funnel_ignores_a_citywide_change_and_flags_the_area_that_moves_alone():
+    n, areas = 24, 6
+    d = np.full((areas, n), 1000.0)
+    y = np.full((areas, n), 50.0)
+    y[:, 12:] = 75.0  # every area rises by half: the whole city moved
+    groups, sign = np.zeros(areas), np.ones(areas)
+    z, *_ = funnel(y, d, n - 1, groups, sign)
+    assert np.allclose(z, 0)
+    y[0, 12:] = 150.0  # area 0 triples
+    z, p, observed, expected = funnel(y, d, n - 1, groups, sign)
+    assert z[0] > 3 and np.all(z[1:] < 0)
+    assert observed[0] == pytest.approx(0.15)
 
 
 def test_injected_step_is_found_with_its_episode_start():
     obs = municipality(np.random.default_rng(1), shifted="A3")
     found = detect(obs, INDICATORS)
     assert list(found.columns) == OUTPUT_COLUMNS
-    assert found[["area_id", "indicator_id", "severity"]].values.tolist() == [
-        ["A3", "up_bad", "alarm"]
+    alarms = found[found["severity"] == "alarm"]
+    assert alarms[["area_id", "indicator_id", "method"]].values.tolist() == [
+        ["A3", "up_bad", "glr"]
     ]
-    row = found.iloc[0]
+    row = alarms.iloc[0]
     assert row["period"] == PERIODS[-1]
-    assert PERIODS[18] <= row["episode_start"] <= PERIODS[19]
+    assert row["episode_start"] == PERIODS[18]
     assert row["observed"] > row["expected"] and row["q_value"] < 0.01
     assert "højere" in row["explanation"]
 
 
-def test_null_series_stay_quiet_at_every_month():
+def test_an_episode_keeps_its_start_while_it_lasts():
+    obs = municipality(np.random.default_rng(1), shifted="A3")
+    starts = set()
+    for as_of in PERIODS[19:]:
+        found = detect(obs, INDICATORS, as_of)
+        starts |= set(found.loc[found["area_id"] == "A3", "episode_start"])
+    assert starts == {PERIODS[18]}
+
+
+def test_null_series_never_alarm():
     rng = np.random.default_rng(2)
     obs = pd.concat([municipality(rng) for _ in range(3)], keys=range(3)).reset_index(level=0)
     obs["area_id"] = obs["area_id"] + "_" + obs["level_0"].astype(str)
     obs = obs.drop(columns="level_0")
     for as_of in PERIODS[17:]:
-        assert detect(obs, INDICATORS, as_of).empty, as_of
+        found = detect(obs, INDICATORS, as_of)
+        assert (found["severity"] != "alarm").all(), as_of
 
 
 def test_small_counts_never_alarm():
     # A small area with no events for 21 months and then 1, 2, 1: a huge relative jump,
-    # but 4 events in the recent window are below the gate of 5. With 2, 2, 2 the same
+    # but 4 events since the shift are below the gate of 5. With 2, 2, 2 the same
     # series alarms, so it is the gate that keeps the first one quiet.
     def small_area(recent):
         counts = [0.0] * 21 + recent
@@ -86,9 +140,10 @@ def test_small_counts_never_alarm():
 
 
 def test_no_look_ahead():
-    obs = municipality(np.random.default_rng(4), shifted="A2", start=20)
-    as_of = PERIODS[17]
+    obs = municipality(np.random.default_rng(4), shifted="A2", start=17)
+    as_of = PERIODS[20]
     before = detect(obs, INDICATORS, as_of)
+    assert before["area_id"].tolist() == ["A2"]
     tampered = obs.copy()
     later = tampered["period"] > as_of
     tampered.loc[later, "numerator"] = tampered.loc[later, "denominator"]  # wild future
@@ -100,9 +155,37 @@ def test_only_deterioration_counts():
     rng = np.random.default_rng(5)
     # 'down_bad' is worse when lower: a rise is good news, a fall is a signal.
     rise = municipality(rng, shifted="A1", factor=1.5, indicator="down_bad")
-    assert detect(rise, INDICATORS).empty
+    assert (detect(rise, INDICATORS)["area_id"] != "A1").all()
     fall = municipality(rng, shifted="A1", factor=0.6, indicator="down_bad")
-    assert fall.pipe(detect, INDICATORS)["area_id"].tolist() == ["A1"]
+    found = detect(fall, INDICATORS)
+    assert found.loc[found["severity"] == "alarm", "area_id"].tolist() == ["A1"]
+
+
+def test_approaching_a_statutory_threshold():
+    # Criterion-like share rising 8 % a year towards 40 %: the last 12 months average
+    # 37.1 %, within 10 % of the threshold, and the trend crosses it within a year.
+    months = np.arange(36)
+    rate = 0.372 * np.exp(0.08 * (months - 30) / 12)
+    obs = pd.DataFrame(
+        {
+            "area_id": "A",
+            "indicator_id": "share",
+            "period": pd.date_range("2023-01-01", periods=36, freq="MS"),
+            "numerator": rate * 10_000,
+            "denominator": 10_000.0,
+        }
+    )
+    current = rate[-12:].mean()
+    assert 0.36 < current < 0.40
+    indicators = pd.DataFrame(
+        {"indicator_id": ["share"], "worse_when": ["higher"], "statutory_threshold": [0.40]}
+    )
+    [row] = detect(obs, indicators).to_dict("records")
+    assert (row["method"], row["severity"]) == ("threshold", "watch")
+    assert row["observed"] == pytest.approx(current)
+    assert row["expected"] == pytest.approx(current * np.exp(0.08), rel=1e-4)
+    far = indicators.assign(statutory_threshold=0.50)
+    assert detect(obs, far).empty
 
 
 def test_context_indicators_and_empty_input():
@@ -113,12 +196,17 @@ def test_context_indicators_and_empty_input():
 
 
 def test_explanation_is_danish_with_decimal_commas():
-    assert explain(1, 5.327, 3.4e-7) == (
-        "Niveauet de seneste 3 måneder er markant højere end i de 12 måneder, der sluttede "
-        "3 måneder før (afvigelse 5,3 standardafvigelser, q under 0,001)."
+    row = {
+        "episode_start": pd.Timestamp("2025-09-01"),
+        "observed": 0.3,
+        "expected": 0.2,
+        "score": 5.327,
+        "q_value": 3.4e-7,
+    }
+    assert explain("glr", 1, row) == (
+        "Siden september 2025 har niveauet været højere end forventet ud fra de foregående "
+        "år (1,50 gange det forventede; styrke 5,3, q under 0,001)."
     )
-    assert explain(-1, 2.46, 0.0123).endswith(
-        "lavere end i de 12 måneder, der sluttede "
-        "3 måneder før (afvigelse 2,5 standardafvigelser, "
-        "q = 0,012)."
+    assert explain("spike", -1, {**row, "q_value": 0.0123}) == (
+        "Måneden er usædvanligt lav i forhold til forventet (q = 0,012)."
     )

@@ -1,0 +1,97 @@
+"""Sequential and single-month tests of the guard months against their expected counts.
+
+GLR: for every possible start tau of a shift inside the guard months, the quasi-Poisson
+generalised likelihood ratio of "the counts from tau to now are kappa times the expected"
+against kappa = 1, with kappa estimated (Y / M):
+
+    Lambda_tau = (Y log(Y / M) - (Y - M)) / phi,    r_tau = sign(Y - M) sqrt(2 Lambda_tau)
+
+The statistic is the largest r_tau in the direction of deterioration, and its tau is the
+estimated start of the shift. Summing evidence over months finds sustained moderate shifts
+a single-month test misses (the CUSUM/GLR family); the alarm threshold on it is calibrated
+by simulation (benchmarks/signals/run.py) to a stated in-control run length.
+
+Spike: the last month alone against its negative-binomial predictive distribution.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from signals.expected import GUARD_MONTHS, expected_counts
+
+
+@dataclass
+class Scan:
+    """Per series, at one evaluation month."""
+
+    evaluable: np.ndarray  # fitted history and an observation in the evaluation month
+    score: np.ndarray  # largest GLR signed root towards deterioration
+    start: np.ndarray  # column of the estimated shift start
+    observed: np.ndarray  # count from the start to now
+    expected: np.ndarray  # expected count over the same months
+    denominator: np.ndarray  # denominator over the same months
+    p_value: np.ndarray  # one-sided, Bonferroni over the possible starts
+    spike_p: np.ndarray  # one-sided predictive p-value of the last month
+    last_observed: np.ndarray  # count of the last month
+    last_expected: np.ndarray  # its expected count
+    level: np.ndarray  # mean expected count per month over the guard months
+    phi: np.ndarray
+    slope: np.ndarray
+
+
+def _signed_root(observed, expected, phi):
+    ratio = np.where(observed > 0, observed / expected, 1.0)
+    lam = np.where(observed > 0, observed * np.log(ratio), 0.0) - (observed - expected)
+    return np.sign(observed - expected) * np.sqrt(np.maximum(2 * lam / phi, 0.0))
+
+
+def spike_p_value(y, mu, phi, sign):
+    """P(a count at least as bad as y) under NB with mean mu and variance phi * mu."""
+    y = np.round(y)
+    size = mu / np.maximum(phi - 1, 1e-9)
+    prob = size / (size + mu)
+    poisson = phi <= 1 + 1e-9
+    upper = np.where(poisson, stats.poisson.sf(y - 1, mu), stats.nbinom.sf(y - 1, size, prob))
+    lower = np.where(poisson, stats.poisson.cdf(y, mu), stats.nbinom.cdf(y, size, prob))
+    return np.where(sign > 0, upper, lower)
+
+
+def scan(y: np.ndarray, d: np.ndarray, end: int, calendar: np.ndarray, sign: np.ndarray) -> Scan:
+    """Score every series (rows of y, d) at column `end`; sign +1: higher is worse."""
+    model = expected_counts(y, d, end, calendar)
+    guard = slice(end - GUARD_MONTHS + 1, end + 1)
+    yg, dg, mu = y[:, guard], d[:, guard], model.mu
+    seen = ~np.isnan(yg) & ~np.isnan(mu)
+    yg0, mu0, dg0 = (np.where(seen, a, 0.0) for a in (yg, mu, dg))
+    # Sums from each possible start to the evaluation month (reverse cumulative sums).
+    Y, M, D = (np.cumsum(a[:, ::-1], axis=1)[:, ::-1] for a in (yg0, mu0, dg0))
+    roots = sign[:, None] * _signed_root(Y, np.maximum(M, 1e-12), model.phi[:, None])
+    # The expected count is itself estimated: widen by its variance (Farrington's
+    # prediction interval), most for trends extrapolated from short histories.
+    noise = model.phi[:, None] * M
+    roots *= np.sqrt(noise / np.maximum(noise + model.segment_var, 1e-12))
+    roots = np.where(M > 0, roots, -np.inf)
+    best = np.argmax(roots, axis=1)
+    rows = np.arange(len(best))
+    score = roots[rows, best]
+    evaluable = model.fitted & seen[:, -1] & np.isfinite(score)
+    score = np.where(evaluable, score, np.nan)
+    p_value = np.minimum(1.0, GUARD_MONTHS * stats.norm.sf(score))
+    spike = spike_p_value(yg0[:, -1], np.maximum(mu0[:, -1], 1e-12), model.phi, sign)
+    return Scan(
+        evaluable=evaluable,
+        score=score,
+        start=end - GUARD_MONTHS + 1 + best,
+        observed=Y[rows, best],
+        expected=M[rows, best],
+        denominator=D[rows, best],
+        p_value=np.where(evaluable, p_value, np.nan),
+        spike_p=np.where(evaluable, spike, np.nan),
+        last_observed=yg0[:, -1],
+        last_expected=mu0[:, -1],
+        level=M[:, 0] / np.maximum(seen.sum(axis=1), 1),
+        phi=model.phi,
+        slope=model.slope,
+    )
