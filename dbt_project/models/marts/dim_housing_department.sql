@@ -49,7 +49,7 @@ select
         when max(spells.period) < max(latest.period)
             then {{ add_months('max(spells.period)', 1) }}
     end as valid_to,
-    max(spells.dwellings) as max_dwellings
+    cast(max(spells.dwellings) as bigint) as max_dwellings
 from spells
 cross join latest
 group by spells.housing_department, spells.area_id, spells.spell
