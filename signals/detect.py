@@ -15,7 +15,8 @@ Per area x indicator series, at the evaluation month (`as_of`), with no data aft
 
 Gates: no signal without at least MIN_EVENTS events (observed when higher is worse,
 expected when lower is worse). Only deterioration signals. One row per signalling series,
-the most severe method first (glr alarm, glr watch, spike, funnel, threshold).
+by precedence: glr alarm, spike (a single extreme month says more than a watch-level
+shift), glr watch, funnel, threshold.
 """
 
 import numpy as np
@@ -198,8 +199,8 @@ def detect(
     spike = (spike_q <= SPIKE_Q) & enough_events(now.last_observed, now.last_expected, sign)
     outside_funnel = funnel_q <= FUNNEL_Q
     method = np.select(
-        [glr_watch, spike, outside_funnel, near],
-        ["glr", "spike", "funnel", "threshold"],
+        [glr_alarm, spike, glr_watch, outside_funnel, near],
+        ["glr", "spike", "glr", "funnel", "threshold"],
         default="",
     )
     signalling = np.flatnonzero(method != "")

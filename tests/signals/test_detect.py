@@ -161,6 +161,26 @@ def test_only_deterioration_counts():
     assert found.loc[found["severity"] == "alarm", "area_id"].tolist() == ["A1"]
 
 
+def test_a_single_extreme_month_is_a_spike():
+    # 100 expected a month, exactly, for two years; then 135: P(Poisson(100) >= 135) is
+    # 0.000498, below the spike level of 0.001, while the GLR (about 3.4) stays below alarm.
+    counts = [100.0] * 23 + [135.0]
+    obs = pd.DataFrame(
+        {
+            "area_id": "A",
+            "indicator_id": "up_bad",
+            "period": PERIODS,
+            "numerator": counts,
+            "denominator": 10_000.0,
+        }
+    )
+    [row] = detect(obs, INDICATORS).to_dict("records")
+    assert (row["method"], row["severity"]) == ("spike", "watch")
+    assert row["p_value"] == pytest.approx(0.000498, abs=1e-6)
+    assert row["episode_start"] == PERIODS[-1]
+    assert (row["observed"], row["expected"]) == (pytest.approx(0.0135), pytest.approx(0.01))
+
+
 def test_approaching_a_statutory_threshold():
     # Criterion-like share rising 8 % a year towards 40 %: the last 12 months average
     # 37.1 %, within 10 % of the threshold, and the trend crosses it within a year.
