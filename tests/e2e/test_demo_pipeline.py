@@ -114,3 +114,33 @@ def test_a_second_run_changes_nothing(demo):
     assert again.success
     assert marts(storage) == before
     assert outbox(storage) == emails_before
+
+
+def test_published_statutory_values_never_undo_the_facts_suppression(demo):
+    """A criterion shown in statutory_criteria equals the published fact cell it comes
+    from; where that cell is suppressed, the criterion is withheld and named."""
+    storage, *_ = demo
+    with duckdb.connect(storage.published_path, read_only=True) as con:
+        rows = con.execute(
+            """
+            select s.area_id, s.list_year, s.c3_basic_education, s.c4_income_ratio,
+                   s.withheld_values, b.value, b.suppressed, i.value, i.suppressed
+            from statutory_criteria as s
+            left join fct_area_indicator_month as b
+                on b.area_id = s.area_id and b.indicator_id = 'stat_basic_education'
+                and b.period = make_date(s.list_year, 1, 1)
+            left join fct_area_indicator_month as i
+                on i.area_id = s.area_id and i.indicator_id = 'stat_income_ratio'
+                and i.period = make_date(s.list_year, 1, 1)
+            """
+        ).fetchall()
+    assert rows
+    for area, year, c3, c4, withheld, c3_fact, c3_hidden, c4_fact, c4_hidden in rows:
+        for value, fact, hidden, name in (
+            (c3, c3_fact, c3_hidden, "c3_basic_education"),
+            (c4, c4_fact, c4_hidden, "c4_income_ratio"),
+        ):
+            if hidden or hidden is None:
+                assert value is None and name in (withheld or ""), (area, year, name)
+            else:
+                assert value == pytest.approx(fact), (area, year, name)

@@ -1,6 +1,10 @@
 -- The statutory criteria of almenboligloven section 61a per housing area and list year: the
 -- four criteria, who meets which threshold, the classification and the distance to each
 -- threshold (positive: on the meeting side). Residents count at 1 January of the list year.
+-- Published: a criterion's value (and distance) is withheld when a published fact cell it
+-- is computed from is suppressed, or it would undo that suppression (criterion 1 sums 24
+-- monthly cells, criterion 2 two yearly ones); the classification is the statutory outcome
+-- and is always shown.
 with thresholds as (
     select
         max(case when rule = 'c1_outside_work_edu' then udsat end) as c1_udsat,
@@ -53,6 +57,7 @@ criteria as (
         stats.area_id,
         stats.list_year,
         stats.residents_1_january,
+        stats.non_western,
         cast(stats.non_western as double precision) / nullif(stats.residents_1_january, 0)
             as non_western_share,
         case
@@ -132,17 +137,53 @@ with_history as (
         partition by area_id order by list_year
         range between 4 preceding and current row
     )
+),
+
+published_cells as (
+    -- Unsuppressed cells of the published fact behind each criterion, per area and year.
+    select
+        area_id,
+        cast(date_part('year', period) as integer) as calendar_year,
+        count(*) filter (where indicator_id = 'emp_outside_work_edu' and not suppressed)
+            as c1_cells,
+        count(*) filter (where indicator_id = 'stat_conviction_ratio' and not suppressed)
+            as c2_cells,
+        count(*) filter (where indicator_id = 'stat_basic_education' and not suppressed)
+            as c3_cells,
+        count(*) filter (where indicator_id = 'stat_income_ratio' and not suppressed)
+            as c4_cells
+    from {{ ref('fct_area_indicator_month') }}
+    group by area_id, cast(date_part('year', period) as integer)
+),
+
+disclosed as (
+    select
+        with_history.*,
+        {{ suppression_reason('with_history.non_western', 'with_history.residents_1_january') }}
+        is null as non_western_public,
+        coalesce(year_1.c1_cells, 0) = 12 and coalesce(year_2.c1_cells, 0) = 12 as c1_public,
+        coalesce(list_year.c2_cells, 0) = 1 and coalesce(year_1.c2_cells, 0) = 1 as c2_public,
+        coalesce(list_year.c3_cells, 0) = 1 as c3_public,
+        coalesce(list_year.c4_cells, 0) = 1 as c4_public
+    from with_history
+    left join published_cells as list_year
+        on
+            with_history.area_id = list_year.area_id
+            and with_history.list_year = list_year.calendar_year
+    left join published_cells as year_1
+        on
+            with_history.area_id = year_1.area_id
+            and year_1.calendar_year = with_history.list_year - 1
+    left join published_cells as year_2
+        on
+            with_history.area_id = year_2.area_id
+            and year_2.calendar_year = with_history.list_year - 2
 )
 
 select
     area_id,
     list_year,
     residents_1_january,
-    non_western_share,
-    c1_outside_work_edu,
-    c2_conviction_ratio,
-    c3_basic_education,
-    c4_income_ratio,
     c1_met,
     c2_met,
     c3_met,
@@ -153,10 +194,15 @@ select
     is_udsat,
     is_parallelsamfund,
     is_forebyggelsesomraade,
-    c1_outside_work_edu - c1_udsat as c1_distance,
-    c2_conviction_ratio - c2_udsat as c2_distance,
-    c3_basic_education - c3_udsat as c3_distance,
-    c4_udsat - c4_income_ratio as c4_distance,
+    case when non_western_public then non_western_share end as non_western_share,
+    case when c1_public then c1_outside_work_edu end as c1_outside_work_edu,
+    case when c2_public then c2_conviction_ratio end as c2_conviction_ratio,
+    case when c3_public then c3_basic_education end as c3_basic_education,
+    case when c4_public then c4_income_ratio end as c4_income_ratio,
+    case when c1_public then c1_outside_work_edu - c1_udsat end as c1_distance,
+    case when c2_public then c2_conviction_ratio - c2_udsat end as c2_distance,
+    case when c3_public then c3_basic_education - c3_udsat end as c3_distance,
+    case when c4_public then c4_udsat - c4_income_ratio end as c4_distance,
     is_parallelsamfund and parallel_years = 5 as is_omdannelsesomraade,
     case
         when is_parallelsamfund and parallel_years = 5 then 'omdannelsesområde'
@@ -164,5 +210,13 @@ select
         when is_udsat then 'udsat boligområde'
         when is_forebyggelsesomraade then 'forebyggelsesområde'
         else 'ingen'
-    end as classification
-from with_history
+    end as classification,
+    nullif(concat_ws(
+        ', ',
+        case when not non_western_public then 'non_western_share' end,
+        case when not c1_public and c1_outside_work_edu is not null then 'c1_outside_work_edu' end,
+        case when not c2_public and c2_conviction_ratio is not null then 'c2_conviction_ratio' end,
+        case when not c3_public and c3_basic_education is not null then 'c3_basic_education' end,
+        case when not c4_public and c4_income_ratio is not null then 'c4_income_ratio' end
+    ), '') as withheld_values
+from disclosed
