@@ -181,6 +181,35 @@ def test_a_single_extreme_month_is_a_spike():
     assert (row["observed"], row["expected"]) == (pytest.approx(0.0135), pytest.approx(0.01))
 
 
+def test_a_steady_climb_the_model_expects_still_stands_out_in_the_funnel():
+    # A0 has climbed 2 % a month for three years while seven areas stay at 5 %: its own
+    # trend model expects the climb (no GLR signal), but its 12-month change is far worse
+    # than the other areas' (funnel).
+    months = np.arange(36)
+    frames = []
+    for i in range(8):
+        rate = 0.05 * np.exp(0.02 * months) if i == 0 else np.full(36, 0.05)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "area_id": f"A{i}",
+                    "indicator_id": "up_bad",
+                    "period": pd.date_range("2023-01-01", periods=36, freq="MS"),
+                    "numerator": np.round(10_000 * rate),
+                    "denominator": 10_000.0,
+                }
+            )
+        )
+    [row] = detect(pd.concat(frames), INDICATORS).to_dict("records")
+    climb = np.round(10_000 * 0.05 * np.exp(0.02 * months))
+    assert (row["area_id"], row["method"], row["severity"]) == ("A0", "funnel", "watch")
+    assert row["observed"] == pytest.approx(climb[24:].sum() / 120_000)
+    # expected: A0's own year before, times the change of all areas together (about 1.03)
+    overall = (climb[24:].sum() + 7 * 6_000) / (climb[12:24].sum() + 7 * 6_000)
+    assert row["expected"] == pytest.approx(climb[12:24].sum() / 120_000 * overall)
+    assert "dårligere end i de øvrige områder" in row["explanation"]
+
+
 def test_approaching_a_statutory_threshold():
     # Criterion-like share rising 8 % a year towards 40 %: the last 12 months average
     # 37.1 %, within 10 % of the threshold, and the trend crosses it within a year.
