@@ -14,6 +14,9 @@ part of its own baseline, and predicts the guard months:
   residual^-2 and the model is refitted (Farrington-flexible).
 - Overdispersion phi = Pearson chi-square / (n - p) over all observed months (the
   down-weighted ones too: their noise is what the coming months carry), never below 1.
+- Autocorrelation of the Pearson residuals at lags 1-5: stock indicators (people on a
+  benefit) and rolling 12-month sums carry one month's noise into the next, and a test
+  that sums months must know it (signals/glr.py).
 
 The fit is iteratively reweighted least squares vectorised over all series (one small
 p x p system per series), so a national portfolio fits in seconds.
@@ -42,6 +45,7 @@ class Expected:
     segment_var: np.ndarray  # (series, GUARD_MONTHS) estimation variance of the expected
     # count summed from each guard month to the last (observed months only)
     phi: np.ndarray  # (series,) overdispersion
+    autocorrelation: np.ndarray  # (series, GUARD_MONTHS - 1) residuals' lags 1, 2, ...
     fitted: np.ndarray  # (series,) True where the history sufficed
     slope: np.ndarray  # (series,) trend in log rate per year (0 when not kept)
 
@@ -109,6 +113,21 @@ def _segment_variance(mu: np.ndarray, X: np.ndarray, cov: np.ndarray) -> np.ndar
     return np.einsum("sgp,spq,sgq->sg", gradient, cov, gradient)
 
 
+def _autocorrelation(resid: np.ndarray, observed: np.ndarray, lags: int) -> np.ndarray:
+    """Per row, the autocorrelation of the residuals at lags 1..lags (observed pairs)."""
+    n = np.maximum(observed.sum(axis=1), 1)
+    r = np.where(observed, resid, 0.0)
+    r = np.where(observed, r - (r.sum(axis=1) / n)[:, None], 0.0)
+    variance = (r**2).sum(axis=1) / n
+    out = np.zeros((len(r), lags))
+    for k in range(1, lags + 1):
+        pairs = observed[:, :-k] & observed[:, k:]
+        covariance = (r[:, :-k] * r[:, k:] * pairs).sum(axis=1) / np.maximum(pairs.sum(axis=1), 1)
+        out[:, k - 1] = covariance / np.maximum(variance, 1e-12)
+    # No variation (a history of zeros): nothing to learn about dependence.
+    return np.where(variance[:, None] > 1e-9, out, 0.0)
+
+
 def expected_counts(y: np.ndarray, d: np.ndarray, end: int, calendar: np.ndarray) -> Expected:
     """Fit on the history before the guard months ending at column `end`; predict them.
 
@@ -136,14 +155,26 @@ def expected_counts(y: np.ndarray, d: np.ndarray, end: int, calendar: np.ndarray
     dg = d[:, guard]
     seen = ~np.isnan(y[:, guard]) & (dg > 0)
     predicted = []
-    for b, c, X in ((beta, cov, X_flat[n_hist:]), (beta_t, cov_t, X_trend[n_hist:])):
-        mu = np.where(dg > 0, dg * np.exp(b @ X.T), np.nan)
-        predicted.append((mu, _segment_variance(np.where(seen, mu, 0.0), X, c)))
-    (mu_flat, var_flat), (mu_trend, var_trend) = predicted
+    for b, c, X, f in (
+        (beta, cov, X_flat, phi),
+        (beta_t, cov_t, X_trend, phi_t),
+    ):
+        mu_hist = dh * np.exp(b @ X[:n_hist].T)
+        pearson = (yh - mu_hist) / np.sqrt(f[:, None] * mu_hist)
+        mu = np.where(dg > 0, dg * np.exp(b @ X[n_hist:].T), np.nan)
+        predicted.append(
+            (
+                mu,
+                _segment_variance(np.where(seen, mu, 0.0), X[n_hist:], c),
+                _autocorrelation(pearson, observed, GUARD_MONTHS - 1),
+            )
+        )
+    (mu_flat, var_flat, acf_flat), (mu_trend, var_trend, acf_trend) = predicted
     return Expected(
         mu=np.where(keep_trend[:, None], mu_trend, mu_flat),
         segment_var=np.where(keep_trend[:, None], var_trend, var_flat),
         phi=np.where(keep_trend, phi_t, phi),
+        autocorrelation=np.where(keep_trend[:, None], acf_trend, acf_flat),
         fitted=n_obs >= MIN_FIT_MONTHS,
         slope=np.where(keep_trend, beta_t[:, 1], 0.0),
     )

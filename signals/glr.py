@@ -7,9 +7,14 @@ against kappa = 1, with kappa estimated (Y / M):
     Lambda_tau = (Y log(Y / M) - (Y - M)) / phi,    r_tau = sign(Y - M) sqrt(2 Lambda_tau)
 
 The statistic is the largest r_tau in the direction of deterioration, and its tau is the
-estimated start of the shift. Summing evidence over months finds sustained moderate shifts
-a single-month test misses (the CUSUM/GLR family); the alarm threshold on it is calibrated
-by simulation (benchmarks/signals/run.py) to a stated in-control run length.
+estimated start of the shift. Two corrections keep it honest: the expected count is itself
+estimated (its variance widens the test), and months are not independent where an
+indicator is a stock or a rolling sum: a sum of L months has variance L (1 + (2/L)
+sum_k (L - k) rho_k) times a month's, with rho_k the residual autocorrelation pooled over
+the series of a group (the areas of one indicator), as in a Newey-West variance. Summing
+evidence over months finds sustained moderate shifts a single-month test misses (the
+CUSUM/GLR family); the alarm threshold on it is calibrated by simulation
+(benchmarks/signals/run.py) to a stated in-control run length.
 
 Spike: the last month alone against its negative-binomial predictive distribution.
 """
@@ -31,6 +36,8 @@ class Scan:
     start: np.ndarray  # column of the estimated shift start
     observed: np.ndarray  # count from the start to now
     expected: np.ndarray  # expected count over the same months
+    events: np.ndarray  # the observed count as independent events (over the inflation)
+    expected_events: np.ndarray  # the same for the expected count
     denominator: np.ndarray  # denominator over the same months
     p_value: np.ndarray  # one-sided, Bonferroni over the possible starts
     spike_p: np.ndarray  # one-sided predictive p-value of the last month
@@ -39,6 +46,7 @@ class Scan:
     level: np.ndarray  # mean expected count per month over the guard months
     phi: np.ndarray
     slope: np.ndarray
+    autocorrelation: np.ndarray  # (series, GUARD_MONTHS - 1) as used, lags 1, 2, ...
 
 
 def _signed_root(observed, expected, phi):
@@ -58,9 +66,45 @@ def spike_p_value(y, mu, phi, sign):
     return np.where(sign > 0, upper, lower)
 
 
-def scan(y: np.ndarray, d: np.ndarray, end: int, calendar: np.ndarray, sign: np.ndarray) -> Scan:
-    """Score every series (rows of y, d) at column `end`; sign +1: higher is worse."""
+def pooled_autocorrelation(acf: np.ndarray, fitted: np.ndarray, groups) -> np.ndarray:
+    """Each series gets its group's median residual autocorrelation (robust to the few
+    deteriorating series), within [0, 0.95]."""
+    pooled = acf.copy()
+    if groups is not None:
+        for group in np.unique(groups):
+            rows = groups == group
+            use = rows & fitted
+            pooled[rows] = np.median(acf[use], axis=0) if use.any() else 0.0
+    return np.clip(pooled, 0.0, 0.95)
+
+
+def sum_inflation(acf: np.ndarray) -> np.ndarray:
+    """(series, GUARD_MONTHS): variance of a sum from each guard month to the last over
+    that of as many independent months."""
+    lags = acf.shape[1]
+    out = np.ones((len(acf), lags + 1))
+    for length in range(2, lags + 2):
+        k = np.arange(1, length)
+        out[:, lags + 1 - length] = 1 + 2 / length * (acf[:, : length - 1] * (length - k)).sum(1)
+    return out
+
+
+def scan(
+    y: np.ndarray,
+    d: np.ndarray,
+    end: int,
+    calendar: np.ndarray,
+    sign: np.ndarray,
+    groups: np.ndarray | None = None,
+    autocorrelation: np.ndarray | None = None,
+) -> Scan:
+    """Score every series (rows of y, d) at column `end`; sign +1: higher is worse.
+
+    Autocorrelation is pooled within `groups` (an indicator per row), or taken as given.
+    """
     model = expected_counts(y, d, end, calendar)
+    if autocorrelation is None:
+        autocorrelation = pooled_autocorrelation(model.autocorrelation, model.fitted, groups)
     guard = slice(end - GUARD_MONTHS + 1, end + 1)
     yg, dg, mu = y[:, guard], d[:, guard], model.mu
     seen = ~np.isnan(yg) & ~np.isnan(mu)
@@ -70,8 +114,9 @@ def scan(y: np.ndarray, d: np.ndarray, end: int, calendar: np.ndarray, sign: np.
     roots = sign[:, None] * _signed_root(Y, np.maximum(M, 1e-12), model.phi[:, None])
     # The expected count is itself estimated: widen by its variance (Farrington's
     # prediction interval), most for trends extrapolated from short histories.
-    noise = model.phi[:, None] * M
-    roots *= np.sqrt(noise / np.maximum(noise + model.segment_var, 1e-12))
+    inflation = sum_inflation(autocorrelation)
+    noise = model.phi[:, None] * M * inflation
+    roots *= np.sqrt(model.phi[:, None] * M / np.maximum(noise + model.segment_var, 1e-12))
     roots = np.where(M > 0, roots, -np.inf)
     best = np.argmax(roots, axis=1)
     rows = np.arange(len(best))
@@ -86,6 +131,9 @@ def scan(y: np.ndarray, d: np.ndarray, end: int, calendar: np.ndarray, sign: np.
         start=end - GUARD_MONTHS + 1 + best,
         observed=Y[rows, best],
         expected=M[rows, best],
+        # A rolling 12-month count sums the same events month after month.
+        events=Y[rows, best] / inflation[rows, best],
+        expected_events=M[rows, best] / inflation[rows, best],
         denominator=D[rows, best],
         p_value=np.where(evaluable, p_value, np.nan),
         spike_p=np.where(evaluable, spike, np.nan),
@@ -94,4 +142,5 @@ def scan(y: np.ndarray, d: np.ndarray, end: int, calendar: np.ndarray, sign: np.
         level=M[:, 0] / np.maximum(seen.sum(axis=1), 1),
         phi=model.phi,
         slope=model.slope,
+        autocorrelation=autocorrelation,
     )

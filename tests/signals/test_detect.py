@@ -4,9 +4,9 @@ import pytest
 
 from signals import detect
 from signals.detect import OUTPUT_COLUMNS, benjamini_hochberg, explain
-from signals.expected import GUARD_MONTHS, expected_counts
+from signals.expected import GUARD_MONTHS, _autocorrelation, expected_counts
 from signals.funnel import funnel
-from signals.glr import _signed_root
+from signals.glr import _signed_root, sum_inflation
 
 PERIODS = pd.date_range("2024-01-01", periods=24, freq="MS")
 INDICATORS = pd.DataFrame(
@@ -52,6 +52,19 @@ def test_glr_signed_root_by_hand():
     assert _signed_root(np.array(30.0), np.array(20.0), 1.0) == pytest.approx(2.08036, abs=1e-5)
     assert _signed_root(np.array(30.0), np.array(20.0), 2.0) == pytest.approx(1.47104, abs=1e-5)
     assert _signed_root(np.array(10.0), np.array(20.0), 1.0) < 0
+
+
+def test_dependent_months_count_less_than_independent_ones():
+    # Lag-1 0.5, lag-2 0.25: a 6-month sum has variance 6 (1 + (2/6)(5 x 0.5 + 4 x 0.25))
+    # = 6 x 2.1667; a 2-month sum 2 x 1.5; one month 1.
+    inflation = sum_inflation(np.array([[0.5, 0.25, 0.0, 0.0, 0.0]]))
+    # columns: sums of 6, 5, 4, 3, 2 and 1 months
+    assert inflation[0] == pytest.approx([13 / 6, 2.1, 2.0, 11 / 6, 1.5, 1.0])
+    alternating = np.tile([1.0, -1.0], 10)[None, :]
+    acf = _autocorrelation(alternating, np.ones_like(alternating, dtype=bool), 2)
+    assert acf[0] == pytest.approx([-1.0, 1.0])
+    flat = _autocorrelation(np.zeros((1, 20)), np.ones((1, 20), dtype=bool), 2)
+    assert flat[0].tolist() == [0.0, 0.0]
 
 
 def calendar(n):
