@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from signals.alerts import month_da
+from signals.expected import FIRST_EVALUABLE
 from signals.funnel import funnel
 from signals.glr import Scan, scan
 from signals.threshold import approaching
@@ -148,7 +149,7 @@ def _episode_starts(y, d, end, calendar, sign, now: Scan, rows: np.ndarray) -> n
     start = now.start[rows].copy()
     open_rows = np.arange(len(rows))
     for back in range(1, MAX_EPISODE_LOOKBACK + 1):
-        if len(open_rows) == 0 or end - back < 0:
+        if len(open_rows) == 0 or end - back < FIRST_EVALUABLE:
             break
         picked = rows[open_rows]
         earlier = scan(
@@ -185,6 +186,8 @@ def detect(
     as_of_index = as_of.year * 12 + as_of.month - 1
     keys, y, d, calendar, first = _matrices(obs, as_of_index)
     end = as_of_index - first
+    if end < FIRST_EVALUABLE:  # too little history for any method
+        return pd.DataFrame(columns=OUTPUT_COLUMNS)
     sign = keys["indicator_id"].map(direction).to_numpy()
     groups = keys["indicator_id"].to_numpy()
     threshold = keys["indicator_id"].map(

@@ -30,6 +30,8 @@ FIT_MONTHS = 60
 GUARD_MONTHS = 6
 MIN_FIT_MONTHS = 12
 SEASON_MIN_MONTHS = 24
+# The first column a series can be evaluated at: a minimal history, then the guard months.
+FIRST_EVALUABLE = MIN_FIT_MONTHS + GUARD_MONTHS - 1
 OUTLIER_RESIDUAL = 2.58
 IRLS_STEPS = 8
 # Keep the trend where significant: looser (|t| > 1) or always gave more false alarms

@@ -250,6 +250,14 @@ def test_approaching_a_statutory_threshold():
     assert detect(obs, far).empty
 
 
+def test_too_short_a_history_gives_no_signal():
+    # 17 months: 11 of history before the 6 guard months, one short of a fit.
+    obs = municipality(np.random.default_rng(3), shifted="A1", factor=3.0, start=12)
+    short = obs[obs["period"] < PERIODS[17]]
+    assert detect(short, INDICATORS).empty
+    assert not detect(obs[obs["period"] <= PERIODS[17]], INDICATORS).empty
+
+
 def test_context_indicators_and_empty_input():
     obs = municipality(np.random.default_rng(6), shifted="A1", factor=2.0)
     context = pd.DataFrame({"indicator_id": ["up_bad"], "worse_when": ["context"]})
