@@ -1,7 +1,9 @@
 """Publish the disclosure-controlled marts as a separate, atomically swapped DuckDB file.
 
 Dashboards and department queries read this copy, so they never hold a lock on the
-warehouse the pipeline writes, and never see a half-built state.
+warehouse the pipeline writes, and never see a half-built state. The copy is staged
+beside the target and audited for disclosure (quality/disclosure_audit.py) before the
+swap: a copy that gives a hidden value away is never published, and the old one stays.
 """
 
 import os
@@ -14,11 +16,14 @@ from orchestration.dbt_assets import (
     CATALOGUE,
     DIM_AREA,
     DIM_HOUSING_DEPARTMENT,
+    DISCLOSURE_RELATIONS,
+    DISCLOSURE_RULES,
     FACT,
     PROFILE,
     STATUTORY,
 )
 from orchestration.resources import KvarterStorage
+from quality.disclosure_audit import AuditReport, audit_published
 
 PUBLISHED_TABLES = {
     "fct_area_indicator_month": "marts.fct_area_indicator_month",
@@ -27,16 +32,32 @@ PUBLISHED_TABLES = {
     "statutory_criteria": "marts.statutory_criteria",
     "kvarterprofil": "marts.kvarterprofil",
     "indicator_catalogue": "reference.indicator_catalogue",
+    "disclosure_rules": "reference.disclosure_rules",
+    "disclosure_relations": "reference.disclosure_relations",
 }
+# Examples of exposures named in the check's metadata (the restricted Dagster UI).
+EXAMPLES_SHOWN = 20
 
 
-def publish(warehouse: Path, target: Path) -> dict[str, int]:
-    """Copy the published tables to `target` via a temporary file and an atomic rename."""
+class DisclosureError(Exception):
+    """The staged copy failed the disclosure audit and was not published."""
+
+    def __init__(self, report: AuditReport):
+        findings = [str(e) for e in report.exposures] + report.inconsistencies
+        super().__init__(
+            f"disclosure audit failed: {len(findings)} finding(s), e.g. "
+            + "; ".join(findings[:EXAMPLES_SHOWN])
+        )
+        self.report = report
+
+
+def stage(warehouse: Path, target: Path) -> tuple[Path, dict[str, int]]:
+    """Copy the published tables into a staging file beside `target`."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.unlink(missing_ok=True)
+    staged = target.with_name(target.name + ".tmp")
+    staged.unlink(missing_ok=True)
     counts = {}
-    con = duckdb.connect(str(tmp))
+    con = duckdb.connect(str(staged))
     try:
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
         for name, source in PUBLISHED_TABLES.items():
@@ -45,18 +66,69 @@ def publish(warehouse: Path, target: Path) -> dict[str, int]:
         con.execute("detach warehouse")
     finally:
         con.close()
-    os.replace(tmp, target)
-    return counts
+    return staged, counts
+
+
+def publish(warehouse: Path, target: Path) -> tuple[dict[str, int], AuditReport]:
+    """Stage, audit, and swap the copy into place atomically; raise if the audit fails."""
+    staged, counts = stage(warehouse, target)
+    report = audit_published(staged)
+    if not report.passed:
+        staged.unlink()
+        raise DisclosureError(report)
+    os.replace(staged, target)
+    return counts, report
+
+
+def _check_metadata(report: AuditReport) -> dict:
+    findings = [str(e) for e in report.exposures] + report.inconsistencies
+    return {
+        "protection_level": report.protection_level,
+        "hidden_quantities": report.hidden_quantities,
+        "solved_exactly": report.exactly_solved,
+        "findings": len(findings),
+        "examples": dg.MetadataValue.md("\n".join(f"- {f}" for f in findings[:EXAMPLES_SHOWN])),
+        "seconds": round(report.seconds, 2),
+    }
 
 
 @dg.asset(
-    deps=[FACT, DIM_AREA, DIM_HOUSING_DEPARTMENT, STATUTORY, PROFILE, CATALOGUE],
+    deps=[
+        FACT,
+        DIM_AREA,
+        DIM_HOUSING_DEPARTMENT,
+        STATUTORY,
+        PROFILE,
+        CATALOGUE,
+        DISCLOSURE_RULES,
+        DISCLOSURE_RELATIONS,
+    ],
     group_name="publish",
     kinds={"duckdb"},
     description="Read-only copy of the published marts for dashboards and departments.",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "disclosure_audit",
+            asset="published_marts",
+            blocking=True,
+            description=(
+                "Linear programs over everything published: no hidden quantity is known to "
+                "within less than the protection level (checked before the copy is swapped in)."
+            ),
+        )
+    ],
 )
-def published_marts(storage: KvarterStorage) -> dg.MaterializeResult:
-    counts = publish(Path(storage.warehouse_path), Path(storage.published_path))
-    return dg.MaterializeResult(
+def published_marts(context: dg.AssetExecutionContext, storage: KvarterStorage):
+    try:
+        counts, report = publish(Path(storage.warehouse_path), Path(storage.published_path))
+    except DisclosureError as error:
+        yield dg.AssetCheckResult(
+            check_name="disclosure_audit", passed=False, metadata=_check_metadata(error.report)
+        )
+        raise dg.Failure(str(error)) from error
+    yield dg.MaterializeResult(
         metadata={"path": storage.published_path, **{f"rows_{k}": v for k, v in counts.items()}}
+    )
+    yield dg.AssetCheckResult(
+        check_name="disclosure_audit", passed=True, metadata=_check_metadata(report)
     )

@@ -8,7 +8,7 @@ import pandas as pd
 import signals
 from orchestration.dbt_assets import CATALOGUE, CONTACTS, DIM_AREA, FACT, RESTRICTED
 from orchestration.resources import KvarterStorage
-from signals.alerts import Alert, write_outbox
+from signals.alerts import Alert, safe_explanation, write_outbox
 
 HISTORY_MONTHS = 6
 
@@ -80,6 +80,8 @@ def load_alerts(storage: KvarterStorage) -> list[Alert]:
             .tail(HISTORY_MONTHS)
         )
         history = history.assign(period=pd.to_datetime(history["period"]).dt.date)
+        period = pd.Timestamp(r.period).date()
+        episode_start = pd.Timestamp(r.episode_start).date()
         alerts.append(
             Alert(
                 area_id=r.area_id,
@@ -90,9 +92,9 @@ def load_alerts(storage: KvarterStorage) -> list[Alert]:
                 display_scale=int(r.display_scale),
                 worse_when=r.worse_when,
                 severity=r.severity,
-                period=pd.Timestamp(r.period).date(),
-                episode_start=pd.Timestamp(r.episode_start).date(),
-                explanation=r.explanation,
+                period=period,
+                episode_start=episode_start,
+                explanation=safe_explanation(r.explanation, history, episode_start, period),
                 department_name=r.department_name_da,
                 recipient=r.contact_email,
                 history=history,

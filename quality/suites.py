@@ -61,9 +61,18 @@ def _with_derived(frame: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
     out["rate_denominator"] = out["denominator"].where(is_rate)
     if "suppressed" in out:
         published = ~out["suppressed"].astype(bool)
-        out["value_when_suppressed"] = out["value"].where(~published)
+        for column in ("value", "numerator", "denominator"):
+            out[f"{column}_when_suppressed"] = out[column].where(~published)
+        min_denominator = None
+        if "min_denominator" in catalogue:
+            limits = catalogue.set_index("indicator_id")["min_denominator"]
+            min_denominator = out["indicator_id"].map(limits)
         out["disclosure_violation"] = (
-            published & is_rate & primary_violation(out["numerator"], out["denominator"])
+            published
+            & is_rate
+            & primary_violation(
+                out["numerator"], out["denominator"], min_denominator=min_denominator
+            )
         )
         out["lone_suppressed_cell_exposed"] = lone_suppressed_cell_exposed(out)
     return out
@@ -91,7 +100,10 @@ def _expectations(columns: list[str], indicator_ids: list[str], published: bool)
     if published:
         suite += [
             e.ExpectColumnValuesToNotBeNull(column="suppressed"),
-            e.ExpectColumnValuesToBeNull(column="value_when_suppressed"),
+            *[
+                e.ExpectColumnValuesToBeNull(column=f"{c}_when_suppressed")
+                for c in ("value", "numerator", "denominator")
+            ],
             e.ExpectColumnValuesToBeInSet(column="disclosure_violation", value_set=[False]),
             e.ExpectColumnValuesToBeInSet(column="lone_suppressed_cell_exposed", value_set=[False]),
         ]

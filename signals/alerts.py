@@ -1,7 +1,10 @@
 """Danish alert emails for deterioration signals, written as RFC 5322 files to an outbox.
 
 An email carries only published (disclosure-controlled) values; the detector's
-unsuppressed observed/expected rates stay in the restricted warehouse.
+unsuppressed observed/expected rates stay in the restricted warehouse. Its one-line
+explanation (observed / expected, score, q) is computed from restricted counts, so it is
+shown only when every month of the episode is published for the series: then the observed
+rates behind it are public already (`safe_explanation`).
 """
 
 from __future__ import annotations
@@ -55,6 +58,24 @@ class Alert:
     def fingerprint(self) -> str:
         """One alert per area, indicator, direction, method and episode."""
         return f"{self.episode_start:%Y-%m}_{self.area_id}_{self.indicator_id}"
+
+
+WITHHELD_EXPLANATION = (
+    "Detaljerne bag signalet vises ikke, fordi en eller flere af episodens måneder er "
+    "skjult af hensyn til diskretion."
+)
+
+
+def safe_explanation(
+    explanation: str, history: pd.DataFrame, episode_start: dt.date, period: dt.date
+) -> str:
+    """The explanation, or a Danish note when a month of the episode (episode start to the
+    alert month) is hidden or missing in the published series (`history`: period, suppressed)."""
+    window = history[(history["period"] >= episode_start) & (history["period"] <= period)]
+    months = (period.year - episode_start.year) * 12 + period.month - episode_start.month + 1
+    if len(window) < months or window["suppressed"].astype(bool).any():
+        return WITHHELD_EXPLANATION
+    return explanation
 
 
 def month_da(day: dt.date) -> str:

@@ -1,18 +1,160 @@
 {#-
-    Primary suppression (domain brief, "Disclosure control"): a cell is suppressed when
-    its numerator is 1-4, when denominator minus numerator is 1-4, or when its
-    denominator is under 20. Counts without a denominator are suppressed at 1-4.
-    Returns the reason code, or null when the cell may be published.
+    Primary suppression (domain brief, "Disclosure control"): true when a cell's count is
+    1 to min_count - 1, its denominator minus count 1 to min_complement - 1, or its
+    denominator under min_denominator. The thresholds are columns of the seed
+    `disclosure_rules`, joined as `rules`; `min_denominator` may be the catalogue's
+    per-indicator value.
 -#}
-{% macro suppression_reason(numerator, denominator) -%}
-    case
-        when {{ denominator }} is null and {{ numerator }} > 0 and {{ numerator }} < 5
-            then 'small_count'
-        when {{ denominator }} < 20 then 'small_denominator'
-        when {{ numerator }} > 0 and {{ numerator }} < 5 then 'small_numerator'
-        when
-            {{ denominator }} - {{ numerator }} > 0
-            and {{ denominator }} - {{ numerator }} < 5
-            then 'small_complement'
-    end
+{% macro is_sensitive(count, population, min_denominator='rules.min_denominator') -%}
+    coalesce(
+        ({{ count }} > 0 and {{ count }} < rules.min_count)
+        or {{ population }} < {{ min_denominator }}
+        or (
+            {{ population }} - {{ count }} > 0
+            and {{ population }} - {{ count }} < rules.min_complement
+        ),
+        false
+    )
+{%- endmacro %}
+
+{#- The columns every disclosure step reads and passes on. -#}
+{% macro disclosure_cell_columns(alias) -%}
+    {%- for column in [
+        'area_id', 'period', 'indicator_id', 'numerator', 'denominator', 'value',
+        'is_proportion',
+    ] %}
+        {{ alias }}.{{ column }},
+    {%- endfor %}
+{%- endmacro %}
+
+{#-
+    Secondary suppression, step 1: hide every cell that shares a component with a hidden
+    cell of the same area and month (seed `disclosure_links`).
+-#}
+{% macro hide_linked(cells) -%}
+    select
+        {{- disclosure_cell_columns('cells') }}
+        cells.hidden or linked.also_hide is not null as hidden
+    from {{ cells }} as cells
+    left join (
+        select distinct
+            hidden_cells.area_id,
+            hidden_cells.period,
+            links.also_hide
+        from {{ cells }} as hidden_cells
+        inner join {{ ref('disclosure_links') }} as links
+            on hidden_cells.indicator_id = links.indicator_id
+        where hidden_cells.hidden
+    ) as linked
+        on
+            cells.area_id = linked.area_id
+            and cells.period = linked.period
+            and cells.indicator_id = linked.also_hide
+{%- endmacro %}
+
+{#-
+    Secondary suppression, step 2: where the municipality total is published, the hidden
+    area cells of an indicator and month must be at least two, and their numerators (and,
+    for proportions, their complements) must add up to at least the protection level, or
+    the total minus the published areas pins them. Published areas are added smallest
+    first until that holds; if no number of them is enough, the total is hidden instead.
+-#}
+{% macro protect_totals(cells) -%}
+    with state as (
+        select
+            period,
+            indicator_id,
+            count(*) filter (where area_id != 'municipality' and hidden) as hidden_areas,
+            coalesce(sum(numerator) filter (
+                where area_id != 'municipality' and hidden
+            ), 0) as hidden_numerator,
+            coalesce(sum(denominator - numerator) filter (
+                where area_id != 'municipality' and hidden
+            ), 0) as hidden_complement,
+            bool_or(is_proportion) as is_proportion,
+            bool_or(area_id = 'municipality' and not hidden) as total_published
+        from {{ cells }}
+        group by period, indicator_id
+    ),
+
+    exposed as (
+        select
+            state.*,
+            rules.protection_level
+        from state
+        cross join {{ ref('disclosure_rules') }} as rules
+        where
+            state.total_published
+            and state.hidden_areas > 0
+            and not (
+                state.hidden_areas >= 2
+                and state.hidden_numerator >= rules.protection_level
+                and (
+                    not state.is_proportion
+                    or state.hidden_complement >= rules.protection_level
+                )
+            )
+    ),
+
+    candidates as (
+        -- Published area cells of an exposed total, smallest first, with running sums.
+        select
+            cells.area_id,
+            cells.period,
+            cells.indicator_id,
+            exposed.hidden_areas + row_number() over smallest_first >= 2
+            and exposed.hidden_numerator + sum(cells.numerator) over smallest_first
+            >= exposed.protection_level
+            and (
+                not exposed.is_proportion
+                or exposed.hidden_complement
+                + sum(cells.denominator - cells.numerator) over smallest_first
+                >= exposed.protection_level
+            ) as enough,
+            row_number() over smallest_first as size_rank
+        from {{ cells }} as cells
+        inner join exposed
+            on
+                cells.period = exposed.period
+                and cells.indicator_id = exposed.indicator_id
+        where cells.area_id != 'municipality' and not cells.hidden
+        window smallest_first as (
+            partition by cells.period, cells.indicator_id
+            order by coalesce(cells.denominator, cells.numerator), cells.area_id
+            rows between unbounded preceding and current row
+        )
+    ),
+
+    needed as (
+        select
+            exposed.period,
+            exposed.indicator_id,
+            min(candidates.size_rank) filter (where candidates.enough) as areas_needed
+        from exposed
+        left join candidates
+            on
+                exposed.period = candidates.period
+                and exposed.indicator_id = candidates.indicator_id
+        group by exposed.period, exposed.indicator_id
+    )
+
+    select
+        {{- disclosure_cell_columns('cells') }}
+        cells.hidden
+        or coalesce(candidates.size_rank <= needed.areas_needed, false)
+        or (
+            cells.area_id = 'municipality'
+            and needed.period is not null
+            and needed.areas_needed is null
+        ) as hidden
+    from {{ cells }} as cells
+    left join needed
+        on
+            cells.period = needed.period
+            and cells.indicator_id = needed.indicator_id
+    left join candidates
+        on
+            cells.area_id = candidates.area_id
+            and cells.period = candidates.period
+            and cells.indicator_id = candidates.indicator_id
 {%- endmacro %}

@@ -14,7 +14,9 @@
 {#-
     Sum `numerator` (and optionally `denominator`) over the 12 months ending in each
     period of `monthly` (area_id, period, ...), keeping only periods with 12 delivered
-    months in the window.
+    months in the window. Each window also carries the counts of its newest and its
+    oldest month (restricted): disclosure control needs the monthly counts that
+    overlapping windows differ by.
 -#}
 {% macro rolling_12_months(monthly, indicator_id, numerator, denominator, sum_denominator=false) -%}
     select
@@ -22,7 +24,11 @@
         period,
         '{{ indicator_id }}' as indicator_id,
         numerator,
-        denominator
+        denominator,
+        month_numerator,
+        month_denominator,
+        first_month_numerator,
+        first_month_denominator
     from (
         select
             area_id,
@@ -30,6 +36,12 @@
             sum({{ numerator }}) over rolling_year as numerator,
             {% if sum_denominator %}sum({{ denominator }}) over rolling_year
             {%- else %}{{ denominator }}{% endif %} as denominator,
+            {{ numerator }} as month_numerator,
+            {% if sum_denominator %}{{ denominator }}
+            {%- else %}cast(null as bigint){% endif %} as month_denominator,
+            first_value({{ numerator }}) over rolling_year as first_month_numerator,
+            {% if sum_denominator %}first_value({{ denominator }}) over rolling_year
+            {%- else %}cast(null as bigint){% endif %} as first_month_denominator,
             count(*) over rolling_year as months_in_window
         from {{ monthly }}
         window rolling_year as (
@@ -44,7 +56,8 @@
 {#-
     People with at least one case of `kind` in the 12 months ending in each delivered
     month, per area, over the residents of an age band in that month; only months with
-    12 delivered months in the window.
+    12 delivered months in the window. Like rolling_12_months, each window carries the
+    people with a case in its newest and its oldest month (restricted).
 -#}
 {% macro people_with_cases_12_months(months, cases, people, kind, indicator_id, min_age, max_age) -%}
     select
@@ -52,7 +65,15 @@
         windowed.period,
         '{{ indicator_id }}' as indicator_id,
         count(distinct cases.person_key) as numerator,
-        max(band.people) as denominator
+        max(band.people) as denominator,
+        count(distinct cases.person_key) filter (
+            where cases.period = windowed.period
+        ) as month_numerator,
+        cast(null as bigint) as month_denominator,
+        count(distinct cases.person_key) filter (
+            where cases.period = {{ add_months('windowed.period', -11) }}
+        ) as first_month_numerator,
+        cast(null as bigint) as first_month_denominator
     from (
         select
             area_id,
@@ -82,4 +103,12 @@
             and cases.period <= windowed.period
     where windowed.months_in_window = 12
     group by windowed.area_id, windowed.period
+{%- endmacro %}
+
+{#- The month-count columns of rolling windows, empty, for values of a single month. -#}
+{% macro no_month_counts() -%}
+    cast(null as bigint) as month_numerator,
+    cast(null as bigint) as month_denominator,
+    cast(null as bigint) as first_month_numerator,
+    cast(null as bigint) as first_month_denominator
 {%- endmacro %}

@@ -11,6 +11,7 @@ import pytest
 from orchestration.definitions import build_definitions
 from orchestration.pipeline import run_pipeline
 from orchestration.resources import KvarterStorage
+from quality.disclosure_audit import audit_published
 from sources.synthetic.health_api import serve
 from sources.synthetic.municipality import generate
 
@@ -80,6 +81,8 @@ def test_published_copy_holds_only_published_tables(demo):
             "statutory_criteria",
             "kvarterprofil",
             "indicator_catalogue",
+            "disclosure_rules",
+            "disclosure_relations",
         }
         assert con.execute("select count(*) from fct_area_indicator_month").fetchall()[0][0] > 500
         # Every indicator of the catalogue is in the published fact.
@@ -88,6 +91,14 @@ def test_published_copy_holds_only_published_tables(demo):
             for t in ("indicator_catalogue", "fct_area_indicator_month")
         )
         assert fact == catalogue and len(catalogue) == 27
+
+
+def test_the_published_copy_passes_the_disclosure_audit(demo):
+    storage, *_ = demo
+    report = audit_published(storage.published_path)
+    assert report.passed, [str(e) for e in report.exposures] + report.inconsistencies
+    # Hidden cells and the latent monthly counts of the rolling windows were all solved.
+    assert report.hidden_quantities > 1000
 
 
 def test_no_generated_cpr_number_in_warehouse_published_copy_or_mail(demo):

@@ -25,6 +25,9 @@ DBT_MODELS = {
     "reference/indicator_catalogue",
     "reference/benefit_types",
     "reference/department_contacts",
+    "reference/disclosure_rules",
+    "reference/disclosure_links",
+    "reference/disclosure_relations",
     "staging/stg_extract__deliveries",
 }
 
@@ -85,8 +88,9 @@ def test_quality_checks_are_blocking_and_defined():
     fact_checks = {name for key, name in checks if key == "marts/fct_area_indicator_month"}
     assert any(name.startswith("share_is_proportion") for name in fact_checks)
     assert any(name.startswith("numerator_within_denominator") for name in fact_checks)
+    assert ("published_marts", "disclosure_audit") in checks
     for key in graph.asset_check_keys:
-        if key.name.startswith("gx_"):
+        if key.name.startswith("gx_") or key.name == "disclosure_audit":
             assert graph.get_check_spec(key).blocking
 
 

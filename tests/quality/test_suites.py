@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from quality.disclosure import primary_violation
+from quality.disclosure import load_rules, primary_violation
 from quality.suites import validate_indicator_mart
 
 CATALOGUE = pd.DataFrame(
@@ -19,10 +19,10 @@ def published(**overrides):
             "period": pd.to_datetime(["2025-03-01"] * 3),
             "indicator_id": ["emp_outside_work_edu", "pop_residents", "emp_outside_work_edu"],
             "numerator": [7.0, 28.0, None],
-            "denominator": [25.0, None, 40.0],
+            "denominator": [25.0, None, None],
             "value": [0.28, 28.0, None],
             "suppressed": [False, False, True],
-            "suppression_reason": [None, None, "small_numerator"],
+            "suppression_reason": [None, None, "disclosure_control"],
             "municipality_value": [0.3, 40.0, 0.3],
         }
     )
@@ -33,6 +33,19 @@ def published(**overrides):
 
 def failed(result):
     return sorted((f.expectation, f.column) for f in result.failures)
+
+
+def test_the_thresholds_are_the_seed():
+    rules = load_rules()
+    assert (rules.min_count, rules.min_complement, rules.min_denominator) == (5, 5, 20)
+    assert rules.protection_level == 5
+
+
+def test_the_catalogue_min_denominator_overrides_the_default():
+    numerator, denominator = pd.Series([10.0, 10.0]), pd.Series([25.0, 25.0])
+    assert primary_violation(
+        numerator, denominator, min_denominator=pd.Series([30.0, None])
+    ).tolist() == [True, False]
 
 
 def test_disclosure_rules_by_hand():
@@ -52,8 +65,8 @@ def test_disclosure_rules_by_hand():
 def test_a_clean_mart_passes():
     result = validate_indicator_mart("fct", published(), CATALOGUE, published=True)
     assert result.success, result.failures
-    # 10 structural expectations + 4 disclosure expectations of a published mart
-    assert result.evaluated == 14
+    # 10 structural expectations + 6 disclosure expectations of a published mart
+    assert result.evaluated == 16
 
 
 @pytest.mark.parametrize(
@@ -63,6 +76,11 @@ def test_a_clean_mart_passes():
         # 30 of 25: the complement is negative, so only the pair rule catches it
         ({"numerator": (0, 30.0)}, [("expect_column_pair_values_a_to_be_greater_than_b", None)]),
         ({"value": (2, 0.1)}, [("expect_column_values_to_be_null", "value_when_suppressed")]),
+        # a hidden row's denominator bounds its numerator: never published
+        (
+            {"denominator": (2, 40.0)},
+            [("expect_column_values_to_be_null", "denominator_when_suppressed")],
+        ),
         ({"numerator": (0, 3.0)}, [("expect_column_values_to_be_in_set", "disclosure_violation")]),
         ({"indicator_id": (0, "made_up")}, [("expect_column_values_to_be_in_set", "indicator_id")]),
         ({"area_id": (1, None)}, [("expect_column_values_to_not_be_null", "area_id")]),

@@ -4,7 +4,13 @@ from email.parser import BytesParser
 
 import pandas as pd
 
-from signals.alerts import Alert, format_value, write_outbox
+from signals.alerts import (
+    WITHHELD_EXPLANATION,
+    Alert,
+    format_value,
+    safe_explanation,
+    write_outbox,
+)
 
 
 def alert(**changes):
@@ -69,3 +75,29 @@ def test_one_email_per_episode(tmp_path):
     new_episode = alert(episode_start=dt.date(2026, 3, 1))
     written, _ = write_outbox([new_episode], tmp_path)
     assert [p.name for p in written] == ["2026-03_BO04_emp_outside_work_edu.eml"]
+
+
+def episode_history(suppressed):
+    months = [dt.date(2025, m, 1) for m in (8, 9, 10, 11, 12)]
+    return pd.DataFrame({"period": months, "value": [0.3] * 5, "suppressed": suppressed})
+
+
+def test_the_explanation_is_shown_when_every_month_of_the_episode_is_published():
+    # Episode September-December: August (before it) may be hidden.
+    history = episode_history([True, False, False, False, False])
+    shown = safe_explanation(
+        "1,45 gange det forventede", history, dt.date(2025, 9, 1), dt.date(2025, 12, 1)
+    )
+    assert shown == "1,45 gange det forventede"
+
+
+def test_the_explanation_is_withheld_when_a_month_of_the_episode_is_hidden():
+    history = episode_history([False, False, True, False, False])  # October hidden
+    assert safe_explanation("1,45", history, dt.date(2025, 9, 1), dt.date(2025, 12, 1)) == (
+        WITHHELD_EXPLANATION
+    )
+    # A month missing from the published series counts as hidden too.
+    assert (
+        safe_explanation("1,45", history.drop(index=3), dt.date(2025, 9, 1), dt.date(2025, 12, 1))
+        == WITHHELD_EXPLANATION
+    )

@@ -127,7 +127,11 @@ indicators as (
         period,
         'cy_school_absence' as indicator_id,
         sum(absence_days) as numerator,
-        sum(school_days) as denominator
+        sum(school_days) as denominator,
+        cast(null as bigint) as month_numerator,
+        cast(null as bigint) as month_denominator,
+        cast(null as bigint) as first_month_numerator,
+        cast(null as bigint) as first_month_denominator
     from pupils
     group by area_id, period
 
@@ -138,7 +142,11 @@ indicators as (
         period,
         'cy_worrying_absence' as indicator_id,
         count(*) filter (where absence_days >= 0.1 * school_days) as numerator,
-        count(*) as denominator
+        count(*) as denominator,
+        cast(null as bigint) as month_numerator,
+        cast(null as bigint) as month_denominator,
+        cast(null as bigint) as first_month_numerator,
+        cast(null as bigint) as first_month_denominator
     from pupils
     group by area_id, period
 
@@ -153,13 +161,20 @@ indicators as (
         period,
         'cy_unlawful_absence' as indicator_id,
         count(*) filter (where unlawful_days >= 0.15 * school_days) as numerator,
-        count(*) as denominator
+        count(*) as denominator,
+        cast(null as bigint) as month_numerator,
+        cast(null as bigint) as month_denominator,
+        cast(null as bigint) as first_month_numerator,
+        cast(null as bigint) as first_month_denominator
     from quarter_ends
     group by area_id, period
 
     union all
 
-    select * from daycare
+    select
+        *,
+        {{ no_month_counts() }}
+    from daycare
 )
 
 select * from indicators

@@ -106,7 +106,11 @@ indicators as (
         period,
         'hou_vacancy' as indicator_id,
         vacant as numerator,
-        dwellings as denominator
+        dwellings as denominator,
+        cast(null as bigint) as month_numerator,
+        cast(null as bigint) as month_denominator,
+        cast(null as bigint) as first_month_numerator,
+        cast(null as bigint) as first_month_denominator
     from monthly
 )
 

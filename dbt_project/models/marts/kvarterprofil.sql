@@ -8,17 +8,11 @@
         "select indicator_id from " ~ ref('indicator_catalogue') ~ " order by indicator_id"
     ).columns[0].values() %}
 {%- endif %}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='period',
-    on_schema_change='fail',
-) }}
+-- Rebuilt whole, like the fact it reads: secondary suppression of any month can change.
+{{ config(materialized='table') }}
 
 with facts as (
-    -- A changed month moves the 12-month change of the month a year later too.
     select * from {{ ref('fct_area_indicator_month') }}
-    where {{ in_refresh_window('period', lookback_months=12, later_months=12) }}
 ),
 
 catalogue as (
@@ -72,5 +66,4 @@ select
     compared.period
 from compared
 inner join {{ ref('dim_area') }} as areas on compared.area_id = areas.area_id
-where {{ in_refresh_window('compared.period', later_months=12) }}
 group by compared.area_id, areas.area_name, areas.area_level, compared.period

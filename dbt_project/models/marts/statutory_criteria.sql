@@ -159,13 +159,14 @@ published_cells as (
 disclosed as (
     select
         with_history.*,
-        {{ suppression_reason('with_history.non_western', 'with_history.residents_1_january') }}
-        is null as non_western_public,
+        not {{ is_sensitive('with_history.non_western', 'with_history.residents_1_january') }}
+            as non_western_public,
         coalesce(year_1.c1_cells, 0) = 12 and coalesce(year_2.c1_cells, 0) = 12 as c1_public,
         coalesce(list_year.c2_cells, 0) = 1 and coalesce(year_1.c2_cells, 0) = 1 as c2_public,
         coalesce(list_year.c3_cells, 0) = 1 as c3_public,
         coalesce(list_year.c4_cells, 0) = 1 as c4_public
     from with_history
+    cross join {{ ref('disclosure_rules') }} as rules
     left join published_cells as list_year
         on
             with_history.area_id = list_year.area_id

@@ -3,18 +3,31 @@
 -- fct_area_indicator_month. disclosure_count / disclosure_population are the people
 -- behind a value that disclosure control judges: numerator and denominator for counts
 -- and rates, the underlying people for the ratio indicators.
-with rates as (
-    select * from {{ ref('int_indicators__employment') }}
-    union all
+with monthly_counts as (
+    -- Models with rolling windows carry the counts of each window's newest and oldest
+    -- month (null for values of a single month).
     select * from {{ ref('int_indicators__children_youth') }}
     union all
     select * from {{ ref('int_indicators__housing') }}
     union all
     select * from {{ ref('int_indicators__health') }}
-    union all
-    select * from {{ ref('int_indicators__population') }}
-    union all
-    select * from {{ ref('int_indicators__yearly') }}
+),
+
+rates as (
+    select * from monthly_counts
+    {%- for model in [
+        'int_indicators__employment', 'int_indicators__population', 'int_indicators__yearly'
+    ] %}
+        union all
+        select
+            area_id,
+            period,
+            indicator_id,
+            numerator,
+            denominator,
+            {{ no_month_counts() }}
+        from {{ ref(model) }}
+    {%- endfor %}
 ),
 
 indicators as (
@@ -24,7 +37,16 @@ indicators as (
         denominator as disclosure_population
     from rates
     union all
-    select * from {{ ref('int_indicators__national_ratios') }}
+    select
+        area_id,
+        period,
+        indicator_id,
+        numerator,
+        denominator,
+        {{ no_month_counts() }},
+        disclosure_count,
+        disclosure_population
+    from {{ ref('int_indicators__national_ratios') }}
 ),
 
 rounded as (
@@ -38,7 +60,11 @@ rounded as (
         ] %}
             cast(cast({{ column }} as decimal(18, 6)) as double precision) as {{ column }},
         {%- endfor %}
-        indicator_id
+        indicator_id,
+        month_numerator,
+        month_denominator,
+        first_month_numerator,
+        first_month_denominator
     from indicators
     where {{ in_refresh_window('period') }}
 )
@@ -51,6 +77,10 @@ select
     denominator,
     disclosure_count,
     disclosure_population,
+    month_numerator,
+    month_denominator,
+    first_month_numerator,
+    first_month_denominator,
     case
         when denominator is null then numerator
         when denominator > 0 then numerator / denominator

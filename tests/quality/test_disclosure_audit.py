@@ -1,0 +1,231 @@
+"""The auditor on hand-made published tables: each attack class recovers a value from what
+the former rules published, and fails on what the current rules publish. Intervals are
+worked out by hand in the comments."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from quality.disclosure_audit import audit
+
+SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
+RELATIONS = pd.read_csv(SEEDS / "disclosure_relations.csv")
+CATALOGUE = pd.DataFrame(
+    [
+        ("x", "pct", None),
+        ("hou_vacancy", "pct", None),
+        # The housing windows are rolling in the real catalogue; here one month each,
+        # so that only the shared components are under test.
+        ("hou_turnover", "per_100", None),
+        ("hou_evictions", "per_1000", None),
+        ("e", "per_1000", "numerator"),
+        ("u", "pct", "both"),
+    ],
+    columns=["indicator_id", "unit", "rolling_window"],
+)
+MARCH = pd.Timestamp("2025-03-01")
+
+
+def cells(rows):
+    """Rows of (area, period, indicator, numerator, denominator); None numerator = hidden."""
+    frame = pd.DataFrame(
+        rows, columns=["area_id", "period", "indicator_id", "numerator", "denominator"]
+    )
+    frame["period"] = pd.to_datetime(frame["period"])
+    frame["suppressed"] = frame["numerator"].isna() & frame["denominator"].isna()
+    return frame
+
+
+def exposed(frame):
+    report = audit(frame, CATALOGUE, RELATIONS, protection_level=5)
+    assert not report.inconsistencies
+    return {e.quantity: (e.low, e.high) for e in report.exposures}
+
+
+# 1. Components shared between indicators.
+def test_shared_dwellings_gave_a_hidden_vacancy_away():
+    # Former rules: A's vacancy (3 of 100) hidden, but turnover publishes the 100
+    # dwellings and evictions the 97 occupied ones: vacant = 100 - 97 = 3, exactly.
+    former = cells(
+        [
+            ("A", MARCH, "hou_vacancy", None, None),
+            ("A", MARCH, "hou_turnover", 10, 100),
+            ("A", MARCH, "hou_evictions", 6, 97),
+        ]
+    )
+    assert exposed(former) == {
+        "hou_vacancy A 2025-03 numerator": (3, 3),
+        "hou_vacancy A 2025-03 complement": (97, 97),
+    }
+
+
+def test_hiding_the_linked_cell_protects_it():
+    # Current rules: the evictions cell goes with it; vacant is anywhere in 0-100.
+    current = cells(
+        [
+            ("A", MARCH, "hou_vacancy", None, None),
+            ("A", MARCH, "hou_turnover", 10, 100),
+            ("A", MARCH, "hou_evictions", None, None),
+        ]
+    )
+    assert exposed(current) == {}
+
+
+# 2. Totals with two or more hidden cells.
+def test_two_small_hidden_cells_under_a_total_were_pinned():
+    # Former rules: A (1 of 40) and B (2 of 50) both primary, so no secondary; the
+    # published total 23 of 190 minus C's 20 of 100 leaves A + B = 3: each in [0, 3].
+    # Their published denominators (a small numerator kept it) pin the complements:
+    # A's 40 - n in [37, 40], B's in [47, 50].
+    former = cells(
+        [
+            ("A", MARCH, "x", None, 40),
+            ("B", MARCH, "x", None, 50),
+            ("C", MARCH, "x", 20, 100),
+            ("municipality", MARCH, "x", 23, 190),
+        ]
+    )
+    former.loc[former["numerator"].isna(), "suppressed"] = True
+    assert exposed(former) == {
+        "x A 2025-03 numerator": (0, 3),
+        "x B 2025-03 numerator": (0, 3),
+        "x A 2025-03 complement": (37, 40),
+        "x B 2025-03 complement": (47, 50),
+    }
+
+
+def test_hidden_cells_holding_the_protection_level_are_safe():
+    # Current rules: A + B hold 3 < 5, so C is hidden too: each numerator in [0, 23], and
+    # the complements share 167 (each in [0, 167] within its own denominator).
+    current = cells(
+        [
+            ("A", MARCH, "x", None, None),
+            ("B", MARCH, "x", None, None),
+            ("C", MARCH, "x", None, None),
+            ("municipality", MARCH, "x", 23, 190),
+        ]
+    )
+    assert exposed(current) == {}
+
+
+# 3. Time: overlapping rolling windows.
+def rolling(windows, area="A", indicator="e", denominator=100):
+    return [(area, period, indicator, count, denominator) for period, count in windows]
+
+
+def test_overlapping_windows_pinned_a_single_month():
+    # Former rules: December 2024's window is 0 (no event in 2024), January 2025's 5 and
+    # February's 7: January 2025 had exactly 5 events and February exactly 2.
+    former = cells(rolling([("2024-12-01", 0), ("2025-01-01", 5), ("2025-02-01", 7)]))
+    assert exposed(former) == {
+        "e A 2025-01 monthly count": (5, 5),
+        "e A 2025-02 monthly count": (2, 2),
+    }
+
+
+def test_a_sparse_series_publishing_december_only_is_safe():
+    # Current rules: the series' slack is 0, so only December's window is published;
+    # January and February 2025 are unbounded.
+    current = cells(rolling([("2024-12-01", 0), ("2025-01-01", None), ("2025-02-01", None)]))
+    assert exposed(current) == {}
+
+
+def test_summed_denominators_are_protected_like_counts():
+    # u = accepted / offered over 12 months. Former rules: offered 0 in 2024, 6 by January
+    # 2025 (6 offered, 6 accepted: complement 0), 9 by February with 7 accepted: 3
+    # offered and 1 accepted in February alone, 2 declined.
+    former = cells(
+        [
+            ("A", "2024-12-01", "u", 0, 0),
+            ("A", "2025-01-01", "u", 6, 6),
+            ("A", "2025-02-01", "u", 7, 9),
+        ]
+    )
+    found = exposed(former)
+    assert found["u A 2025-02 monthly count"] == (1, 1)
+    assert found["u A 2025-02 monthly denominator count"] == (3, 3)
+    assert found["u A 2025-02 monthly complement"] == (2, 2)
+
+
+# 4. Chains: a value recovered by one relation feeds another.
+def test_a_recovered_cell_fed_a_total():
+    # Former rules: A's vacancy comes from its dwellings (100 - 97 = 3); the total 8
+    # then gives B's hidden vacancy too: 8 - 3 = 5 (and 195 - 5 = 190 occupied).
+    former = cells(
+        [
+            ("A", MARCH, "hou_vacancy", None, None),
+            ("A", MARCH, "hou_turnover", 10, 100),
+            ("A", MARCH, "hou_evictions", 6, 97),
+            ("B", MARCH, "hou_vacancy", None, None),
+            ("B", MARCH, "hou_turnover", 20, 200),
+            ("B", MARCH, "hou_evictions", 8, 195),
+            ("municipality", MARCH, "hou_vacancy", 8, 300),
+            ("municipality", MARCH, "hou_turnover", 30, 300),
+            ("municipality", MARCH, "hou_evictions", 14, 292),
+        ]
+    )
+    found = exposed(former)
+    assert found["hou_vacancy A 2025-03 numerator"] == (3, 3)
+    assert found["hou_vacancy B 2025-03 numerator"] == (5, 5)
+
+
+def test_the_chain_is_broken_by_the_linked_cells():
+    # Current rules: both evictions cells are hidden (links), so A + B = 8 with each in
+    # [0, 8], and the occupied dwellings are no longer published.
+    current = cells(
+        [
+            ("A", MARCH, "hou_vacancy", None, None),
+            ("A", MARCH, "hou_turnover", 10, 100),
+            ("A", MARCH, "hou_evictions", None, None),
+            ("B", MARCH, "hou_vacancy", None, None),
+            ("B", MARCH, "hou_turnover", 20, 200),
+            ("B", MARCH, "hou_evictions", None, None),
+            ("municipality", MARCH, "hou_vacancy", 8, 300),
+            ("municipality", MARCH, "hou_turnover", 30, 300),
+            ("municipality", MARCH, "hou_evictions", 14, 292),
+        ]
+    )
+    assert exposed(current) == {}
+
+
+def test_a_known_zero_is_not_a_disclosure():
+    # A hidden cell that must be 0 (the total is 0) tells nobody anything about a person.
+    frame = cells(
+        [
+            ("A", MARCH, "e", None, None),
+            ("B", MARCH, "e", None, None),
+            ("municipality", MARCH, "e", 0, 300),
+        ]
+    )
+    catalogue = CATALOGUE.assign(rolling_window=None)
+    report = audit(frame, catalogue, RELATIONS, protection_level=5)
+    assert report.passed
+
+
+def test_a_relation_that_does_not_hold_is_reported():
+    frame = cells(
+        [
+            ("A", MARCH, "hou_vacancy", 5, 100),
+            ("A", MARCH, "hou_turnover", 10, 120),
+        ]
+    )
+    report = audit(frame, CATALOGUE, RELATIONS, protection_level=5)
+    assert report.inconsistencies == [
+        "relation dwellings in A 2025-03 does not hold on the published cells"
+    ]
+
+
+@pytest.mark.parametrize("level", [3, 4])
+def test_the_protection_level_is_a_parameter(level):
+    # A + B = 3 (as above, denominators hidden): each in [0, 3], enough below level 4 only.
+    frame = cells(
+        [
+            ("A", MARCH, "x", None, None),
+            ("B", MARCH, "x", None, None),
+            ("C", MARCH, "x", 20, 100),
+            ("municipality", MARCH, "x", 23, 190),
+        ]
+    )
+    report = audit(frame, CATALOGUE, RELATIONS, protection_level=level)
+    assert report.passed == (level <= 3)
