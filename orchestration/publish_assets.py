@@ -72,10 +72,13 @@ def stage(warehouse: Path, target: Path) -> tuple[Path, dict[str, int]]:
 def publish(warehouse: Path, target: Path) -> tuple[dict[str, int], AuditReport]:
     """Stage, audit, and swap the copy into place atomically; raise if the audit fails."""
     staged, counts = stage(warehouse, target)
-    report = audit_published(staged)
-    if not report.passed:
+    try:
+        report = audit_published(staged)
+        if not report.passed:
+            raise DisclosureError(report)
+    except Exception:
         staged.unlink()
-        raise DisclosureError(report)
+        raise
     os.replace(staged, target)
     return counts, report
 

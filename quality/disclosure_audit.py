@@ -126,7 +126,7 @@ class _Model:
         if not pd.isna(value):
             return float(value), None  # published, even on a hidden row (former rules)
         if not row.suppressed:
-            return 0.0, None  # a count has no denominator
+            return None  # not published (a count's denominator): no relation
         label = f"{indicator_id} {area_id} {_month_label(period)} {which}"
         return 0.0, self.system.variable(("cell", which, area_id, period, indicator_id), label)
 
@@ -203,7 +203,10 @@ class _Model:
                     months.append(
                         system.variable(("month", which, area_id, month, indicator_id), label)
                     )
-                value, variable = self.component(area_id, period, indicator_id, which)
+                part = self.component(area_id, period, indicator_id, which)
+                if part is None:
+                    continue
+                value, variable = part
                 coefficients = {m: 1.0 for m in months}
                 if variable is None:
                     if value == 0:
@@ -483,6 +486,18 @@ _DERIVED_CHECKS = {
             on f.area_id = s.area_id and f.indicator_id = 'stat_conviction_ratio'
             and extract(year from f.period) between s.list_year - 1 and s.list_year
         where s.c2_conviction_ratio is not null and f.suppressed""",
+    "statutory criterion 3 shown with its yearly cell hidden": """
+        select s.area_id, s.list_year from statutory_criteria as s
+        inner join fct_area_indicator_month as f
+            on f.area_id = s.area_id and f.indicator_id = 'stat_basic_education'
+            and extract(year from f.period) = s.list_year
+        where s.c3_basic_education is not null and f.suppressed""",
+    "statutory criterion 4 shown with its yearly cell hidden": """
+        select s.area_id, s.list_year from statutory_criteria as s
+        inner join fct_area_indicator_month as f
+            on f.area_id = s.area_id and f.indicator_id = 'stat_income_ratio'
+            and extract(year from f.period) = s.list_year
+        where s.c4_income_ratio is not null and f.suppressed""",
 }
 
 
