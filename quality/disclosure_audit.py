@@ -472,33 +472,31 @@ def audit(
     return report
 
 
-# Published derived values that must be empty where a fact cell behind them is hidden.
-_DERIVED_CHECKS = {
-    "statutory criterion 1 shown with a hidden monthly cell behind it": """
-        select s.area_id, s.list_year from statutory_criteria as s
-        inner join fct_area_indicator_month as f
-            on f.area_id = s.area_id and f.indicator_id = 'emp_outside_work_edu'
-            and extract(year from f.period) between s.list_year - 2 and s.list_year - 1
-        where s.c1_outside_work_edu is not null and f.suppressed""",
-    "statutory criterion 2 shown with a hidden yearly cell behind it": """
-        select s.area_id, s.list_year from statutory_criteria as s
-        inner join fct_area_indicator_month as f
-            on f.area_id = s.area_id and f.indicator_id = 'stat_conviction_ratio'
-            and extract(year from f.period) between s.list_year - 1 and s.list_year
-        where s.c2_conviction_ratio is not null and f.suppressed""",
-    "statutory criterion 3 shown with its yearly cell hidden": """
-        select s.area_id, s.list_year from statutory_criteria as s
-        inner join fct_area_indicator_month as f
-            on f.area_id = s.area_id and f.indicator_id = 'stat_basic_education'
-            and extract(year from f.period) = s.list_year
-        where s.c3_basic_education is not null and f.suppressed""",
-    "statutory criterion 4 shown with its yearly cell hidden": """
-        select s.area_id, s.list_year from statutory_criteria as s
-        inner join fct_area_indicator_month as f
-            on f.area_id = s.area_id and f.indicator_id = 'stat_income_ratio'
-            and extract(year from f.period) = s.list_year
-        where s.c4_income_ratio is not null and f.suppressed""",
-}
+# The statutory criteria and the fact cells behind them: column, indicator, and the
+# calendar years counted, as years before the list year (from, to).
+_CRITERIA_CELLS = [
+    ("c1_outside_work_edu", "emp_outside_work_edu", 2, 1),
+    ("c2_conviction_ratio", "stat_conviction_ratio", 1, 0),
+    ("c3_basic_education", "stat_basic_education", 0, 0),
+    ("c4_income_ratio", "stat_income_ratio", 0, 0),
+]
+
+
+def _criteria_checks(con) -> list[str]:
+    found = []
+    for column, indicator, earliest, latest in _CRITERIA_CELLS:
+        rows = con.execute(
+            f"""
+            select distinct s.area_id, s.list_year from statutory_criteria as s
+            inner join fct_area_indicator_month as f
+                on f.area_id = s.area_id and f.indicator_id = ?
+                and extract(year from f.period) between s.list_year - ? and s.list_year - ?
+            where s.{column} is not null and f.suppressed
+            """,
+            [indicator, earliest, latest],
+        ).fetchall()
+        found += [f"statutory {column} {a} {y} shows a hidden cell" for a, y in rows]
+    return found
 
 
 def _profile_checks(con) -> list[str]:
@@ -539,10 +537,7 @@ def audit_published(path: Path | str) -> AuditReport:
         ).df()
         relations = con.execute("select * from disclosure_relations").df()
         protection = con.execute("select protection_level from disclosure_rules").fetchone()[0]
-        derived = []
-        for what, sql in _DERIVED_CHECKS.items():
-            derived += [f"{what}: {a} {y}" for a, y in con.execute(sql).fetchall()]
-        derived += _profile_checks(con)
+        derived = _criteria_checks(con) + _profile_checks(con)
     report = audit(cells, catalogue, relations, float(protection))
     report.inconsistencies += derived
     return report

@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -99,6 +100,41 @@ def test_the_published_copy_passes_the_disclosure_audit(demo):
     assert report.passed, [str(e) for e in report.exposures] + report.inconsistencies
     # Hidden cells and the latent monthly counts of the rolling windows were all solved.
     assert report.hidden_quantities > 1000
+
+
+def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
+    storage, *_ = demo
+    copy = tmp_path / "kvarter.duckdb"
+    shutil.copy(storage.published_path, copy)
+    with duckdb.connect(str(copy)) as con:
+        area, period = con.execute(
+            "select area_id, period from fct_area_indicator_month "
+            "where indicator_id = 'stat_conviction_ratio' and suppressed "
+            "order by area_id, period limit 1"
+        ).fetchone()
+        con.execute(
+            "update statutory_criteria set c2_conviction_ratio = 1 "
+            "where area_id = ? and list_year = ?",
+            [area, period.year],
+        )
+        hidden_area, hidden_month = con.execute(
+            "select area_id, period from fct_area_indicator_month "
+            "where indicator_id = 'hou_vacancy' and suppressed "
+            "order by period, area_id limit 1"
+        ).fetchone()
+        con.execute(
+            "update kvarterprofil set hou_vacancy = 0.5 where area_id = ? and period = ?",
+            [hidden_area, hidden_month],
+        )
+    report = audit_published(copy)
+    assert f"statutory c2_conviction_ratio {area} {period.year} shows a hidden cell" in (
+        report.inconsistencies
+    )
+    assert (
+        f"kvarterprofil hou_vacancy {hidden_area} {hidden_month:%Y-%m} shows a hidden cell"
+        in report.inconsistencies
+    )
+    assert not report.passed
 
 
 def test_no_generated_cpr_number_in_warehouse_published_copy_or_mail(demo):
