@@ -14,10 +14,11 @@ disclosure). This is the audit step of secondary cell suppression (tau-Argus; de
 "Statistical Disclosure Control", Wiley 2012, ch. 4).
 
 Speed: each connected block of the system is solved apart, and a few solves per block
-(everything pushed down; each group of quantities that rarely compete pushed up) exhibit,
-for most quantities, two feasible points at least the protection level apart; only the
-rest get an exact minimum and maximum. Windows of distinct people (`people`) are not sums
-of monthly counts and enter through the totals only.
+(everything pushed down; then all open quantities raised at once, each capped at its
+lowest value plus the protection level) exhibit, for most quantities, two feasible points
+at least the protection level apart; only the rest get an exact minimum and maximum.
+Windows of distinct people (`people`) are not sums of monthly counts and enter through the
+totals only.
 
 Also checked: the Kvarterprofil and the statutory criteria show nothing behind a hidden
 fact cell.
@@ -360,9 +361,9 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
     """The quantities whose feasible interval is narrower than the protection level.
 
     Connected blocks of variables are solved apart (small ones binned together, since a
-    solve has a fixed cost). In each bin, one solve pushes every quantity down, then one
-    solve per group pushes that group up; whatever is still narrower than the protection
-    level then gets its own exact minimum and maximum."""
+    solve has a fixed cost). In each bin, one solve pushes every quantity down, then rounds
+    of `_Block.raise_all` raise the open ones together; whatever is still narrower than
+    the protection level then gets its own exact minimum and maximum."""
     if not system.quantities:
         return [], 0
     a_eq, b_eq, a_ub, b_ub, upper, q, q_constant = _matrices(system)

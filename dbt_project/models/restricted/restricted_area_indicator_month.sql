@@ -13,10 +13,17 @@ with monthly_counts as (
     select * from {{ ref('int_indicators__health') }}
 ),
 
-rates as (
-    select * from monthly_counts
-    {%- for model in [
-        'int_indicators__employment', 'int_indicators__population', 'int_indicators__yearly'
+indicators as (
+    select
+        *,
+        numerator as disclosure_count,
+        denominator as disclosure_population
+    from monthly_counts
+    {%- for model, people_counted, people_behind in [
+        ('int_indicators__employment', 'numerator', 'denominator'),
+        ('int_indicators__population', 'numerator', 'denominator'),
+        ('int_indicators__yearly', 'numerator', 'denominator'),
+        ('int_indicators__national_ratios', 'disclosure_count', 'disclosure_population'),
     ] %}
         union all
         select
@@ -25,28 +32,11 @@ rates as (
             indicator_id,
             numerator,
             denominator,
-            {{ no_month_counts() }}
+            {{ no_month_counts() }},
+            {{ people_counted }} as disclosure_count,
+            {{ people_behind }} as disclosure_population
         from {{ ref(model) }}
     {%- endfor %}
-),
-
-indicators as (
-    select
-        *,
-        numerator as disclosure_count,
-        denominator as disclosure_population
-    from rates
-    union all
-    select
-        area_id,
-        period,
-        indicator_id,
-        numerator,
-        denominator,
-        {{ no_month_counts() }},
-        disclosure_count,
-        disclosure_population
-    from {{ ref('int_indicators__national_ratios') }}
 ),
 
 rounded as (
