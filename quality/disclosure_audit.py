@@ -29,6 +29,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
@@ -43,8 +44,10 @@ UNBOUNDED = 1e7
 TOLERANCE = 1e-6
 # Small blocks are solved together up to this many variables: a solve has a fixed cost.
 BIN_VARIABLES = 2000
-# A round of raising every open quantity at once is repeated while it settles this many.
-WORTH_A_RAISE = 10
+# A pair of rounds moving every open quantity at once costs about as much as this many
+# quantities' own solves: repeated while it settles more.
+WORTH_A_ROUND = 20
+INF = highspy.kHighsInf
 
 
 @dataclass(frozen=True)
@@ -79,16 +82,18 @@ class _LinearSystem:
     quantities to protect (sum + constant)."""
 
     names: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)  # the area each variable belongs to
     index: dict[tuple, int] = field(default_factory=dict)
     fixed_zero: set[int] = field(default_factory=set)
     equalities: list[tuple[dict[int, float], float]] = field(default_factory=list)
     inequalities: list[tuple[dict[int, float], float]] = field(default_factory=list)
     quantities: list[tuple[str, dict[int, float], float]] = field(default_factory=list)
 
-    def variable(self, key: tuple, name: str) -> int:
+    def variable(self, key: tuple, name: str, place: str) -> int:
         if key not in self.index:
             self.index[key] = len(self.names)
             self.names.append(name)
+            self.places.append(place)
         return self.index[key]
 
 
@@ -129,7 +134,9 @@ class _Model:
         if not row.suppressed:
             return None  # not published (a count's denominator): no relation
         label = f"{indicator_id} {area_id} {_month_label(period)} {which}"
-        return 0.0, self.system.variable(("cell", which, area_id, period, indicator_id), label)
+        return 0.0, self.system.variable(
+            ("cell", which, area_id, period, indicator_id), label, area_id
+        )
 
     def relation(self, terms: Iterable[tuple[float, tuple | None]], what: str) -> None:
         """Add sum(coefficient x component) = 0, or check it when everything is published."""
@@ -202,7 +209,9 @@ class _Model:
                     month = _add_months(period, -back)
                     label = f"{indicator_id} {area_id} {_month_label(month)} monthly {latent}"
                     months.append(
-                        system.variable(("month", which, area_id, month, indicator_id), label)
+                        system.variable(
+                            ("month", which, area_id, month, indicator_id), label, area_id
+                        )
                     )
                 part = self.component(area_id, period, indicator_id, which)
                 if part is None:
@@ -289,7 +298,7 @@ def _matrices(system: _LinearSystem):
     return a_eq, b_eq, a_ub, b_ub, upper, q, q_constant
 
 
-def _highs(matrix, row_lower, row_upper, upper, cost) -> highspy.Highs:
+def _highs(matrix, row_lower, row_upper, upper, cost, strategy) -> highspy.Highs:
     matrix = matrix.tocsc()
     lp = highspy.HighsLp()
     lp.num_col_ = len(upper)
@@ -305,8 +314,23 @@ def _highs(matrix, row_lower, row_upper, upper, cost) -> highspy.Highs:
     lp.a_matrix_.value_ = matrix.data
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
+    # Presolve would cost more than a warm-started re-solve saves (10 s against 2 s on a
+    # block of 20,000 variables).
+    highs.setOptionValue("presolve", "off")
+    if strategy == INTERIOR:
+        highs.setOptionValue("solver", "ipm")
+        highs.setOptionValue("run_crossover", "off")
+    else:
+        highs.setOptionValue("simplex_strategy", strategy)
     highs.passModel(lp)
     return highs
+
+
+# A re-solve starts from the last optimal basis. A new objective keeps it primal feasible,
+# new bounds keep it dual feasible: each change is solved by the simplex that stays
+# feasible (about 15 times faster than starting over). An interior point method without
+# crossover gives a point inside the feasible set rather than at a corner.
+PRIMAL, DUAL, INTERIOR = 4, 1, "interior"
 
 
 def _optimum(highs: highspy.Highs) -> np.ndarray:
@@ -318,17 +342,33 @@ def _optimum(highs: highspy.Highs) -> np.ndarray:
 
 
 class _Block:
-    """One bin of the linear system in a HiGHS instance: re-solved with a new objective
-    from the last optimal basis (warm start)."""
+    """A part of the linear system with its quantities, in HiGHS instances that are
+    re-solved from their last optimal basis: one for single objectives, and two (built
+    when first used) that move many quantities at once, up or down."""
 
-    def __init__(self, a_eq, b_eq, a_ub, b_ub, upper):
-        self.matrix = sparse.vstack([a_eq, a_ub]).tocsr()
-        self.row_lower = np.concatenate([b_eq, np.full(len(b_ub), -highspy.kHighsInf)])
+    def __init__(self, a_eq, b_eq, a_ub, b_ub, upper, quantities, constants):
+        self.matrix = sparse.vstack([a_eq, a_ub])
+        self.row_lower = np.concatenate([b_eq, np.full(len(b_ub), -INF)])
         self.row_upper = np.concatenate([b_eq, b_ub])
         self.upper = upper
-        self.columns = np.arange(len(upper), dtype=np.int32)
-        self.highs = _highs(
-            self.matrix, self.row_lower, self.row_upper, upper, np.zeros(len(upper))
+        self.quantities, self.constants = quantities, constants
+        n, k, m = len(upper), quantities.shape[0], self.matrix.shape[0]
+        self.columns = np.arange(n, dtype=np.int32)
+        self.slacks = np.arange(n, n + k, dtype=np.int32)
+        self.moved_rows = np.arange(m, m + k, dtype=np.int32)
+        self.highs = _highs(self.matrix, self.row_lower, self.row_upper, upper, np.zeros(n), PRIMAL)
+
+    def centre(self) -> np.ndarray:
+        """A feasible point away from the corners: every part of the block has some room."""
+        return _optimum(
+            _highs(
+                self.matrix,
+                self.row_lower,
+                self.row_upper,
+                self.upper,
+                np.zeros(len(self.upper)),
+                INTERIOR,
+            )
         )
 
     def solve(self, objective: np.ndarray) -> np.ndarray:
@@ -336,39 +376,105 @@ class _Block:
         self.highs.changeColsCost(len(self.columns), self.columns, objective)
         return _optimum(self.highs)
 
-    def raise_all(self, quantities, constants: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """A point raising every quantity towards its target at once: maximise the sum of
-        s_i with s_i <= quantity_i and s_i <= target_i. Unlike a plain sum, a quantity
-        gains nothing past its target, so the others get their share."""
-        k = quantities.shape[0]
-        matrix = sparse.bmat(
-            [
-                [self.matrix, None],
-                [-quantities, sparse.identity(k)],
-            ]
+    # Maximise the sum of s_i, each s_i capped by its target and by how far quantity i has
+    # moved: up, s_i <= quantity_i; down, s_i <= high_i - quantity_i. Unlike a plain sum,
+    # a quantity gains nothing past its target, so the others get their share. A quantity
+    # left out gets target 0 (and, down, a free row).
+    def _mover(self, sign: int) -> highspy.Highs:
+        n, k = len(self.upper), len(self.slacks)
+        return _highs(
+            sparse.bmat([[self.matrix, None], [-sign * self.quantities, sparse.identity(k)]]),
+            np.concatenate([self.row_lower, np.full(k, -INF)]),
+            np.concatenate([self.row_upper, self.constants if sign > 0 else np.full(k, INF)]),
+            np.concatenate([self.upper, np.zeros(k)]),
+            np.concatenate([np.zeros(n), -np.ones(k)]),
+            DUAL,
         )
-        highs = _highs(
-            matrix,
-            np.concatenate([self.row_lower, np.full(k, -highspy.kHighsInf)]),
-            np.concatenate([self.row_upper, constants]),
-            np.concatenate([self.upper, np.maximum(targets, 0)]),
-            np.concatenate([np.zeros(len(self.upper)), -np.ones(k)]),
-        )
-        return _optimum(highs)[: len(self.upper)]
+
+    @cached_property
+    def raiser(self) -> highspy.Highs:
+        return self._mover(1)
+
+    @cached_property
+    def lowerer(self) -> highspy.Highs:
+        return self._mover(-1)
+
+    def raise_all(self, chosen: np.ndarray, low: np.ndarray, level: float) -> np.ndarray:
+        """A point raising every chosen quantity towards `low` + `level` at once."""
+        return self._move(self.raiser, np.where(chosen, np.maximum(low + level, 0), 0.0))
+
+    def lower_all(self, chosen: np.ndarray, high: np.ndarray, level: float) -> np.ndarray:
+        """A point lowering every chosen quantity towards `high` - `level` at once."""
+        k = len(self.slacks)
+        rows_upper = np.where(chosen, high - self.constants, INF)
+        self.lowerer.changeRowsBounds(k, self.moved_rows, np.full(k, -INF), rows_upper)
+        return self._move(self.lowerer, np.where(chosen, level, 0.0))
+
+    def _move(self, highs: highspy.Highs, targets: np.ndarray) -> np.ndarray:
+        k = len(self.slacks)
+        highs.changeColsBounds(k, self.slacks, np.zeros(k), targets)
+        return _optimum(highs)[: len(self.columns)]
+
+
+class _Intervals:
+    """The lowest and highest value seen so far for each quantity, from feasible points."""
+
+    def __init__(self, q, q_constant, fixed, protection_level: float):
+        self.q, self.q_constant, self.fixed = q, q_constant, fixed
+        self.level = protection_level
+        self.low = np.full(q.shape[0], np.inf)
+        self.high = np.full(q.shape[0], -np.inf)
+        self.solves = 0
+        self.rng = np.random.default_rng(0)
+
+    def open(self, rows) -> np.ndarray:
+        """Whether each quantity's interval is still narrower than the protection level."""
+        return (self.high[rows] - self.low[rows] < self.level - TOLERANCE) & ~self.fixed[rows]
+
+    def harvest(self, rows, q_part, point) -> None:
+        self.solves += 1
+        values = q_part @ point + self.q_constant[rows]
+        self.low[rows] = np.minimum(self.low[rows], values)
+        self.high[rows] = np.maximum(self.high[rows], values)
+
+    def move(self, block: _Block, rows) -> None:
+        """Rounds moving the open quantities (a random half up, the other half down: two
+        quantities that can only move against each other then both move), repeated while
+        a round settles more quantities than their own solves would cost."""
+        still_open = self.open(rows)
+        while still_open.any():
+            half = self.rng.random(len(rows)) < 0.5
+            up = block.raise_all(still_open & half, self.low[rows], self.level)
+            self.harvest(rows, block.quantities, up)
+            down = block.lower_all(self.open(rows) & ~half, self.high[rows], self.level)
+            self.harvest(rows, block.quantities, down)
+            settled = still_open.sum() - self.open(rows).sum()
+            still_open = self.open(rows)
+            if settled < WORTH_A_ROUND:
+                break
+
+    def settle_exactly(self, block: _Block, rows) -> None:
+        """Each quantity still open gets its own minimum and maximum."""
+        for r in np.flatnonzero(self.open(rows)):
+            for sign in (-1.0, 1.0):
+                if self.open(rows[r]):
+                    objective = sign * block.quantities[r].toarray().ravel()
+                    self.harvest(rows, block.quantities, block.solve(objective))
 
 
 def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[list[Exposure], int]:
     """The quantities whose feasible interval is narrower than the protection level.
 
     Connected blocks of variables are solved apart (small ones binned together, since a
-    solve has a fixed cost). In each bin, one solve pushes every quantity down, then rounds
-    of `_Block.raise_all` raise the open ones together; whatever is still narrower than
-    the protection level then gets its own exact minimum and maximum."""
+    solve has a fixed cost). In each bin, one solve finds a feasible point (every quantity
+    pushed down). A large bin is then cut into groups of areas, each solved with every
+    variable outside it fixed at that point: points found there are feasible for the whole
+    bin, and a group is small and fast. Rounds of `_Intervals.move` move the open
+    quantities together, in the groups and then in the whole bin; whatever is still
+    narrower than the protection level gets its own exact minimum and maximum."""
     if not system.quantities:
         return [], 0
     a_eq, b_eq, a_ub, b_ub, upper, q, q_constant = _matrices(system)
-    low = np.full(q.shape[0], np.inf)
-    high = np.full(q.shape[0], -np.inf)
     # Quantities whose variables are all fixed at zero (months of a published zero
     # window) are known exactly: a disclosure unless that value is zero.
     fixed = np.asarray((abs(q) @ upper) == 0).ravel()
@@ -379,53 +485,69 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
     constraints = (abs(sparse.vstack([a_eq, a_ub])) > 0).astype(int)
     incidence = sparse.vstack([constraints, (abs(q) > 0).astype(int)]).tocsc()
     _, block = connected_components(incidence.T @ incidence, directed=False)
-    quantity_block = block[np.asarray(abs(q).argmax(axis=1)).ravel()]
-    solved = 0
-
-    def is_open(i):
-        return high[i] - low[i] < protection_level - TOLERANCE and not fixed[i]
+    main_variable = np.asarray(abs(q).argmax(axis=1)).ravel()
+    quantity_block = block[main_variable]
+    places = np.array(system.places)
+    intervals = _Intervals(q, q_constant, fixed, protection_level)
 
     for blocks in _bins(block, np.unique(quantity_block[~fixed])):
         members = np.flatnonzero(np.isin(block, blocks))
-        in_bin = np.flatnonzero(np.isin(quantity_block, blocks) & ~fixed)
-        q_bin = q[in_bin][:, members].tocsr()
-        lp = _Block(
-            *_restrict(a_eq, b_eq, members), *_restrict(a_ub, b_ub, members), upper[members]
-        )
-
-        def harvest(point, in_bin=in_bin, q_bin=q_bin):
-            values = q_bin @ point + q_constant[in_bin]
-            low[in_bin] = np.minimum(low[in_bin], values)
-            high[in_bin] = np.maximum(high[in_bin], values)
-
-        def push(objective, lp=lp, harvest=harvest):
-            nonlocal solved
-            harvest(lp.solve(objective))
-            solved += 1
-
-        push(np.asarray(q_bin.sum(axis=0)).ravel())
-        # Raise every open quantity at once, again and again while a round still settles
-        # more quantities than their own solves would cost.
-        while True:
-            rows = np.array([r for r, i in enumerate(in_bin) if is_open(i)], dtype=int)
-            if not len(rows):
-                break
-            point = lp.raise_all(
-                q_bin[rows], q_constant[in_bin[rows]], low[in_bin[rows]] + protection_level
-            )
-            solved += 1
-            harvest(point)
-            if len(rows) - sum(is_open(in_bin[r]) for r in rows) < WORTH_A_RAISE:
-                break
-        for r, i in enumerate(in_bin):
-            for sign in (-1.0, 1.0):
-                if is_open(i):
-                    push(sign * q_bin[r].toarray().ravel())
-            if is_open(i) and high[i] > TOLERANCE:
-                exposures.append(
-                    Exposure(system.quantities[i][0], round(low[i], 6), round(high[i], 6))
+        rows = np.flatnonzero(np.isin(quantity_block, blocks) & ~fixed)
+        eq, ub = _restrict(a_eq, b_eq, members), _restrict(a_ub, b_ub, members)
+        q_bin = q[rows][:, members].tocsr()
+        whole = _Block(*eq, *ub, upper[members], q_bin, q_constant[rows])
+        point = whole.centre()
+        intervals.harvest(rows, q_bin, point)
+        if len(members) > BIN_VARIABLES:
+            for inside, part in _groups(places[members], places[main_variable[rows]]):
+                group = _Block(
+                    *_fix_outside(*eq, inside, point),
+                    *_fix_outside(*ub, inside, point),
+                    upper[members][inside],
+                    q_bin[part][:, inside],
+                    q_constant[rows[part]],
                 )
-    return exposures, solved
+                intervals.move(group, rows[part])
+        still_open = rows[intervals.open(rows)]
+        if len(still_open):
+            rest = _Block(
+                *eq, *ub, upper[members], q[still_open][:, members].tocsr(), q_constant[still_open]
+            )
+            intervals.move(rest, still_open)
+            intervals.settle_exactly(rest, still_open)
+        exposures += [
+            Exposure(
+                system.quantities[i][0], round(intervals.low[i], 6), round(intervals.high[i], 6)
+            )
+            for i in rows[intervals.open(rows)]
+            if intervals.high[i] > TOLERANCE
+        ]
+    return exposures, intervals.solves
+
+
+def _groups(variable_places: np.ndarray, quantity_places: np.ndarray, size: int = BIN_VARIABLES):
+    """Groups of areas of about `size` variables: (variables inside, quantities inside).
+    The municipality's own cells stay fixed (every group shares them)."""
+    areas, counts = np.unique(variable_places, return_counts=True)
+    group, total = [], 0
+    for area, count in zip(areas, counts):
+        if area == "municipality":
+            continue
+        group.append(area)
+        total += count
+        if total >= size:
+            yield np.isin(variable_places, group), np.flatnonzero(np.isin(quantity_places, group))
+            group, total = [], 0
+    if group:
+        yield np.isin(variable_places, group), np.flatnonzero(np.isin(quantity_places, group))
+
+
+def _fix_outside(a, b, inside: np.ndarray, point: np.ndarray):
+    """The rows of a constraint matrix that touch the `inside` columns, on those columns,
+    with every other variable fixed at `point`."""
+    rows = np.unique(a[:, inside].nonzero()[0]) if a.shape[0] else np.array([], dtype=int)
+    a_rows = a[rows]
+    return a_rows[:, inside], b[rows] - a_rows[:, ~inside] @ point[~inside]
 
 
 def _bins(block: np.ndarray, blocks: np.ndarray, size: int = BIN_VARIABLES):
