@@ -100,6 +100,16 @@ def cmd_summary(storage: KvarterStorage) -> None:
             f"  {table:<36} {months:>3} periods  read {read:>9,}  "
             f"loaded {loaded:>9,}  quarantined {quarantined:>6,}"
         )
+    unplaced = dict(
+        con.sql(
+            "select source_system || '__' || source_entity, sum(records) "
+            "from restricted.restricted_unplaced_records group by all"
+        ).fetchall()
+    )
+    if unplaced:
+        print("  loaded but counted in no area (no address in the municipality on the 1st):")
+        for source, records in sorted(unplaced.items()):
+            print(f"    raw.{source:<32} {records:>9,} records")
     print("  marts.fct_area_indicator_month (published):")
     for indicator, rows, suppressed, first, last in con.sql(
         "select indicator_id, count(*), count(*) filter (where suppressed), "

@@ -13,9 +13,9 @@ import dagster as dg
 import duckdb
 
 from orchestration.dbt_assets import (
-    CATALOGUE,
     DIM_AREA,
     DIM_HOUSING_DEPARTMENT,
+    DIM_INDICATOR,
     DISCLOSURE_RELATIONS,
     DISCLOSURE_RULES,
     FACT,
@@ -31,7 +31,7 @@ PUBLISHED_TABLES = {
     "dim_housing_department": "marts.dim_housing_department",
     "statutory_criteria": "marts.statutory_criteria",
     "kvarterprofil": "marts.kvarterprofil",
-    "indicator_catalogue": "reference.indicator_catalogue",
+    "indicator_catalogue": "marts.dim_indicator",
     "disclosure_rules": "reference.disclosure_rules",
     "disclosure_relations": "reference.disclosure_relations",
 }
@@ -102,7 +102,7 @@ def _check_metadata(report: AuditReport) -> dict:
         DIM_HOUSING_DEPARTMENT,
         STATUTORY,
         PROFILE,
-        CATALOGUE,
+        DIM_INDICATOR,
         DISCLOSURE_RULES,
         DISCLOSURE_RELATIONS,
     ],

@@ -6,7 +6,14 @@ import dagster as dg
 import pandas as pd
 
 import signals
-from orchestration.dbt_assets import CATALOGUE, CONTACTS, DIM_AREA, FACT, RESTRICTED
+from orchestration.dbt_assets import (
+    CATALOGUE,
+    CONTACTS,
+    DIM_AREA,
+    DIM_INDICATOR,
+    FACT,
+    RESTRICTED,
+)
 from orchestration.resources import KvarterStorage
 from signals.alerts import Alert, safe_explanation, write_outbox
 
@@ -54,11 +61,11 @@ def load_alerts(storage: KvarterStorage) -> list[Alert]:
     with storage.connect(read_only=True) as con:
         rows = con.sql(
             """
-            select s.*, a.area_name, c.name_da, c.unit, c.display_scale, c.worse_when,
+            select s.*, a.area_name, c.name_da, c.definition, c.unit, c.display_scale, c.worse_when,
                    d.department_name_da, d.contact_email
             from signals.area_signals as s
             inner join marts.dim_area as a on s.area_id = a.area_id
-            inner join reference.indicator_catalogue as c on s.indicator_id = c.indicator_id
+            inner join marts.dim_indicator as c on s.indicator_id = c.indicator_id
             inner join reference.department_contacts as d on c.department = d.department
             -- Only alarms are mailed; watches stay in signals.area_signals for dashboards.
             where s.severity = 'alarm'
@@ -88,6 +95,7 @@ def load_alerts(storage: KvarterStorage) -> list[Alert]:
                 area_name=r.area_name,
                 indicator_id=r.indicator_id,
                 indicator_name=r.name_da,
+                definition=r.definition,
                 unit=r.unit,
                 display_scale=int(r.display_scale),
                 worse_when=r.worse_when,
@@ -104,7 +112,7 @@ def load_alerts(storage: KvarterStorage) -> list[Alert]:
 
 
 @dg.asset(
-    deps=[area_signals, CONTACTS, DIM_AREA],
+    deps=[area_signals, CONTACTS, DIM_AREA, DIM_INDICATOR],
     group_name="signals",
     kinds={"email"},
     description="Danish alert emails (.eml) in the outbox, one per alarm episode of an area x "

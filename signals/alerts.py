@@ -43,6 +43,7 @@ class Alert:
     area_name: str
     indicator_id: str
     indicator_name: str
+    definition: str  # the published catalogue's Danish definition
     unit: str
     display_scale: int
     worse_when: str
@@ -110,7 +111,8 @@ def render(alert: Alert, sender: str | None = None, now: dt.datetime | None = No
     msg.set_content(
         f"Til {alert.department_name}\n\n"
         f"Tidlig varsling har fundet en negativ udvikling i boligområdet {alert.area_name} "
-        f'({alert.area_id}) for indikatoren "{alert.indicator_name}".\n\n'
+        f'({alert.area_id}) for indikatoren "{alert.indicator_name}".\n'
+        f"Sådan er den opgjort: {alert.definition}\n\n"
         f"Status: {SEVERITY_DA[alert.severity]}\n"
         f"Opgjort for: {month_da(alert.period)}\n"
         f"Udviklingen startede: {month_da(alert.episode_start)}\n\n"

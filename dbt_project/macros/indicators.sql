@@ -54,10 +54,12 @@
 {%- endmacro %}
 
 {#-
-    People with at least one case of `kind` in the 12 months ending in each delivered
-    month, per area, over the residents of an age band in that month; only months with
-    12 delivered months in the window. Like rolling_12_months, each window carries the
-    people with a case in its newest and its oldest month (restricted).
+    Of the residents of an age band in an area on the first of each delivered month, those
+    with at least one case of `kind` in the 12 months ending in that month, wherever they
+    lived when the case came: numerator and denominator are the same people (the question
+    is "how many of the children living here now"). Only months with 12 delivered months in
+    the window. Like rolling_12_months, each window carries those residents with a case in
+    its newest and in its oldest month (restricted).
 -#}
 {% macro people_with_cases_12_months(months, cases, people, kind, indicator_id, min_age, max_age) -%}
     select
@@ -65,7 +67,7 @@
         windowed.period,
         '{{ indicator_id }}' as indicator_id,
         count(distinct cases.person_key) as numerator,
-        max(band.people) as denominator,
+        count(distinct residents.person_key) as denominator,
         count(distinct cases.person_key) filter (
             where cases.period = windowed.period
         ) as month_numerator,
@@ -85,19 +87,14 @@
             ) as months_in_window
         from {{ months }}
     ) as windowed
-    left join (
-        select
-            area_id,
-            period,
-            count(*) as people
-        from {{ people }}
-        where age between {{ min_age }} and {{ max_age }}
-        group by area_id, period
-    ) as band
-        on windowed.area_id = band.area_id and windowed.period = band.period
+    left join {{ people }} as residents
+        on
+            windowed.area_id = residents.area_id
+            and windowed.period = residents.period
+            and residents.age between {{ min_age }} and {{ max_age }}
     left join {{ cases }} as cases
         on
-            windowed.area_id = cases.area_id
+            residents.person_key = cases.person_key
             and cases.kind = '{{ kind }}'
             and cases.period > windowed.period - interval '12 months'
             and cases.period <= windowed.period

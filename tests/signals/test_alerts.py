@@ -19,6 +19,7 @@ def alert(**changes):
         area_name="Rønnebærparken",
         indicator_id="emp_outside_work_edu",
         indicator_name="18-64-årige uden for arbejde eller uddannelse",
+        definition="Fuldtidspersoner på dagpenge, kontanthjælp blandt 18-64-årige.",
         unit="pct",
         display_scale=100,
         worse_when="higher",
@@ -64,6 +65,7 @@ def test_email_is_rfc5322_danish_and_carries_only_published_values(tmp_path):
     assert msg["Message-ID"] == "<2025-09_BO04_emp_outside_work_edu@kvarterprofil>"
     body = msg.get_content()
     assert "Udviklingen startede: september 2025" in body
+    assert "Sådan er den opgjort: Fuldtidspersoner på dagpenge, kontanthjælp blandt" in body
     assert "november 2025    37,6 %" in body
     assert "december 2025    undertrykt (diskretion)" in body
 

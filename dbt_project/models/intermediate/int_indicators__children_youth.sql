@@ -1,6 +1,6 @@
 -- Children and youth indicators per area and month (unsuppressed): school absence,
 -- worrying absence, notifications and SSP concerns (rolling 12 months), daycare 1-5.
--- Children count in the area they lived in on the first of the month.
+-- Children count in the area they live in on the first of the month.
 with person_months as (
     -- With the 11 months before the refresh window: the rolling windows read them.
     select * from {{ ref('int_person_months') }}
@@ -52,30 +52,20 @@ quarter_ends as (
         and quarters.months = 3
 ),
 
-case_months as (
-    -- Children with a notification, and youths with an SSP concern, by month and area.
+cases as (
+    -- Children with a notification, and youths with an SSP concern, by month: they count
+    -- in the area they live in at the end of each window (people_with_cases_12_months).
     select
-        person_months.area_id,
-        cases.period,
-        cases.person_key,
-        cases.kind
-    from (
-        select
-            period,
-            person_key,
-            'notification' as kind
-        from {{ ref('stg_children_youth__notifications') }}
-        union all
-        select
-            period,
-            person_key,
-            'ssp' as kind
-        from {{ ref('stg_children_youth__ssp_concerns') }}
-    ) as cases
-    inner join person_months
-        on
-            cases.period = person_months.period
-            and cases.person_key = person_months.person_key
+        period,
+        person_key,
+        'notification' as kind
+    from {{ ref('stg_children_youth__notifications') }}
+    union all
+    select
+        period,
+        person_key,
+        'ssp' as kind
+    from {{ ref('stg_children_youth__ssp_concerns') }}
 ),
 
 notification_months as (
@@ -88,12 +78,12 @@ ssp_months as (
 
 rolling_cases as (
     {{ people_with_cases_12_months(
-        'notification_months', 'case_months', 'person_months', 'notification',
+        'notification_months', 'cases', 'person_months', 'notification',
         'cy_notifications', 0, 17
     ) }}
     union all
     {{ people_with_cases_12_months(
-        'ssp_months', 'case_months', 'person_months', 'ssp', 'cy_ssp_concerns', 10, 17
+        'ssp_months', 'cases', 'person_months', 'ssp', 'cy_ssp_concerns', 10, 17
     ) }}
 ),
 

@@ -1,0 +1,48 @@
+-- Person records that reach no area and no total: the person lived at no address in the
+-- municipality on the first of the record's month (moved in later that month, moved
+-- away, or not registered), so the record counts in no indicator. Nothing is dropped
+-- silently: they are counted here per source and month with the reason, beside the
+-- extract's row accounting (README, "Definitions").
+{{ config(materialized='table') }}
+
+with records as (
+    select
+        'employment' as source_system,
+        'benefits' as source_entity,
+        period,
+        person_key
+    from {{ ref('stg_employment__benefits') }}
+    {%- for system, entity in [
+        ('employment', 'youth_status'),
+        ('health', 'home_visits'),
+        ('health', 'smoking_cessation'),
+        ('health', 'rehabilitation'),
+        ('children_youth', 'daycare'),
+        ('children_youth', 'notifications'),
+        ('children_youth', 'ssp_concerns'),
+        ('children_youth', 'school_absence'),
+        ('children_youth', 'grade9_exams'),
+    ] %}
+        union all
+        select
+            '{{ system }}' as source_system,
+            '{{ entity }}' as source_entity,
+            period,
+            person_key
+        from {{ ref('stg_' ~ system ~ '__' ~ entity) }}
+    {%- endfor %}
+)
+
+select
+    records.source_system,
+    records.source_entity,
+    records.period,
+    'ingen bopæl i kommunen den 1. i måneden' as reason,
+    count(*) as records
+from records
+left join {{ ref('int_person_months') }} as residents
+    on
+        records.period = residents.period
+        and records.person_key = residents.person_key
+where residents.person_key is null
+group by records.source_system, records.source_entity, records.period
