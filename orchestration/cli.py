@@ -75,15 +75,30 @@ def cmd_run(storage: KvarterStorage) -> int:
 
 
 def _print_failures(result) -> None:
+    for line in failure_lines(result):
+        print(f"  {line}")
+
+
+def failure_lines(result) -> list[str]:
+    """A line per failed step with the error that caused it (Dagster wraps the cause in
+    "Error occurred while executing op ..."), and per failed asset check."""
+    lines = []
     for event in result.all_events:
         if event.is_step_failure:
-            print(
-                f"  step {event.step_key} failed: {event.step_failure_data.error.message.strip()}"
-            )
+            lines.append(f"step {event.step_key} failed: {_causes(event.step_failure_data.error)}")
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if not data.passed:
-                print(f"  check {data.check_name} on {data.asset_key.to_user_string()} FAILED")
+                lines.append(f"check {data.check_name} on {data.asset_key.to_user_string()} FAILED")
+    return lines
+
+
+def _causes(error) -> str:
+    messages = []
+    while error is not None:
+        messages.append(error.message.strip())
+        error = error.cause or error.context
+    return " <- ".join(messages)
 
 
 def cmd_summary(storage: KvarterStorage) -> None:

@@ -5,7 +5,9 @@ import warnings
 import dagster as dg
 
 from orchestration.partitions import monthly, partition_date, yearly
+from orchestration.quality_checks import as_check_result
 from orchestration.resources import KvarterStorage
+from quality.source_suites import validate_sources
 from sources.contracts import Contract
 from sources.cpr import load_key
 from sources.extract import extract_period
@@ -36,6 +38,14 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
         kinds={"python", "duckdb"},
         description=f"{contract.description} Source: {contract.fmt} {contract.source}",
         metadata={"dagster/column_schema": _column_schema(contract)},
+        check_specs=[
+            dg.AssetCheckSpec(
+                "gx_contract_suite",
+                asset=dg.AssetKey([contract.system, contract.entity]),
+                blocking=True,
+                description="The contract holds for every period this run extracted.",
+            )
+        ],
     )
     def _extract(
         context: dg.AssetExecutionContext, storage: KvarterStorage
@@ -55,14 +65,30 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
                 read += stats.rows_read
                 loaded += stats.rows_loaded
                 quarantined += stats.rows_quarantined
+            # The periods just extracted (a restated old month included), nothing else.
+            periods = [partition_date(p) for p in context.partition_keys]
+            frame = con.execute(
+                f"select * from raw.{contract.table} where period between ? and ?",
+                [min(periods), max(periods)],
+            ).df()
+        [suite] = validate_sources([(contract, frame)])
+        check = as_check_result(suite)
         return dg.MaterializeResult(
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="gx_contract_suite",
+                    passed=check.passed,
+                    severity=check.severity,
+                    metadata={**check.metadata, "rows_checked": len(frame)},
+                )
+            ],
             metadata={
                 "periods": len(context.partition_keys),
                 "rows_read": read,
                 "rows_loaded": loaded,
                 "rows_quarantined": quarantined,
                 "table": f"raw.{contract.table}",
-            }
+            },
         )
 
     return _extract

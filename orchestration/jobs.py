@@ -23,21 +23,19 @@ from sources.registry import ALL_CONTRACTS
 
 monthly_extract_job = dg.define_asset_job(
     "monthly_extract",
-    # Contract checks run in the refresh job, once per run over every source.
-    selection=dg.AssetSelection.assets(*monthly_keys).without_checks(),
+    selection=dg.AssetSelection.assets(*monthly_keys),
     description="Extract one month of deliveries from every source system.",
 )
 yearly_extract_job = dg.define_asset_job(
     "yearly_extract",
-    selection=dg.AssetSelection.assets(*yearly_keys).without_checks(),
+    selection=dg.AssetSelection.assets(*yearly_keys),
     description="Extract one year's yearly deliveries (national statistics, exam results).",
 )
 refresh_marts_job = dg.define_asset_job(
     "refresh_marts_and_alerts",
-    # Everything but the extracts (their contract checks included): seeds, dbt models and
+    # Everything but the extracts (and their contract checks): seeds, dbt models and
     # tests, quality gates, publish, signals.
-    selection=(dg.AssetSelection.all() - dg.AssetSelection.assets(*extract_keys)).materializable()
-    | dg.AssetSelection.checks_for_assets(*extract_keys),
+    selection=(dg.AssetSelection.all() - dg.AssetSelection.assets(*extract_keys)).materializable(),
     description="dbt build, quality gates, publish, detection and alert emails.",
 )
 
