@@ -122,9 +122,16 @@ def alert_emails(
     context: dg.AssetExecutionContext, storage: KvarterStorage
 ) -> dg.MaterializeResult:
     alerts = load_alerts(storage)
-    written, present = write_outbox(alerts, Path(storage.outbox_dir))
+    written, present, failed = write_outbox(alerts, Path(storage.outbox_dir))
     for path in written:
         context.log.info(f"wrote {path.name}")
+    if failed:
+        # The others are written; the step fails so the data team sees which did not.
+        raise dg.Failure(
+            description=f"{len(failed)} alert email(s) could not be rendered: "
+            + "; ".join(f"{key}: {error}" for key, error in sorted(failed.items())),
+            metadata={"emails_written": len(written), "emails_failed": len(failed)},
+        )
     return dg.MaterializeResult(
         metadata={
             "outbox": storage.outbox_dir,

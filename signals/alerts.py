@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -91,13 +92,19 @@ def format_value(value: float | None, unit: str, scale: int) -> str:
     return f"{shown:.1f}".replace(".", ",") + suffix
 
 
+def header_text(value: str) -> str:
+    """A header value on one line: line breaks (CR/LF from a source's text field would end
+    the header) become spaces, other control characters go."""
+    return " ".join(re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", value).split())
+
+
 def render(alert: Alert, sender: str | None = None, now: dt.datetime | None = None) -> EmailMessage:
     """Build the Danish alert email for one signal."""
     direction = "stigende" if alert.worse_when == "higher" else "faldende"
     msg = EmailMessage()
     msg["From"] = sender or os.environ.get("KVARTER_MAIL_FROM", DEFAULT_SENDER)
     msg["To"] = alert.recipient
-    msg["Subject"] = (
+    msg["Subject"] = header_text(
         f"[{SEVERITY_DA[alert.severity]}] {alert.area_name}: {direction} "
         f"{alert.indicator_name.lower()}"
     )
@@ -126,20 +133,28 @@ def render(alert: Alert, sender: str | None = None, now: dt.datetime | None = No
     return msg
 
 
-def write_outbox(alerts: list[Alert], outbox: Path) -> tuple[list[Path], list[Path]]:
+def write_outbox(
+    alerts: list[Alert], outbox: Path
+) -> tuple[list[Path], list[Path], dict[str, str]]:
     """Write one .eml per alert episode; an episode already in the outbox is not resent.
+    Each message is rendered on its own: one that fails does not stop the others.
 
-    Returns (written, already_present).
+    Returns (written, already_present, failed: fingerprint -> error).
     """
     outbox.mkdir(parents=True, exist_ok=True)
-    written, present = [], []
+    written, present, failed = [], [], {}
     for alert in alerts:
         path = outbox / f"{alert.fingerprint}.eml"
         if path.exists():
             present.append(path)
             continue
+        try:
+            message = render(alert).as_bytes(policy=SMTP)  # CRLF line ends, RFC 5322
+        except Exception as error:  # noqa: BLE001 - reported per message, others go on
+            failed[alert.fingerprint] = f"{type(error).__name__}: {error}"
+            continue
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(render(alert).as_bytes(policy=SMTP))  # CRLF line ends, RFC 5322
+        tmp.write_bytes(message)
         tmp.replace(path)
         written.append(path)
-    return written, present
+    return written, present, failed

@@ -53,7 +53,8 @@ def test_value_formatting_in_danish():
 
 
 def test_email_is_rfc5322_danish_and_carries_only_published_values(tmp_path):
-    written, present = write_outbox([alert()], tmp_path)
+    written, present, failed = write_outbox([alert()], tmp_path)
+    assert not failed
     assert [p.name for p in written] == ["2025-09_BO04_emp_outside_work_edu.eml"] and not present
     raw = written[0].read_bytes()
     assert b"\r\n" in raw  # CRLF line ends
@@ -72,10 +73,10 @@ def test_email_is_rfc5322_danish_and_carries_only_published_values(tmp_path):
 
 def test_one_email_per_episode(tmp_path):
     write_outbox([alert()], tmp_path)
-    written, present = write_outbox([alert(period=dt.date(2026, 1, 1))], tmp_path)
+    written, present, _ = write_outbox([alert(period=dt.date(2026, 1, 1))], tmp_path)
     assert written == [] and len(present) == 1
     new_episode = alert(episode_start=dt.date(2026, 3, 1))
-    written, _ = write_outbox([new_episode], tmp_path)
+    written, *_ = write_outbox([new_episode], tmp_path)
     assert [p.name for p in written] == ["2026-03_BO04_emp_outside_work_edu.eml"]
 
 
@@ -103,3 +104,20 @@ def test_the_explanation_is_withheld_when_a_month_of_the_episode_is_hidden():
         safe_explanation("1,45", history.drop(index=3), dt.date(2025, 9, 1), dt.date(2025, 12, 1))
         == WITHHELD_EXPLANATION
     )
+
+
+def test_a_line_break_in_a_source_text_stays_out_of_the_headers(tmp_path):
+    [path], _, failed = write_outbox([alert(area_name="Rønnebær-\r\nparken\x00")], tmp_path)
+    assert not failed
+    msg = read(path)
+    assert msg["Subject"] == (
+        "[Alarm] Rønnebær- parken: stigende 18-64-årige uden for arbejde eller uddannelse"
+    )
+
+
+def test_one_message_that_cannot_be_rendered_does_not_stop_the_others(tmp_path):
+    broken = alert(area_id="BO05", history=pd.DataFrame({"period": ["not a date"], "value": [1.0]}))
+    written, present, failed = write_outbox([broken, alert()], tmp_path)
+    assert [p.name for p in written] == ["2025-09_BO04_emp_outside_work_edu.eml"]
+    assert list(failed) == ["2025-09_BO05_emp_outside_work_edu"] and not present
+    assert "AttributeError" in failed["2025-09_BO05_emp_outside_work_edu"]
