@@ -191,3 +191,44 @@ def test_published_statutory_values_never_undo_the_facts_suppression(demo):
                 assert value is None and name in (withheld or ""), (area, year, name)
             else:
                 assert value == pytest.approx(fact), (area, year, name)
+
+
+def test_published_statutory_lists_follow_the_reference_years_and_agree(demo):
+    """The demo has 24 months (2024-2025) and national files for 2024 and 2025: criterion 1
+    (calendar years Y-2 and Y-1) is unknown in both list years, criterion 2 (files Y-1 and
+    Y) only in 2024. Unknown is null, never "not met", and the flags and the classification
+    name one list per area."""
+    storage, *_ = demo
+    with duckdb.connect(storage.published_path, read_only=True) as con:
+        rows = con.execute(
+            """
+            select list_year, c1_met, c2_met, c3_met, c4_met, criteria_met, criteria_unknown,
+                   has_min_residents, is_udsat, is_parallelsamfund, is_omdannelsesomraade,
+                   is_forebyggelsesomraade, classification
+            from statutory_criteria order by area_id, list_year
+            """
+        ).fetchall()
+    assert {r[0] for r in rows} == {2024, 2025}
+    expected = {
+        "omdannelsesområde": (True, True, True, False),
+        "parallelsamfund": (True, True, False, False),
+        "udsat boligområde": (True, False, False, False),
+        "forebyggelsesområde": (False, False, False, True),
+    }
+    for year, c1, c2, c3, c4, met, unknown, big, udsat, par, omd, fore, label in rows:
+        assert c1 is None
+        assert (c2 is None) == (year == 2024)
+        flags = (c1, c2, c3, c4)
+        assert met == sum(f is True for f in flags) and unknown == sum(f is None for f in flags)
+        assert not (udsat and fore)  # an udsat area is never a forebyggelsesområde
+        if label in expected:
+            assert (udsat, par, omd, fore) == expected[label]
+        elif label == "ingen":
+            assert udsat is False and fore is False
+        else:
+            assert label == "ukendt"
+            assert None in (udsat, par, omd, fore)
+        if big and met >= 2:
+            assert udsat is True
+        if big is False:
+            assert udsat is False and label == "ingen"

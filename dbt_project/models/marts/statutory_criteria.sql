@@ -1,10 +1,34 @@
--- The statutory criteria of almenboligloven section 61a per housing area and list year: the
--- four criteria, who meets which threshold, the classification and the distance to each
--- threshold (positive: on the meeting side). Residents count at 1 January of the list year.
+-- The statutory criteria of almenboligloven sections 61 a and 61 b per housing area and list
+-- year Y (the lists the ministry publishes on 1 December of Y): the four criteria, which
+-- thresholds are met, the classification and the distance to each threshold (positive: on
+-- the meeting side).
+--
+-- Reference periods for the list of 1 December Y (the ministry's method: residents at
+-- 1 January of the list year, "seneste 2 år" = the last two calendar years before it; see
+-- "Statutory criteria" in README.md for the sources):
+--   residents, non-western share  residents at 1 January Y            national file of Y
+--   criterion 1 (2-year average)  calendar years Y-2 and Y-1         24 monthly cells
+--   criterion 2 (2-year average)  calendar years Y-2 and Y-1         national files of Y-1, Y
+--   criterion 3 (latest year)     education register at 1 January Y  national file of Y
+--   criterion 4 (latest year)     income year Y-1                    national file of Y
+-- A national file dated 1 January Y is the snapshot delivered for list year Y: residents at
+-- that date and the yearly figures of the calendar year just ended (Y-1).
+--
+-- Unknown is not "not met": a criterion whose inputs are missing (fewer than 24 months,
+-- no file for Y-1) has a null value and a null met flag. An area is udsat when at least 2
+-- criteria are met, not udsat when too few can be met even if every unknown were, and
+-- unknown in between; the same three-valued logic runs through parallelsamfund,
+-- forebyggelse and the 5-year omdannelse run, where a year without a decided
+-- parallelsamfund flag (unknown or not delivered, including years before the data start)
+-- makes the run undecidable unless a known non-parallelsamfund year already breaks it.
+-- The lists are exclusive as the ministry publishes them: udsat contains parallelsamfund
+-- contains omdannelse (the flags nest), and an udsat area is never a forebyggelsesområde;
+-- classification names the most specific list, or 'ukendt' when it cannot be decided.
+--
 -- Published: a criterion's value (and distance) is withheld when a published fact cell it
 -- is computed from is suppressed, or it would undo that suppression (criterion 1 sums 24
--- monthly cells, criterion 2 two yearly ones); the classification is the statutory outcome
--- and is always shown.
+-- monthly cells, criterion 2 two yearly ones); the flags and the classification are the
+-- statutory outcome and are always shown.
 with thresholds as (
     select
         max(case when rule = 'c1_outside_work_edu' then udsat end) as c1_udsat,
@@ -52,7 +76,9 @@ outside_by_year as (
 ),
 
 criteria as (
-    -- Criteria 1 and 2 average the two years before the list year; 3 and 4 are the list year's.
+    -- Criterion 1: the 24 months of calendar years Y-2 and Y-1. Criterion 2: the files of
+    -- Y-1 and Y (convictions in Y-2 and Y-1), pooled, relative to the mean national share.
+    -- Criteria 3 and 4: the file of Y. Null when an input is missing.
     select
         stats.area_id,
         stats.list_year,
@@ -61,8 +87,10 @@ criteria as (
         cast(stats.non_western as double precision) / nullif(stats.residents_1_january, 0)
             as non_western_share,
         case
-            when y1.months = 12 and y2.months = 12
-                then (y1.fte_outside + y2.fte_outside) / (y1.resident_months + y2.resident_months)
+            when year_1.months = 12 and year_2.months = 12
+                then
+                    (year_1.fte_outside + year_2.fte_outside)
+                    / nullif(year_1.resident_months + year_2.resident_months, 0)
         end as c1_outside_work_edu,
         (
             cast(stats.convicted_18_plus + previous.convicted_18_plus as double precision)
@@ -76,67 +104,98 @@ criteria as (
     from stats
     left join stats as previous
         on stats.area_id = previous.area_id and previous.list_year = stats.list_year - 1
-    left join outside_by_year as y1
-        on stats.area_id = y1.area_id and y1.calendar_year = stats.list_year - 1
-    left join outside_by_year as y2
-        on stats.area_id = y2.area_id and y2.calendar_year = stats.list_year - 2
+    left join outside_by_year as year_1
+        on stats.area_id = year_1.area_id and year_1.calendar_year = stats.list_year - 1
+    left join outside_by_year as year_2
+        on stats.area_id = year_2.area_id and year_2.calendar_year = stats.list_year - 2
 ),
 
 met as (
+    -- Three-valued: a comparison with an unknown (null) value is unknown (null).
     select
         criteria.*,
         thresholds.*,
-        coalesce(criteria.c1_outside_work_edu > thresholds.c1_udsat, false) as c1_met,
-        coalesce(criteria.c2_conviction_ratio >= thresholds.c2_udsat, false) as c2_met,
-        coalesce(criteria.c3_basic_education > thresholds.c3_udsat, false) as c3_met,
-        coalesce(criteria.c4_income_ratio < thresholds.c4_udsat, false) as c4_met,
-        coalesce(criteria.c1_outside_work_edu > thresholds.c1_forebyggelse, false)
-            as c1_forebyggelse_met,
-        coalesce(criteria.c2_conviction_ratio >= thresholds.c2_forebyggelse, false)
-            as c2_forebyggelse_met,
-        coalesce(criteria.c3_basic_education > thresholds.c3_forebyggelse, false)
-            as c3_forebyggelse_met,
-        coalesce(criteria.c4_income_ratio < thresholds.c4_forebyggelse, false)
-            as c4_forebyggelse_met,
+        criteria.c1_outside_work_edu > thresholds.c1_udsat as c1_met,
+        criteria.c2_conviction_ratio >= thresholds.c2_udsat as c2_met,
+        criteria.c3_basic_education > thresholds.c3_udsat as c3_met,
+        criteria.c4_income_ratio < thresholds.c4_udsat as c4_met,
+        criteria.c1_outside_work_edu > thresholds.c1_forebyggelse as c1_forebyggelse_met,
+        criteria.c2_conviction_ratio >= thresholds.c2_forebyggelse as c2_forebyggelse_met,
+        criteria.c3_basic_education > thresholds.c3_forebyggelse as c3_forebyggelse_met,
+        criteria.c4_income_ratio < thresholds.c4_forebyggelse as c4_forebyggelse_met,
         criteria.residents_1_january >= thresholds.min_residents as has_min_residents
     from criteria
     cross join thresholds
 ),
 
-classified as (
+counted as (
     select
         *,
-        cast(c1_met as integer) + cast(c2_met as integer) + cast(c3_met as integer)
-        + cast(c4_met as integer) as criteria_met,
-        cast(c1_forebyggelse_met as integer) + cast(c2_forebyggelse_met as integer)
-        + cast(c3_forebyggelse_met as integer) + cast(c4_forebyggelse_met as integer)
-            as forebyggelse_criteria_met
+        cast(coalesce(c1_met, false) as integer) + cast(coalesce(c2_met, false) as integer)
+        + cast(coalesce(c3_met, false) as integer) + cast(coalesce(c4_met, false) as integer)
+            as criteria_met,
+        cast(coalesce(c1_forebyggelse_met, false) as integer)
+        + cast(coalesce(c2_forebyggelse_met, false) as integer)
+        + cast(coalesce(c3_forebyggelse_met, false) as integer)
+        + cast(coalesce(c4_forebyggelse_met, false) as integer)
+            as forebyggelse_criteria_met,
+        cast(c1_met is null as integer) + cast(c2_met is null as integer)
+        + cast(c3_met is null as integer) + cast(c4_met is null as integer)
+            as criteria_unknown
     from met
 ),
 
-listed as (
+enough as (
+    -- Enough criteria met: true, false, or null when the unknown ones would decide it.
     select
         *,
-        has_min_residents and criteria_met >= min_criteria as is_udsat,
-        has_min_residents and criteria_met >= min_criteria
-        and coalesce(non_western_share > parallel_non_western, false) as is_parallelsamfund,
-        has_min_residents and forebyggelse_criteria_met >= min_criteria
-        and coalesce(non_western_share > forebyggelse_non_western, false)
-            as is_forebyggelsesomraade
-    from classified
+        case
+            when criteria_met >= min_criteria then true
+            when criteria_met + criteria_unknown < min_criteria then false
+        end as enough_criteria,
+        case
+            when forebyggelse_criteria_met >= min_criteria then true
+            when forebyggelse_criteria_met + criteria_unknown < min_criteria then false
+        end as enough_forebyggelse_criteria
+    from counted
+),
+
+listed as (
+    -- SQL's and/not are three-valued: false wins over null, null over true.
+    select
+        *,
+        has_min_residents and enough_criteria as is_udsat,
+        has_min_residents and enough_criteria
+        and non_western_share > parallel_non_western as is_parallelsamfund,
+        has_min_residents and enough_forebyggelse_criteria
+        and non_western_share > forebyggelse_non_western
+        and not enough_criteria as is_forebyggelsesomraade
+    from enough
 ),
 
 with_history as (
+    -- Omdannelsesområde: parallelsamfund in each of the last 5 list years, this one
+    -- included. The 4 years before count as known parallelsamfund, known not, or unknown
+    -- (null flag, or no row: not delivered or before the data start).
     select
         *,
-        -- Omdannelsesomraade: parallelsamfund in each of the last 5 years, this one included
-        -- (a year without statistics breaks the run).
-        count(*) filter (where is_parallelsamfund) over recent as parallel_years
+        count(*) filter (where is_parallelsamfund) over earlier as parallel_years_before,
+        count(*) filter (where not is_parallelsamfund) over earlier as other_years_before
     from listed
-    window recent as (
+    window earlier as (
         partition by area_id order by list_year
-        range between 4 preceding and current row
+        range between 4 preceding and 1 preceding
     )
+),
+
+classified as (
+    select
+        *,
+        case
+            when not is_parallelsamfund or other_years_before > 0 then false
+            when is_parallelsamfund and parallel_years_before = 4 then true
+        end as is_omdannelsesomraade
+    from with_history
 ),
 
 published_cells as (
@@ -158,27 +217,27 @@ published_cells as (
 
 disclosed as (
     select
-        with_history.*,
-        not {{ is_sensitive('with_history.non_western', 'with_history.residents_1_january') }}
+        classified.*,
+        not {{ is_sensitive('classified.non_western', 'classified.residents_1_january') }}
             as non_western_public,
         coalesce(year_1.c1_cells, 0) = 12 and coalesce(year_2.c1_cells, 0) = 12 as c1_public,
         coalesce(list_year.c2_cells, 0) = 1 and coalesce(year_1.c2_cells, 0) = 1 as c2_public,
         coalesce(list_year.c3_cells, 0) = 1 as c3_public,
         coalesce(list_year.c4_cells, 0) = 1 as c4_public
-    from with_history
+    from classified
     cross join {{ ref('disclosure_rules') }} as rules
     left join published_cells as list_year
         on
-            with_history.area_id = list_year.area_id
-            and with_history.list_year = list_year.calendar_year
+            classified.area_id = list_year.area_id
+            and classified.list_year = list_year.calendar_year
     left join published_cells as year_1
         on
-            with_history.area_id = year_1.area_id
-            and year_1.calendar_year = with_history.list_year - 1
+            classified.area_id = year_1.area_id
+            and year_1.calendar_year = classified.list_year - 1
     left join published_cells as year_2
         on
-            with_history.area_id = year_2.area_id
-            and year_2.calendar_year = with_history.list_year - 2
+            classified.area_id = year_2.area_id
+            and year_2.calendar_year = classified.list_year - 2
 )
 
 select
@@ -190,10 +249,12 @@ select
     c3_met,
     c4_met,
     criteria_met,
+    criteria_unknown,
     forebyggelse_criteria_met,
     has_min_residents,
     is_udsat,
     is_parallelsamfund,
+    is_omdannelsesomraade,
     is_forebyggelsesomraade,
     case when non_western_public then non_western_share end as non_western_share,
     case when c1_public then c1_outside_work_edu end as c1_outside_work_edu,
@@ -204,13 +265,14 @@ select
     case when c2_public then c2_conviction_ratio - c2_udsat end as c2_distance,
     case when c3_public then c3_basic_education - c3_udsat end as c3_distance,
     case when c4_public then c4_udsat - c4_income_ratio end as c4_distance,
-    is_parallelsamfund and parallel_years = 5 as is_omdannelsesomraade,
+    -- One list per area: the most specific one that is decided, else 'ukendt'.
     case
-        when is_parallelsamfund and parallel_years = 5 then 'omdannelsesområde'
-        when is_parallelsamfund then 'parallelsamfund'
-        when is_udsat then 'udsat boligområde'
+        when is_omdannelsesomraade then 'omdannelsesområde'
+        when is_parallelsamfund and not is_omdannelsesomraade then 'parallelsamfund'
+        when is_udsat and not is_parallelsamfund then 'udsat boligområde'
         when is_forebyggelsesomraade then 'forebyggelsesområde'
-        else 'ingen'
+        when not is_udsat and not is_forebyggelsesomraade then 'ingen'
+        else 'ukendt'
     end as classification,
     nullif(concat_ws(
         ', ',
