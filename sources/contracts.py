@@ -40,17 +40,33 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Interval:
+    """A validity interval of a row: `end` may not be before `start`; an empty end is open."""
+
+    start: str  # warehouse column names
+    end: str
+
+
+@dataclass(frozen=True)
 class Contract:
     system: str
     entity: str
     fmt: Format
     # csv / xlsx / geojson: file name in the delivery folder; sql: a query with
-    # :period_start and :period_end; http: the endpoint path.
+    # :period_start and :period_end (the first day after the month, also the as-of moment:
+    # the query returns what the system knew by then); http: the endpoint path.
     source: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     description: str
     cadence: Literal["monthly", "yearly"] = "monthly"
+    intervals: tuple[Interval, ...] = ()
+
+    def __post_init__(self) -> None:
+        dates = {c.name for c in self.columns if c.kind == "date"}
+        for interval in self.intervals:
+            if not {interval.start, interval.end} <= dates:
+                raise ValueError(f"{self.table}: interval {interval} needs two date columns")
 
     @property
     def table(self) -> str:

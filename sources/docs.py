@@ -61,6 +61,11 @@ def render() -> str:
             f"- Format: {FORMATS[contract.fmt]}",
             f"- Delivery: {_where(contract)} ({contract.cadence})",
             f"- Key: {', '.join(f'`{k}`' for k in contract.key)} (duplicates are quarantined)",
+            *[
+                f"- Interval: `{i.start}` <= `{i.end}` (an empty end is open; a row ending "
+                "before it starts is quarantined)"
+                for i in contract.intervals
+            ],
             "",
             "| source column | warehouse column | type | required | rule | description |",
             "|---|---|---|---|---|---|",

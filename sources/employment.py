@@ -1,6 +1,6 @@
 """Job centre: benefit spells and the work/education status of young people."""
 
-from sources.contracts import Column, Contract
+from sources.contracts import Column, Contract, Interval
 
 BENEFIT_TYPES = (
     "kontanthjælp",
@@ -26,6 +26,7 @@ BENEFITS = Contract(
     fmt="csv",
     source="ydelser.csv",
     description="Benefit spells overlapping the month with their weekly extent (1 = full time).",
+    intervals=(Interval("start_date", "end_date"),),
     key=("person_key", "benefit_type", "start_date"),
     columns=(
         Column("cpr", "person_key", "cpr"),

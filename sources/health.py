@@ -3,7 +3,7 @@
 GET <base><endpoint>?month=YYYY-MM returns {"items": [...], "next": <url or null>}.
 """
 
-from sources.contracts import Column, Contract
+from sources.contracts import Column, Contract, Interval
 
 HOME_VISITS = Contract(
     system="health",
@@ -40,6 +40,7 @@ REHABILITATION = Contract(
     fmt="http",
     source="/v1/genoptraening",
     description="Chronic-disease rehabilitation courses started or ended in the month.",
+    intervals=(Interval("start_date", "end_date"),),
     key=("course_id",),
     columns=(
         Column("forloeb_id", "course_id", "text"),

@@ -3,9 +3,18 @@
 Queries order by key, so record numbers in the quarantine are stable. Read through a
 SQLAlchemy URL ($KVARTER_HOUSING_DB_URL): the demo's SQLite file, or
 PostgreSQL in production (postgresql+psycopg://user@host/db, with a driver installed).
+
+The database holds its current state, so every query is as-of the end of its month
+(:period_end): it returns what the system knew then, and restating an old month later
+gives the same rows. Tenancies and evictions carry registration timestamps (`registreret`,
+`fraflytning_registreret`) besides their dates: a move-out is shown once its date has come
+and it was registered, else the tenancy is still open; a change registered late comes in
+the month it was registered (each eviction once). Vacancies are kept as a monthly snapshot
+(`maaned`) and complaint cases are dated by their registration (`oprettet`), so their
+month is fixed already.
 """
 
-from sources.contracts import Column, Contract
+from sources.contracts import Column, Contract, Interval
 
 LETTING_CHANNELS = ("kommunal_anvisning", "boligorganisation", "fleksibel_udlejning")
 
@@ -13,10 +22,16 @@ TENANCIES = Contract(
     system="housing",
     entity="tenancies",
     fmt="sql",
-    source="select lejemaal_id, adresse_id, indflytningsdato, fraflytningsdato, "
-    "udlejningskanal from lejemaal where indflytningsdato < :period_end "
-    "and (fraflytningsdato is null or fraflytningsdato >= :period_start) order by lejemaal_id",
-    description="Tenancies active in the month, with letting channel and move-out date.",
+    source="select lejemaal_id, adresse_id, indflytningsdato, "
+    "case when fraflytningsdato < :period_end and fraflytning_registreret < :period_end "
+    "then fraflytningsdato end as fraflytningsdato, udlejningskanal from lejemaal "
+    "where registreret < :period_end and indflytningsdato < :period_end "
+    "and (fraflytningsdato is null or fraflytningsdato >= :period_start "
+    "or fraflytning_registreret >= :period_start) order by lejemaal_id",
+    description="Tenancies active in the month as the system knew them at its end, with "
+    "letting channel and move-out date (empty when after the month or not yet registered), "
+    "and tenancies whose earlier move-out was first registered in the month.",
+    intervals=(Interval("move_in_date", "move_out_date"),),
     key=("tenancy_id",),
     columns=(
         Column("lejemaal_id", "tenancy_id", "text"),
@@ -61,9 +76,10 @@ EVICTIONS = Contract(
     entity="evictions",
     fmt="sql",
     source="select sag_id, adresse_id, udsaettelsesdato from udsaettelser "
-    "where udsaettelsesdato >= :period_start and udsaettelsesdato < :period_end "
-    "order by sag_id",
-    description="Evictions carried out in the month.",
+    "where udsaettelsesdato < :period_end and registreret < :period_end "
+    "and (udsaettelsesdato >= :period_start or registreret >= :period_start) order by sag_id",
+    description="Evictions carried out in the month and registered by its end, and earlier "
+    "evictions first registered in it (each eviction is delivered once).",
     key=("case_id",),
     columns=(
         Column("sag_id", "case_id", "text"),

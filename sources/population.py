@@ -1,6 +1,6 @@
 """Population register (CPR extract): residence spells, addresses and area boundaries."""
 
-from sources.contracts import Column, Contract
+from sources.contracts import Column, Contract, Interval
 
 ORIGINS = (
     "dansk",
@@ -17,6 +17,7 @@ RESIDENTS = Contract(
     source="borgere.csv",
     description="Residence spells overlapping the month: who lived at which address, from when "
     "to when (an open spell has no move-out date).",
+    intervals=(Interval("move_in_date", "move_out_date"),),
     key=("person_key", "address_id", "move_in_date"),
     columns=(
         Column("cpr", "person_key", "cpr", description="Keyed pseudonym of the CPR number."),

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
+import sqlite3
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -199,13 +200,27 @@ def read_xlsx(path: Path, contract: Contract) -> Cells:
     return Cells(frame, np.array(lines, dtype=np.int64), _no_rejects(), ISO, origin)
 
 
+def _engine(url: str):
+    """An engine for the URL; a SQLite file is opened read-only (and never created)."""
+    import sqlalchemy as sa
+
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return sa.create_engine(url)
+    uri = Path(parsed.database).resolve().as_uri() + "?mode=ro"
+    return sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+
+
 def read_sql(url: str, contract: Contract, period: dt.date) -> Cells:
-    """Rows of one month from a database, through a SQLAlchemy connection URL."""
+    """Rows of one month from a database, through a SQLAlchemy connection URL.
+
+    The query gets the month as bound parameters :period_start and :period_end.
+    """
     import sqlalchemy as sa
 
     origin = f"{sa.engine.make_url(url).render_as_string(hide_password=True)} ({contract.entity})"
     end = dt.date(period.year + period.month // 12, period.month % 12 + 1, 1)
-    engine = sa.create_engine(url)
+    engine = _engine(url)
     try:
         with engine.connect() as con:
             result = con.execute(

@@ -4,7 +4,8 @@ Readers hand over every data row as text cells (one column per contract header) 
 line or record number of each row. `validate` types and checks them in one SQL pass and
 leaves two temporary tables on the connection: `validated_records` (contract column
 names + source_line) and `validated_quarantine` (line, column_name, value, reason), the
-first failing column of each bad row. CPR numbers become keyed pseudonyms here; the
+first failing check of each bad row: a column's own check, else one of the contract's
+intervals ending before it starts. CPR numbers become keyed pseudonyms here; the
 quarantine shows them as <redacted>.
 """
 
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sources import cpr as cpr_mod
-from sources.contracts import SQL_TYPES, Column, Contract
+from sources.contracts import SQL_TYPES, Column, Contract, Interval
 
 YES = ("ja", "j", "1", "true", "sand")
 NO = ("nej", "n", "0", "false", "falsk")
@@ -144,6 +145,33 @@ def _column_sql(column: Column, cell: str, dialect: Dialect, key_column: str) ->
     return value, (reason if checks else "null")
 
 
+def _column_failure(i: int, column: Column) -> tuple[str, str, str]:
+    """(reason, column name, value) SQL of column i's check in `checked`; null when fine."""
+    failed = f"r{i} is not null"
+    shown = f"case when {failed} then {_quote(column.header)} end"
+    return f"r{i}", shown, f"case when {failed} then v{i} end"
+
+
+def _interval_failure(contract: Contract, interval: Interval) -> tuple[str, str, str]:
+    """(reason, column names, values) SQL of a row whose interval ends before it starts.
+
+    An open interval (no end) passes: the comparison with null is null.
+    """
+    names = [c.name for c in contract.columns]
+    i, j = names.index(interval.start), names.index(interval.end)
+    start, end = contract.columns[i], contract.columns[j]
+    inverted = f'"{end.name}" < "{start.name}"'
+    reason = (
+        f"{_quote(f'interval ends before it starts: {end.header} ')} || v{j} || "
+        f"{_quote(f' is before {start.header} ')} || v{i}"
+    )
+    return (
+        f"case when {inverted} then {reason} end",
+        f"case when {inverted} then {_quote(f'{start.header},{end.header}')} end",
+        f"case when {inverted} then v{i} || ',' || v{j} end",
+    )
+
+
 def _register_pseudonyms(
     con: duckdb.DuckDBPyConnection, column: Column, pseudonymise: Pseudonymiser
 ) -> None:
@@ -188,10 +216,6 @@ def validate(
         rejected = pd.DataFrame(columns=QUARANTINE_COLUMNS)
     con.register("rejected_rows", rejected.astype(object))
 
-    def first(expression) -> str:
-        """The first column's value of an expression that is not null."""
-        return "coalesce(" + ", ".join(expression(i) for i in range(len(contract.columns))) + ")"
-
     joins, selects = [], []
     try:
         for i, column in enumerate(contract.columns):
@@ -209,7 +233,10 @@ def validate(
                 f'cast({value} as {SQL_TYPES[column.kind]}) as "{column.name}", '
                 f'{reason} as "r{i}", {shown} as "v{i}"'
             )
-        headers = [_quote(c.header) for c in contract.columns]
+        # The first failing check of a row names it: column checks, then intervals.
+        failures = [_column_failure(i, column) for i, column in enumerate(contract.columns)]
+        failures += [_interval_failure(contract, interval) for interval in contract.intervals]
+        reasons, failed_columns, failed_values = zip(*failures)
         key = ", ".join(f'"{k}"' for k in contract.key)
         names = ", ".join(f'"{c.name}"' for c in contract.columns)
         con.execute(f"""
@@ -220,10 +247,9 @@ def validate(
             ),
             flagged as (
                 select *,
-                    {first(lambda i: f"r{i}")} as reason,
-                    {first(lambda i: f"case when r{i} is not null then {headers[i]} end")}
-                        as column_name,
-                    {first(lambda i: f"case when r{i} is not null then v{i} end")} as value
+                    coalesce({", ".join(reasons)}) as reason,
+                    coalesce({", ".join(failed_columns)}) as column_name,
+                    coalesce({", ".join(failed_values)}) as value
                 from checked
             )
             select *,

@@ -132,12 +132,16 @@ def write(landing: Path) -> None:
                     "indflytningsdato": [LONG_AGO, LONG_AGO],
                     "fraflytningsdato": [dt.date(2025, 3, 14), None],
                     "udlejningskanal": ["kommunal_anvisning", "boligorganisation"],
+                    "registreret": ["2019-12-02 09:00:00", "2019-12-02 09:30:00"],
+                    "fraflytning_registreret": ["2025-01-10 11:00:00", None],
                 }
             ),
             "ledige_boliger": pd.DataFrame(
                 {"maaned": [PERIOD], "adresse_id": ["A29"], "ledig_siden": [dt.date(2025, 2, 1)]}
             ),
             "klagesager": pd.DataFrame(columns=["sag_id", "adresse_id", "oprettet", "kategori"]),
-            "udsaettelser": pd.DataFrame(columns=["sag_id", "adresse_id", "udsaettelsesdato"]),
+            "udsaettelser": pd.DataFrame(
+                columns=["sag_id", "adresse_id", "udsaettelsesdato", "registreret"]
+            ),
         },
     )

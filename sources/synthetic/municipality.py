@@ -68,30 +68,61 @@ class Housing:
             self.closed.append((self.tenancy[d], d, self.start[d], day, self.channel[d]))
         self.tenancy[dwellings[mine]] = -1
 
-    def tables(self, address_ids: np.ndarray) -> dict[str, pd.DataFrame]:
+    def tables(
+        self, address_ids: np.ndarray, clock: np.random.Generator
+    ) -> dict[str, pd.DataFrame]:
+        """The system's current state; `clock` draws registration times (its own generator,
+        so adding them changed no other delivery)."""
         open_ = np.flatnonzero(self.tenancy >= 0)
         closed = np.array(self.closed, dtype=np.int64).reshape(-1, 5)
         ids = np.concatenate([closed[:, 0], self.tenancy[open_]])
         dwellings = np.concatenate([closed[:, 1], open_])
+        starts = np.concatenate([closed[:, 2], self.start[open_]])
         ends = np.concatenate([closed[:, 3], np.full(len(open_), -1)])
+        # Contracts are signed a week to two months before moving in; notice of a move-out
+        # is registered one to three months ahead, not before the move-in.
+        signed = starts - clock.integers(7, 61, len(starts))
+        notice = np.maximum(ends - clock.integers(30, 91, len(ends)), starts)
+        evictions = pd.concat(self.evictions, ignore_index=True)
+        # The bailiff's eviction reaches the system the same day or within a week.
+        evicted = _day_numbers(evictions["udsaettelsesdato"])
         return {
             "lejemaal": pd.DataFrame(
                 {
                     "lejemaal_id": [f"L{i:09d}" for i in ids],
                     "adresse_id": address_ids[dwellings],
-                    "indflytningsdato": to_dates(np.concatenate([closed[:, 2], self.start[open_]])),
+                    "indflytningsdato": to_dates(starts),
                     "fraflytningsdato": np.where(
                         ends >= 0, to_dates(np.maximum(ends, 0)), np.datetime64("NaT")
                     ),
                     "udlejningskanal": CHANNELS[
                         np.concatenate([closed[:, 4], self.channel[open_]])
                     ],
+                    "registreret": _office_hours(signed, clock),
+                    "fraflytning_registreret": np.where(
+                        ends >= 0, _office_hours(notice, clock), None
+                    ),
                 }
             ),
             "ledige_boliger": pd.concat(self.vacancies, ignore_index=True),
             "klagesager": pd.concat(self.complaints, ignore_index=True),
-            "udsaettelser": pd.concat(self.evictions, ignore_index=True),
+            "udsaettelser": evictions.assign(
+                registreret=_office_hours(evicted + clock.integers(0, 7, len(evicted)), clock)
+            ),
         }
+
+
+def _day_numbers(dates: pd.Series) -> np.ndarray:
+    """Dates as days since 1970-01-01, the simulation's day numbers."""
+    return (dates.to_numpy(dtype="datetime64[D]") - np.datetime64("1970-01-01", "D")).astype(
+        np.int64
+    )
+
+
+def _office_hours(days: np.ndarray, clock: np.random.Generator) -> np.ndarray:
+    """Registration timestamps between 08:00 and 16:00 on the given days, as SQLite text."""
+    seconds = days.astype(np.int64) * 86_400 + clock.integers(8 * 3_600, 16 * 3_600, len(days))
+    return pd.to_datetime(seconds, unit="s").strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
 
 
 def _addresses(pop: Population, rng: np.random.Generator) -> tuple[pd.DataFrame, list[dict]]:
@@ -220,7 +251,7 @@ def generate(landing: Path, scale: str = "demo", seed: int = 42) -> dict:
             )
             counts[contract.table] = counts.get(contract.table, 0) + len(frame)
 
-    tables = housing.tables(address_ids)
+    tables = housing.tables(address_ids, np.random.default_rng([seed, 1]))
     writers.write_housing_db(landing / HOUSING_DB, tables)
     for name, frame in tables.items():
         counts[f"housing.{name}"] = len(frame)

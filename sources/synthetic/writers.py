@@ -155,21 +155,29 @@ def write_geojson(path: Path, areas: list[dict], valid_from: dt.date) -> None:
     )
 
 
+# `registreret` columns: when the system learned of the tenancy, its move-out or the
+# eviction, as against the dates they happen on; text 'YYYY-MM-DD HH:MM:SS', which compares
+# with ISO dates as text.
 HOUSING_SCHEMA = """
 create table lejemaal (lejemaal_id text primary key, adresse_id text not null,
-    indflytningsdato date not null, fraflytningsdato date, udlejningskanal text not null);
+    indflytningsdato date not null, fraflytningsdato date, udlejningskanal text not null,
+    registreret timestamp not null, fraflytning_registreret timestamp,
+    check ((fraflytningsdato is null) = (fraflytning_registreret is null)));
 create index lejemaal_datoer on lejemaal (indflytningsdato, fraflytningsdato);
 create table ledige_boliger (maaned date not null, adresse_id text not null, ledig_siden date);
 create index ledige_maaned on ledige_boliger (maaned);
 create table klagesager (sag_id text primary key, adresse_id text not null, oprettet date not null,
     kategori text not null);
 create table udsaettelser (sag_id text primary key, adresse_id text not null,
-    udsaettelsesdato date not null);
+    udsaettelsesdato date not null, registreret timestamp not null);
 """
 
 
 def write_housing_db(path: Path, tables: dict[str, pd.DataFrame]) -> None:
-    """The housing allocation system as a SQLite database (dates as ISO text)."""
+    """The housing allocation system as a SQLite database (dates as ISO text).
+
+    Timestamps come as text already: a frame's datetime column would lose its time here.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     with sqlite3.connect(path) as con:

@@ -65,11 +65,20 @@ def housing_db(tmp_path):
                         "boligorganisation",
                         "ukendt",
                     ],
+                    "registreret": [
+                        "2019-12-01 10:00:00",
+                        "2025-03-01 10:00:00",
+                        "2025-03-02 10:00:00",
+                        "2018-12-01 10:00:00",
+                    ],
+                    "fraflytning_registreret": [None, None, None, "2024-12-01 10:00:00"],
                 }
             ),
             "ledige_boliger": pd.DataFrame(columns=["maaned", "adresse_id", "ledig_siden"]),
             "klagesager": pd.DataFrame(columns=["sag_id", "adresse_id", "oprettet", "kategori"]),
-            "udsaettelser": pd.DataFrame(columns=["sag_id", "adresse_id", "udsaettelsesdato"]),
+            "udsaettelser": pd.DataFrame(
+                columns=["sag_id", "adresse_id", "udsaettelsesdato", "registreret"]
+            ),
         },
     )
     return f"sqlite:///{path}"

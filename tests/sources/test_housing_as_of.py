@@ -1,0 +1,128 @@
+"""Housing deliveries are as-of the end of their month, read from a hand-made database.
+
+The database holds the system's current state; the delivery of a month must show what the
+system knew at the month's end, whenever it is extracted.
+"""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from sources import housing
+from sources.readers import DeliveryError, read_sql
+from sources.synthetic import writers
+from tests.sources.validation import run
+
+MARCH, APRIL, MAY = dt.date(2025, 3, 1), dt.date(2025, 4, 1), dt.date(2025, 5, 1)
+TENANCY_COLUMNS = [
+    "lejemaal_id",
+    "adresse_id",
+    "indflytningsdato",
+    "fraflytningsdato",
+    "udlejningskanal",
+    "registreret",
+    "fraflytning_registreret",
+]
+EVICTION_COLUMNS = ["sag_id", "adresse_id", "udsaettelsesdato", "registreret"]
+
+# L1 moves out on 15 April, notice registered in February.
+L1 = ("L1", "A1", "2020-01-01", "2025-04-15", "boligorganisation", "2019-12-01 10:00:00",
+      "2025-02-10 10:00:00")  # fmt: skip
+# L2 moved in on 20 March, but the contract was registered on 2 April.
+L2 = ("L2", "A2", "2025-03-20", None, "kommunal_anvisning", "2025-04-02 09:00:00", None)
+# L3 moved out on 31 March, registered on 3 April; as registered on 1 April, still open.
+L3_OPEN = ("L3", "A3", "2019-05-01", None, "boligorganisation", "2019-04-01 12:00:00", None)
+L3 = (*L3_OPEN[:3], "2025-03-31", L3_OPEN[4], L3_OPEN[5], "2025-04-03 14:00:00")
+# L4 ends before it starts.
+L4 = ("L4", "A4", "2025-03-10", "2025-03-05", "boligorganisation", "2025-03-01 10:00:00",
+      "2025-03-12 10:00:00")  # fmt: skip
+
+EVICTIONS = [
+    ("E1", "A5", "2025-03-10", "2025-03-10 15:00:00"),  # registered the same day
+    ("E2", "A6", "2025-03-28", "2025-04-02 09:00:00"),  # carried out in March, known in April
+    ("E3", "A7", "2025-04-20", "2025-03-15 09:00:00"),  # registered ahead, carried out in April
+]
+
+
+def database(path, tenancies, evictions=()) -> str:
+    writers.write_housing_db(
+        path,
+        {
+            "lejemaal": pd.DataFrame(tenancies, columns=TENANCY_COLUMNS),
+            "udsaettelser": pd.DataFrame(evictions, columns=EVICTION_COLUMNS),
+        },
+    )
+    return f"sqlite:///{path}"
+
+
+def delivery(url, contract, period):
+    return run(read_sql(url, contract, period), contract)
+
+
+def tenancies(url, period) -> list[tuple]:
+    records = delivery(url, housing.TENANCIES, period).records
+    return [
+        tuple(row)
+        for row in records[["tenancy_id", "move_in_date", "move_out_date"]].itertuples(index=False)
+    ]
+
+
+@pytest.fixture
+def today(tmp_path):
+    """The system's state now, in June: every change above is registered."""
+    return database(tmp_path / "today.sqlite", [L1, L2, L3, L4], EVICTIONS)
+
+
+def test_a_month_shows_later_move_outs_as_open_and_no_later_registrations(today):
+    assert tenancies(today, MARCH) == [
+        ("L1", dt.date(2020, 1, 1), None),
+        ("L3", dt.date(2019, 5, 1), None),
+    ]
+
+
+def test_the_next_month_shows_the_move_outs_and_the_late_registrations(today):
+    assert tenancies(today, APRIL) == [
+        ("L1", dt.date(2020, 1, 1), dt.date(2025, 4, 15)),
+        ("L2", dt.date(2025, 3, 20), None),
+        ("L3", dt.date(2019, 5, 1), dt.date(2025, 3, 31)),
+    ]
+    assert tenancies(today, MAY) == [("L2", dt.date(2025, 3, 20), None)]
+
+
+def test_restating_a_month_later_gives_the_rows_extracted_at_the_time(tmp_path, today):
+    on_1_april = database(tmp_path / "1_april.sqlite", [L1, L3_OPEN, L4], EVICTIONS[:1])
+    for contract in (housing.TENANCIES, housing.EVICTIONS):
+        at_the_time = delivery(on_1_april, contract, MARCH)
+        restated = delivery(today, contract, MARCH)
+        assert restated.records.equals(at_the_time.records)
+        assert restated.quarantine.equals(at_the_time.quarantine)
+
+
+def test_an_inverted_tenancy_from_the_database_is_quarantined(today):
+    result = delivery(today, housing.TENANCIES, MARCH)
+    assert result.quarantine.values.tolist() == [
+        [
+            3,
+            "indflytningsdato,fraflytningsdato",
+            "2025-03-10,2025-03-05",
+            "interval ends before it starts: fraflytningsdato 2025-03-05 is before "
+            "indflytningsdato 2025-03-10",
+        ]
+    ]
+    assert result.rows_read == 3
+
+
+def test_each_eviction_is_delivered_once_when_carried_out_and_known(today):
+    delivered = {
+        f"{period:%Y-%m}": delivery(today, housing.EVICTIONS, period).records["case_id"].tolist()
+        for period in (dt.date(2025, 2, 1), MARCH, APRIL, MAY)
+    }
+    assert delivered == {"2025-02": [], "2025-03": ["E1"], "2025-04": ["E2", "E3"], "2025-05": []}
+
+
+def test_the_database_is_opened_read_only(tmp_path):
+    missing = tmp_path / "missing.sqlite"
+    with pytest.raises(DeliveryError, match=r"missing\.sqlite \(tenancies\): query failed"):
+        read_sql(f"sqlite:///{missing}", housing.TENANCIES, MARCH)
+    assert not missing.exists()  # a writable connection would have created an empty file
