@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f) \
 	dbt_project/dbt_project.yml dbt_project/profiles.yml
 
-.PHONY: install demo test lint ui clean
+.PHONY: install browser demo test lint ui dashboard clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -25,10 +25,15 @@ install: $(VENV)/.installed
 dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_SOURCES)
 	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
 
+# The browser tests drive Debian's Chromium (browser downloads at run time fail here).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium >/dev/null)
+
 demo: install dbt_project/target/manifest.json
 	$(BIN)/kvarter demo
 
-test: install dbt_project/target/manifest.json
+test: install browser dbt_project/target/manifest.json
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -36,6 +41,10 @@ test: install dbt_project/target/manifest.json
 ui: install dbt_project/target/manifest.json
 	$(BIN)/kvarter serve-health-api --port 8765 & trap "kill $$!" EXIT; \
 	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+# The departments' dashboard on the published copy (after `make demo`): http://127.0.0.1:8501
+dashboard: install
+	$(BIN)/kvarter dashboard --published data/published/kvarter.duckdb
 
 clean:
 	rm -rf data .dagster dbt_project/target dbt_project/logs

@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import subprocess
 import sys
 import threading
 from contextlib import contextmanager
@@ -152,6 +153,15 @@ def cmd_summary(storage: KvarterStorage) -> None:
     print("\nOpen the Dagster UI on these runs: make ui  (then http://127.0.0.1:3000)")
 
 
+def cmd_dashboard(published: str, port: int) -> int:
+    app = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+    return subprocess.call(
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--", "--published", str(published)]
+    )  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kvarter", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -168,9 +178,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("summary", help="print what the last run made and where")
     api = sub.add_parser("serve-health-api", help="serve the synthetic health system's API")
     api.add_argument("--port", type=int, default=8765)
+    board = sub.add_parser("dashboard", help="the departments' dashboard on the published copy")
+    board.add_argument("--published", help="published copy (default: the configured one)")
+    board.add_argument("--port", type=int, default=8501)
     args = parser.parse_args(argv)
 
     storage = KvarterStorage.from_env()
+    if args.command == "dashboard":
+        return cmd_dashboard(args.published or storage.published_path, args.port)
     if args.command == "generate":
         cmd_generate(storage, args.scale, args.seed)
         return 0

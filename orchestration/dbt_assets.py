@@ -82,6 +82,7 @@ def dbt_key(model: str) -> dg.AssetKey:
 FACT = dbt_key("fct_area_indicator_month")
 RESTRICTED = dbt_key("restricted_area_indicator_month")
 DIM_AREA = dbt_key("dim_area")
+DIM_AREA_GEOMETRY = dbt_key("dim_area_geometry")
 DIM_HOUSING_DEPARTMENT = dbt_key("dim_housing_department")
 STATUTORY = dbt_key("statutory_criteria")
 PROFILE = dbt_key("kvarterprofil")

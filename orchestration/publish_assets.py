@@ -14,6 +14,7 @@ import duckdb
 
 from orchestration.dbt_assets import (
     DIM_AREA,
+    DIM_AREA_GEOMETRY,
     DIM_HOUSING_DEPARTMENT,
     DIM_INDICATOR,
     DISCLOSURE_RELATIONS,
@@ -28,6 +29,7 @@ from quality.disclosure_audit import AuditReport, audit_published
 PUBLISHED_TABLES = {
     "fct_area_indicator_month": "marts.fct_area_indicator_month",
     "dim_area": "marts.dim_area",
+    "area_geometry": "marts.dim_area_geometry",
     "dim_housing_department": "marts.dim_housing_department",
     "statutory_criteria": "marts.statutory_criteria",
     "kvarterprofil": "marts.kvarterprofil",
@@ -99,6 +101,7 @@ def _check_metadata(report: AuditReport) -> dict:
     deps=[
         FACT,
         DIM_AREA,
+        DIM_AREA_GEOMETRY,
         DIM_HOUSING_DEPARTMENT,
         STATUTORY,
         PROFILE,

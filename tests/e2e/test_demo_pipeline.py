@@ -78,6 +78,7 @@ def test_published_copy_holds_only_published_tables(demo):
         assert tables == {
             "fct_area_indicator_month",
             "dim_area",
+            "area_geometry",
             "dim_housing_department",
             "statutory_criteria",
             "kvarterprofil",

@@ -19,6 +19,7 @@ DBT_MODELS = {
     "restricted/restricted_unplaced_records",
     "marts/fct_area_indicator_month",
     "marts/dim_area",
+    "marts/dim_area_geometry",
     "marts/dim_housing_department",
     "marts/dim_indicator",
     "marts/statutory_criteria",

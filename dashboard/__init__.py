@@ -1,0 +1,1 @@
+"""The departments' Danish dashboard on the published copy (read-only)."""

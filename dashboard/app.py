@@ -1,0 +1,202 @@
+"""The departments' dashboard: `streamlit run dashboard/app.py -- --published PATH`
+(or `make dashboard` / `kvarter dashboard`). Danish throughout; reads only the published
+copy, read-only."""
+
+import argparse
+import os
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts
+from dashboard.danish import indicator_value, month, number
+from dashboard.published import Published
+
+PAGES = ["Oversigt", "Område", "Indikator", "Lovkriterier"]
+CRITERIA = [
+    ("c1", "Kriterium 1: uden for arbejde eller uddannelse", "c1_outside_work_edu"),
+    ("c2", "Kriterium 2: dømte i forhold til landsplan", "c2_conviction_ratio"),
+    ("c3", "Kriterium 3: kun grundskole", "c3_basic_education"),
+    ("c4", "Kriterium 4: indkomst i forhold til regionen", "c4_income_ratio"),
+]
+
+
+def published_path() -> str:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--published", default=os.environ.get("KVARTER_PUBLISHED"))
+    args, _ = parser.parse_known_args()
+    return args.published or "data/published/kvarter.duckdb"
+
+
+@st.cache_resource
+def open_published(path: str) -> Published:
+    return Published(path)
+
+
+def choose_indicator(data: Published, key: str) -> pd.Series:
+    catalogue = data.catalogue()
+    names = dict(zip(catalogue["indicator_id"], catalogue["name_da"]))
+    chosen = st.selectbox("Indikator", list(names), format_func=names.get, key=key)
+    return catalogue.set_index("indicator_id").loc[chosen].rename(chosen)
+
+
+def choose_month(data: Published, key: str):
+    return st.selectbox("Måned", data.months(), format_func=month, key=key)
+
+
+def footnote(data: Published) -> None:
+    st.caption(f"Tomme felter: {data.disclosure_explanation()}")
+
+
+def overview(data: Published) -> None:
+    st.header("Oversigt")
+    indicator = choose_indicator(data, "overview_indicator")
+    period = choose_month(data, "overview_month")
+    cells = data.indicator_month(indicator.name, period)
+    st.altair_chart(
+        charts.area_map(data.geometry(), cells, indicator.unit, int(indicator.display_scale)),
+        use_container_width=True,
+    )
+    st.caption(indicator.definition)
+    st.subheader("Boligområdernes lovkriterier")
+    statutory = data.statutory()
+    if not statutory.empty:
+        latest = statutory[statutory["list_year"] == statutory["list_year"].max()]
+        st.dataframe(
+            latest[["area_name", "list_year", "classification", "criteria_met"]].rename(
+                columns={
+                    "area_name": "Område",
+                    "list_year": "Listeår",
+                    "classification": "Status",
+                    "criteria_met": "Kriterier opfyldt",
+                }
+            ),
+            hide_index=True,
+        )
+    st.subheader(f"Hele kommunen, {month(period)}")
+    st.dataframe(municipality_figures(data, period), hide_index=True)
+    footnote(data)
+
+
+def municipality_figures(data: Published, period) -> pd.DataFrame:
+    rows = data.area_profile("municipality", period)
+    return pd.DataFrame(
+        {
+            "Indikator": rows["name_da"],
+            "Værdi": [
+                "" if r.suppressed else indicator_value(r.value, r.unit, r.display_scale)
+                for r in rows.itertuples()
+            ],
+        }
+    )
+
+
+def area_page(data: Published) -> None:
+    st.header("Område (kvarterprofil)")
+    areas = data.areas()
+    names = dict(zip(areas["area_id"], areas["area_name"]))
+    area_id = st.selectbox("Boligområde", list(names), format_func=names.get)
+    period = choose_month(data, "area_month")
+    st.dataframe(profile_table(data.area_profile(area_id, period)), hide_index=True)
+    footnote(data)
+    indicator = choose_indicator(data, "area_indicator")
+    st.altair_chart(
+        charts.trend(
+            data.area_series(area_id, indicator.name), int(indicator.display_scale), names[area_id]
+        ),
+        use_container_width=True,
+    )
+    st.subheader("Lovkriterier")
+    statutory = data.statutory()
+    st.dataframe(criteria_table(statutory[statutory["area_id"] == area_id]), hide_index=True)
+    st.subheader("Boligafdelinger i området")
+    st.dataframe(data.housing_departments(area_id), hide_index=True)
+
+
+def profile_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Every indicator of the area, hidden cells empty (never zero)."""
+    return pd.DataFrame(
+        {
+            "Indikator": rows["name_da"],
+            "Området": [
+                "" if r.suppressed else indicator_value(r.value, r.unit, r.display_scale)
+                for r in rows.itertuples()
+            ],
+            "Hele kommunen": [
+                indicator_value(r.municipality_value, r.unit, r.display_scale)
+                for r in rows.itertuples()
+            ],
+            "Ændring 12 mdr.": [
+                indicator_value(r.change_12m, r.unit, r.display_scale) for r in rows.itertuples()
+            ],
+            "Placering": [number(r.rank, 0) for r in rows.itertuples()],
+        }
+    )
+
+
+def criteria_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """The four criteria per row (area and list year), with the distance to each threshold."""
+    table = {
+        "Område": rows["area_name"],
+        "Listeår": rows["list_year"],
+        "Status": rows["classification"],
+    }
+    for key, label, column in CRITERIA:
+        table[label] = [number(v, 3) for v in rows[column]]
+        table[f"{label}: afstand til grænsen"] = [number(v, 3) for v in rows[f"{key}_distance"]]
+    return pd.DataFrame(table)
+
+
+def indicator_page(data: Published) -> None:
+    st.header("Indikator")
+    indicator = choose_indicator(data, "indicator_indicator")
+    scale = int(indicator.display_scale)
+    st.caption(indicator.definition)
+    series = data.indicator_series(indicator.name)
+    shown = series[~series["suppressed"]].assign(vaerdi=lambda f: f["value"] * scale)
+    st.line_chart(shown, x="period", y="vaerdi", color="area_name")
+    period = choose_month(data, "indicator_month")
+    st.subheader(f"Tragtdiagram, {month(period)}")
+    st.altair_chart(
+        charts.funnel(data.indicator_month(indicator.name, period), indicator.unit, scale),
+        use_container_width=True,
+    )
+    st.caption(
+        "Punkter uden for de stiplede grænser (95 % og 99,8 %) afviger mere fra kommunens "
+        "niveau, end tilfældig variation i et område af den størrelse forklarer."
+    )
+    footnote(data)
+
+
+def statutory_page(data: Published) -> None:
+    st.header("Lovkriterier (almenboligloven § 61 a)")
+    statutory = data.statutory()
+    if statutory.empty:
+        st.info("Ingen lovkriterier i den offentliggjorte kopi.")
+        return
+    year = st.selectbox("Listeår", sorted(statutory["list_year"].unique(), reverse=True))
+    rows = statutory[statutory["list_year"] == year].copy()
+    # Closest to a threshold first: the smallest distance of any criterion not yet met.
+    distances = rows[[f"{key}_distance" for key, *_ in CRITERIA]]
+    rows["closest"] = distances.where(distances < 0).abs().min(axis=1)
+    rows = rows.sort_values("closest", na_position="last")
+    st.dataframe(criteria_table(rows), hide_index=True)
+    st.caption(
+        "Afstand: positiv er på den side af grænsen, hvor kriteriet er opfyldt. "
+        "'ukendt': data til at afgøre kriteriet mangler."
+    )
+
+
+def main() -> None:
+    st.set_page_config(page_title="Kvarterprofil", layout="wide")
+    data = open_published(published_path())
+    page = st.sidebar.radio("Side", PAGES)
+    {
+        "Oversigt": overview,
+        "Område": area_page,
+        "Indikator": indicator_page,
+        "Lovkriterier": statutory_page,
+    }[page](data)
+
+
+main()

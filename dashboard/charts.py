@@ -1,0 +1,122 @@
+"""Charts for the dashboard (Altair / Vega-Lite, drawn in the browser, no tile server)."""
+
+import json
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from dashboard.danish import indicator_value
+
+HIDDEN = "skjult (diskretion)"
+
+
+def area_map(geometry: pd.DataFrame, cells: pd.DataFrame, unit: str, scale: int) -> alt.Chart:
+    """A choropleth of one indicator and month. The boundaries stay in EPSG:25832 metres,
+    drawn with an identity projection (y flipped: northing grows upwards)."""
+    values = cells.set_index("area_id")
+    features = []
+    for row in geometry.itertuples():
+        cell = values.loc[row.area_id] if row.area_id in values.index else None
+        shown = cell is not None and not cell.suppressed
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(row.geometry_geojson),
+                "properties": {
+                    "area": row.area_name,
+                    "value": float(cell.value) * scale if shown else None,
+                    "shown": indicator_value(cell.value, unit, scale) if shown else HIDDEN,
+                },
+            }
+        )
+    data = alt.Data(values=features)
+    # Every area grey underneath (a hidden value is never coloured as a value), the
+    # published values coloured on top.
+    tooltip = [
+        alt.Tooltip("properties.area:N", title="Område"),
+        alt.Tooltip("properties.shown:N", title="Værdi"),
+    ]
+    base = alt.Chart(data).mark_geoshape(fill="#d0d0d0", stroke="white").encode(tooltip=tooltip)
+    values = (
+        alt.Chart(data)
+        .mark_geoshape(stroke="white", strokeWidth=1)
+        .encode(
+            color=alt.Color(
+                "properties.value:Q",
+                title="Værdi",
+                scale=alt.Scale(scheme="orangered"),
+                legend=alt.Legend(labelExpr="replace(format(datum.value, '.1f'), '.', ',')"),
+            ),
+            tooltip=tooltip,
+        )
+    )
+    return (base + values).project(type="identity", reflectY=True).properties(height=420)
+
+
+def trend(series: pd.DataFrame, scale: int, area_name: str) -> alt.Chart:
+    """The area's published series against the municipality's."""
+    long = pd.concat(
+        [
+            series.assign(serie=area_name, vaerdi=series["value"] * scale),
+            series.assign(serie="Hele kommunen", vaerdi=series["municipality_value"] * scale),
+        ]
+    )
+    return (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("period:T", title="Måned"),
+            y=alt.Y("vaerdi:Q", title="Værdi"),
+            color=alt.Color("serie:N", title=None),
+        )
+        .properties(height=260)
+    )
+
+
+def funnel_limits(p0: float, unit: str, denominators: np.ndarray, z: float) -> np.ndarray:
+    """Control limits around the municipality's level p0 for an area of denominator n:
+    binomial for shares, Poisson for rates per person."""
+    if unit == "pct":
+        spread = np.sqrt(p0 * (1 - p0) / denominators)
+    else:
+        spread = np.sqrt(p0 / denominators)
+    return p0 + z * spread
+
+
+def funnel(cells: pd.DataFrame, unit: str, scale: int) -> alt.Chart:
+    """Area value against its denominator, with the municipality line and 95 % and 99.8 %
+    limits: a small area's noise is not a problem."""
+    areas = cells[(cells["area_level"] == "area") & ~cells["suppressed"]].copy()
+    municipality = cells[cells["area_id"] == "municipality"]
+    if areas.empty or municipality.empty or municipality["suppressed"].iloc[0]:
+        return alt.Chart(pd.DataFrame()).mark_point()
+    p0 = float(municipality["value"].iloc[0])
+    n = np.linspace(max(areas["denominator"].min() * 0.8, 1), areas["denominator"].max() * 1.1)
+    bands = []
+    for z, label in ((1.96, "95 %"), (3.09, "99,8 %")):
+        for sign in (-1, 1):
+            limit = funnel_limits(p0, unit, n, sign * z)
+            bands.append(
+                pd.DataFrame(
+                    {"n": n, "v": np.maximum(limit, 0) * scale, "grænse": label, "side": sign}
+                )
+            )
+    limits = pd.concat(bands)
+    areas["v"] = areas["value"] * scale
+    points = (
+        alt.Chart(areas)
+        .mark_circle(size=70)
+        .encode(
+            x=alt.X("denominator:Q", title="Nævner"),
+            y=alt.Y("v:Q", title="Værdi"),
+            tooltip=[alt.Tooltip("area_name:N", title="Område")],
+        )
+    )
+    lines = (
+        alt.Chart(limits)
+        .mark_line(strokeDash=[4, 3])
+        .encode(x="n:Q", y="v:Q", color=alt.Color("grænse:N", title="Grænse"), detail="side:N")
+    )
+    level = alt.Chart(pd.DataFrame({"v": [p0 * scale]})).mark_rule().encode(y="v:Q")
+    return (lines + level + points).properties(height=320)

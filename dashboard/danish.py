@@ -1,0 +1,29 @@
+"""Danish number and month formatting: decimal comma, thousands separator '.'."""
+
+import datetime as dt
+import math
+
+MONTHS = (
+    "januar februar marts april maj juni juli august september oktober november december"
+).split()
+UNITS = {"pct": " %", "per_100": " pr. 100", "per_1000": " pr. 1.000", "count": "", "ratio": ""}
+
+
+def number(value: float | None, decimals: int = 1) -> str:
+    """1234.5 -> '1.234,5'; missing -> '' (a hidden cell is empty, never zero)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def month(day: dt.date) -> str:
+    return f"{MONTHS[day.month - 1]} {day.year}"
+
+
+def indicator_value(value: float | None, unit: str, scale: int) -> str:
+    """A stored proportion in its display unit: 0.376 as pct -> '37,6 %'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    decimals = 0 if unit == "count" else 2 if unit == "ratio" else 1
+    return number(value * scale, decimals) + UNITS.get(unit, "")

@@ -1,0 +1,114 @@
+"""Parameterised, read-only queries on the published copy, in portable SQL.
+
+The dashboard reads nothing else: every number it shows has passed disclosure control
+and the auditor.
+"""
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+
+class Published:
+    def __init__(self, path: Path | str):
+        if not Path(path).exists():
+            raise FileNotFoundError(f"no published copy at {path} (run `make demo` first)")
+        self.con = duckdb.connect(str(path), read_only=True)
+
+    def _frame(self, sql: str, parameters: list | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, parameters or []).df()
+
+    def catalogue(self) -> pd.DataFrame:
+        return self._frame(
+            "select indicator_id, name_da, definition, numerator, denominator, unit,"
+            " display_scale, worse_when from indicator_catalogue order by indicator_id"
+        )
+
+    def disclosure_explanation(self) -> str:
+        return self.con.execute("select explanation_da from disclosure_rules").fetchone()[0]
+
+    def months(self) -> list:
+        rows = self.con.execute(
+            "select distinct period from fct_area_indicator_month order by period desc"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def areas(self) -> pd.DataFrame:
+        return self._frame(
+            "select area_id, area_name, area_level, housing_departments from dim_area"
+            " where area_level = 'area' order by area_name"
+        )
+
+    def geometry(self) -> pd.DataFrame:
+        return self._frame(
+            "select g.area_id, a.area_name, g.geometry_geojson from area_geometry as g"
+            " inner join dim_area as a on g.area_id = a.area_id"
+        )
+
+    def indicator_month(self, indicator_id: str, period) -> pd.DataFrame:
+        """Every area's published cell of one indicator and month."""
+        return self._frame(
+            "select f.area_id, a.area_name, a.area_level, f.numerator, f.denominator,"
+            " f.value, f.municipality_value, f.suppressed"
+            " from fct_area_indicator_month as f"
+            " inner join dim_area as a on f.area_id = a.area_id"
+            " where f.indicator_id = ? and f.period = ?",
+            [indicator_id, period],
+        )
+
+    def indicator_series(self, indicator_id: str) -> pd.DataFrame:
+        return self._frame(
+            "select f.area_id, a.area_name, f.period, f.value, f.suppressed"
+            " from fct_area_indicator_month as f"
+            " inner join dim_area as a on f.area_id = a.area_id"
+            " where f.indicator_id = ? order by f.period",
+            [indicator_id],
+        )
+
+    def area_profile(self, area_id: str, period) -> pd.DataFrame:
+        """Every indicator of one area and month, with the municipality, the change over
+        12 months and the rank among the areas (from the Kvarterprofil)."""
+        cells = self._frame(
+            "select f.indicator_id, c.name_da, c.unit, c.display_scale, c.worse_when,"
+            " f.value, f.municipality_value, f.suppressed"
+            " from fct_area_indicator_month as f"
+            " inner join indicator_catalogue as c on f.indicator_id = c.indicator_id"
+            " where f.area_id = ? and f.period = ? order by f.indicator_id",
+            [area_id, period],
+        )
+        profile = self._frame(
+            "select * from kvarterprofil where area_id = ? and period = ?", [area_id, period]
+        )
+        if profile.empty:
+            cells["change_12m"], cells["rank"] = None, None
+            return cells
+        row = profile.iloc[0]
+        cells["change_12m"] = [row.get(f"{i}_change_12m") for i in cells["indicator_id"]]
+        cells["rank"] = [row.get(f"{i}_rank") for i in cells["indicator_id"]]
+        return cells
+
+    def area_series(self, area_id: str, indicator_id: str) -> pd.DataFrame:
+        return self._frame(
+            "select period, value, municipality_value, suppressed"
+            " from fct_area_indicator_month"
+            " where area_id = ? and indicator_id = ? order by period",
+            [area_id, indicator_id],
+        )
+
+    def statutory(self, list_year: int | None = None) -> pd.DataFrame:
+        sql = (
+            "select s.*, a.area_name from statutory_criteria as s"
+            " inner join dim_area as a on s.area_id = a.area_id"
+        )
+        if list_year is None:
+            return self._frame(sql + " order by s.list_year, a.area_name")
+        return self._frame(sql + " where s.list_year = ? order by a.area_name", [list_year])
+
+    def housing_departments(self, area_id: str) -> pd.DataFrame:
+        return self._frame(
+            "select housing_department, valid_from, valid_to, max_dwellings"
+            " from dim_housing_department where area_id = ? and valid_to is null"
+            " order by housing_department",
+            [area_id],
+        )

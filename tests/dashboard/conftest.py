@@ -1,0 +1,81 @@
+"""A hand-made published copy: two areas, one indicator, two months.
+
+emp_outside_work_edu (pct, scale 100) in December 2025: BO01 "Æblehaven" 12 of 40
+(30,0 %), BO02 "Østervang" hidden; the municipality 1.234,5 FTE of 4.115 (30,0 %).
+November 2025: BO01 10 of 40 (25,0 %). Kvarterprofil December: BO01 change +5,0 points,
+rank 1. Statutory list 2025: BO01 'ukendt', BO02 'ingen'.
+"""
+
+import json
+
+import duckdb
+import pytest
+
+
+def square(x: float, y: float) -> str:
+    ring = [[x, y], [x + 500, y], [x + 500, y + 500], [x, y + 500], [x, y]]
+    return json.dumps({"type": "Polygon", "coordinates": [ring]})
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory):
+    path = tmp_path_factory.mktemp("published") / "kvarter.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("""
+            create table indicator_catalogue as select
+                'emp_outside_work_edu' as indicator_id,
+                '18-64-årige uden for arbejde eller uddannelse' as name_da,
+                'Fuldtidspersoner på dagpenge, kontanthjælp blandt 18-64-årige.' as definition,
+                'Fuldtidspersoner' as numerator, 'Beboere 18-64 år' as denominator,
+                'pct' as unit, 100 as display_scale, 'higher' as worse_when
+        """)
+        con.execute(
+            "create table disclosure_rules as select"
+            " 'Tomme felter er skjult af hensyn til diskretion.' as explanation_da"
+        )
+        con.execute("""
+            create table dim_area as select * from (values
+                ('BO01', 'Æblehaven', 'area', 2),
+                ('BO02', 'Østervang', 'area', 1),
+                ('municipality', 'Hele kommunen', 'municipality', 3)
+            ) as t (area_id, area_name, area_level, housing_departments)
+        """)
+        con.execute("create table area_geometry (area_id varchar, geometry_geojson varchar)")
+        con.executemany(
+            "insert into area_geometry values (?, ?)",
+            [("BO01", square(560000, 6220000)), ("BO02", square(561000, 6220000))],
+        )
+        con.execute("""
+            create table fct_area_indicator_month as select
+                area_id, cast(period as date) as period, 'emp_outside_work_edu' as indicator_id,
+                numerator, denominator, value, suppressed, 0.3 as municipality_value
+            from (values
+                ('BO01', '2025-12-01', 12.0, 40.0, 0.3, false),
+                ('BO02', '2025-12-01', null, null, null, true),
+                ('municipality', '2025-12-01', 1234.5, 4115.0, 0.3, false),
+                ('BO01', '2025-11-01', 10.0, 40.0, 0.25, false)
+            ) as t (area_id, period, numerator, denominator, value, suppressed)
+        """)
+        con.execute("""
+            create table kvarterprofil as select
+                'BO01' as area_id, date '2025-12-01' as period,
+                0.3 as emp_outside_work_edu, 0.05 as emp_outside_work_edu_change_12m,
+                1 as emp_outside_work_edu_rank
+        """)
+        con.execute("""
+            create table statutory_criteria as select * from (values
+                ('BO01', 2025, 'ukendt', 1, 0.35, -0.05, null, null, null, null, null, null,
+                    null, null),
+                ('BO02', 2025, 'ingen', 0, 0.2, -0.2, null, null, null, null, null, null,
+                    null, null)
+            ) as t (area_id, list_year, classification, criteria_met, c1_outside_work_edu,
+                c1_distance, c2_conviction_ratio, c2_distance, c3_basic_education, c3_distance,
+                c4_income_ratio, c4_distance, non_western_share, withheld_values)
+        """)
+        con.execute("""
+            create table dim_housing_department as select
+                'afd. 1' as housing_department, 'BO01' as area_id,
+                date '2024-01-01' as valid_from, cast(null as date) as valid_to,
+                120 as max_dwellings
+        """)
+    return path

@@ -1,0 +1,60 @@
+"""The dashboard through Streamlit's own test harness, on the hand-made published copy."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.danish import indicator_value, month, number
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+
+
+@pytest.fixture
+def run(published, monkeypatch):
+    monkeypatch.setenv("KVARTER_PUBLISHED", str(published))
+
+    def open_page(page: str) -> AppTest:
+        app = AppTest.from_file(APP, default_timeout=60)
+        app.run()
+        app.sidebar.radio[0].set_value(page).run()
+        assert not app.exception, app.exception
+        return app
+
+    return open_page
+
+
+def test_danish_numbers_and_months():
+    assert number(1234.5) == "1.234,5"
+    assert number(None) == ""
+    assert indicator_value(0.376, "pct", 100) == "37,6 %"
+    assert indicator_value(2.5, "per_1000", 1000) == "2.500,0 pr. 1.000"
+    assert month(dt.date(2025, 12, 1)) == "december 2025"
+
+
+def test_overview_shows_the_municipality_in_danish(run):
+    app = run("Oversigt")
+    figures = app.dataframe[-1].value
+    assert figures.to_dict("records") == [
+        {"Indikator": "18-64-årige uden for arbejde eller uddannelse", "Værdi": "30,0 %"}
+    ]
+    assert "Tomme felter er skjult" in app.caption[-1].value
+
+
+def test_area_page_shows_a_hidden_cell_as_empty_never_zero(run):
+    app = run("Område")
+    app.selectbox[0].set_value("BO02").run()
+    [row] = app.dataframe[0].value.to_dict("records")
+    assert row["Området"] == "" and row["Hele kommunen"] == "30,0 %"
+    app.selectbox[0].set_value("BO01").run()
+    [row] = app.dataframe[0].value.to_dict("records")
+    assert row["Området"] == "30,0 %"
+    assert row["Ændring 12 mdr."] == "5,0 %" and row["Placering"] == "1"
+
+
+def test_statutory_page_lists_the_area_closest_to_a_threshold_first(run):
+    app = run("Lovkriterier")
+    table = app.dataframe[0].value
+    assert list(table["Område"]) == ["Æblehaven", "Østervang"]  # -0,05 before -0,2
+    assert list(table["Status"]) == ["ukendt", "ingen"]
