@@ -12,7 +12,8 @@ from dashboard import charts
 from dashboard.danish import indicator_value, month, number
 from dashboard.published import Published
 
-PAGES = ["Oversigt", "Område", "Indikator", "Lovkriterier"]
+PAGES = ["Oversigt", "Område", "Indikator", "Lovkriterier", "Signaler"]
+SEVERITY = {"alarm": "Alarm", "watch": "Skærpet opmærksomhed"}
 CRITERIA = [
     ("c1", "Kriterium 1: uden for arbejde eller uddannelse", "c1_outside_work_edu"),
     ("c2", "Kriterium 2: dømte i forhold til landsplan", "c2_conviction_ratio"),
@@ -187,6 +188,37 @@ def statutory_page(data: Published) -> None:
     )
 
 
+def signals_page(data: Published) -> None:
+    st.header("Signaler")
+    signals = data.signals()
+    if signals.empty:
+        st.info("Ingen områder viser en negativ udvikling i den seneste måned.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Område": signals["area_name"],
+                "Indikator": signals["name_da"],
+                "Status": signals["severity"].map(SEVERITY),
+                "Siden": [month(d) for d in signals["episode_start"]],
+                "Opgjort for": [month(d) for d in signals["period"]],
+            }
+        ),
+        hide_index=True,
+    )
+    labels = [f"{r.area_name}: {r.name_da}" for r in signals.itertuples()]
+    chosen = signals.iloc[st.selectbox("Serie", range(len(labels)), format_func=labels.__getitem__)]
+    st.altair_chart(
+        charts.trend(
+            data.area_series(chosen.area_id, chosen.indicator_id),
+            int(chosen.display_scale),
+            chosen.area_name,
+        ),
+        use_container_width=True,
+    )
+    footnote(data)
+
+
 def main() -> None:
     st.set_page_config(page_title="Kvarterprofil", layout="wide")
     data = open_published(published_path())
@@ -196,6 +228,7 @@ def main() -> None:
         "Område": area_page,
         "Indikator": indicator_page,
         "Lovkriterier": statutory_page,
+        "Signaler": signals_page,
     }[page](data)
 
 

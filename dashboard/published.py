@@ -112,3 +112,13 @@ class Published:
             " order by housing_department",
             [area_id],
         )
+
+    def signals(self) -> pd.DataFrame:
+        """Series in a signal state at the latest month (published: no rates behind them)."""
+        return self._frame(
+            "select s.area_id, a.area_name, s.indicator_id, c.name_da, c.display_scale,"
+            " s.severity, s.episode_start, s.period from signals as s"
+            " inner join dim_area as a on s.area_id = a.area_id"
+            " inner join indicator_catalogue as c on s.indicator_id = c.indicator_id"
+            " order by s.severity, s.episode_start"
+        )

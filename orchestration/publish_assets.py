@@ -24,6 +24,7 @@ from orchestration.dbt_assets import (
     STATUTORY,
 )
 from orchestration.resources import KvarterStorage
+from orchestration.signal_assets import area_signals
 from quality.disclosure_audit import AuditReport, audit_published
 
 PUBLISHED_TABLES = {
@@ -36,6 +37,7 @@ PUBLISHED_TABLES = {
     "indicator_catalogue": "marts.dim_indicator",
     "disclosure_rules": "reference.disclosure_rules",
     "disclosure_relations": "reference.disclosure_relations",
+    "signals": "signals.signal_states",
 }
 # Examples of exposures named in the check's metadata (the restricted Dagster UI).
 EXAMPLES_SHOWN = 20
@@ -108,6 +110,7 @@ def _check_metadata(report: AuditReport) -> dict:
         DIM_INDICATOR,
         DISCLOSURE_RULES,
         DISCLOSURE_RELATIONS,
+        area_signals,
     ],
     group_name="publish",
     kinds={"duckdb"},

@@ -43,6 +43,14 @@ def area_signals(
         con.execute("create schema if not exists signals")
         con.register("found", found)
         con.execute("create or replace table signals.area_signals as select * from found")
+        # What may be published: which series are in a signal state and since when, never
+        # the restricted rates and scores behind it (readers see the published series).
+        con.execute("""
+            create or replace table signals.signal_states as
+            select area_id, indicator_id, cast(period as date) as period, severity,
+                cast(episode_start as date) as episode_start
+            from found
+        """)
         con.unregister("found")
     as_of = pd.to_datetime(observations["period"]).max()
     context.log.info(f"{len(found)} series in a signal state at {as_of:%Y-%m}")

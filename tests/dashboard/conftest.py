@@ -3,7 +3,8 @@
 emp_outside_work_edu (pct, scale 100) in December 2025: BO01 "Æblehaven" 12 of 40
 (30,0 %), BO02 "Østervang" hidden; the municipality 1.234,5 FTE of 4.115 (30,0 %).
 November 2025: BO01 10 of 40 (25,0 %). Kvarterprofil December: BO01 change +5,0 points,
-rank 1. Statutory list 2025: BO01 'ukendt', BO02 'ingen'.
+rank 1. Statutory list 2025: BO01 'ukendt', BO02 'ingen'. An alarm on BO01 since
+September 2025.
 """
 
 import json
@@ -71,6 +72,12 @@ def published(tmp_path_factory):
             ) as t (area_id, list_year, classification, criteria_met, c1_outside_work_edu,
                 c1_distance, c2_conviction_ratio, c2_distance, c3_basic_education, c3_distance,
                 c4_income_ratio, c4_distance, non_western_share, withheld_values)
+        """)
+        con.execute("""
+            create table signals as select
+                'BO01' as area_id, 'emp_outside_work_edu' as indicator_id,
+                date '2025-12-01' as period, 'alarm' as severity,
+                date '2025-09-01' as episode_start
         """)
         con.execute("""
             create table dim_housing_department as select

@@ -58,3 +58,16 @@ def test_statutory_page_lists_the_area_closest_to_a_threshold_first(run):
     table = app.dataframe[0].value
     assert list(table["Område"]) == ["Æblehaven", "Østervang"]  # -0,05 before -0,2
     assert list(table["Status"]) == ["ukendt", "ingen"]
+
+
+def test_signals_page_lists_open_episodes_in_danish(run):
+    app = run("Signaler")
+    assert app.dataframe[0].value.to_dict("records") == [
+        {
+            "Område": "Æblehaven",
+            "Indikator": "18-64-årige uden for arbejde eller uddannelse",
+            "Status": "Alarm",
+            "Siden": "september 2025",
+            "Opgjort for": "december 2025",
+        }
+    ]
