@@ -96,7 +96,11 @@ def area_page(data: Published) -> None:
     st.header("Område (kvarterprofil)")
     areas = data.areas()
     names = dict(zip(areas["area_id"], areas["area_name"]))
-    area_id = st.selectbox("Boligområde", list(names), format_func=names.get)
+    asked = st.query_params.get("omraade")
+    ids = list(names)
+    area_id = st.selectbox(
+        "Boligområde", ids, index=ids.index(asked) if asked in ids else 0, format_func=names.get
+    )
     period = choose_month(data, "area_month")
     st.dataframe(profile_table(data.area_profile(area_id, period)), hide_index=True)
     footnote(data)
@@ -222,7 +226,9 @@ def signals_page(data: Published) -> None:
 def main() -> None:
     st.set_page_config(page_title="Kvarterprofil", layout="wide")
     data = open_published(published_path())
-    page = st.sidebar.radio("Side", PAGES)
+    # A link can open a page and an area: ?side=Område&omraade=BO04 (the alert emails do).
+    asked = st.query_params.get("side")
+    page = st.sidebar.radio("Side", PAGES, index=PAGES.index(asked) if asked in PAGES else 0)
     {
         "Oversigt": overview,
         "Område": area_page,

@@ -17,10 +17,12 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pandas as pd
 
 DEFAULT_SENDER = "kvarterprofil@kommune.example"
+DEFAULT_DASHBOARD_URL = "http://127.0.0.1:8501"
 SEVERITY_DA = {"alarm": "Alarm", "watch": "Skærpet opmærksomhed"}
 MONTHS_DA = [
     "januar",
@@ -92,6 +94,12 @@ def format_value(value: float | None, unit: str, scale: int) -> str:
     return f"{shown:.1f}".replace(".", ",") + suffix
 
 
+def area_link(area_id: str) -> str:
+    """The area's page in the dashboard (base address: KVARTER_DASHBOARD_URL)."""
+    base = os.environ.get("KVARTER_DASHBOARD_URL", DEFAULT_DASHBOARD_URL).rstrip("/")
+    return f"{base}/?{urlencode({'side': 'Område', 'omraade': area_id})}"
+
+
 def header_text(value: str) -> str:
     """A header value on one line: line breaks (CR/LF from a source's text field would end
     the header) become spaces, other control characters go."""
@@ -126,7 +134,8 @@ def render(alert: Alert, sender: str | None = None, now: dt.datetime | None = No
         f"{alert.explanation}\n\n"
         f"Offentliggjorte værdier for området de seneste måneder:\n{rows}\n\n"
         "Tal under diskretionsgrænsen vises ikke af hensyn til tavshedspligten.\n"
-        "Se hele kvarterprofilen i dashboardet, og drøft gerne udviklingen med "
+        f"Se hele kvarterprofilen i dashboardet: {area_link(alert.area_id)}\n"
+        "Drøft gerne udviklingen med "
         "boligorganisationen og afdelingsbestyrelsen.\n\n"
         "Venlig hilsen\nKvarterprofil - tidlig varsling\n"
     )

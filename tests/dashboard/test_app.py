@@ -71,3 +71,12 @@ def test_signals_page_lists_open_episodes_in_danish(run):
             "Opgjort for": "december 2025",
         }
     ]
+
+
+def test_a_link_opens_an_area_page(published, monkeypatch):
+    monkeypatch.setenv("KVARTER_PUBLISHED", str(published))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params["side"] = "Område"
+    app.query_params["omraade"] = "BO02"
+    app.run()
+    assert app.sidebar.radio[0].value == "Område" and app.selectbox[0].value == "BO02"

@@ -67,6 +67,7 @@ def test_email_is_rfc5322_danish_and_carries_only_published_values(tmp_path):
     body = msg.get_content()
     assert "Udviklingen startede: september 2025" in body
     assert "Sådan er den opgjort: Fuldtidspersoner på dagpenge, kontanthjælp blandt" in body
+    assert "dashboardet: http://127.0.0.1:8501/?side=Omr%C3%A5de&omraade=BO04" in body
     assert "november 2025    37,6 %" in body
     assert "december 2025    undertrykt (diskretion)" in body
 
