@@ -56,7 +56,7 @@ def overview(data: Published) -> None:
     cells = data.indicator_month(indicator.name, period)
     st.altair_chart(
         charts.area_map(data.geometry(), cells, indicator.unit, int(indicator.display_scale)),
-        use_container_width=True,
+        width="stretch",
     )
     st.caption(indicator.definition)
     st.subheader("Boligområdernes lovkriterier")
@@ -109,7 +109,7 @@ def area_page(data: Published) -> None:
         charts.trend(
             data.area_series(area_id, indicator.name), int(indicator.display_scale), names[area_id]
         ),
-        use_container_width=True,
+        width="stretch",
     )
     st.subheader("Lovkriterier")
     statutory = data.statutory()
@@ -164,7 +164,7 @@ def indicator_page(data: Published) -> None:
     st.subheader(f"Tragtdiagram, {month(period)}")
     st.altair_chart(
         charts.funnel(data.indicator_month(indicator.name, period), indicator.unit, scale),
-        use_container_width=True,
+        width="stretch",
     )
     st.caption(
         "Punkter uden for de stiplede grænser (95 % og 99,8 %) afviger mere fra kommunens "
@@ -218,7 +218,7 @@ def signals_page(data: Published) -> None:
             int(chosen.display_scale),
             chosen.area_name,
         ),
-        use_container_width=True,
+        width="stretch",
     )
     footnote(data)
 
