@@ -157,9 +157,9 @@ def indicator_page(data: Published) -> None:
     indicator = choose_indicator(data, "indicator_indicator")
     scale = int(indicator.display_scale)
     st.caption(indicator.definition)
-    series = data.indicator_series(indicator.name)
-    shown = series[~series["suppressed"]].assign(vaerdi=lambda f: f["value"] * scale)
-    st.line_chart(shown, x="period", y="vaerdi", color="area_name")
+    st.altair_chart(
+        charts.areas_over_time(data.indicator_series(indicator.name), scale), width="stretch"
+    )
     period = choose_month(data, "indicator_month")
     st.subheader(f"Tragtdiagram, {month(period)}")
     st.altair_chart(

@@ -9,6 +9,18 @@ import pandas as pd
 from dashboard.danish import indicator_value
 
 HIDDEN = "skjult (diskretion)"
+# Vega formats numbers the English way; swap the separators for Danish ones.
+DANISH_NUMBER = (
+    "replace(replace(replace(format(datum.value, ',.{d}f'), /,/g, '_'), /[.]/g, ','), /_/g, '.')"
+)
+
+
+def value_axis(title: str, decimals: int = 1) -> alt.Axis:
+    return alt.Axis(title=title, labelExpr=DANISH_NUMBER.format(d=decimals))
+
+
+def month_axis() -> alt.Axis:
+    return alt.Axis(title="Måned", format="%m.%Y")
 
 
 def area_map(geometry: pd.DataFrame, cells: pd.DataFrame, unit: str, scale: int) -> alt.Chart:
@@ -46,7 +58,7 @@ def area_map(geometry: pd.DataFrame, cells: pd.DataFrame, unit: str, scale: int)
                 "properties.value:Q",
                 title="Værdi",
                 scale=alt.Scale(scheme="orangered"),
-                legend=alt.Legend(labelExpr="replace(format(datum.value, '.1f'), '.', ',')"),
+                legend=alt.Legend(labelExpr=DANISH_NUMBER.format(d=1)),
             ),
             tooltip=tooltip,
         )
@@ -66,11 +78,26 @@ def trend(series: pd.DataFrame, scale: int, area_name: str) -> alt.Chart:
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
-            x=alt.X("period:T", title="Måned"),
-            y=alt.Y("vaerdi:Q", title="Værdi"),
+            x=alt.X("period:T", axis=month_axis()),
+            y=alt.Y("vaerdi:Q", axis=value_axis("Værdi")),
             color=alt.Color("serie:N", title=None),
         )
         .properties(height=260)
+    )
+
+
+def areas_over_time(series: pd.DataFrame, scale: int) -> alt.Chart:
+    """Every area's published series of one indicator (hidden months are gaps)."""
+    shown = series[~series["suppressed"]].assign(vaerdi=lambda f: f["value"] * scale)
+    return (
+        alt.Chart(shown)
+        .mark_line()
+        .encode(
+            x=alt.X("period:T", axis=month_axis()),
+            y=alt.Y("vaerdi:Q", axis=value_axis("Værdi")),
+            color=alt.Color("area_name:N", title="Område"),
+        )
+        .properties(height=300)
     )
 
 
@@ -108,8 +135,8 @@ def funnel(cells: pd.DataFrame, unit: str, scale: int) -> alt.Chart:
         alt.Chart(areas)
         .mark_circle(size=70)
         .encode(
-            x=alt.X("denominator:Q", title="Nævner"),
-            y=alt.Y("v:Q", title="Værdi"),
+            x=alt.X("denominator:Q", axis=value_axis("Nævner", 0)),
+            y=alt.Y("v:Q", axis=value_axis("Værdi")),
             tooltip=[alt.Tooltip("area_name:N", title="Område")],
         )
     )
