@@ -37,9 +37,11 @@ test: install browser dbt_project/target/manifest.json
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-# The UI's runs reach the synthetic health API on port 8765 (unless KVARTER_HEALTH_API_URL is set).
+# The UI is the demo's: it serves the synthetic health API on port 8765 and points the
+# runs at it, unless KVARTER_HEALTH_API_URL names a real one.
 ui: install dbt_project/target/manifest.json
 	$(BIN)/kvarter serve-health-api --port 8765 & trap "kill $$!" EXIT; \
+	KVARTER_HEALTH_API_URL=$${KVARTER_HEALTH_API_URL:-http://127.0.0.1:8765} \
 	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 # The departments' dashboard on the published copy (after `make demo`): http://127.0.0.1:8501

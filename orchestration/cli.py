@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -36,25 +36,32 @@ def cmd_generate(storage: KvarterStorage, scale: str, seed: int) -> None:
 
 
 @contextmanager
-def _health_api(storage: KvarterStorage):
-    """Without a real health system configured, serve the synthetic one for the run."""
-    if os.environ.get("KVARTER_HEALTH_API_URL"):
-        yield storage
-        return
+def _synthetic_health_api(storage: KvarterStorage):
+    """The synthetic health API over the landing zone's records, for this run only."""
     from sources.synthetic.health_api import serve
 
     with serve(storage.landing) as url:
         yield KvarterStorage(**{**storage.model_dump(), "health_api_url": url})
 
 
-def cmd_run(storage: KvarterStorage) -> int:
+def cmd_run(storage: KvarterStorage, synthetic: bool) -> int:
+    """Synthetic sources only when asked for: a production run without its health API
+    must not quietly read the demo's (which would record months it never delivered)."""
     import dagster as dg
 
     from orchestration.definitions import build_definitions
     from orchestration.pipeline import run_pipeline
 
+    if not synthetic and not storage.health_api_url:
+        print(
+            "kvarter run: KVARTER_HEALTH_API_URL is not set. Set it to the health system's "
+            "API, or run `kvarter run --synthetic` (or `kvarter demo`) to serve the "
+            "synthetic one.",
+            file=sys.stderr,
+        )
+        return 2
     _dagster_env()
-    with _health_api(storage) as live:
+    with _synthetic_health_api(storage) if synthetic else nullcontext(storage) as live:
         run = run_pipeline(build_definitions(live), live, dg.DagsterInstance.get())
     for result in run.extracts:
         print(
@@ -174,7 +181,12 @@ def main(argv: list[str] | None = None) -> int:
             "--scale", choices=["demo", "small", "city", "national"], default="demo"
         )
         command.add_argument("--seed", type=int, default=42)
-    sub.add_parser("run", help="materialise every asset through Dagster")
+    run = sub.add_parser("run", help="materialise every asset through Dagster")
+    run.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="serve the synthetic health API from the landing zone for this run",
+    )
     sub.add_parser("summary", help="print what the last run made and where")
     api = sub.add_parser("serve-health-api", help="serve the synthetic health system's API")
     api.add_argument("--port", type=int, default=8765)
@@ -201,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "demo":
         cmd_generate(storage, args.scale, args.seed)
-    status = cmd_run(storage)
+    status = cmd_run(storage, synthetic=args.command == "demo" or args.synthetic)
     if status == 0 and args.command == "demo":
         cmd_summary(storage)
     return status

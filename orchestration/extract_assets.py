@@ -11,12 +11,19 @@ from quality.source_suites import validate_sources
 from sources.contracts import Contract
 from sources.cpr import load_key
 from sources.extract import extract_period
+from sources.health import SourceUnavailable
 from sources.registry import ALL_CONTRACTS
 from sources.validate import Pseudonymiser
 from sources.warehouse import create_raw_tables
 
 # BackfillPolicy is beta in Dagster 1.13; its behaviour here is covered by the tests.
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
+
+# A source that stayed unreachable through the reader's own retries is tried again by
+# Dagster a few times, minutes apart (30, 60, 120 s); nothing else is retried (see below).
+RETRY_POLICY = dg.RetryPolicy(
+    max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
 
 
 def _column_schema(contract: Contract) -> dg.TableSchema:
@@ -38,6 +45,7 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
         kinds={"python", "duckdb"},
         description=f"{contract.description} Source: {contract.fmt} {contract.source}",
         metadata={"dagster/column_schema": _column_schema(contract)},
+        retry_policy=RETRY_POLICY,
         check_specs=[
             dg.AssetCheckSpec(
                 "gx_contract_suite",
@@ -55,9 +63,15 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
         with storage.connect() as con:
             create_raw_tables(con, ALL_CONTRACTS)
             for partition in context.partition_keys:
-                stats = extract_period(
-                    con, contract, partition_date(partition), storage.locations, pseudonymise
-                )
+                try:
+                    stats = extract_period(
+                        con, contract, partition_date(partition), storage.locations, pseudonymise
+                    )
+                except SourceUnavailable:
+                    raise  # transient: RETRY_POLICY applies
+                except Exception as error:
+                    # A broken delivery or contract fault gives the same result every time.
+                    raise dg.Failure(str(error), allow_retries=False) from error
                 context.log.info(
                     f"{contract.table} {partition[:7]}: read {stats.rows_read}, "
                     f"loaded {stats.rows_loaded}, quarantined {stats.rows_quarantined}"

@@ -12,8 +12,6 @@ from sources.extract import SourceLocations
 from sources.landing import HOUSING_DB
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# `make ui` serves the synthetic health API here; `kvarter run` starts its own.
-DEFAULT_HEALTH_API_URL = "http://127.0.0.1:8765"
 
 
 class KvarterStorage(dg.ConfigurableResource):
@@ -44,7 +42,9 @@ class KvarterStorage(dg.ConfigurableResource):
             housing_db_url=os.environ.get(
                 "KVARTER_HOUSING_DB_URL", f"sqlite:///{landing / HOUSING_DB}"
             ),
-            health_api_url=os.environ.get("KVARTER_HEALTH_API_URL", DEFAULT_HEALTH_API_URL),
+            # No default: an unset URL fails the health extracts naming the variable, rather
+            # than reading whatever answers on some local port.
+            health_api_url=os.environ.get("KVARTER_HEALTH_API_URL", ""),
         )
 
     @classmethod
@@ -57,7 +57,7 @@ class KvarterStorage(dg.ConfigurableResource):
             outbox_dir=str(data / "outbox"),
             cpr_key_file=str(data / "cpr_key"),
             housing_db_url=f"sqlite:///{data / 'landing' / HOUSING_DB}",
-            health_api_url=DEFAULT_HEALTH_API_URL,
+            health_api_url="",
         )
 
     @property

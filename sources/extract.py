@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from sources import readers
+from sources import health, housing, readers
 from sources.contracts import Contract
 from sources.landing import delivery_path
 from sources.validate import Pseudonymiser, validate
@@ -24,9 +24,9 @@ class SourceLocations:
 
 def read(contract: Contract, period: dt.date, where: SourceLocations) -> readers.Cells:
     if contract.fmt == "sql":
-        return readers.read_sql(where.housing_db_url, contract, period)
+        return housing.read_database(where.housing_db_url, contract, period)
     if contract.fmt == "http":
-        return readers.read_http(where.health_api_url, contract, period)
+        return health.read_api(where.health_api_url, contract, period)
     path = delivery_path(where.landing, contract, period)
     if not path.exists():
         raise readers.DeliveryError(

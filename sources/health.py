@@ -3,7 +3,18 @@
 GET <base><endpoint>?month=YYYY-MM returns {"items": [...], "next": <url or null>}.
 """
 
+import datetime as dt
+import json
+from urllib.parse import urlencode, urljoin
+
+import numpy as np
+import pandas as pd
+import urllib3
+from urllib3.util import Retry, Timeout
+
 from sources.contracts import Column, Contract, Interval
+from sources.readers import Cells, DeliveryError, to_text
+from sources.validate import ISO, QUARANTINE_COLUMNS
 
 HOME_VISITS = Contract(
     system="health",
@@ -58,3 +69,106 @@ REHABILITATION = Contract(
 )
 
 CONTRACTS = (HOME_VISITS, SMOKING_CESSATION, REHABILITATION)
+
+
+# --- Reading the API -------------------------------------------------------------------
+
+# A month of one endpoint is at most this many pages (500 records each in the synthetic
+# API): a server whose `next` links never end fails instead of running forever.
+MAX_PAGES = 1_000
+TIMEOUT = Timeout(connect=10, read=30)
+# Timeouts, refused or dropped connections, 429 and 5xx are retried with exponential
+# backoff (0.5, 1, 2, 4 s; a Retry-After header is honoured); anything else fails at once.
+RETRY = Retry(
+    total=4,
+    status_forcelist=(429, *range(500, 600)),
+    backoff_factor=0.5,
+    allowed_methods={"GET"},
+)
+
+
+class SourceUnavailable(DeliveryError):
+    """The source could not be reached, even after retries: transient, worth a later retry.
+
+    Every other DeliveryError is a fault in the delivery itself and retrying cannot help.
+    """
+
+
+def source_identity(contract: Contract, period: dt.date) -> str:
+    """What the warehouse records as the delivery's origin: the endpoint and month, without
+    the host and port, so the same delivery is recorded the same way from any server."""
+    return f"{contract.source}?{urlencode({'month': f'{period:%Y-%m}'})}"
+
+
+def read_api(
+    base_url: str,
+    contract: Contract,
+    period: dt.date,
+    timeout: Timeout = TIMEOUT,
+    retry: Retry = RETRY,
+    max_pages: int = MAX_PAGES,
+) -> Cells:
+    """Every page of one month: {"items": [...], "next": url or null}.
+
+    A 404 for the first page means the month was not delivered: an error, never zero rows.
+    """
+    if not base_url:
+        raise DeliveryError(f"health/{contract.entity}: KVARTER_HEALTH_API_URL is not set")
+    http = urllib3.PoolManager(timeout=timeout, retries=retry)
+    start = url = f"{base_url.rstrip('/')}{source_identity(contract, period)}"
+    seen: set[str] = set()
+    items: list = []
+    while url:
+        if len(seen) == max_pages:
+            raise DeliveryError(f"{url}: more than {max_pages} pages for {period:%Y-%m}")
+        seen.add(url)
+        page = _get_page(http, url, period, first=url == start)
+        items.extend(page["items"])
+        following = urljoin(url, page["next"]) if page.get("next") else None
+        if following in seen:
+            raise DeliveryError(f"{url}: 'next' points back to {following}, already read")
+        url = following
+    found = set().union(*(item.keys() for item in items if isinstance(item, dict)))
+    missing = [h for h in contract.headers if h not in found]
+    if items and missing:
+        raise DeliveryError(f"{start}: missing required column(s) {', '.join(missing)}")
+    frame = pd.DataFrame(
+        [
+            [to_text(item.get(h)) if isinstance(item, dict) else "" for h in contract.headers]
+            for item in items
+        ],
+        columns=contract.headers,
+        dtype=str,
+    )
+    lines = np.arange(1, len(items) + 1, dtype=np.int64)
+    rejected = pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    return Cells(frame, lines, rejected, ISO, source_identity(contract, period))
+
+
+def _get_page(http: urllib3.PoolManager, url: str, period: dt.date, first: bool) -> dict:
+    try:
+        response = http.request("GET", url)
+    except urllib3.exceptions.MaxRetryError as exc:
+        raise SourceUnavailable(f"{url}: {_reason(exc.reason)}, gave up after retries") from None
+    except urllib3.exceptions.HTTPError as exc:
+        raise SourceUnavailable(f"{url}: {_reason(exc)}") from None
+    if response.status == 404 and first:
+        raise DeliveryError(f"{url}: no delivery for {period:%Y-%m} (HTTP 404)")
+    if response.status != 200:
+        raise DeliveryError(f"{url}: HTTP {response.status} {response.reason}")
+    try:
+        page = json.loads(response.data)
+    except json.JSONDecodeError as exc:
+        raise DeliveryError(f"{url}: not JSON ({exc.msg} at position {exc.pos})") from None
+    if not isinstance(page, dict) or not isinstance(page.get("items"), list):
+        raise DeliveryError(f"{url}: expected an object with an 'items' list")
+    return page
+
+
+def _reason(error: Exception | None) -> str:
+    # NewConnectionError subclasses urllib3's TimeoutError, so it is asked first.
+    if isinstance(error, urllib3.exceptions.NewConnectionError):
+        return f"cannot connect ({error})"
+    if isinstance(error, urllib3.exceptions.TimeoutError):
+        return "timed out"
+    return str(error)  # e.g. "too many 503 error responses"

@@ -14,7 +14,14 @@ the month it was registered (each eviction once). Vacancies are kept as a monthl
 month is fixed already.
 """
 
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
 from sources.contracts import Column, Contract, Interval
+from sources.readers import Cells, DeliveryError, read_sql
 
 LETTING_CHANNELS = ("kommunal_anvisning", "boligorganisation", "fleksibel_udlejning")
 
@@ -89,3 +96,20 @@ EVICTIONS = Contract(
 )
 
 CONTRACTS = (TENANCIES, VACANCIES, COMPLAINTS, EVICTIONS)
+
+
+def source_identity(url: str, contract: Contract) -> str:
+    """What the warehouse records as the delivery's origin: the database's name and the
+    entity, without driver, user, host or port, so it is the same from any server or path."""
+    database = make_url(url).database or ""
+    return f"{Path(database).name} ({contract.entity})"
+
+
+def read_database(url: str, contract: Contract, period: dt.date) -> Cells:
+    """One month of one entity. A SQLite file that is not there is a missing delivery:
+    without this check the read-only open fails as an opaque "unable to open"."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        raise DeliveryError(f"missing database {url}")
+    cells = read_sql(url, contract, period)
+    return dataclasses.replace(cells, origin=source_identity(url, contract))

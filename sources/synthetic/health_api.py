@@ -1,7 +1,8 @@
 """The synthetic health system's JSON API, served on localhost.
 
 GET <endpoint>?month=YYYY-MM[&page=N] -> {"items": [...], "next": "<relative url>" | null}
-with at most PAGE_SIZE items a page, from the records the generator wrote.
+with at most PAGE_SIZE items a page, from the records the generator wrote; 404 for a month
+it has no records file for.
 """
 
 import json
@@ -43,7 +44,11 @@ def _handler(landing: Path) -> type[BaseHTTPRequestHandler]:
                 return self._send(400, {"error": "month must be YYYY-MM"})
             page = int(query.get("page", ["1"])[0])
             path = health_records_path(landing, url.path, month)
-            records = json.loads(path.read_text()) if path.exists() else []
+            # A month without a records file was not delivered (404), which is not the same
+            # as a delivered month with no records ([]).
+            if not path.exists():
+                return self._send(404, {"error": f"no records for {month}"})
+            records = json.loads(path.read_text())
             items = records[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
             more = page * PAGE_SIZE < len(records)
             next_url = (

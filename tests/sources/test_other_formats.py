@@ -1,17 +1,15 @@
-"""Excel, SQL, HTTP API and GeoJSON deliveries, read through the real formats."""
+"""Excel, SQL and GeoJSON deliveries, read through the real formats (the HTTP API:
+test_services.py)."""
 
 import datetime as dt
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 import pytest
 
-from sources import children_youth, health, housing, population
-from sources.readers import DeliveryError, read_geojson, read_http, read_sql, read_xlsx
+from sources import children_youth, housing, population
+from sources.readers import DeliveryError, read_geojson, read_sql, read_xlsx
 from sources.synthetic import writers
-from sources.synthetic.health_api import PAGE_SIZE, serve
 from tests.sources.validation import run
 
 MARCH = dt.date(2025, 3, 1)
@@ -107,61 +105,6 @@ def test_sql_source_that_fails_names_the_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
     with pytest.raises(DeliveryError, match=r"empty\.sqlite \(tenancies\): query failed"):
         read_sql(url, housing.TENANCIES, MARCH)
-
-
-def test_http_source_follows_every_page_of_a_real_server(tmp_path):
-    from sources.landing import health_records_path
-
-    n = PAGE_SIZE * 2 + 7
-    records = pd.DataFrame(
-        {
-            "cpr": [f"0101{40 + i % 10:02d}-{1000 + i:04d}" for i in range(n)],
-            "tilbudsdato": [dt.date(2025, 3, 1 + i % 28) for i in range(n)],
-            "accepteret": [i % 3 != 0 for i in range(n)],
-        }
-    )
-    writers.write_json(health_records_path(tmp_path, health.HOME_VISITS.source, "2025-03"), records)
-    with serve(tmp_path) as url:
-        cells = read_http(url, health.HOME_VISITS, MARCH)
-        empty = read_http(url, health.HOME_VISITS, dt.date(2025, 4, 1))
-    result = check(cells, health.HOME_VISITS)
-    assert len(result.records) == n and len(result.quarantine) == 0
-    assert result.records["accepted"].sum() == sum(i % 3 != 0 for i in range(n))
-    assert result.records["source_line"].tolist() == list(range(1, n + 1))
-    assert len(empty.frame) == 0
-
-
-class _Broken(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        body, status = {
-            "/500": (b"oops", 500),
-            "/html": (b"<html>", 200),
-            "/shape": (json.dumps({"rows": []}).encode(), 200),
-        }[self.path.split("?")[0]]
-        self.send_response(status)
-        self.end_headers()
-        self.wfile.write(body)
-
-
-@pytest.mark.parametrize(
-    ("path", "message"),
-    [("/500", "HTTP 500"), ("/html", "not JSON"), ("/shape", "expected an object with an 'items'")],
-)
-def test_http_failures_name_the_url(path, message):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Broken)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        contract = health.HOME_VISITS.__class__(**{**vars(health.HOME_VISITS), "source": path})
-        with pytest.raises(
-            DeliveryError, match=rf"127\.0\.0\.1:\d+{path}\?month=2025-03: {message}"
-        ):
-            read_http(f"http://127.0.0.1:{server.server_address[1]}", contract, MARCH)
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_geojson_areas(tmp_path):

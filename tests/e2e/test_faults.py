@@ -1,0 +1,114 @@
+"""Faults: a publish killed with SIGKILL leaves the old copy whole; a second run on the
+same deliveries (from a health API on another port) leaves the warehouse identical."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+import orchestration.publish_assets as publish_assets
+from orchestration.definitions import build_definitions
+from orchestration.pipeline import run_pipeline
+from orchestration.publish_assets import PUBLISHED_TABLES, publish
+from orchestration.resources import KvarterStorage
+from quality.disclosure_audit import AuditReport
+from sources.synthetic.health_api import serve
+from tests import tiny_municipality as tiny
+
+# Publishes in a child process whose audit marks that the staged copy is written, then
+# waits to be killed.
+KILLED_MID_PUBLISH = """
+import sys, time
+from pathlib import Path
+import orchestration.publish_assets as publish_assets
+
+def audit_and_hang(staged):
+    Path(sys.argv[3]).write_text(str(staged))
+    time.sleep(120)
+
+publish_assets.audit_published = audit_and_hang
+publish_assets.publish(Path(sys.argv[1]), Path(sys.argv[2]))
+"""
+
+
+def tables(path: Path) -> dict[str, list]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = [n for (n,) in con.execute("select table_name from duckdb_tables()").fetchall()]
+        return {n: con.execute(f"select * from {n} order by all").fetchall() for n in names}
+
+
+def warehouse(path: Path, value: int) -> Path:
+    with duckdb.connect(str(path)) as con:
+        for source in PUBLISHED_TABLES.values():
+            con.execute(f"create schema if not exists {source.split('.')[0]}")
+            con.execute(f"create or replace table {source} as select {value} as x")
+    return path
+
+
+def test_kill_9_during_publish_leaves_the_old_copy_whole(tmp_path, monkeypatch):
+    target = tmp_path / "published" / "kvarter.duckdb"
+    monkeypatch.setattr(publish_assets, "audit_published", lambda p: AuditReport(5))
+    publish(warehouse(tmp_path / "old.duckdb", 1), target)
+    old = tables(target)
+
+    marker = tmp_path / "staged"
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            KILLED_MID_PUBLISH,
+            str(warehouse(tmp_path / "new.duckdb", 2)),
+            str(target),
+            str(marker),
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert marker.exists(), "the child never reached the audit"
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    assert Path(marker.read_text()).exists()  # the staged copy was there, not swapped in
+    assert tables(target) == old  # readers still open the old copy, whole
+
+    # The next publish starts from the leftovers and swaps the new copy in.
+    publish(tmp_path / "new.duckdb", target)
+    assert tables(target) == {name: [(2,)] for name in PUBLISHED_TABLES}
+
+
+def everything(storage: KvarterStorage) -> dict:
+    with duckdb.connect(storage.warehouse_path, read_only=True) as con:
+        names = con.execute(
+            "select schema_name, table_name from duckdb_tables() order by all"
+        ).fetchall()
+        return {
+            f"{s}.{t}": con.execute(f'select * from "{s}"."{t}" order by all').fetchall()
+            for s, t in names
+        }
+
+
+def test_a_second_run_on_the_same_deliveries_changes_nothing(tmp_path):
+    storage = KvarterStorage.under(tmp_path)
+    tiny.write(storage.landing)
+    snapshots = []
+    for _ in range(2):
+        # A new server, hence a new port each run, as with `kvarter run --synthetic`.
+        with serve(storage.landing) as url:
+            live = KvarterStorage(**{**storage.model_dump(), "health_api_url": url})
+            assert run_pipeline(build_definitions(live), live).success
+        outbox = {p.name: p.read_bytes() for p in Path(storage.outbox_dir).glob("*")}
+        snapshots.append((everything(storage), outbox, tables(Path(storage.published_path))))
+    (first, first_mail, first_published), (second, second_mail, second_published) = snapshots
+    assert first["raw.health__home_visits"]  # something was loaded
+    assert second == first
+    assert second_mail == first_mail  # no email written twice or rewritten
+    assert second_published == first_published

@@ -1,0 +1,248 @@
+"""The housing database and the health API when they misbehave: clear errors, nothing
+loaded, transient failures retried, and an origin recorded without host or port."""
+
+import datetime as dt
+import json
+import re
+import threading
+import time
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import duckdb
+import pandas as pd
+import pytest
+from urllib3.util import Retry, Timeout
+
+from sources import health, housing
+from sources.extract import SourceLocations, extract_period
+from sources.health import SourceUnavailable, read_api
+from sources.landing import health_records_path
+from sources.readers import DeliveryError
+from sources.synthetic import writers
+from sources.synthetic.health_api import PAGE_SIZE, serve
+from sources.validate import Pseudonymiser
+from tests.sources.validation import run
+
+MARCH = dt.date(2025, 3, 1)
+QUERY = "?month=2025-03"
+# Fast retries for tests: the same urllib3 rules as in production, without the waiting.
+RETRY = Retry(total=2, status_forcelist=(429, *range(500, 600)), backoff_factor=0)
+TIMEOUT = Timeout(connect=1, read=0.3)
+
+
+@contextmanager
+def server(pages: dict[str, list]):
+    """A local API whose path+query answers with the next response in its list (a status
+    and a JSON body, or "hang" to answer too late); the last one repeats."""
+    requests: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            requests.append(self.path)
+            answers = pages[self.path]
+            answer = answers.pop(0) if len(answers) > 1 else answers[0]
+            if answer == "hang":
+                time.sleep(1)
+                return
+            status, body = answer
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", requests
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def page(items: int, next_url: str | None) -> tuple[int, str]:
+    rows = [
+        {"cpr": f"010140-{1000 + i}", "tilbudsdato": f"2025-03-0{1 + i}", "accepteret": True}
+        for i in range(items)
+    ]
+    return 200, json.dumps({"items": rows, "next": next_url})
+
+
+ENDPOINT = health.HOME_VISITS.source
+PAGE_2 = f"{ENDPOINT}?month=2025-03&page=2"
+
+
+def read(url, **kwargs):
+    return read_api(url, health.HOME_VISITS, MARCH, timeout=TIMEOUT, retry=RETRY, **kwargs)
+
+
+def test_a_timeout_on_page_2_is_retried_then_names_the_url():
+    with server({ENDPOINT + QUERY: [page(2, PAGE_2)], PAGE_2: ["hang"]}) as (url, requests):
+        with pytest.raises(
+            SourceUnavailable, match=re.escape(f"{url}{PAGE_2}: timed out, gave up after retries")
+        ):
+            read(url)
+    assert requests.count(PAGE_2) == 3  # the first try and RETRY's two retries
+
+
+def test_a_next_link_back_to_an_earlier_page_fails_naming_it():
+    first = ENDPOINT + QUERY
+    with server({first: [page(1, PAGE_2)], PAGE_2: [page(1, first)]}) as (url, requests):
+        with pytest.raises(
+            DeliveryError, match=re.escape(f"points back to {url}{first}, already read")
+        ):
+            read(url)
+    assert requests == [first, PAGE_2]
+
+
+def test_pages_are_capped():
+    pages = {
+        f"{ENDPOINT}?month=2025-03&page={n}": [page(1, f"?month=2025-03&page={n + 1}")]
+        for n in range(1, 5)
+    }
+    pages[ENDPOINT + QUERY] = [page(1, "?month=2025-03&page=1")]
+    with server(pages) as (url, _):
+        with pytest.raises(DeliveryError, match=r"page=3: more than 3 pages for 2025-03"):
+            read(url, max_pages=3)
+
+
+def test_a_503_then_200_succeeds():
+    with server({ENDPOINT + QUERY: [(503, "busy"), (429, "slow down"), page(2, None)]}) as (
+        url,
+        requests,
+    ):
+        cells = read(url)
+    assert len(cells.frame) == 2 and len(requests) == 3
+    assert cells.origin == f"{ENDPOINT}?month=2025-03"  # no host or port
+
+
+def test_a_lasting_503_is_unavailable_and_a_400_fails_at_once():
+    with server({ENDPOINT + QUERY: [(503, "down")]}) as (url, requests):
+        with pytest.raises(
+            SourceUnavailable, match=re.escape(f"{url}{ENDPOINT}") + ".*too many 503"
+        ):
+            read(url)
+    assert len(requests) == 3
+    with server({ENDPOINT + QUERY: [(400, "bad")]}) as (url, requests):
+        with pytest.raises(DeliveryError, match="HTTP 400") as error:
+            read(url)
+    assert not isinstance(error.value, SourceUnavailable) and len(requests) == 1
+
+
+def test_no_server_is_unavailable_naming_the_url():
+    with server({}) as (url, _):
+        pass  # closed: nothing listens on the port any more
+    with pytest.raises(
+        SourceUnavailable, match=re.escape(f"{url}{ENDPOINT}{QUERY}: cannot connect")
+    ):
+        read(url)
+
+
+def test_an_unset_url_names_the_setting():
+    with pytest.raises(DeliveryError, match="KVARTER_HEALTH_API_URL is not set"):
+        read_api("", health.HOME_VISITS, MARCH)
+
+
+def test_a_month_without_records_is_not_delivered_not_zero_rows(tmp_path):
+    """The synthetic API answers 404 for a month it has no file for; an empty file is a
+    delivered month with zero rows."""
+    empty = pd.DataFrame(columns=health.HOME_VISITS.headers)
+    writers.write_json(health_records_path(tmp_path, ENDPOINT, "2025-03"), empty)
+    con = duckdb.connect()
+    with serve(tmp_path) as url:
+        where = SourceLocations(tmp_path, "sqlite://", url)
+        march = extract_period(con, health.HOME_VISITS, MARCH, where, Pseudonymiser(b"k"))
+        with pytest.raises(DeliveryError, match=r"month=2025-04: no delivery for 2025-04"):
+            extract_period(con, health.HOME_VISITS, dt.date(2025, 4, 1), where, Pseudonymiser(b"k"))
+    assert march.rows_read == 0
+    assert con.execute("select period, delivery_file from raw.deliveries").fetchall() == [
+        (MARCH, f"{ENDPOINT}?month=2025-03")
+    ]
+
+
+def test_a_missing_database_is_named_and_not_created(tmp_path):
+    missing = tmp_path / "boligsystem.sqlite"
+    url = f"sqlite:///{missing}"
+    con = duckdb.connect()
+    where = SourceLocations(tmp_path, url, "")
+    with pytest.raises(DeliveryError, match=f"^{re.escape(f'missing database {url}')}$"):
+        extract_period(con, housing.TENANCIES, MARCH, where, Pseudonymiser(b"k"))
+    assert not missing.exists()
+    loaded = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'raw'"
+    ).fetchall()
+    assert loaded == [(0,)]
+
+
+def test_the_database_origin_has_no_driver_user_or_host():
+    assert (
+        housing.source_identity(
+            "postgresql+psycopg://kv:pw@db.kommune:5432/bolig", housing.TENANCIES
+        )
+        == "bolig (tenancies)"
+    )
+    assert (
+        housing.source_identity(
+            "sqlite:////data/landing/housing/boligsystem.sqlite", housing.VACANCIES
+        )
+        == "boligsystem.sqlite (vacancies)"
+    )
+
+
+def test_http_source_follows_every_page_of_a_real_server(tmp_path):
+    n = PAGE_SIZE * 2 + 7
+    records = pd.DataFrame(
+        {
+            "cpr": [f"0101{40 + i % 10:02d}-{1000 + i:04d}" for i in range(n)],
+            "tilbudsdato": [dt.date(2025, 3, 1 + i % 28) for i in range(n)],
+            "accepteret": [i % 3 != 0 for i in range(n)],
+        }
+    )
+    writers.write_json(health_records_path(tmp_path, health.HOME_VISITS.source, "2025-03"), records)
+    with serve(tmp_path) as url:
+        cells = read(url)
+    result = run(cells, health.HOME_VISITS)
+    assert len(result.records) == n and len(result.quarantine) == 0
+    assert result.records["accepted"].sum() == sum(i % 3 != 0 for i in range(n))
+    assert result.records["source_line"].tolist() == list(range(1, n + 1))
+
+
+class _Broken(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        body, status = {
+            "/500": (b"oops", 500),
+            "/html": (b"<html>", 200),
+            "/shape": (json.dumps({"rows": []}).encode(), 200),
+        }[self.path.split("?")[0]]
+        self.send_response(status)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/500", "too many 500 error responses"),
+        ("/html", "not JSON"),
+        ("/shape", "expected an object with an 'items'"),
+    ],
+)
+def test_http_failures_name_the_url(path, message):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Broken)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        contract = health.HOME_VISITS.__class__(**{**vars(health.HOME_VISITS), "source": path})
+        with pytest.raises(
+            DeliveryError, match=rf"127\.0\.0\.1:\d+{path}\?month=2025-03: {message}"
+        ):
+            read_api(f"http://127.0.0.1:{server.server_address[1]}", contract, MARCH, retry=RETRY)
+    finally:
+        server.shutdown()
+        server.server_close()
