@@ -4,6 +4,8 @@ copy, read-only."""
 
 import argparse
 import os
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +13,7 @@ import streamlit as st
 from dashboard import charts
 from dashboard.danish import indicator_value, month, number
 from dashboard.published import Published
+from quality.exports import write_csv, write_xlsx
 
 PAGES = ["Oversigt", "Område", "Indikator", "Lovkriterier", "Signaler"]
 SEVERITY = {"alarm": "Alarm", "watch": "Skærpet opmærksomhed"}
@@ -92,6 +95,38 @@ def municipality_figures(data: Published, period) -> pd.DataFrame:
     )
 
 
+def downloads(frame: pd.DataFrame, name: str) -> None:
+    """CSV (Danish Excel: ';' and decimal comma) and xlsx of a table, formula cells
+    neutralised (quality/exports.py)."""
+    with tempfile.TemporaryDirectory() as folder:
+        csv, xlsx = Path(folder) / f"{name}.csv", Path(folder) / f"{name}.xlsx"
+        write_csv(frame, csv)
+        write_xlsx(frame, xlsx)
+        left, right = st.columns(2)
+        left.download_button("Hent CSV", csv.read_bytes(), f"{name}.csv", "text/csv")
+        right.download_button(
+            "Hent Excel",
+            xlsx.read_bytes(),
+            f"{name}.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+
+
+def profile_export(rows: pd.DataFrame) -> pd.DataFrame:
+    """The area's indicators as numbers in their display unit; a hidden cell is empty."""
+    scale = rows["display_scale"].astype(float)
+    return pd.DataFrame(
+        {
+            "Indikator": rows["name_da"],
+            "Enhed": rows["unit"],
+            "Området": (rows["value"] * scale).where(~rows["suppressed"].astype(bool)),
+            "Hele kommunen": rows["municipality_value"] * scale,
+            "Ændring 12 mdr.": pd.to_numeric(rows["change_12m"]) * scale,
+            "Placering": pd.to_numeric(rows["rank"]),
+        }
+    )
+
+
 def area_page(data: Published) -> None:
     st.header("Område (kvarterprofil)")
     areas = data.areas()
@@ -102,7 +137,9 @@ def area_page(data: Published) -> None:
         "Boligområde", ids, index=ids.index(asked) if asked in ids else 0, format_func=names.get
     )
     period = choose_month(data, "area_month")
-    st.dataframe(profile_table(data.area_profile(area_id, period)), hide_index=True)
+    profile = data.area_profile(area_id, period)
+    st.dataframe(profile_table(profile), hide_index=True)
+    downloads(profile_export(profile), f"kvarterprofil_{area_id}_{period:%Y-%m}")
     footnote(data)
     indicator = choose_indicator(data, "area_indicator")
     st.altair_chart(

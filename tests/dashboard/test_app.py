@@ -3,10 +3,12 @@
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.danish import indicator_value, month, number
+from dashboard.published import Published
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
@@ -80,3 +82,14 @@ def test_a_link_opens_an_area_page(published, monkeypatch):
     app.query_params["omraade"] = "BO02"
     app.run()
     assert app.sidebar.radio[0].value == "Område" and app.selectbox[0].value == "BO02"
+
+
+def test_the_area_export_holds_numbers_and_leaves_a_hidden_cell_empty(published):
+    from dashboard.app import profile_export
+
+    data = Published(published)
+    shown = profile_export(data.area_profile("BO01", dt.date(2025, 12, 1))).iloc[0]
+    assert shown["Området"] == 30.0 and shown["Ændring 12 mdr."] == 5.0
+    assert shown["Placering"] == 1
+    hidden = profile_export(data.area_profile("BO02", dt.date(2025, 12, 1))).iloc[0]
+    assert pd.isna(hidden["Området"]) and hidden["Hele kommunen"] == 30.0
