@@ -7,9 +7,7 @@ delivery that cannot be read at all raises DeliveryError naming where and what.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import sqlite3
 import urllib.error
@@ -35,7 +33,7 @@ class DeliveryError(Exception):
 class Cells:
     frame: pd.DataFrame  # one text column per contract header
     lines: np.ndarray  # line or record number of each row
-    rejected: pd.DataFrame  # rows refused before validation (wrong field count)
+    rejected: pd.DataFrame  # lines refused before validation (field count, quotes)
     dialect: Dialect
     origin: str  # file, URL or table, for messages and lineage
     encoding: str | None = None
@@ -66,106 +64,191 @@ def to_text(value: object) -> str:
     return str(value)
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+# Byte order marks of encodings the readers refuse (UTF-32 LE first: it starts like UTF-16 LE).
+FOREIGN_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+SHOWN_LINES = 5  # line numbers a message names before "and N more"
+
+
+def _line_of(raw: bytes, position: int) -> int:
+    return raw.count(b"\n", 0, position) + 1
+
+
+def _line_list(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:SHOWN_LINES])
+    more = len(numbers) - SHOWN_LINES
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _utf8_by_line(raw: bytes) -> tuple[list[int], list[int]]:
+    """Numbers of the non-ASCII lines that are UTF-8, and of the lines that are not."""
+    utf8, other = [], []
+    for n, line in enumerate(raw.split(b"\n"), start=1):
+        if not line.isascii():
+            try:
+                line.decode("utf-8")
+                utf8.append(n)
+            except UnicodeDecodeError:
+                other.append(n)
+    return utf8, other
+
+
 def decode(raw: bytes, origin: str) -> tuple[str, str]:
-    """UTF-8 (with or without BOM), else cp1252; never guess silently beyond that."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8"), "utf-8-sig"
+    """UTF-8 (with or without BOM), else cp1252; a file that is neither, or both, fails.
+
+    Only a file without UTF-8 text beyond ASCII is read as cp1252: one cp1252 line in a
+    UTF-8 file would otherwise turn every æ, ø and å of the other lines into mojibake.
+    """
+    for bom, name in FOREIGN_BOMS:
+        if raw.startswith(bom):
+            raise DeliveryError(
+                f"{origin}: {name} text (byte order mark); expected UTF-8 or cp1252"
+            )
+    if b"\x00" in raw:  # the zero-filled tail of a file not completely written, or UTF-16
+        line = _line_of(raw, raw.index(b"\x00"))
+        raise DeliveryError(f"{origin}: line {line}: NUL byte; a damaged file or not text")
+    has_bom = raw.startswith(UTF8_BOM)
+    body = raw[len(UTF8_BOM) :] if has_bom else raw
     try:
-        return raw.decode("utf-8"), "utf-8"
+        return body.decode("utf-8"), "utf-8-sig" if has_bom else "utf-8"
     except UnicodeDecodeError:
         pass
     try:
-        return raw.decode("cp1252"), "cp1252"
+        text = body.decode("cp1252")
     except UnicodeDecodeError as exc:
         raise DeliveryError(
-            f"{origin}: unknown encoding (neither UTF-8 nor cp1252; byte {exc.start})"
+            f"{origin}: unknown encoding: line {_line_of(body, exc.start)} is neither UTF-8 "
+            f"nor cp1252 (byte 0x{body[exc.start]:02X})"
         ) from None
+    utf8, other = _utf8_by_line(body)
+    if utf8 or has_bom:
+        claim = f"UTF-8 on line(s) {_line_list(utf8)}" if utf8 else "a UTF-8 byte order mark"
+        raise DeliveryError(
+            f"{origin}: mixed encodings: {claim}, not UTF-8 on line(s) {_line_list(other)}"
+        )
+    return text, "cp1252"
 
 
-def _line_fields(data: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Per physical line: the number of ';' and whether it is blank (vectorised scan)."""
-    arr = np.frombuffer(data, dtype=np.uint8)
-    newlines = np.flatnonzero(arr == 10)
-    starts = np.concatenate([[0], newlines + 1])
-    ends = np.concatenate([newlines, [len(arr)]])
-    separators = np.flatnonzero(arr == 59)
-    counts = np.searchsorted(separators, ends) - np.searchsorted(separators, starts)
-    blank = (ends - starts) - (arr[np.maximum(ends - 1, 0)] == 13) * (ends > starts) <= 0
-    return counts, blank
+class _BadLine(Exception):
+    """A line that is not one record of the file's columns: quarantined with this reason."""
+
+    def __init__(self, reason: str, field: int | None = None, cut: bool = False):
+        super().__init__(reason)
+        self.field = field  # 0-based position of the field at fault, if one is
+        self.cut = cut  # what a line cut short looks like (too few fields, an open quote)
+
+
+def _quoted_field(line: str, start: int, field: int) -> tuple[str, int]:
+    """The field whose opening quote is at `start`, and the position after its closing quote."""
+    parts, i = [], start + 1
+    while True:
+        close = line.find('"', i)
+        if close < 0:
+            raise _BadLine("quote not closed on this line", field, cut=True)
+        parts.append(line[i:close])
+        if not line.startswith('"', close + 1):
+            return '"'.join(parts), close + 1
+        i = close + 2  # "" is one quote character inside the field
+
+
+def _fields(line: str) -> list[str]:
+    """The `;`-separated fields of one line; a quoted field may hold ';' and '""'.
+
+    No contract has text spanning lines, so a quote must close on the line it opens: a
+    lost closing quote costs that line, not the rest of the file.
+    """
+    if '"' not in line:
+        return line.split(";")
+    fields, i = [], 0
+    while True:
+        if line.startswith('"', i):
+            value, i = _quoted_field(line, i, len(fields))
+            if i < len(line) and line[i] != ";":
+                raise _BadLine("text after the closing quote", len(fields))
+        else:
+            end = line.find(";", i)
+            end = len(line) if end < 0 else end
+            value, i = line[i:end], end
+        fields.append(value)
+        if i == len(line):
+            return fields
+        i += 1
+
+
+def _record(line: str, width: int) -> list[str]:
+    fields = _fields(line)
+    if len(fields) != width:
+        raise _BadLine(f"{len(fields)} fields, expected {width}", cut=len(fields) < width)
+    return fields
+
+
+def _physical_lines(text: str) -> tuple[list[str], bool]:
+    """The lines without their LF or CRLF ends, and whether the last one has a line end."""
+    lines = text.split("\n")
+    ended = lines[-1] == ""
+    if ended:
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines], ended
+
+
+def _csv_header(lines: list[str], contract: Contract, origin: str) -> list[str]:
+    if not lines or not lines[0].strip():
+        raise DeliveryError(f"{origin}: empty file, no header line")
+    if "\r" in lines[0]:
+        raise DeliveryError(f"{origin}: line 1 holds a CR: CR-only line ends? Expected LF or CRLF")
+    try:
+        header = [h.strip() for h in _fields(lines[0])]
+    except _BadLine as bad:
+        raise DeliveryError(f"{origin}: line 1: {bad}") from None
+    if len(header) == 1 and len(contract.columns) > 1:
+        raise DeliveryError(f"{origin}: line 1 has one column; the separator must be ';'")
+    _check_headers(origin, header, contract)
+    return header
 
 
 def read_csv(path: Path, contract: Contract) -> Cells:
-    """A `;`-separated Danish CSV export."""
+    """A `;`-separated Danish CSV export, one record per line.
+
+    Every non-blank line after the header is one row read: loaded or quarantined. Rows are
+    counted by physical lines, so no parsing fault can make lines vanish from the account.
+    """
     origin = str(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise DeliveryError(f"{origin}: cannot be read ({exc.strerror})") from None
     text, encoding = decode(raw, origin)
-    first_line = text.split("\n", 1)[0]
-    if not first_line.strip():
-        raise DeliveryError(f"{origin}: empty file, no header line")
-    header = [h.strip() for h in next(csv.reader([first_line], delimiter=";"))]
-    if len(header) == 1 and len(contract.columns) > 1:
-        raise DeliveryError(f"{origin}: line 1 has one column; the separator must be ';'")
-    _check_headers(origin, header, contract)
+    lines, ended = _physical_lines(text)
+    header = _csv_header(lines, contract, origin)
     width = len(header)
-    if '"' in text:  # quoted fields may hold ';' or line ends: parse exactly, row by row
-        return _read_csv_exact(text, header, contract, origin, encoding)
-    data = text.encode("utf-8")
-    counts, blank = _line_fields(data)
-    lines = np.arange(1, len(counts) + 1)
-    body = ~blank & (lines > 1)
-    if not text.endswith(("\n", "\r")) and body[-1] and counts[-1] + 1 < width:
-        raise DeliveryError(
-            f"{origin}: truncated: line {len(counts)} ends mid-row "
-            f"({counts[-1] + 1} of {width} fields, no line end)"
-        )
-    bad = body & (counts + 1 != width)
-    rejected = pd.DataFrame(
-        {
-            "line": lines[bad],
-            "column_name": "",
-            "value": "",
-            "reason": [f"{c + 1} fields, expected {width}" for c in counts[bad]],
-        }
+    fields, numbers, rejected = [], [], []  # fields: row after row, one flat list
+    for n, line in enumerate(lines[1:], start=2):
+        if not line.strip(" \t"):
+            continue  # a blank line is layout, not a row
+        try:
+            fields.extend(_record(line, width))
+            numbers.append(n)
+        except _BadLine as bad:
+            if bad.cut and n == len(lines) and not ended:
+                raise DeliveryError(
+                    f"{origin}: truncated: line {n} ends mid-row without a line end ({bad})"
+                ) from None
+            column = header[bad.field] if bad.field is not None else ""
+            rejected.append((n, column, "", str(bad)))
+    # A flat list and column slices, not a list per row: millions of small lists would
+    # keep Python's cycle collector busy for most of the read.
+    frame = pd.DataFrame(
+        {h: fields[header.index(h) :: width] for h in contract.headers}, dtype=object
     )
-    frame = pd.read_csv(
-        io.BytesIO(data),
-        sep=";",
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        skiprows=set(np.flatnonzero(~body | bad)[1:].tolist()),
-        quoting=csv.QUOTE_NONE,
-        engine="c",
-    )
-    frame.columns = [c.strip() for c in frame.columns]
-    good = lines[body & ~bad]
-    return Cells(frame[contract.headers], good.astype(np.int64), rejected, DANISH, origin, encoding)
-
-
-def _read_csv_exact(
-    text: str, header: list[str], contract: Contract, origin: str, encoding: str
-) -> Cells:
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
-    width = len(header)
-    if not text.endswith(("\n", "\r")) and len(rows) > 1 and len(rows[-1]) < width:
-        raise DeliveryError(
-            f"{origin}: truncated: line {len(rows)} ends mid-row "
-            f"({len(rows[-1])} of {width} fields, no line end)"
-        )
-    numbered = [(n, r) for n, r in enumerate(rows[1:], start=2) if r and any(f.strip() for f in r)]
-    good = [(n, r) for n, r in numbered if len(r) == width]
-    rejected = pd.DataFrame(
-        [(n, "", "", f"{len(r)} fields, expected {width}") for n, r in numbered if len(r) != width],
-        columns=QUARANTINE_COLUMNS,
-    )
-    frame = pd.DataFrame([r for _, r in good], columns=header, dtype=str)
     return Cells(
-        frame[contract.headers],
-        np.array([n for n, _ in good], dtype=np.int64),
-        rejected,
+        frame,
+        np.array(numbers, dtype=np.int64),
+        pd.DataFrame(rejected, columns=QUARANTINE_COLUMNS),
         DANISH,
         origin,
         encoding,

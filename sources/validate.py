@@ -22,6 +22,15 @@ YES = ("ja", "j", "1", "true", "sand")
 NO = ("nej", "n", "0", "false", "falsk")
 QUARANTINE_COLUMNS = ["line", "column_name", "value", "reason"]
 CPR_SHAPE = r"\d{6}-?\d{4}"
+# Number text, checked before casting: a cast also takes '0.', '1_000' and 'nan'. In Danish
+# text '.' groups thousands by three and the decimal comma has digits after it, so a value
+# cut short ('0,5' -> '0,') is refused instead of loading as 0.
+DANISH_INT = r"-?(\d{1,3}(\.\d{3})+|\d+)"
+DANISH_DECIMAL = DANISH_INT + r"(,\d+)?"
+ISO_NUMBER = r"-?\d+(\.\d+)?([eE][-+]?\d+)?"  # as str() writes numbers of Excel, SQL, JSON
+# C0 and C1 control characters (NUL, tab, CR, LF, ...): no contract's text holds them, and a
+# line break or NUL in a loaded value breaks every export and report that shows it.
+CONTROL = r"[\x00-\x1f\x7f-\x9f]"
 
 
 @dataclass(frozen=True)
@@ -80,32 +89,44 @@ def _cpr_real_date(digits: str) -> str:
     return f"try_strptime({iso}, '%Y-%m-%d') is not null"
 
 
+def _check(condition: str, reason: str) -> tuple[str, str]:
+    """A column check: (SQL condition of a failure, SQL text of its reason)."""
+    return condition, _quote(reason)
+
+
 def _column_sql(column: Column, cell: str, dialect: Dialect, key_column: str) -> tuple[str, str]:
     """(typed value, reason) SQL expressions for one column; reason is null when fine."""
     missing = f"{cell} = ''"
     checks: list[tuple[str, str]] = []
     if not column.nullable:
-        checks.append((missing, "missing value in a required column"))
+        checks.append(_check(missing, "missing value in a required column"))
     kind = column.kind
     if kind == "cpr":
         digits = f"replace({cell}, '-', '')"
         shaped = f"regexp_full_match({cell}, '{CPR_SHAPE}')"
         value = key_column
         checks += [
-            (
+            _check(
                 f"not {missing} and not {shaped}",
                 "invalid CPR number: not 10 digits in the form DDMMYY-SSSS",
             ),
-            (
+            _check(
                 f"not {missing} and not ({_cpr_real_date(digits)})",
                 "invalid CPR number: the first six digits are not a real date",
             ),
         ]
     elif kind in ("text", "enum"):
         value = f"nullif({cell}, '')"
+        control = f"unicode(regexp_extract({cell}, '{CONTROL}'))"
+        checks.append(
+            (  # the reason names the character: a tab, a line break and a NUL need different fixes
+                f"regexp_matches({cell}, '{CONTROL}')",
+                f"printf('control character U+%04X in the text', {control})",
+            )
+        )
         if column.allowed:
             checks.append(
-                (
+                _check(
                     f"not {missing} and {cell} not in {_in(column.allowed)}",
                     f"not one of the allowed values {', '.join(column.allowed)}",
                 )
@@ -115,19 +136,24 @@ def _column_sql(column: Column, cell: str, dialect: Dialect, key_column: str) ->
             f"case when lower({cell}) in {_in(YES)} then true "
             f"when lower({cell}) in {_in(NO)} then false end"
         )
-        checks.append((f"not {missing} and ({value}) is null", "not ja/nej"))
+        checks.append(_check(f"not {missing} and ({value}) is null", "not ja/nej"))
     elif kind == "date":
         value = f"cast(try_strptime({cell}, '{dialect.date_format}') as date)"
         spelled = "dd-mm-yyyy" if dialect.decimal_comma else "yyyy-mm-dd"
-        checks.append((f"not {missing} and ({value}) is null", f"not a date in the form {spelled}"))
+        checks.append(
+            _check(f"not {missing} and ({value}) is null", f"not a date in the form {spelled}")
+        )
     else:
         text = f"replace(replace({cell}, '.', ''), ',', '.')" if dialect.decimal_comma else cell
-        number = f"try_cast(nullif({text}, '') as double)"
+        shape = ISO_NUMBER
+        if dialect.decimal_comma:
+            shape = DANISH_INT if kind == "int" else DANISH_DECIMAL
+        number = (
+            f"case when regexp_full_match({cell}, '{shape}') then try_cast({text} as double) end"
+        )
         if kind == "int":
-            if dialect.decimal_comma:  # a '.' is a thousands separator, a ',' is not allowed
-                number = f"case when {cell} like '%,%' then null else {number} end"
             checks.append(
-                (
+                _check(
                     f"not {missing} and ({number} is null or {number} != round({number}))",
                     "not a whole number",
                 )
@@ -135,13 +161,17 @@ def _column_sql(column: Column, cell: str, dialect: Dialect, key_column: str) ->
             value = f"cast({number} as bigint)"
         else:
             word = "number with decimal comma" if dialect.decimal_comma else "number"
-            checks.append((f"not {missing} and {number} is null", f"not a {word}"))
+            checks.append(_check(f"not {missing} and {number} is null", f"not a {word}"))
             value = number
         if column.minimum is not None:
-            checks.append((f"{number} < {column.minimum}", f"below the minimum {column.minimum:g}"))
+            checks.append(
+                _check(f"{number} < {column.minimum}", f"below the minimum {column.minimum:g}")
+            )
         if column.maximum is not None:
-            checks.append((f"{number} > {column.maximum}", f"above the maximum {column.maximum:g}"))
-    reason = "case " + " ".join(f"when {c} then {_quote(r)}" for c, r in checks) + " end"
+            checks.append(
+                _check(f"{number} > {column.maximum}", f"above the maximum {column.maximum:g}")
+            )
+    reason = "case " + " ".join(f"when {c} then {r}" for c, r in checks) + " end"
     return value, (reason if checks else "null")
 
 
