@@ -10,9 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +18,6 @@ import pandas as pd
 
 from sources.contracts import Contract
 from sources.validate import DANISH, ISO, QUARANTINE_COLUMNS, Dialect
-
-HTTP_TIMEOUT_SECONDS = 30
 
 
 class DeliveryError(Exception):
@@ -322,47 +317,6 @@ def read_sql(url: str, contract: Contract, period: dt.date) -> Cells:
             frame[name] = frame[name].map(to_text)
     frame = frame.fillna("")
     return Cells(frame, np.arange(1, len(rows) + 1, dtype=np.int64), _no_rejects(), ISO, origin)
-
-
-def _get_json(url: str) -> dict:
-    try:
-        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_SECONDS) as response:
-            body = response.read()
-    except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"{url}: HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        raise DeliveryError(f"{url}: cannot connect ({exc.reason})") from None
-    try:
-        page = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise DeliveryError(f"{url}: not JSON ({exc.msg} at position {exc.pos})") from None
-    if not isinstance(page, dict) or not isinstance(page.get("items"), list):
-        raise DeliveryError(f"{url}: expected an object with an 'items' list")
-    return page
-
-
-def read_http(base_url: str, contract: Contract, period: dt.date) -> Cells:
-    """All pages of one month from a JSON API: {"items": [...], "next": url or null}."""
-    query = urllib.parse.urlencode({"month": f"{period:%Y-%m}"})
-    url: str | None = f"{base_url.rstrip('/')}{contract.source}?{query}"
-    origin = url
-    items: list[dict] = []
-    while url:
-        page = _get_json(url)
-        items.extend(page["items"])
-        url = urllib.parse.urljoin(url, page["next"]) if page.get("next") else None
-    if items:
-        seen = set().union(*(item.keys() for item in items if isinstance(item, dict)))
-        _check_headers(origin, sorted(seen), contract)
-    frame = pd.DataFrame(
-        [
-            [to_text(item.get(h)) if isinstance(item, dict) else "" for h in contract.headers]
-            for item in items
-        ],
-        columns=contract.headers,
-        dtype=str,
-    )
-    return Cells(frame, np.arange(1, len(items) + 1, dtype=np.int64), _no_rejects(), ISO, origin)
 
 
 def read_geojson(path: Path, contract: Contract) -> Cells:
