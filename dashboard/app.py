@@ -127,6 +127,19 @@ def profile_export(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def month_export(cells: pd.DataFrame, scale: int) -> pd.DataFrame:
+    """Every area's cell of one indicator and month; a hidden cell is empty."""
+    shown = ~cells["suppressed"].astype(bool)
+    return pd.DataFrame(
+        {
+            "Område": cells["area_name"],
+            "Tæller": cells["numerator"].where(shown),
+            "Nævner": cells["denominator"].where(shown),
+            "Værdi": (cells["value"] * scale).where(shown),
+        }
+    )
+
+
 def area_page(data: Published) -> None:
     st.header("Område (kvarterprofil)")
     areas = data.areas()
@@ -189,6 +202,19 @@ def criteria_table(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(table)
 
 
+def statutory_export(rows: pd.DataFrame) -> pd.DataFrame:
+    """The criteria as numbers (withheld and unknown values empty)."""
+    table = {
+        "Område": rows["area_name"],
+        "Listeår": rows["list_year"],
+        "Status": rows["classification"],
+    }
+    for key, label, column in CRITERIA:
+        table[label] = rows[column]
+        table[f"{label}: afstand til grænsen"] = rows[f"{key}_distance"]
+    return pd.DataFrame(table)
+
+
 def indicator_page(data: Published) -> None:
     st.header("Indikator")
     indicator = choose_indicator(data, "indicator_indicator")
@@ -199,10 +225,9 @@ def indicator_page(data: Published) -> None:
     )
     period = choose_month(data, "indicator_month")
     st.subheader(f"Tragtdiagram, {month(period)}")
-    st.altair_chart(
-        charts.funnel(data.indicator_month(indicator.name, period), indicator.unit, scale),
-        width="stretch",
-    )
+    cells = data.indicator_month(indicator.name, period)
+    st.altair_chart(charts.funnel(cells, indicator.unit, scale), width="stretch")
+    downloads(month_export(cells, scale), f"{indicator.name}_{period:%Y-%m}")
     st.caption(
         "Punkter uden for de stiplede grænser (95 % og 99,8 %) afviger mere fra kommunens "
         "niveau, end tilfældig variation i et område af den størrelse forklarer."
@@ -223,6 +248,7 @@ def statutory_page(data: Published) -> None:
     rows["closest"] = distances.where(distances < 0).abs().min(axis=1)
     rows = rows.sort_values("closest", na_position="last")
     st.dataframe(criteria_table(rows), hide_index=True)
+    downloads(statutory_export(rows), f"lovkriterier_{year}")
     st.caption(
         "Afstand: positiv er på den side af grænsen, hvor kriteriet er opfyldt. "
         "'ukendt': data til at afgøre kriteriet mangler."

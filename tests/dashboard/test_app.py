@@ -93,3 +93,13 @@ def test_the_area_export_holds_numbers_and_leaves_a_hidden_cell_empty(published)
     assert shown["Placering"] == 1
     hidden = profile_export(data.area_profile("BO02", dt.date(2025, 12, 1))).iloc[0]
     assert pd.isna(hidden["Området"]) and hidden["Hele kommunen"] == 30.0
+
+
+def test_the_month_export_leaves_a_hidden_cell_empty(published):
+    from dashboard.app import month_export
+
+    cells = Published(published).indicator_month("emp_outside_work_edu", dt.date(2025, 12, 1))
+    rows = month_export(cells, 100).set_index("Område")
+    assert rows.loc["Æblehaven"].tolist() == [12.0, 40.0, 30.0]
+    assert rows.loc["Østervang"].isna().all()
+    assert rows.loc["Hele kommunen"].tolist() == [1234.5, 4115.0, 30.0]
