@@ -146,6 +146,8 @@ def area_page(data: Published) -> None:
     names = dict(zip(areas["area_id"], areas["area_name"]))
     asked = st.query_params.get("omraade")
     ids = list(names)
+    if asked is not None and asked not in ids:
+        st.warning(f"Boligområdet '{asked}' findes ikke i den offentliggjorte kopi.")
     area_id = st.selectbox(
         "Boligområde", ids, index=ids.index(asked) if asked in ids else 0, format_func=names.get
     )
@@ -288,9 +290,15 @@ def signals_page(data: Published) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="Kvarterprofil", layout="wide")
-    data = open_published(published_path())
+    try:
+        data = open_published(published_path())
+    except FileNotFoundError as missing:
+        st.error(str(missing))
+        return
     # A link can open a page and an area: ?side=Område&omraade=BO04 (the alert emails do).
     asked = st.query_params.get("side")
+    if asked is not None and asked not in PAGES:
+        st.warning(f"Siden '{asked}' findes ikke; her er oversigten.")
     page = st.sidebar.radio("Side", PAGES, index=PAGES.index(asked) if asked in PAGES else 0)
     {
         "Oversigt": overview,

@@ -13,7 +13,10 @@ import pandas as pd
 class Published:
     def __init__(self, path: Path | str):
         if not Path(path).exists():
-            raise FileNotFoundError(f"no published copy at {path} (run `make demo` first)")
+            raise FileNotFoundError(
+                f"Der er ingen offentliggjort kopi i {path}. Den laves af publiceringen "
+                "(`kvarter run`, eller `make demo` med de syntetiske data)."
+            )
         self.con = duckdb.connect(str(path), read_only=True)
 
     def _frame(self, sql: str, parameters: list | None = None) -> pd.DataFrame:

@@ -103,3 +103,26 @@ def test_the_month_export_leaves_a_hidden_cell_empty(published):
     assert rows.loc["Æblehaven"].tolist() == [12.0, 40.0, 30.0]
     assert rows.loc["Østervang"].isna().all()
     assert rows.loc["Hele kommunen"].tolist() == [1234.5, 4115.0, 30.0]
+
+
+def test_an_unknown_page_or_area_in_a_link_says_so_in_danish(published, monkeypatch):
+    monkeypatch.setenv("KVARTER_PUBLISHED", str(published))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params["side"] = "Ukendt"
+    app.run()
+    assert not app.exception and app.sidebar.radio[0].value == "Oversigt"
+    assert app.warning[0].value == "Siden 'Ukendt' findes ikke; her er oversigten."
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params["side"] = "Område"
+    app.query_params["omraade"] = "BO99"
+    app.run()
+    assert not app.exception and app.selectbox[0].value == "BO01"
+    assert "BO99" in app.warning[0].value
+
+
+def test_a_missing_published_copy_says_how_to_make_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("KVARTER_PUBLISHED", str(tmp_path / "none.duckdb"))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()
+    assert not app.exception
+    assert "Der er ingen offentliggjort kopi" in app.error[0].value
