@@ -84,7 +84,20 @@ def publish(warehouse: Path, target: Path) -> tuple[dict[str, int], AuditReport]
         staged.unlink()
         raise
     os.replace(staged, target)
+    write_parquet(target)
     return counts, report
+
+
+def write_parquet(published: Path) -> None:
+    """Each published table also as Parquet in `parquet/` beside the copy, for analysts'
+    tools (pandas, Excel/Power BI); each file swapped in whole."""
+    folder = published.parent / "parquet"
+    folder.mkdir(exist_ok=True)
+    with duckdb.connect(str(published), read_only=True) as con:
+        for name in PUBLISHED_TABLES:
+            staged = folder / f"{name}.parquet.tmp"
+            con.execute(f"select * from {name}").df().to_parquet(staged, index=False)
+            os.replace(staged, folder / f"{name}.parquet")
 
 
 def _check_metadata(report: AuditReport) -> dict:

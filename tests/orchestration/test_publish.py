@@ -1,6 +1,7 @@
 """The publish step swaps in a staged copy only when the disclosure audit passes."""
 
 import duckdb
+import pandas as pd
 import pytest
 
 import orchestration.publish_assets as publish_assets
@@ -42,3 +43,9 @@ def test_a_copy_that_passes_replaces_the_old_one(warehouse, tmp_path, monkeypatc
     with duckdb.connect(str(target), read_only=True) as con:
         tables = {row[0] for row in con.execute("show tables").fetchall()}
     assert tables == set(PUBLISHED_TABLES)
+    # The same tables as Parquet beside the copy, for analysts' tools.
+    parquet = target.parent / "parquet"
+    assert sorted(p.name for p in parquet.iterdir()) == sorted(
+        f"{name}.parquet" for name in PUBLISHED_TABLES
+    )
+    assert pd.read_parquet(parquet / "dim_area.parquet").to_dict("records") == [{"x": 1}]
