@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts
-from dashboard.danish import indicator_value, month, number
+from dashboard.danish import indicator_change, indicator_value, month, number
 from dashboard.published import Published
 from quality.exports import write_csv, write_xlsx
 
@@ -184,7 +184,7 @@ def profile_table(rows: pd.DataFrame) -> pd.DataFrame:
                 for r in rows.itertuples()
             ],
             "Ændring 12 mdr.": [
-                indicator_value(r.change_12m, r.unit, r.display_scale) for r in rows.itertuples()
+                indicator_change(r.change_12m, r.unit, r.display_scale) for r in rows.itertuples()
             ],
             "Placering": [number(r.rank, 0) for r in rows.itertuples()],
         }

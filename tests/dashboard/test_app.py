@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.danish import indicator_value, month, number
+from dashboard.danish import indicator_change, indicator_value, month, number
 from dashboard.published import Published
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -29,7 +29,8 @@ def run(published, monkeypatch):
 
 def test_danish_numbers_and_months():
     assert number(1234.5) == "1.234,5"
-    assert number(None) == ""
+    assert number(None) == "" and number(pd.NA) == ""
+    assert indicator_change(-0.002, "per_100", 100) == "-0,2 pr. 100"
     assert indicator_value(0.376, "pct", 100) == "37,6 %"
     assert indicator_value(2.5, "per_1000", 1000) == "2.500,0 pr. 1.000"
     assert month(dt.date(2025, 12, 1)) == "december 2025"
@@ -52,7 +53,7 @@ def test_area_page_shows_a_hidden_cell_as_empty_never_zero(run):
     app.selectbox[0].set_value("BO01").run()
     [row] = app.dataframe[0].value.to_dict("records")
     assert row["Området"] == "30,0 %"
-    assert row["Ændring 12 mdr."] == "5,0 %" and row["Placering"] == "1"
+    assert row["Ændring 12 mdr."] == "+5,0 %-point" and row["Placering"] == "1"
 
 
 def test_statutory_page_lists_the_area_closest_to_a_threshold_first(run):
