@@ -191,19 +191,6 @@ def profile_table(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def criteria_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """The four criteria per row (area and list year), with the distance to each threshold."""
-    table = {
-        "Område": rows["area_name"],
-        "Listeår": rows["list_year"],
-        "Status": rows["classification"],
-    }
-    for key, label, column in CRITERIA:
-        table[label] = [number(v, 3) for v in rows[column]]
-        table[f"{label}: afstand til grænsen"] = [number(v, 3) for v in rows[f"{key}_distance"]]
-    return pd.DataFrame(table)
-
-
 def statutory_export(rows: pd.DataFrame) -> pd.DataFrame:
     """The criteria as numbers (withheld and unknown values empty)."""
     table = {
@@ -215,6 +202,15 @@ def statutory_export(rows: pd.DataFrame) -> pd.DataFrame:
         table[label] = rows[column]
         table[f"{label}: afstand til grænsen"] = rows[f"{key}_distance"]
     return pd.DataFrame(table)
+
+
+def criteria_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """The four criteria per row (area and list year) with the distance to each
+    threshold, in Danish number format."""
+    table = statutory_export(rows)
+    for column in table.columns[3:]:
+        table[column] = [number(v, 3) for v in table[column]]
+    return table
 
 
 def indicator_page(data: Published) -> None:
