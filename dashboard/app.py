@@ -37,15 +37,32 @@ def open_published(path: str) -> Published:
     return Published(path)
 
 
+def linked_index(options: list, parameter: str, what: str) -> int:
+    """The option a link asks for (?indikator=..., ?maaned=2025-12), else the first; an
+    unknown one is said in Danish."""
+    asked = st.query_params.get(parameter)
+    keys = [f"{o:%Y-%m}" if hasattr(o, "strftime") else o for o in options]
+    if asked is None:
+        return 0
+    if asked not in keys:
+        st.warning(f"{what} '{asked}' findes ikke i den offentliggjorte kopi.")
+        return 0
+    return keys.index(asked)
+
+
 def choose_indicator(data: Published, key: str) -> pd.Series:
     catalogue = data.catalogue()
     names = dict(zip(catalogue["indicator_id"], catalogue["name_da"]))
-    chosen = st.selectbox("Indikator", list(names), format_func=names.get, key=key)
+    ids = list(names)
+    index = linked_index(ids, "indikator", "Indikatoren")
+    chosen = st.selectbox("Indikator", ids, index=index, format_func=names.get, key=key)
     return catalogue.set_index("indicator_id").loc[chosen].rename(chosen)
 
 
 def choose_month(data: Published, key: str):
-    return st.selectbox("Måned", data.months(), format_func=month, key=key)
+    months = data.months()
+    index = linked_index(months, "maaned", "Måneden")
+    return st.selectbox("Måned", months, index=index, format_func=month, key=key)
 
 
 def footnote(data: Published) -> None:
@@ -144,13 +161,9 @@ def area_page(data: Published) -> None:
     st.header("Område (kvarterprofil)")
     areas = data.areas()
     names = dict(zip(areas["area_id"], areas["area_name"]))
-    asked = st.query_params.get("omraade")
     ids = list(names)
-    if asked is not None and asked not in ids:
-        st.warning(f"Boligområdet '{asked}' findes ikke i den offentliggjorte kopi.")
-    area_id = st.selectbox(
-        "Boligområde", ids, index=ids.index(asked) if asked in ids else 0, format_func=names.get
-    )
+    index = linked_index(ids, "omraade", "Boligområdet")
+    area_id = st.selectbox("Boligområde", ids, index=index, format_func=names.get)
     period = choose_month(data, "area_month")
     profile = data.area_profile(area_id, period)
     st.dataframe(profile_table(profile), hide_index=True)

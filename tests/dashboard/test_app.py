@@ -127,3 +127,13 @@ def test_a_missing_published_copy_says_how_to_make_it(tmp_path, monkeypatch):
     app.run()
     assert not app.exception
     assert "Der er ingen offentliggjort kopi" in app.error[0].value
+
+
+def test_a_link_opens_an_indicator_and_a_month(published, monkeypatch):
+    monkeypatch.setenv("KVARTER_PUBLISHED", str(published))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params.update(side="Indikator", indikator="emp_outside_work_edu", maaned="2025-11")
+    app.run()
+    assert not app.exception and not app.warning
+    assert app.selectbox[0].value == "emp_outside_work_edu"
+    assert app.selectbox[1].value == dt.date(2025, 11, 1)
