@@ -126,7 +126,7 @@ def cmd_summary(storage: KvarterStorage) -> None:
     unplaced = dict(
         con.sql(
             "select source_system || '__' || source_entity, sum(records) "
-            "from restricted.restricted_unplaced_records group by all"
+            "from restricted.restricted_unplaced_records group by source_system, source_entity"
         ).fetchall()
     )
     if unplaced:

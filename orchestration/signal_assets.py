@@ -43,13 +43,19 @@ def area_signals(
         con.execute("create schema if not exists signals")
         con.register("found", found)
         con.execute("create or replace table signals.area_signals as select * from found")
-        # What may be published: which series are in a signal state and since when, never
-        # the restricted rates and scores behind it (readers see the published series).
+        # What may be published: which series are in a signal state and since when, for
+        # series whose cell of that month is published; never the restricted rates and
+        # scores behind it (readers see the published series). The auditor checks it.
+        con.execute("drop table if exists signals.signal_states")
         con.execute("""
-            create or replace table signals.signal_states as
-            select area_id, indicator_id, cast(period as date) as period, severity,
-                cast(episode_start as date) as episode_start
+            create table signals.signal_states as
+            select found.area_id, found.indicator_id, cast(found.period as date) as period,
+                found.severity, cast(found.episode_start as date) as episode_start
             from found
+            inner join marts.fct_area_indicator_month as fact
+                on found.area_id = fact.area_id and found.indicator_id = fact.indicator_id
+                and cast(found.period as date) = fact.period
+            where not fact.suppressed
         """)
         con.unregister("found")
     as_of = pd.to_datetime(observations["period"]).max()

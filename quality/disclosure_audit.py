@@ -765,6 +765,21 @@ def _profile_checks(con) -> list[str]:
     return found
 
 
+def _signal_checks(con) -> list[str]:
+    """A published signal state names a series whose cell of that month is published."""
+    rows = con.execute("""
+        select s.area_id, s.indicator_id, s.period from signals as s
+        left join fct_area_indicator_month as f
+            on f.area_id = s.area_id and f.indicator_id = s.indicator_id
+            and f.period = s.period
+        where f.suppressed is null or f.suppressed
+    """).fetchall()
+    return [
+        f"signal {indicator} {area} {pd.Timestamp(period):%Y-%m} shows a hidden cell"
+        for area, indicator, period in rows
+    ]
+
+
 def audit_published(path: Path | str) -> AuditReport:
     """Audit a published copy, reading nothing but that file."""
     with duckdb.connect(str(path), read_only=True) as con:
@@ -777,7 +792,7 @@ def audit_published(path: Path | str) -> AuditReport:
         ).df()
         relations = con.execute("select * from disclosure_relations").df()
         protection = con.execute("select protection_level from disclosure_rules").fetchone()[0]
-        derived = _criteria_checks(con) + _profile_checks(con)
+        derived = _criteria_checks(con) + _profile_checks(con) + _signal_checks(con)
     report = audit(cells, catalogue, relations, float(protection))
     report.inconsistencies += derived
     return report

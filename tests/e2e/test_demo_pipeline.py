@@ -128,12 +128,20 @@ def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
             "update kvarterprofil set hou_vacancy = 0.5 where area_id = ? and period = ?",
             [hidden_area, hidden_month],
         )
+        con.execute(
+            "insert into signals values (?, 'hou_vacancy', ?, 'alarm', ?)",
+            [hidden_area, hidden_month, hidden_month],
+        )
     report = audit_published(copy)
     assert f"statutory c2_conviction_ratio {area} {period.year} shows a hidden cell" in (
         report.inconsistencies
     )
     assert (
         f"kvarterprofil hou_vacancy {hidden_area} {hidden_month:%Y-%m} shows a hidden cell"
+        in report.inconsistencies
+    )
+    assert (
+        f"signal hou_vacancy {hidden_area} {hidden_month:%Y-%m} shows a hidden cell"
         in report.inconsistencies
     )
     assert not report.passed
