@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.record import append
-from orchestration.publish_assets import stage
+from orchestration.defs.publish import stage
 from quality.disclosure import primary_violation
 from quality.disclosure_audit import audit_published
 

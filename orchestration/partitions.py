@@ -20,3 +20,11 @@ def partition_date(key: str) -> dt.date:
 
 def partition_key(period: dt.date) -> str:
     return f"{period:%Y-%m-01}"
+
+
+def month_range_tags(first: str, last: str) -> dict[str, str]:
+    """Run tags that make one run of a partitioned job cover the months first..last."""
+    return {
+        "dagster/asset_partition_range_start": first,
+        "dagster/asset_partition_range_end": last,
+    }

@@ -5,10 +5,13 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from orchestration.partitions import partition_key
+from orchestration.partitions import month_range_tags, partition_key
 from orchestration.resources import KvarterStorage
 from sources.landing import FILE_FORMATS, delivered_periods
 from sources.registry import MONTHLY, YEARLY
+
+# Run config of the refresh job that rebuilds the monthly models from scratch.
+FULL_REFRESH = {"ops": {"dbt_monthly": {"config": {"full_refresh": True}}}}
 
 
 class NothingDelivered(Exception):
@@ -63,16 +66,17 @@ def run_pipeline(
             defs.resolve_job_def(job).execute_in_process(
                 run_config=run_config,
                 instance=instance,
-                tags={
-                    "dagster/asset_partition_range_start": partition_key(span[0]),
-                    "dagster/asset_partition_range_end": partition_key(span[1]),
-                },
+                tags=month_range_tags(partition_key(span[0]), partition_key(span[1])),
                 raise_on_error=False,
             )
         )
         if not extracts[-1].success:
             return PipelineRun(months, extracts, None)
+    # Every delivered month, rebuilt from scratch: the run a new deployment starts with.
     refresh = defs.resolve_job_def("refresh_marts_and_alerts").execute_in_process(
-        run_config=run_config, instance=instance, raise_on_error=False
+        run_config={**run_config, **FULL_REFRESH},
+        instance=instance,
+        tags=month_range_tags(partition_key(months[0]), partition_key(months[1])),
+        raise_on_error=False,
     )
     return PipelineRun(months, extracts, refresh)

@@ -11,15 +11,6 @@ from pathlib import Path
 from sources.contracts import Contract
 
 FILE_FORMATS = ("csv", "xlsx", "geojson")
-# Where the synthetic municipality puts the housing system's database and the health
-# system's records (served by sources.synthetic.health_api).
-HOUSING_DB = Path("housing") / "boligsystem.sqlite"
-HEALTH_RECORDS = "health"
-
-
-def health_records_path(landing: Path, endpoint: str, month: str) -> Path:
-    """<landing>/health/<YYYY-MM>/<endpoint with _ for />.json"""
-    return landing / HEALTH_RECORDS / month / f"{endpoint.strip('/').replace('/', '_')}.json"
 
 
 def period_folder(contract: Contract, period: dt.date) -> str:

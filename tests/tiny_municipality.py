@@ -20,8 +20,9 @@ from pathlib import Path
 import pandas as pd
 
 from sources import children_youth, employment, health, population
-from sources.landing import HOUSING_DB, delivery_path, health_records_path
+from sources.landing import delivery_path
 from sources.synthetic import writers
+from sources.synthetic.layout import HOUSING_DB, health_records_path
 
 PERIOD = dt.date(2025, 3, 1)
 INVALID_CPR = "310299-1234"  # 31 February does not exist

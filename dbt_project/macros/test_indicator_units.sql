@@ -1,6 +1,7 @@
 {#-
     Generic tests of an indicator table that depend on each indicator's unit in the
-    catalogue (`catalogue`: a ref to the seed).
+    catalogue (`catalogue`: a ref to the seed, or to dim_indicator for the marts, so
+    that a mart's tests run in the same Dagster step as the mart).
 -#}
 
 {#- Shares (unit pct) are proportions: 0 <= value <= 1. -#}

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from sources import health
-from sources.landing import health_records_path
+from sources.synthetic.layout import health_records_path
 
 PAGE_SIZE = 500
 ENDPOINTS = {c.source for c in health.CONTRACTS}

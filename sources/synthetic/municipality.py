@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from sources import children_youth, employment, health, national, population
-from sources.landing import HOUSING_DB, delivery_path, health_records_path
+from sources.landing import delivery_path
 from sources.synthetic import events, writers
+from sources.synthetic.layout import HOUSING_DB, health_records_path
 from sources.synthetic.population import ORIGINS, Population, day_number, to_dates
 from sources.synthetic.scenario import (
     INJECTABLE,

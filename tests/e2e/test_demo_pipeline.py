@@ -9,22 +9,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.definitions import build_definitions
 from orchestration.pipeline import run_pipeline
 from orchestration.resources import KvarterStorage
 from quality.disclosure_audit import audit_published
-from sources.synthetic.health_api import serve
 from sources.synthetic.municipality import generate
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, code_location, wire):
     storage = KvarterStorage.under(tmp_path_factory.mktemp("demo"))
     generate(storage.landing, seed=42)
-    with serve(storage.landing) as health_api:
-        storage = KvarterStorage(**{**storage.model_dump(), "health_api_url": health_api})
-        defs = build_definitions(storage)
-        yield storage, defs, run_pipeline(defs, storage)
+    with wire(storage) as storage:
+        yield storage, code_location, run_pipeline(code_location, storage)
 
 
 def outbox(storage):

@@ -10,13 +10,11 @@ from pathlib import Path
 
 import duckdb
 
-import orchestration.publish_assets as publish_assets
-from orchestration.definitions import build_definitions
+import orchestration.defs.publish as publish_assets
+from orchestration.defs.publish import PUBLISHED_TABLES, publish
 from orchestration.pipeline import run_pipeline
-from orchestration.publish_assets import PUBLISHED_TABLES, publish
 from orchestration.resources import KvarterStorage
 from quality.disclosure_audit import AuditReport
-from sources.synthetic.health_api import serve
 from tests import tiny_municipality as tiny
 
 # Publishes in a child process whose audit marks that the staged copy is written, then
@@ -24,7 +22,7 @@ from tests import tiny_municipality as tiny
 KILLED_MID_PUBLISH = """
 import sys, time
 from pathlib import Path
-import orchestration.publish_assets as publish_assets
+import orchestration.defs.publish as publish_assets
 
 def audit_and_hang(staged):
     Path(sys.argv[3]).write_text(str(staged))
@@ -96,15 +94,14 @@ def everything(storage: KvarterStorage) -> dict:
         }
 
 
-def test_a_second_run_on_the_same_deliveries_changes_nothing(tmp_path):
+def test_a_second_run_on_the_same_deliveries_changes_nothing(tmp_path, code_location, wire):
     storage = KvarterStorage.under(tmp_path)
     tiny.write(storage.landing)
     snapshots = []
     for _ in range(2):
         # A new server, hence a new port each run, as with `kvarter run --synthetic`.
-        with serve(storage.landing) as url:
-            live = KvarterStorage(**{**storage.model_dump(), "health_api_url": url})
-            assert run_pipeline(build_definitions(live), live).success
+        with wire(storage) as live:
+            assert run_pipeline(code_location, live).success
         outbox = {p.name: p.read_bytes() for p in Path(storage.outbox_dir).glob("*")}
         snapshots.append((everything(storage), outbox, tables(Path(storage.published_path))))
     (first, first_mail, first_published), (second, second_mail, second_published) = snapshots

@@ -3,9 +3,9 @@
 The demo municipality arrives month by month: a first load up to October 2025, the yearly
 deliveries, then November and December as their own partitions, then a restatement of
 March 2025 (fewer benefit spells and notifications, which moves the rolling 12-month
-windows that hold March). Each extract run's partitions reach dbt as the refresh window,
-exactly as the `refresh_after_extract` sensor passes them. A full refresh afterwards must
-reproduce every intermediate, restricted and mart table row for row.
+windows that hold March). After each extract run the `refresh_after_extract` sensor asks
+for a refresh run of the months it loaded, which runs those monthly dbt partitions. A full
+refresh afterwards must reproduce every intermediate, restricted and mart table row for row.
 """
 
 import datetime as dt
@@ -14,13 +14,13 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.definitions import build_definitions
-from orchestration.jobs import refresh_config
+from orchestration.defs.automation import refresh_after_extract
+from orchestration.partitions import month_range_tags, monthly
+from orchestration.pipeline import FULL_REFRESH
 from orchestration.resources import KvarterStorage
 from sources.children_youth import NOTIFICATIONS
 from sources.employment import BENEFITS
 from sources.landing import delivery_path
-from sources.synthetic.health_api import serve
 from sources.synthetic.municipality import generate
 
 RESTATED = dt.date(2025, 3, 1)
@@ -44,27 +44,47 @@ def snapshot(storage) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory):
+def builds(tmp_path_factory, code_location, wire):
     storage = KvarterStorage.under(tmp_path_factory.mktemp("incremental"))
     generate(storage.landing, seed=42)
     instance = dg.DagsterInstance.ephemeral()
-    with serve(storage.landing) as health_api:
-        storage = KvarterStorage(**{**storage.model_dump(), "health_api_url": health_api})
-        defs = build_definitions(storage)
+    refresh = code_location.resolve_job_def("refresh_marts_and_alerts")
+    with wire(storage) as storage:
         windows = []
 
         def extract_then_refresh(job: str, tags: dict[str, str]) -> None:
-            extract = defs.resolve_job_def(job).execute_in_process(instance=instance, tags=tags)
-            config = refresh_config(job, extract.dagster_run.tags)
-            windows.append(config["ops"]["kvarter_dbt_assets"]["config"])
-            refresh = defs.resolve_job_def("refresh_marts_and_alerts")
-            assert refresh.execute_in_process(run_config=config, instance=instance).success
-
-        def months(first: str, last: str) -> dict[str, str]:
-            return {
-                "dagster/asset_partition_range_start": first,
-                "dagster/asset_partition_range_end": last,
+            extract = code_location.resolve_job_def(job).execute_in_process(
+                instance=instance, tags=tags
+            )
+            request = refresh_after_extract(
+                dg.build_run_status_sensor_context(
+                    sensor_name="refresh_after_extract",
+                    dagster_event=extract.get_run_success_event(),
+                    dagster_instance=instance,
+                    dagster_run=extract.dagster_run,
+                )
+            )
+            windows.append(
+                {
+                    "period_from": request.tags["dagster/asset_partition_range_start"],
+                    "period_to": request.tags["dagster/asset_partition_range_end"],
+                }
+            )
+            run = refresh.execute_in_process(instance=instance, tags=request.tags)
+            assert run.success
+            dbt_months = {
+                e.partition
+                for e in run.all_events
+                if e.event_type_value == "ASSET_MATERIALIZATION"
+                and e.asset_key.to_user_string() == "restricted/restricted_area_indicator_month"
             }
+            assert dbt_months == set(
+                monthly.get_partition_keys_in_range(
+                    dg.PartitionKeyRange(windows[-1]["period_from"], windows[-1]["period_to"])
+                )
+            )
+
+        months = month_range_tags
 
         extract_then_refresh("monthly_extract", months("2024-01-01", "2025-10-01"))
         extract_then_refresh("yearly_extract", months("2024-01-01", "2025-01-01"))
@@ -76,8 +96,8 @@ def builds(tmp_path_factory):
         extract_then_refresh("monthly_extract", {"dagster/partition": f"{RESTATED}"})
         incremental = snapshot(storage)
 
-        full = defs.resolve_job_def("refresh_marts_and_alerts").execute_in_process(
-            instance=instance
+        full = refresh.execute_in_process(
+            run_config=FULL_REFRESH, instance=instance, tags=months("2024-01-01", "2025-12-01")
         )
         assert full.success
         yield windows, before_restatement, incremental, snapshot(storage)

@@ -6,27 +6,25 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.dbt_assets import FACT, RESTRICTED
-from orchestration.definitions import build_definitions
+from orchestration.defs.dbt import FACT, RESTRICTED
 from orchestration.resources import KvarterStorage
-from sources.synthetic.health_api import serve
 from tests import tiny_municipality as tiny
 
 PARTITION = "2025-03-01"
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
+def pipeline(tmp_path_factory, code_location, wire):
     storage = KvarterStorage.under(tmp_path_factory.mktemp("tiny"))
     tiny.write(storage.landing)
-    with serve(storage.landing) as health_api:
-        storage = KvarterStorage(**{**storage.model_dump(), "health_api_url": health_api})
-        defs = build_definitions(storage)
-        extract = defs.resolve_job_def("monthly_extract").execute_in_process(
+    with wire(storage) as storage:
+        extract = code_location.resolve_job_def("monthly_extract").execute_in_process(
             partition_key=PARTITION
         )
-    refresh = defs.resolve_job_def("refresh_marts_and_alerts").execute_in_process()
-    return storage, defs, extract, refresh
+        refresh = code_location.resolve_job_def("refresh_marts_and_alerts").execute_in_process(
+            partition_key=PARTITION
+        )
+        yield storage, code_location, extract, refresh
 
 
 def query(storage, sql):
@@ -296,8 +294,8 @@ def test_a_source_breaking_its_contract_fails_its_extract(pipeline, monkeypatch)
     """The contract suite runs on the periods the extract just wrote: a row the reader let
     through against the contract (here a reader bug, simulated) fails the blocking check,
     so the extract run fails and no refresh starts from it."""
-    storage, *_ = pipeline
-    from orchestration import extract_assets
+    _, defs, *_ = pipeline
+    from orchestration.defs import extract as extract_assets
 
     real = extract_assets.extract_period
 
@@ -311,13 +309,9 @@ def test_a_source_breaking_its_contract_fails_its_extract(pipeline, monkeypatch)
         return stats
 
     monkeypatch.setattr(extract_assets, "extract_period", buggy_reader)
-    with serve(storage.landing) as health_api:
-        storage = KvarterStorage(**{**storage.model_dump(), "health_api_url": health_api})
-        result = (
-            build_definitions(storage)
-            .resolve_job_def("monthly_extract")
-            .execute_in_process(partition_key=PARTITION, raise_on_error=False)
-        )
+    result = defs.resolve_job_def("monthly_extract").execute_in_process(
+        partition_key=PARTITION, raise_on_error=False
+    )
     assert not result.success
     failed = {
         e.event_specific_data.asset_key.to_user_string()

@@ -5,25 +5,22 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.definitions import build_definitions
 from orchestration.resources import KvarterStorage
 from sources.employment import BENEFITS
 from sources.landing import delivery_path
-from sources.synthetic.health_api import serve
 from tests import tiny_municipality as tiny
 
 PARTITION = "2025-03-01"
 
 
 @pytest.fixture
-def extract(tmp_path):
+def extract(tmp_path, code_location, wire):
     storage = KvarterStorage.under(tmp_path)
     tiny.write(storage.landing)
     results = []
     instance = dg.DagsterInstance.ephemeral()
-    with serve(storage.landing) as url:
-        storage = KvarterStorage(**{**storage.model_dump(), "health_api_url": url})
-        job = build_definitions(storage).resolve_job_def("monthly_extract")
+    with wire(storage) as storage:
+        job = code_location.resolve_job_def("monthly_extract")
 
         def run():
             results.append(

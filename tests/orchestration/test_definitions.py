@@ -1,71 +1,96 @@
-import dagster as dg
+"""The code location as Dagster loads it from orchestration/defs/.
 
-from orchestration.dbt_assets import RefreshWindow, dbt_build_args
-from orchestration.definitions import defs
-from orchestration.jobs import refresh_config
+`code_location.txt` beside this file is a snapshot of every asset (group, partitions,
+concurrency pool, parents), check, job, schedule and sensor. A change to the graph shows
+up as a diff of that file; after a deliberate change, rewrite it with
+`KVARTER_UPDATE_SNAPSHOT=1 .venv/bin/pytest tests/orchestration/test_definitions.py`.
+"""
+
+import os
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.defs.automation import refreshed_months
+from orchestration.defs.dbt import dbt_build_args, monthly_build_args
+from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
 from sources.registry import ALL_CONTRACTS
 
-DBT_MODELS = {
-    "intermediate/int_person_months",
-    "intermediate/int_area_months",
-    "intermediate/int_indicators__employment",
-    "intermediate/int_indicators__children_youth",
-    "intermediate/int_indicators__housing",
-    "intermediate/int_indicators__health",
-    "intermediate/int_indicators__population",
-    "intermediate/int_indicators__yearly",
-    "intermediate/int_indicators__national_ratios",
-    "restricted/restricted_area_indicator_month",
-    "restricted/restricted_unplaced_records",
-    "marts/fct_area_indicator_month",
-    "marts/dim_area",
-    "marts/dim_area_geometry",
-    "marts/dim_housing_department",
-    "marts/dim_indicator",
-    "marts/statutory_criteria",
-    "marts/kvarterprofil",
-    "reference/statutory_thresholds",
-    "reference/indicator_catalogue",
-    "reference/benefit_types",
-    "reference/department_contacts",
-    "reference/disclosure_rules",
-    "reference/disclosure_links",
-    "reference/disclosure_relations",
-    "staging/stg_extract__deliveries",
-}
+SNAPSHOT = Path(__file__).with_name("code_location.txt")
 
 
-def test_every_asset_is_defined():
+def partitions(definition) -> str:
+    if definition is None:
+        return "-"
+    return type(definition).__name__.replace("PartitionsDefinition", "").lower() or "time"
+
+
+def describe(defs: dg.Definitions) -> str:
     graph = defs.resolve_asset_graph()
-    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    extracts = {f"{c.system}/{c.entity}" for c in ALL_CONTRACTS}
-    assert (
-        len(extracts) == 18
-    )  # 3 population, 2 employment, 5 children_youth, 4 housing, 3 health, 1 national
-    staging = {f"staging/stg_{c.system}__{c.entity}" for c in ALL_CONTRACTS}
-    expected = (
-        extracts
-        | staging
-        | DBT_MODELS
-        | {
-            "extract/deliveries",
-            "published_marts",
-            "area_signals",
-            "alert_emails",
-        }
-    )
-    assert keys == expected
-    partitions = {
-        k.to_user_string(): graph.get(k).partitions_def.get_serializable_unique_identifier()
-        for k in graph.get_all_asset_keys()
-        if k.to_user_string() in extracts
-    }
-    assert partitions["national/area_statistics"] == partitions["children_youth/grade9_exams"]
-    assert partitions["national/area_statistics"] != partitions["population/residents"]
+    lines = ["# assets: key | group | partitions | pool | parents"]
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        pool = node.pools and ",".join(sorted(node.pools)) if node.is_materializable else "-"
+        parents = ",".join(sorted(p.to_user_string() for p in node.parent_keys))
+        lines.append(
+            f"{key.to_user_string()} | {node.group_name} | "
+            f"{partitions(node.partitions_def)} | {pool or '-'} | {parents}"
+        )
+    lines.append("# checks: asset | name | blocking")
+    for check in sorted(graph.asset_check_keys, key=lambda k: (k.asset_key.path, k.name)):
+        blocking = graph.get_check_spec(check).blocking
+        lines.append(f"{check.asset_key.to_user_string()} | {check.name} | {blocking}")
+    lines.append("# jobs: name | partitions")
+    for job in sorted(defs.resolve_all_job_defs(), key=lambda j: j.name):
+        if not job.name.startswith("__"):
+            lines.append(f"{job.name} | {partitions(job.partitions_def)}")
+    lines.append("# schedules and sensors")
+    for name in sorted(s.name for s in defs.schedules):
+        lines.append(f"schedule {name} | {defs.resolve_schedule_def(name).cron_schedule}")
+    for sensor in sorted(defs.sensors, key=lambda s: s.name):
+        lines.append(f"sensor {sensor.name} | {sensor.default_status.value}")
+    return "\n".join(lines) + "\n"
 
 
-def test_lineage_runs_from_extract_to_alert():
-    graph = defs.resolve_asset_graph()
+def test_the_code_location_matches_its_snapshot(code_location):
+    now = describe(code_location)
+    if os.environ.get("KVARTER_UPDATE_SNAPSHOT"):
+        SNAPSHOT.write_text(now)
+    assert now == SNAPSHOT.read_text(), f"the code location changed: see {SNAPSHOT.name}"
+
+
+def test_every_source_entity_is_one_extract_asset_with_its_cadence(code_location):
+    graph = code_location.resolve_asset_graph()
+    assert len(ALL_CONTRACTS) == 18
+    for contract in ALL_CONTRACTS:
+        node = graph.get(dg.AssetKey([contract.system, contract.entity]))
+        cadence = "monthly" if contract.cadence == "monthly" else "timewindow"
+        assert partitions(node.partitions_def) == cadence, contract.table
+
+
+def test_monthly_models_are_partitioned_and_backfill_in_one_run(code_location):
+    graph = code_location.resolve_asset_graph()
+    incremental = [k for k in graph.get_all_asset_keys() if k.path[0] == "intermediate"]
+    incremental.append(dg.AssetKey(["restricted", "restricted_area_indicator_month"]))
+    assert len(incremental) == 10
+    for key in incremental:
+        node = graph.get(key)
+        assert partitions(node.partitions_def) == "monthly", key
+        assert node.backfill_policy == dg.BackfillPolicy.single_run(), key
+    for key in graph.get_all_asset_keys():
+        if key.path[0] in ("marts", "reference", "staging"):
+            assert graph.get(key).partitions_def is None, key
+
+
+def test_every_step_that_opens_the_warehouse_is_in_its_pool(code_location):
+    graph = code_location.resolve_asset_graph()
+    for key in graph.materializable_asset_keys:
+        assert graph.get(key).pools == {WAREHOUSE_POOL}, key
+
+
+def test_lineage_runs_from_extract_to_alert(code_location):
+    graph = code_location.resolve_asset_graph()
 
     def parents(key):
         return {
@@ -81,57 +106,47 @@ def test_lineage_runs_from_extract_to_alert():
     assert "area_signals" in parents("alert_emails")
 
 
-def test_quality_checks_are_blocking_and_defined():
-    graph = defs.resolve_asset_graph()
+def test_quality_checks_are_blocking(code_location):
+    graph = code_location.resolve_asset_graph()
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert ("marts/fct_area_indicator_month", "gx_published_indicator_suite") in checks
     assert ("restricted/restricted_area_indicator_month", "gx_restricted_indicator_suite") in checks
-    # dbt tests arrive as checks too
-    assert any(name.startswith("not_greater_than") for _, name in checks)
-    fact_checks = {name for key, name in checks if key == "marts/fct_area_indicator_month"}
-    assert any(name.startswith("share_is_proportion") for name in fact_checks)
-    assert any(name.startswith("numerator_within_denominator") for name in fact_checks)
     assert ("published_marts", "disclosure_audit") in checks
+    fact_checks = {name for key, name in checks if key == "marts/fct_area_indicator_month"}
+    assert any(name.startswith("numerator_within_denominator") for name in fact_checks)
     for key in graph.asset_check_keys:
         if key.name.startswith("gx_") or key.name == "disclosure_audit":
             assert graph.get_check_spec(key).blocking
 
 
-def test_jobs_schedule_and_sensor_resolve():
-    assert defs.resolve_job_def("monthly_extract").partitions_def is not None
-    refresh = defs.resolve_job_def("refresh_marts_and_alerts")
-    assert refresh.partitions_def is None
-    schedule = defs.resolve_schedule_def("monthly_extract_schedule")
-    assert schedule.cron_schedule == "0 6 5 * *"
-    assert defs.resolve_sensor_def("refresh_after_extract") is not None
-    assert defs.resolve_sensor_def("landing_sensor") is not None
-    assert defs.resolve_schedule_def("yearly_schedule").cron_schedule == "0 6 1 8 *"
-    assert defs.resolve_job_def("yearly_extract").partitions_def is not None
+@pytest.mark.parametrize(
+    ("job", "tags", "months"),
+    [
+        ("monthly_extract", {"dagster/partition": "2025-03-01"}, ("2025-03-01", "2025-03-01")),
+        (
+            "monthly_extract",
+            {
+                "dagster/asset_partition_range_start": "2024-01-01",
+                "dagster/asset_partition_range_end": "2024-06-01",
+            },
+            ("2024-01-01", "2024-06-01"),
+        ),
+        # A yearly delivery feeds every month of its year.
+        ("yearly_extract", {"dagster/partition": "2025-01-01"}, ("2025-01-01", "2025-12-01")),
+    ],
+)
+def test_an_extract_run_refreshes_the_months_it_loaded(job, tags, months):
+    assert refreshed_months(job, tags) == months
 
 
-def window(config: dict) -> dict:
-    return config["ops"]["kvarter_dbt_assets"]["config"]
-
-
-def test_an_extract_run_becomes_the_refresh_window_of_its_months():
-    single = refresh_config("monthly_extract", {"dagster/partition": "2025-03-01"})
-    assert window(single) == {"period_from": "2025-03-01", "period_to": "2025-03-01"}
-    backfill = refresh_config(
-        "monthly_extract",
-        {
-            "dagster/asset_partition_range_start": "2024-01-01",
-            "dagster/asset_partition_range_end": "2024-06-01",
-        },
-    )
-    assert window(backfill) == {"period_from": "2024-01-01", "period_to": "2024-06-01"}
-    yearly = refresh_config("yearly_extract", {"dagster/partition": "2025-01-01"})
-    assert window(yearly) == {"period_from": "2025-01-01", "period_to": "2025-12-01"}
-
-
-def test_a_window_builds_incrementally_and_no_window_refreshes_fully():
-    assert dbt_build_args(RefreshWindow()) == ["build", "--full-refresh"]
-    assert dbt_build_args(RefreshWindow(period_from="2025-03-01")) == [
+def test_a_month_range_becomes_dbt_vars_and_full_refresh_rebuilds(tmp_path):
+    storage = KvarterStorage.under(tmp_path)
+    warehouse = str(tmp_path / "warehouse.duckdb")
+    assert dbt_build_args(storage) == ["build", "--vars", f'{{"warehouse": "{warehouse}"}}']
+    months = dg.PartitionKeyRange("2025-01-01", "2025-03-01")
+    assert monthly_build_args(storage, months, full_refresh=False) == [
         "build",
         "--vars",
-        '{"period_from": "2025-03-01", "period_to": "2025-03-01"}',
+        f'{{"warehouse": "{warehouse}", "period_from": "2025-01-01", "period_to": "2025-03-01"}}',
     ]
+    assert monthly_build_args(storage, months, full_refresh=True)[-1] == "--full-refresh"

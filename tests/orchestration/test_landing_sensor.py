@@ -2,7 +2,7 @@ import os
 
 import dagster as dg
 
-from orchestration.jobs import landing_sensor
+from orchestration.defs.automation import landing_sensor
 from orchestration.resources import KvarterStorage
 from sources.employment import BENEFITS
 from sources.landing import delivery_path

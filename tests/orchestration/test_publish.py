@@ -4,8 +4,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-import orchestration.publish_assets as publish_assets
-from orchestration.publish_assets import PUBLISHED_TABLES, DisclosureError, publish
+import orchestration.defs.publish as publish_assets
+from orchestration.defs.publish import PUBLISHED_TABLES, DisclosureError, publish
 from quality.disclosure_audit import AuditReport, Exposure
 
 

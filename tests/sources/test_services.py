@@ -17,10 +17,10 @@ from urllib3.util import Retry, Timeout
 from sources import health, housing
 from sources.extract import SourceLocations, extract_period
 from sources.health import SourceUnavailable, read_api
-from sources.landing import health_records_path
 from sources.readers import DeliveryError
 from sources.synthetic import writers
 from sources.synthetic.health_api import PAGE_SIZE, serve
+from sources.synthetic.layout import health_records_path
 from sources.validate import Pseudonymiser
 from tests.sources.validation import run
 

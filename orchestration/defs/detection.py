@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 
 import signals
-from orchestration.dbt_assets import (
+from orchestration.defs.dbt import (
     CATALOGUE,
     CONTACTS,
     DIM_AREA,
@@ -14,7 +14,7 @@ from orchestration.dbt_assets import (
     FACT,
     RESTRICTED,
 )
-from orchestration.resources import KvarterStorage
+from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
 from signals.alerts import Alert, safe_explanation, write_outbox
 
 HISTORY_MONTHS = 6
@@ -23,6 +23,7 @@ HISTORY_MONTHS = 6
 @dg.asset(
     deps=[RESTRICTED, FACT, CATALOGUE],  # the marts' blocking checks gate detection
     group_name="signals",
+    pool=WAREHOUSE_POOL,
     kinds={"python", "duckdb"},
     description="Area x indicator series in a deterioration signal state at the latest month "
     "(restricted: signals.area_signals).",
@@ -128,6 +129,7 @@ def load_alerts(storage: KvarterStorage) -> list[Alert]:
 @dg.asset(
     deps=[area_signals, CONTACTS, DIM_AREA, DIM_INDICATOR],
     group_name="signals",
+    pool=WAREHOUSE_POOL,
     kinds={"email"},
     description="Danish alert emails (.eml) in the outbox, one per alarm episode of an area x "
     "indicator.",

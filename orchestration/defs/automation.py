@@ -3,10 +3,9 @@
 The monthly schedule extracts last month's deliveries (a monthly partition), the yearly
 one this year's yearly deliveries; `landing_sensor` re-extracts a period whenever its
 files in the landing zone are new or replaced (a restatement). When an extract run
-succeeds, `refresh_after_extract` starts the downstream job: dbt build, quality gates,
-publish, detection and alert emails. Downstream assets are unpartitioned tables over every
-loaded period; the extract run's partitions reach dbt as the refresh window, so the
-incremental models rebuild only the months that changed (and the rolling windows after).
+succeeds, `refresh_after_extract` starts the refresh job for the months it loaded: the
+monthly dbt models rebuild those months (and the rolling windows after them), then the
+marts, quality gates, publish, detection and alert emails.
 """
 
 import datetime as dt
@@ -15,8 +14,8 @@ import json
 
 import dagster as dg
 
-from orchestration.extract_assets import extract_keys, monthly_keys, yearly_keys
-from orchestration.partitions import partition_date, partition_key
+from orchestration.defs.extract import extract_keys, monthly_keys, yearly_keys
+from orchestration.partitions import month_range_tags, monthly, partition_date, partition_key
 from orchestration.resources import KvarterStorage
 from sources.landing import FILE_FORMATS, delivered_periods, delivery_path
 from sources.registry import ALL_CONTRACTS
@@ -61,22 +60,30 @@ def yearly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def refresh_after_extract(context: dg.RunStatusSensorContext) -> dg.RunRequest:
-    """After a successful extract, rebuild downstream the months it loaded."""
+    """After a successful extract, refresh downstream the months it loaded.
+
+    A run-status sensor rather than an automation condition: the staging views between
+    the extracts and the monthly models are unpartitioned, so a condition would see every
+    month's inputs change at once, and the eager condition only watches the latest month,
+    where a restated old month must rebuild that month. The extract run knows its months.
+    """
     run = context.dagster_run
-    return dg.RunRequest(run_key=run.run_id, run_config=refresh_config(run.job_name, run.tags))
+    first, last = refreshed_months(run.job_name, run.tags)
+    return dg.RunRequest(run_key=run.run_id, tags=month_range_tags(first, last))
 
 
-def refresh_config(extract_job: str, tags: dict[str, str]) -> dict:
-    """Run config of the refresh job for the months an extract run loaded.
+def refreshed_months(extract_job: str, tags: dict[str, str]) -> tuple[str, str]:
+    """First and last monthly partition an extract run's deliveries feed.
 
-    A yearly partition (national statistics, exams) covers the months of its year.
+    A yearly partition (national statistics, exams) feeds the months of its year that
+    exist so far.
     """
     first = tags.get("dagster/asset_partition_range_start") or tags["dagster/partition"]
     last = partition_date(tags.get("dagster/asset_partition_range_end") or first)
     if extract_job == yearly_extract_job.name:
-        last = dt.date(last.year, 12, 1)
-    window = {"period_from": first, "period_to": partition_key(last)}
-    return {"ops": {"kvarter_dbt_assets": {"config": window}}}
+        newest = partition_date(monthly.get_last_partition_key())
+        last = min(dt.date(last.year, 12, 1), newest)
+    return first, partition_key(last)
 
 
 def landing_fingerprints(storage: KvarterStorage) -> dict[str, str]:

@@ -1,12 +1,16 @@
-"""One extract asset per source entity, partitioned by the entity's delivery cadence."""
+"""One extract asset per source entity, partitioned by the entity's delivery cadence.
+
+Each run extracts its periods with the contract's checks, quarantine and accounting
+(sources/extract.py), then runs the contract's GX suite on exactly those periods.
+"""
 
 import warnings
 
 import dagster as dg
 
+from orchestration.defs.quality_checks import as_check_result
 from orchestration.partitions import monthly, partition_date, yearly
-from orchestration.quality_checks import as_check_result
-from orchestration.resources import KvarterStorage
+from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
 from quality.source_suites import validate_sources
 from sources.contracts import Contract
 from sources.cpr import load_key
@@ -46,6 +50,7 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
         description=f"{contract.description} Source: {contract.fmt} {contract.source}",
         metadata={"dagster/column_schema": _column_schema(contract)},
         retry_policy=RETRY_POLICY,
+        pool=WAREHOUSE_POOL,
         check_specs=[
             dg.AssetCheckSpec(
                 "gx_contract_suite",

@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.dbt_assets import (
+from orchestration.defs.dbt import (
     DIM_AREA,
     DIM_AREA_GEOMETRY,
     DIM_HOUSING_DEPARTMENT,
@@ -23,8 +23,8 @@ from orchestration.dbt_assets import (
     PROFILE,
     STATUTORY,
 )
-from orchestration.resources import KvarterStorage
-from orchestration.signal_assets import area_signals
+from orchestration.defs.detection import area_signals
+from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
 from quality.disclosure_audit import AuditReport, audit_published
 
 PUBLISHED_TABLES = {
@@ -126,6 +126,7 @@ def _check_metadata(report: AuditReport) -> dict:
         area_signals,
     ],
     group_name="publish",
+    pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
     description="Read-only copy of the published marts for dashboards and departments.",
     check_specs=[

@@ -7,8 +7,8 @@ extracted (orchestration/extract_assets.py).
 
 import dagster as dg
 
-from orchestration.dbt_assets import FACT, RESTRICTED
-from orchestration.resources import KvarterStorage
+from orchestration.defs.dbt import FACT, RESTRICTED
+from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
 from quality.gx_runner import SuiteResult
 from quality.suites import validate_indicator_mart
 
@@ -41,18 +41,17 @@ def _validate(storage: KvarterStorage, table: str, published: bool) -> SuiteResu
     return validate_indicator_mart(table, frame, catalogue, published=published)
 
 
-@dg.asset_check(asset=FACT, blocking=True, name="gx_published_indicator_suite")
+@dg.asset_check(asset=FACT, blocking=True, name="gx_published_indicator_suite", pool=WAREHOUSE_POOL)
 def gx_published_indicator_suite(storage: KvarterStorage) -> dg.AssetCheckResult:
     """Keys, catalogue ids, share bounds, numerator <= denominator and disclosure control."""
     return as_check_result(_validate(storage, "marts.fct_area_indicator_month", published=True))
 
 
-@dg.asset_check(asset=RESTRICTED, blocking=True, name="gx_restricted_indicator_suite")
+@dg.asset_check(
+    asset=RESTRICTED, blocking=True, name="gx_restricted_indicator_suite", pool=WAREHOUSE_POOL
+)
 def gx_restricted_indicator_suite(storage: KvarterStorage) -> dg.AssetCheckResult:
     """Keys, catalogue ids, share bounds and numerator <= denominator before detection."""
     return as_check_result(
         _validate(storage, "restricted.restricted_area_indicator_month", published=False)
     )
-
-
-quality_checks = [gx_published_indicator_suite, gx_restricted_indicator_suite]
