@@ -37,12 +37,10 @@ test: install browser dbt_project/target/manifest.json
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-# The UI is the demo's: it serves the synthetic health API on port 8765 and points the
-# runs at it, unless KVARTER_HEALTH_API_URL names a real one.
+# The UI is the demo's: its runs read the synthetic health API and housing database,
+# unless KVARTER_HEALTH_API_URL / KVARTER_HOUSING_DB_URL name real ones.
 ui: install dbt_project/target/manifest.json
-	$(BIN)/kvarter serve-health-api --port 8765 & trap "kill $$!" EXIT; \
-	KVARTER_HEALTH_API_URL=$${KVARTER_HEALTH_API_URL:-http://127.0.0.1:8765} \
-	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	$(BIN)/kvarter ui --synthetic
 
 # The departments' dashboard on the published copy (after `make demo`): http://127.0.0.1:8501
 dashboard: install

@@ -1,68 +1,48 @@
 """`kvarter`: the operations a user runs (generate, run, summary, demo)."""
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import threading
-from contextlib import contextmanager, nullcontext
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from orchestration.resources import PROJECT_ROOT, KvarterStorage
+from orchestration.resources import PROJECT_ROOT, KvarterStorage, apply_layout_defaults
+
+# The source systems that are read where they live; no default outside the demo.
+SOURCE_ADDRESSES = ("KVARTER_HOUSING_DB_URL", "KVARTER_HEALTH_API_URL")
 
 
-def _dagster_env() -> None:
-    # The instance config is dagster.yaml in the project root; storage goes to .dagster/.
+def _set_up_environment() -> None:
+    """The project's layout for every variable left unset, and the Dagster instance's
+    config (dagster.yaml in the project root, storage in .dagster/)."""
+    apply_layout_defaults()
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
     os.environ.setdefault("KVARTER_DAGSTER_STORAGE", str(PROJECT_ROOT / ".dagster"))
 
 
-def cmd_generate(storage: KvarterStorage, scale: str, seed: int) -> None:
-    from sources.synthetic.municipality import generate
-
-    summary = generate(storage.landing, scale=scale, seed=seed)
-    print(
-        f"Generated the {scale} synthetic municipality (seed {seed}, {summary['areas']} areas, "
-        f"{summary['residents_last_month']:,} residents) in {storage.landing} "
-        f"in {summary['seconds']} s"
-    )
-    print(f"  {summary['first_period']} .. {summary['last_period']}")
-    for table, rows in summary["rows"].items():
-        print(f"    {table:<36} {rows:>10,} rows")
-    print(f"  injected deteriorations: {json.dumps(summary['injections'], ensure_ascii=False)}")
-
-
-@contextmanager
-def _synthetic_health_api(storage: KvarterStorage):
-    """The synthetic health API over the landing zone's records, for this run only."""
-    from sources.synthetic.health_api import serve
-
-    with serve(storage.landing) as url:
-        yield KvarterStorage(**{**storage.model_dump(), "health_api_url": url})
-
-
 def cmd_run(storage: KvarterStorage, synthetic: bool) -> int:
-    """Synthetic sources only when asked for: a production run without its health API
-    must not quietly read the demo's (which would record months it never delivered)."""
-    import dagster as dg
-
-    from orchestration.definitions import build_definitions
-    from orchestration.pipeline import run_pipeline
-
-    if not synthetic and not storage.health_api_url:
+    """Synthetic sources only when asked for: a production run without its source
+    addresses must not quietly read the demo's (which would record months it never
+    delivered)."""
+    missing = [name for name in SOURCE_ADDRESSES if not os.environ.get(name)]
+    if missing and not synthetic:
         print(
-            "kvarter run: KVARTER_HEALTH_API_URL is not set. Set it to the health system's "
-            "API, or run `kvarter run --synthetic` (or `kvarter demo`) to serve the "
-            "synthetic one.",
+            f"kvarter run: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not "
+            "set. Point them at the source systems, or run `kvarter run --synthetic` (or "
+            "`kvarter demo`) to serve the synthetic ones.",
             file=sys.stderr,
         )
         return 2
-    _dagster_env()
-    with _synthetic_health_api(storage) if synthetic else nullcontext(storage) as live:
-        run = run_pipeline(build_definitions(live), live, dg.DagsterInstance.get())
+    if synthetic:
+        from orchestration.demo import synthetic_sources
+
+        with synthetic_sources(storage) as live:
+            run = _run_pipeline(live)
+    else:
+        run = _run_pipeline(storage)
     for result in run.extracts:
         print(
             f"Extract run {result.run_id} ({result.job_def.name}) -> "
@@ -80,6 +60,15 @@ def cmd_run(storage: KvarterStorage, synthetic: bool) -> int:
         _print_failures(run.refresh)
         return 1
     return 0
+
+
+def _run_pipeline(storage: KvarterStorage):
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.pipeline import run_pipeline
+
+    return run_pipeline(defs(), storage, dg.DagsterInstance.get())
 
 
 def _print_failures(result) -> None:
@@ -160,6 +149,22 @@ def cmd_summary(storage: KvarterStorage) -> None:
     print("\nOpen the Dagster UI on these runs: make ui  (then http://127.0.0.1:3000)")
 
 
+def cmd_ui(storage: KvarterStorage, synthetic: bool) -> int:
+    """`dagster dev` on this code location; with --synthetic its runs read the synthetic
+    sources for any source address left unset."""
+    command = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions",
+               "-h", "127.0.0.1", "-p", "3000"]  # fmt: skip
+    if not synthetic:
+        return subprocess.call(command)
+    from orchestration.demo import synthetic_sources
+
+    before = {name: os.environ.get(name) for name in SOURCE_ADDRESSES}
+    with synthetic_sources(storage):
+        # Addresses the user set win over the synthetic ones.
+        env = {**os.environ, **{k: v for k, v in before.items() if v}}
+        return subprocess.call(command, env=env)
+
+
 def cmd_dashboard(published: str, port: int) -> int:
     app = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
     return subprocess.call(
@@ -188,6 +193,12 @@ def main(argv: list[str] | None = None) -> int:
         help="serve the synthetic health API from the landing zone for this run",
     )
     sub.add_parser("summary", help="print what the last run made and where")
+    ui = sub.add_parser("ui", help="the Dagster UI on http://127.0.0.1:3000")
+    ui.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="serve the synthetic sources for the UI's runs (unless their addresses are set)",
+    )
     api = sub.add_parser("serve-health-api", help="serve the synthetic health system's API")
     api.add_argument("--port", type=int, default=8765)
     board = sub.add_parser("dashboard", help="the departments' dashboard on the published copy")
@@ -195,24 +206,28 @@ def main(argv: list[str] | None = None) -> int:
     board.add_argument("--port", type=int, default=8501)
     args = parser.parse_args(argv)
 
-    storage = KvarterStorage.from_env()
+    _set_up_environment()
+    storage = KvarterStorage.from_environment()
     if args.command == "dashboard":
         return cmd_dashboard(args.published or storage.published_path, args.port)
-    if args.command == "generate":
-        cmd_generate(storage, args.scale, args.seed)
-        return 0
-    if args.command == "serve-health-api":
-        from sources.synthetic.health_api import serve
+    if args.command == "ui":
+        return cmd_ui(storage, args.synthetic)
+    if args.command in ("generate", "demo"):
+        from orchestration.demo import generate_municipality
 
-        with serve(storage.landing, args.port) as url:
-            print(f"Synthetic health API on {url} (Ctrl-C to stop)")
+        generate_municipality(storage, args.scale, args.seed)
+        if args.command == "generate":
+            return 0
+    if args.command == "serve-health-api":
+        from orchestration.demo import synthetic_sources
+
+        with synthetic_sources(storage, args.port) as live:
+            print(f"Synthetic health API on {live.health_api_url} (Ctrl-C to stop)")
             threading.Event().wait()
         return 0
     if args.command == "summary":
         cmd_summary(storage)
         return 0
-    if args.command == "demo":
-        cmd_generate(storage, args.scale, args.seed)
     status = cmd_run(storage, synthetic=args.command == "demo" or args.synthetic)
     if status == 0 and args.command == "demo":
         cmd_summary(storage)

@@ -4,40 +4,64 @@ transient."""
 import dagster as dg
 import pytest
 
-from orchestration import cli, extract_assets
-from orchestration.resources import KvarterStorage
+from orchestration import cli, demo
+from orchestration.defs import extract as extract_assets
+from orchestration.resources import KvarterStorage, layout_defaults
 from sources import health
 from sources.health import SourceUnavailable
 from sources.readers import DeliveryError
 
 
-def test_run_without_a_health_api_url_fails_naming_the_setting(monkeypatch, tmp_path, capsys):
+def test_run_without_source_addresses_fails_naming_them(monkeypatch, tmp_path, capsys):
     monkeypatch.delenv("KVARTER_HEALTH_API_URL", raising=False)
+    monkeypatch.delenv("KVARTER_HOUSING_DB_URL", raising=False)
     monkeypatch.setenv("KVARTER_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr(cli, "_synthetic_health_api", pytest.fail)  # never served
+    for name in layout_defaults(tmp_path):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(demo, "synthetic_sources", pytest.fail)  # never served
     assert cli.main(["run"]) == 2
-    assert "KVARTER_HEALTH_API_URL is not set" in capsys.readouterr().err
+    assert (
+        "KVARTER_HOUSING_DB_URL and KVARTER_HEALTH_API_URL are not set" in capsys.readouterr().err
+    )
     assert not (tmp_path / "warehouse.duckdb").exists()  # nothing ran
 
+    monkeypatch.setenv("KVARTER_HOUSING_DB_URL", "postgresql://bolig.example/boligsystem")
+    assert cli.main(["run"]) == 2
+    assert "KVARTER_HEALTH_API_URL is not set" in capsys.readouterr().err
 
-def test_run_synthetic_serves_the_synthetic_api(monkeypatch, tmp_path):
+
+def test_run_synthetic_serves_the_synthetic_sources(monkeypatch, tmp_path):
     monkeypatch.delenv("KVARTER_HEALTH_API_URL", raising=False)
+    monkeypatch.delenv("KVARTER_HOUSING_DB_URL", raising=False)
     monkeypatch.setenv("KVARTER_DATA_DIR", str(tmp_path))
+    for name in layout_defaults(tmp_path):
+        monkeypatch.delenv(name, raising=False)
     served = []
 
     def run_pipeline(defs, storage, instance):
-        served.append(storage.health_api_url)
+        served.append(storage)
         raise SystemExit(0)
 
     monkeypatch.setattr("orchestration.pipeline.run_pipeline", run_pipeline)
     with pytest.raises(SystemExit):
         cli.main(["run", "--synthetic"])
-    assert served and served[0].startswith("http://127.0.0.1:")
+    [storage] = served
+    assert storage.health_api_url.startswith("http://127.0.0.1:")
+    assert storage.housing_db_url == f"sqlite:///{tmp_path}/landing/housing/boligsystem.sqlite"
+    assert storage.warehouse_path == str(tmp_path / "warehouse.duckdb")
 
 
-def test_storage_has_no_default_health_api(monkeypatch):
-    monkeypatch.delenv("KVARTER_HEALTH_API_URL", raising=False)
-    assert KvarterStorage.from_env().health_api_url == ""
+def test_the_layout_has_no_source_addresses(tmp_path):
+    """A deployment names its source systems; only the demo defaults them."""
+    assert set(layout_defaults(tmp_path)) == {
+        "KVARTER_LANDING",
+        "KVARTER_WAREHOUSE",
+        "KVARTER_PUBLISHED",
+        "KVARTER_OUTBOX",
+        "KVARTER_CPR_KEY_FILE",
+    }
+    storage = KvarterStorage.under(tmp_path)
+    assert storage.health_api_url == storage.housing_db_url == ""
 
 
 @pytest.mark.parametrize(
