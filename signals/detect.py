@@ -22,6 +22,7 @@ than a watch-level shift), glr watch, funnel, threshold.
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from signals.alerts import month_da
 from signals.expected import FIRST_EVALUABLE
@@ -59,16 +60,12 @@ OUTPUT_COLUMNS = [
 ]
 
 def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
-    """BH-adjusted q-values (monotone, capped at 1); NaN stays NaN."""
+    """BH-adjusted q-values (SciPy's false discovery control); NaN stays NaN."""
     p = np.asarray(p_values, dtype=float)
     q = np.full(len(p), np.nan)
-    valid = np.flatnonzero(~np.isnan(p))
-    n = len(valid)
-    if n == 0:
-        return q
-    order = valid[np.argsort(p[valid])]
-    ranked = p[order] * n / np.arange(1, n + 1)
-    q[order] = np.minimum(np.minimum.accumulate(ranked[::-1])[::-1], 1.0)
+    valid = ~np.isnan(p)
+    if valid.any():
+        q[valid] = stats.false_discovery_control(p[valid], method="bh")
     return q
 
 

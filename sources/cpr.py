@@ -24,14 +24,29 @@ class InvalidCpr(ValueError):
     """A value that is not a valid CPR number. The message never contains the value."""
 
 
+# The CPR office's century rule: 7th digit -> (last two-digit year of the 2000s, the
+# century of later years). Python (`_century`) and the extract's SQL (`century_sql`)
+# both read this table.
+CENTURY_RULE = {
+    **dict.fromkeys((0, 1, 2, 3), (-1, 1900)),
+    **dict.fromkeys((4, 9), (36, 1900)),
+    **dict.fromkeys((5, 6, 7, 8), (57, 1800)),
+}
+
+
 def _century(year2: int, digit7: int) -> int:
-    """Century from the 7th digit and the two-digit year (CPR office rules)."""
-    if digit7 <= 3:
-        return 1900
-    if digit7 in (4, 9):
-        return 2000 if year2 <= 36 else 1900
-    # 5-8
-    return 2000 if year2 <= 57 else 1800
+    last_2000s, otherwise = CENTURY_RULE[digit7]
+    return 2000 if year2 <= last_2000s else otherwise
+
+
+def century_sql(digit7: str, year2: str) -> str:
+    """SQL of `_century` over integer expressions for the 7th digit and the year."""
+    cases = " ".join(
+        f"when {digit7} = {digit} and {year2} <= {last_2000s} then 2000 "
+        f"when {digit7} = {digit} then {otherwise}"
+        for digit, (last_2000s, otherwise) in sorted(CENTURY_RULE.items())
+    )
+    return f"case {cases} end"
 
 
 def normalise(value: str) -> str:

@@ -78,10 +78,7 @@ def _cpr_real_date(digits: str) -> str:
     """SQL: the CPR's date exists in the century its 7th digit and year give (cpr.py)."""
     d7 = f"cast(substr({digits}, 7, 1) as integer)"
     yy = f"cast(substr({digits}, 5, 2) as integer)"
-    century = (
-        f"case when {d7} <= 3 then 1900 when {d7} in (4, 9) and {yy} <= 36 then 2000 "
-        f"when {d7} in (4, 9) then 1900 when {yy} <= 57 then 2000 else 1800 end"
-    )
+    century = cpr_mod.century_sql(d7, yy)
     iso = (
         f"cast({century} + {yy} as varchar) || '-' || substr({digits}, 3, 2) || '-' "
         f"|| substr({digits}, 1, 2)"

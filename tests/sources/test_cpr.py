@@ -1,5 +1,6 @@
 import datetime as dt
 
+import duckdb
 import pytest
 
 from sources import cpr
@@ -68,3 +69,13 @@ def test_key_file_is_created_once_and_private(monkeypatch, tmp_path):
     first = cpr.load_key(path)
     assert len(first) == 64 and cpr.load_key(path) == first
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("digit7", "year2", "century"),
+    [(3, 99, 1900), (4, 36, 2000), (4, 37, 1900), (9, 0, 2000), (5, 57, 2000), (8, 58, 1800)],
+)
+def test_the_extracts_sql_applies_the_same_century_rule(digit7, year2, century):
+    assert cpr._century(year2, digit7) == century
+    sql = cpr.century_sql(str(digit7), str(year2))
+    assert duckdb.connect().execute(f"select {sql}").fetchall() == [(century,)]
