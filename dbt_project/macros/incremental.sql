@@ -8,11 +8,10 @@
 -#}
 {% macro in_refresh_window(column, lookback_months=0, later_months=11) -%}
     {%- if is_incremental() and var('period_from', none) -%}
-        {{ column }} between {{ add_months(
-            "date '" ~ var('period_from') ~ "'", -lookback_months
-        ) }} and {{ add_months(
-            "date '" ~ var('period_to', var('period_from')) ~ "'", later_months
-        ) }}
+        {%- set first = "date '" ~ var('period_from') ~ "'" -%}
+        {%- set last = "date '" ~ var('period_to', var('period_from')) ~ "'" -%}
+        {{ column }} between cast({{ dbt.dateadd('month', -lookback_months, first) }} as date)
+        and cast({{ dbt.dateadd('month', later_months, last) }} as date)
     {%- else -%}
         true
     {%- endif -%}

@@ -73,7 +73,7 @@
         ) as month_numerator,
         cast(null as bigint) as month_denominator,
         count(distinct cases.person_key) filter (
-            where cases.period = {{ add_months('windowed.period', -11) }}
+            where cases.period = cast({{ dbt.dateadd('month', -11, 'windowed.period') }} as date)
         ) as first_month_numerator,
         cast(null as bigint) as first_month_denominator
     from (

@@ -7,7 +7,6 @@ import pandas as pd
 
 import signals
 from orchestration.defs.dbt import (
-    CATALOGUE,
     CONTACTS,
     DIM_AREA,
     DIM_INDICATOR,
@@ -21,7 +20,7 @@ HISTORY_MONTHS = 6
 
 
 @dg.asset(
-    deps=[RESTRICTED, FACT, CATALOGUE],  # the marts' blocking checks gate detection
+    deps=[RESTRICTED, FACT, DIM_INDICATOR],  # the marts' blocking checks gate detection
     group_name="signals",
     pool=WAREHOUSE_POOL,
     kinds={"python", "duckdb"},
@@ -37,8 +36,7 @@ def area_signals(
             "from restricted.restricted_area_indicator_month"
         ).df()
         indicators = con.sql(
-            "select indicator_id, worse_when, statutory_threshold "
-            "from reference.indicator_catalogue"
+            "select indicator_id, worse_when, statutory_threshold from marts.dim_indicator"
         ).df()
         found = signals.detect(observations, indicators)
         con.execute("create schema if not exists signals")

@@ -1,5 +1,6 @@
 -- Employment indicators per area and month (unsuppressed): criterion 1, benefit FTE,
 -- NEET youth and long-term cash benefit recipients.
+{%- set month_end = dbt.last_day('benefits.period', 'month') %}
 with person_months as (
     select * from {{ ref('int_person_months') }}
     where {{ in_refresh_window('period', later_months=0) }}
@@ -27,13 +28,13 @@ spell_fte as (
         cast(
             benefits.weekly_extent
             * (
-                {{ days_between(
+                {{ dbt.datediff(
                     'greatest(benefits.start_date, benefits.period)',
-                    'least(coalesce(benefits.end_date, ' ~ month_end('benefits.period') ~ '), '
-                    ~ month_end('benefits.period') ~ ')'
+                    'least(coalesce(benefits.end_date, ' ~ month_end ~ '), ' ~ month_end ~ ')',
+                    'day'
                 ) }} + 1
             )
-            / ({{ days_between('benefits.period', month_end('benefits.period')) }} + 1)
+            / ({{ dbt.datediff('benefits.period', month_end, 'day') }} + 1)  -- noqa: LT05
             as decimal(18, 9)
         ) as fte
     from {{ ref('stg_employment__benefits') }} as benefits

@@ -13,7 +13,7 @@ events as (
         address_id,
         'move_out' as kind
     from {{ ref('stg_housing__tenancies') }}
-    where move_out_date between period and {{ month_end('period') }}
+    where move_out_date between period and {{ dbt.last_day('period', 'month') }}
     union all
     select
         period,
@@ -23,7 +23,7 @@ events as (
             else 'other_letting'
         end as kind
     from {{ ref('stg_housing__tenancies') }}
-    where move_in_date between period and {{ month_end('period') }}
+    where move_in_date between period and {{ dbt.last_day('period', 'month') }}
     union all
     select
         period,

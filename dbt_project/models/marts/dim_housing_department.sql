@@ -18,7 +18,10 @@ changes as (
     select
         *,
         case
-            when lag(period) over by_month = {{ add_months('period', -1) }} then 0
+            when
+                lag(period) over by_month
+                = cast({{ dbt.dateadd('month', -1, 'period') }} as date)
+                then 0
             else 1
         end as starts_spell
     from department_months
@@ -47,7 +50,7 @@ select
     min(spells.period) as valid_from,
     case
         when max(spells.period) < max(latest.period)
-            then {{ add_months('max(spells.period)', 1) }}
+            then cast({{ dbt.dateadd('month', 1, 'max(spells.period)') }} as date)
     end as valid_to,
     cast(max(spells.dwellings) as bigint) as max_dwellings
 from spells

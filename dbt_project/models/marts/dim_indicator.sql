@@ -30,7 +30,10 @@ select
     catalogue.worse_when,
     catalogue.cadence,
     catalogue.min_denominator,
-    catalogue.statutory_threshold,
+    -- The udsat value of the statutory rule the indicator is measured against.
+    thresholds.udsat as statutory_threshold,
     catalogue.rolling_window
 from {{ ref('indicator_catalogue') }} as catalogue
 cross join benefit_lists
+left join {{ ref('statutory_thresholds') }} as thresholds
+    on catalogue.statutory_rule = thresholds.rule

@@ -84,7 +84,7 @@ series_months as (
     select
         area_id,
         indicator_id,
-        {{ add_months('period', -11) }} as month_start,
+        cast({{ dbt.dateadd('month', -11, 'period') }} as date) as month_start,
         first_month_numerator as numerator,
         first_month_denominator as denominator
     from restricted
