@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f) \
 	dbt_project/dbt_project.yml dbt_project/profiles.yml
 
-.PHONY: install browser demo test lint ui dashboard clean
+.PHONY: install browser demo test test-fast lint ui dashboard clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -36,6 +36,11 @@ demo: install dbt_project/target/manifest.json
 test: install browser dbt_project/target/manifest.json
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# Everything but the end-to-end and browser tests (marker `slow`): about a minute.
+test-fast: install dbt_project/target/manifest.json
+	$(BIN)/ruff check .
+	$(BIN)/pytest -m "not slow"
 
 # The UI is the demo's: its runs read the synthetic health API and housing database,
 # unless KVARTER_HEALTH_API_URL / KVARTER_HOUSING_DB_URL name real ones.

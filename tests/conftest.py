@@ -21,6 +21,13 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """End-to-end runs (tests/e2e) and real-browser tests are `slow`."""
+    for item in items:
+        if "e2e" in item.path.parts or item.path.name.startswith("test_browser"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def code_location() -> dg.Definitions:
     return load_code_location()
