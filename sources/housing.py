@@ -24,6 +24,7 @@ from sources.contracts import Column, Contract, Interval
 from sources.readers import Cells, DeliveryError, read_sql
 
 LETTING_CHANNELS = ("kommunal_anvisning", "boligorganisation", "fleksibel_udlejning")
+COMPLAINT_CATEGORIES = ("støj", "chikane", "husorden", "andet")
 
 TENANCIES = Contract(
     system="housing",
@@ -74,7 +75,7 @@ COMPLAINTS = Contract(
         Column("sag_id", "case_id", "text"),
         Column("adresse_id", "address_id", "text"),
         Column("oprettet", "opened_date", "date"),
-        Column("kategori", "category", "enum", allowed=("støj", "chikane", "husorden", "andet")),
+        Column("kategori", "category", "enum", allowed=COMPLAINT_CATEGORIES),
     ),
 )
 

@@ -31,6 +31,8 @@ ABSENCE_SEASON = {
     11: 1.1,
     12: 1.15,
 }
+# The contract's values (sources.employment.YOUTH_STATUS) in the order of the states
+# simulated here: NEET from index 2 on.
 YOUTH_STATUS = np.array(["uddannelse", "beskæftiget", "ledig", "uden_for"])
 NATIONAL_CONVICTION_SHARE = 0.0075
 REGIONAL_MEAN_INCOME = 312_000.0

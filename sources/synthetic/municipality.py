@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sources import children_youth, employment, health, national, population
+from sources.housing import COMPLAINT_CATEGORIES, LETTING_CHANNELS
 from sources.landing import delivery_path
 from sources.synthetic import events, writers
 from sources.synthetic.layout import HOUSING_DB, health_records_path
@@ -29,8 +30,9 @@ from sources.synthetic.scenario import (
     effect,
 )
 
-CHANNELS = np.array(["kommunal_anvisning", "boligorganisation", "fleksibel_udlejning"])
-COMPLAINT_KINDS = np.array(["støj", "chikane", "husorden", "andet"])
+# The contracts' allowed values, in their order.
+CHANNELS = np.array(LETTING_CHANNELS)
+COMPLAINT_KINDS = np.array(COMPLAINT_CATEGORIES)
 STAY_IN_MUNICIPALITY = 0.4
 RELET_PER_MONTH = 0.75
 GRID_METRES = 1_500

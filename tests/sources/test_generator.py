@@ -1,6 +1,8 @@
 import hashlib
 import json
 
+from sources import employment
+from sources.synthetic import events
 from sources.synthetic.municipality import generate
 
 
@@ -25,3 +27,8 @@ def test_same_seed_same_municipality_other_seed_another(tmp_path):
     truth = json.loads((tmp_path / "a" / "ground_truth.json").read_text())
     assert truth["injections"] == first["injections"]
     assert first["residents_last_month"] > 4_000 and first["areas"] == 6
+
+
+def test_the_generator_writes_only_the_contracts_values():
+    assert set(events.YOUTH_STATUS) == set(employment.YOUTH_STATUS)
+    assert set(events.OUTSIDE_BENEFITS) <= set(employment.BENEFIT_TYPES)
