@@ -79,14 +79,13 @@ def _print_failures(result) -> None:
 def failure_lines(result) -> list[str]:
     """A line per failed step with the error that caused it (Dagster wraps the cause in
     "Error occurred while executing op ..."), and per failed asset check."""
-    lines = []
-    for event in result.all_events:
-        if event.is_step_failure:
-            lines.append(f"step {event.step_key} failed: {_causes(event.step_failure_data.error)}")
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            data = event.event_specific_data
-            if not data.passed:
-                lines.append(f"check {data.check_name} on {data.asset_key.to_user_string()} FAILED")
+    lines = [
+        f"step {event.step_key} failed: {_causes(event.step_failure_data.error)}"
+        for event in result.get_step_failure_events()
+    ]
+    for check in result.get_asset_check_evaluations():
+        if not check.passed:
+            lines.append(f"check {check.check_name} on {check.asset_key.to_user_string()} FAILED")
     return lines
 
 

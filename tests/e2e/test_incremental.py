@@ -74,9 +74,8 @@ def builds(tmp_path_factory, code_location, wire):
             assert run.success
             dbt_months = {
                 e.partition
-                for e in run.all_events
-                if e.event_type_value == "ASSET_MATERIALIZATION"
-                and e.asset_key.to_user_string() == "restricted/restricted_area_indicator_month"
+                for e in run.get_asset_materialization_events()
+                if e.asset_key.to_user_string() == "restricted/restricted_area_indicator_month"
             }
             assert dbt_months == set(
                 monthly.get_partition_keys_in_range(

@@ -41,8 +41,7 @@ def test_extract_metadata_rows_add_up(pipeline):
     _, _, extract, _ = pipeline
     materialised = {
         e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
-        for e in extract.all_events
-        if e.event_type_value == "ASSET_MATERIALIZATION"
+        for e in extract.get_asset_materialization_events()
     }
     residents = materialised["population/residents"]
     # 25 adults + 1 newcomer + 2 children + 1 aged 80 + 6 outside + 1 invalid CPR = 36
@@ -219,19 +218,12 @@ def test_residents_and_rolling_indicators(pipeline):
 
 def test_quality_gates_pass_and_nothing_alarms_on_one_month(pipeline):
     storage, _, extract, refresh = pipeline
-    checks = {
-        e.event_specific_data.check_name: e.event_specific_data.passed
-        for e in refresh.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    }
+    checks = {c.check_name: c.passed for c in refresh.get_asset_check_evaluations()}
     assert checks["gx_published_indicator_suite"] is True
     assert checks["gx_restricted_indicator_suite"] is True
     # The contract suites run in the extract run, on the month it extracted.
     contract_checks = [
-        e.event_specific_data
-        for e in extract.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        and e.event_specific_data.check_name == "gx_contract_suite"
+        c for c in extract.get_asset_check_evaluations() if c.check_name == "gx_contract_suite"
     ]
     assert [c.passed for c in contract_checks] == [True] * 16
     residents = next(c for c in contract_checks if c.asset_key.path == ["population", "residents"])
@@ -276,17 +268,9 @@ def test_corrupted_mart_fails_the_gx_check_and_stops_the_alert_step(pipeline, tm
     job = dg.Definitions.merge(defs, dg.Definitions(jobs=[gate])).resolve_job_def("gate_and_alert")
     result = job.execute_in_process(raise_on_error=False)
     assert not result.success
-    checks = {
-        e.event_specific_data.check_name: e.event_specific_data.passed
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    }
+    checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
     assert checks["gx_published_indicator_suite"] is False
-    materialised = {
-        e.asset_key.to_user_string()
-        for e in result.all_events
-        if e.event_type_value == "ASSET_MATERIALIZATION"
-    }
+    materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert not materialised & {"area_signals", "alert_emails", "published_marts"}
 
 
@@ -314,8 +298,6 @@ def test_a_source_breaking_its_contract_fails_its_extract(pipeline, monkeypatch)
     )
     assert not result.success
     failed = {
-        e.event_specific_data.asset_key.to_user_string()
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
+        c.asset_key.to_user_string() for c in result.get_asset_check_evaluations() if not c.passed
     }
     assert failed == {"employment/benefits"}
