@@ -41,26 +41,24 @@ generate(Path({landing!r}), {scale!r})
 """
 
 EXTRACT = """
-import logging
+import os
 from pathlib import Path
-from orchestration.definitions import build_definitions
+from orchestration.definitions import defs
+from orchestration.demo import synthetic_sources
 from orchestration.pipeline import delivered_range
-from orchestration.partitions import partition_key
+from orchestration.partitions import month_range_tags, partition_key
 from orchestration.resources import KvarterStorage
 from sources.registry import MONTHLY, YEARLY
-from sources.synthetic.health_api import serve
 
-data = Path({data!r})
-storage = KvarterStorage.under(data)
-with serve(storage.landing) as url:
-    storage = KvarterStorage(**{{**storage.model_dump(), "health_api_url": url}})
-    defs = build_definitions(storage)
+storage = KvarterStorage.under(Path({data!r}))
+os.environ.update({{k: v for k, v in storage.environment().items() if v}})
+with synthetic_sources(storage) as storage:
+    code_location = defs()
     for job, contracts in (("monthly_extract", MONTHLY), ("yearly_extract", YEARLY)):
         first, last = delivered_range(storage, contracts)
-        result = defs.resolve_job_def(job).execute_in_process(
+        result = code_location.resolve_job_def(job).execute_in_process(
             run_config={{"loggers": {{"console": {{"config": {{"log_level": "ERROR"}}}}}}}},
-            tags={{"dagster/asset_partition_range_start": partition_key(first),
-                  "dagster/asset_partition_range_end": partition_key(last)}},
+            tags=month_range_tags(partition_key(first), partition_key(last)),
         )
         assert result.success
 """
