@@ -160,5 +160,5 @@ class Published:
             " s.severity, s.episode_start, s.period from signals as s"
             " inner join dim_area as a on s.area_id = a.area_id"
             " inner join indicator_catalogue as c on s.indicator_id = c.indicator_id"
-            " order by s.severity, s.episode_start"
+            " order by s.severity, s.episode_start, a.area_name, c.name_da"
         )
