@@ -31,10 +31,8 @@ def dashboard(published: Path | str, log: Path):
     port = free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-             "--server.headless", "true", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--", "--published", str(published)],
+            [sys.executable, "-m", "dashboard", "--server.headless", "true",
+             "--server.port", str(port), "--", "--published", str(published)],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
