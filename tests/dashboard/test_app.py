@@ -230,3 +230,25 @@ def test_a_publish_that_replaces_the_copy_is_seen_on_the_next_interaction(
     os.replace(staged, live)  # as orchestration/publish_assets.py swaps it
     app.run()
     assert not app.exception and app.main.caption[-1].value == "Tomme felter: Ny forklaring."
+
+
+def test_a_city_of_areas_is_drawn_grey_under_the_municipality_without_a_legend():
+    from dashboard.charts import areas_over_time
+
+    def series(area_id: str) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "area_id": area_id,
+                "area_name": area_id,
+                "period": pd.to_datetime(["2025-11-01", "2025-12-01"]),
+                "value": [0.1, 0.2],
+                "suppressed": False,
+            }
+        )
+
+    few = areas_over_time(pd.concat([series("BO01"), series("municipality")]), 100).to_dict()
+    assert few["encoding"]["color"]["field"] == "area_name"
+    many = pd.concat([series(f"BO{i:02d}") for i in range(13)] + [series("municipality")])
+    areas, municipality = areas_over_time(many, 100).to_dict()["layer"]
+    assert areas["mark"]["color"] == "#b0b0b0" and "color" not in areas["encoding"]
+    assert municipality["encoding"]["color"]["scale"] == {"range": ["#c0392b"]}
