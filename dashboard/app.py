@@ -1,6 +1,6 @@
 """The departments' dashboard: `streamlit run dashboard/app.py -- --published PATH`
-(or `make dashboard` / `kvarter dashboard`). Danish throughout; reads only the published
-copy, read-only."""
+(or `make dashboard`, `python -m dashboard`, `kvarter dashboard`). Danish throughout;
+reads only the published copy, read-only."""
 
 import argparse
 import datetime as dt
@@ -54,40 +54,41 @@ class Data:
         return f"{moment:%d.%m.%Y kl. %H:%M:%S}"
 
 
-def linked_index(options: list, parameter: str, what: str) -> int:
-    """The option a link asks for (?indikator=..., ?maaned=2025-12), else the first; an
-    unknown one is said in Danish."""
-    asked = st.query_params.get(parameter)
+def linked_choice(label: str, options: list, parameter: str, what: str, key: str, **kwargs):
+    """A choice that a link makes (?omraade=BO04, ?maaned=2025-12) and that is written back
+    to the address, so the address always opens what is on screen; an unknown one is said
+    in Danish and the first option taken."""
     keys = [f"{o:%Y-%m}" if hasattr(o, "strftime") else o for o in options]
-    if asked is None:
-        return 0
-    if asked not in keys:
+    asked, index = st.query_params.get(parameter), 0
+    if asked in keys:
+        index = keys.index(asked)
+    elif asked is not None:
         st.warning(f"{what} '{asked}' findes ikke i den offentliggjorte kopi.")
-        return 0
-    return keys.index(asked)
+    chosen = st.selectbox(label, options, index=index, key=key, **kwargs)
+    st.query_params[parameter] = keys[options.index(chosen)]
+    return chosen
 
 
 def choose_indicator(data: Data, key: str) -> pd.Series:
     catalogue = data.catalogue()
     names = dict(zip(catalogue["indicator_id"], catalogue["name_da"]))
-    ids = list(names)
-    index = linked_index(ids, "indikator", "Indikatoren")
-    chosen = st.selectbox("Indikator", ids, index=index, format_func=names.get, key=key)
+    chosen = linked_choice(
+        "Indikator", list(names), "indikator", "Indikatoren", key, format_func=names.get
+    )
     return catalogue.set_index("indicator_id").loc[chosen].rename(chosen)
 
 
 def choose_month(data: Data, key: str):
-    months = data.months()
-    index = linked_index(months, "maaned", "Måneden")
-    return st.selectbox("Måned", months, index=index, format_func=month, key=key)
+    return linked_choice("Måned", data.months(), "maaned", "Måneden", key, format_func=month)
 
 
 def choose_area(data: Data, key: str) -> tuple[str, dict]:
     areas = data.areas()
     names = dict(zip(areas["area_id"], areas["area_name"]))
-    ids = list(names)
-    index = linked_index(ids, "omraade", "Boligområdet")
-    return st.selectbox("Boligområde", ids, index=index, format_func=names.get, key=key), names
+    chosen = linked_choice(
+        "Boligområde", list(names), "omraade", "Boligområdet", key, format_func=names.get
+    )
+    return chosen, names
 
 
 def footnote(data: Data) -> None:
@@ -265,7 +266,12 @@ def main() -> None:
     asked = st.query_params.get("side")
     if asked is not None and asked not in PAGES:
         st.warning(f"Siden '{asked}' findes ikke; her er oversigten.")
-    page = st.sidebar.radio("Side", PAGES, index=PAGES.index(asked) if asked in PAGES else 0)
+    # A key makes the radio the same widget whatever the address says (without one, a new
+    # index would make a new radio and drop the click).
+    page = st.sidebar.radio(
+        "Side", PAGES, index=PAGES.index(asked) if asked in PAGES else 0, key="side"
+    )
+    st.query_params["side"] = page
     st.sidebar.caption(f"Data offentliggjort {data.published_at()}")
     {
         "Oversigt": overview,

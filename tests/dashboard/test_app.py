@@ -252,3 +252,17 @@ def test_a_city_of_areas_is_drawn_grey_under_the_municipality_without_a_legend()
     areas, municipality = areas_over_time(many, 100).to_dict()["layer"]
     assert areas["mark"]["color"] == "#b0b0b0" and "color" not in areas["encoding"]
     assert municipality["encoding"]["color"]["scale"] == {"range": ["#c0392b"]}
+
+
+def test_the_address_follows_what_is_on_screen(run):
+    app = run("Område")
+    app.selectbox[0].set_value("BO02").run()
+    app.selectbox[1].set_value(dt.date(2025, 11, 1)).run()
+    assert dict(app.query_params) == {
+        "side": "Område",
+        "omraade": "BO02",
+        "maaned": "2025-11",
+        "indikator": "emp_outside_work_edu",
+    }
+    app.sidebar.radio[0].set_value("Udskrift").run()  # the print page opens the same area
+    assert app.selectbox[0].value == "BO02" and app.query_params["side"] == "Udskrift"

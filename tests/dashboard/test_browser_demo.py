@@ -31,6 +31,8 @@ def test_every_page_a_deep_link_and_an_export_in_chromium(demo, browser_page, tm
             page.get_by_test_id("stSidebar").get_by_text(name, exact=True).click()
             settled(page, text)
             page.screenshot(path=str(ARTIFACTS / f"{name.lower()}.png"), full_page=True)
+        # The address says what is on screen: the print page of the first area.
+        assert "side=Udskrift" in page.url and "omraade=BO01" in page.url
         # The map and the funnel are drawn in the page (Vega), with no tile server.
         page.get_by_test_id("stSidebar").get_by_text("Oversigt", exact=True).click()
         settled(page, PAGES["Oversigt"])
