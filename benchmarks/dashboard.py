@@ -67,19 +67,20 @@ def city_copy(demo: Path, target: Path) -> dict[str, int]:
     latest = "(select max(period) from demo.fct_area_indicator_month)"
     con.execute(f"""
         create table fct_area_indicator_month as
-        select coalesce(c.copy_id, f.area_id) as area_id,
-            cast(f.period - to_months(s.months) as date) as period, f.indicator_id,
+        select f.* replace (
+            coalesce(c.copy_id, f.area_id) as area_id,
+            cast(f.period - to_months(s.months) as date) as period,
             f.numerator * coalesce({factor}, 1) as numerator,
             f.denominator * coalesce({factor}, 1) as denominator,
-            f.value * coalesce({factor}, 1) as value,
-            f.suppressed, f.suppression_reason, f.municipality_value
+            f.value * coalesce({factor}, 1) as value
+        )
         from demo.fct_area_indicator_month as f cross join shifts as s
         left join copies as c on f.area_id = c.area_id
         where f.period - to_months(s.months) > {latest} - to_months({MONTHS})
     """)
     con.execute("""
         create table dim_area as
-        select c.copy_id as area_id, c.copy_name as area_name, a.* exclude (area_id, area_name)
+        select a.* replace (c.copy_id as area_id, c.copy_name as area_name)
         from demo.dim_area as a inner join copies as c using (area_id)
         union all select * from demo.dim_area where area_level <> 'area'
     """)
@@ -112,7 +113,7 @@ def city_copy(demo: Path, target: Path) -> dict[str, int]:
             create table {table} as select t.* replace (c.copy_id as area_id)
             from demo.{table} as t inner join copies as c using (area_id)
         """)
-    for table in ("indicator_catalogue", "disclosure_rules", "disclosure_relations"):
+    for table in ("indicator_catalogue", "disclosure_rules"):
         con.execute(f"create table {table} as select * from demo.{table}")
     counts = {
         t: con.execute(f"select count(*) from {t}").fetchone()[0]
