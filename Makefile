@@ -49,7 +49,7 @@ ui: install dbt_project/target/manifest.json
 
 # The departments' dashboard on the published copy (after `make demo`): http://127.0.0.1:8501
 dashboard: install
-	$(BIN)/kvarter dashboard --published data/published/kvarter.duckdb
+	$(BIN)/python -m dashboard --server.port 8501 -- --published data/published/kvarter.duckdb
 
 clean:
 	rm -rf data .dagster dbt_project/target dbt_project/logs

@@ -1,28 +1,26 @@
 """The departments' dashboard: `streamlit run dashboard/app.py -- --published PATH`
-(or `make dashboard` / `kvarter dashboard`). Danish throughout; reads only the published
-copy, read-only."""
+(or `make dashboard`, `python -m dashboard`, `kvarter dashboard`). Danish throughout;
+reads only the published copy, read-only."""
 
 import argparse
+import datetime as dt
+import functools
 import os
 import tempfile
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts
-from dashboard.danish import indicator_change, indicator_value, month, number
-from dashboard.published import Published
+from dashboard import charts, tables
+from dashboard.danish import month
+from dashboard.print_profile import document, profile_html
+from dashboard.published import Published, PublishedError
 from quality.exports import write_csv, write_xlsx
 
-PAGES = ["Oversigt", "Område", "Indikator", "Lovkriterier", "Signaler"]
-SEVERITY = {"alarm": "Alarm", "watch": "Skærpet opmærksomhed"}
-CRITERIA = [
-    ("c1", "Kriterium 1: uden for arbejde eller uddannelse", "c1_outside_work_edu"),
-    ("c2", "Kriterium 2: dømte i forhold til landsplan", "c2_conviction_ratio"),
-    ("c3", "Kriterium 3: kun grundskole", "c3_basic_education"),
-    ("c4", "Kriterium 4: indkomst i forhold til regionen", "c4_income_ratio"),
-]
+PAGES = ["Oversigt", "Område", "Indikator", "Lovkriterier", "Signaler", "Udskrift"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def published_path() -> str:
@@ -32,44 +30,93 @@ def published_path() -> str:
     return args.published or "data/published/kvarter.duckdb"
 
 
-@st.cache_resource
-def open_published(path: str) -> Published:
-    return Published(path)
+@st.cache_data(max_entries=2000, show_spinner=False)
+def query(path: str, stamp: tuple[int, int], name: str, *args):
+    """One published query, kept until a publish replaces the file (the stamp changes)."""
+    return getattr(Published(path), name)(*args)
 
 
-def linked_index(options: list, parameter: str, what: str) -> int:
-    """The option a link asks for (?indikator=..., ?maaned=2025-12), else the first; an
-    unknown one is said in Danish."""
-    asked = st.query_params.get(parameter)
+class Data:
+    """The published copy as the pages read it: each query cached per version of the
+    file, so a page view after the first costs no database work and a publish is seen
+    on the next interaction."""
+
+    def __init__(self, path: str):
+        self.stamp = Published(path).stamp()
+        self.path = path
+        query(path, self.stamp, "check")
+
+    def __getattr__(self, name: str):
+        return functools.partial(query, self.path, self.stamp, name)
+
+    def published_at(self) -> str:
+        moment = dt.datetime.fromtimestamp(self.stamp[1] / 1e9, ZoneInfo("Europe/Copenhagen"))
+        return f"{moment:%d.%m.%Y kl. %H:%M:%S}"
+
+
+def linked_choice(label: str, options: list, parameter: str, what: str, key: str, **kwargs):
+    """A choice that a link makes (?omraade=BO04, ?maaned=2025-12) and that is written back
+    to the address, so the address always opens what is on screen; an unknown one is said
+    in Danish and the first option taken."""
     keys = [f"{o:%Y-%m}" if hasattr(o, "strftime") else o for o in options]
-    if asked is None:
-        return 0
-    if asked not in keys:
+    asked, index = st.query_params.get(parameter), 0
+    if asked in keys:
+        index = keys.index(asked)
+    elif asked is not None:
         st.warning(f"{what} '{asked}' findes ikke i den offentliggjorte kopi.")
-        return 0
-    return keys.index(asked)
+    chosen = st.selectbox(label, options, index=index, key=key, **kwargs)
+    st.query_params[parameter] = keys[options.index(chosen)]
+    return chosen
 
 
-def choose_indicator(data: Published, key: str) -> pd.Series:
+def choose_indicator(data: Data, key: str) -> pd.Series:
     catalogue = data.catalogue()
     names = dict(zip(catalogue["indicator_id"], catalogue["name_da"]))
-    ids = list(names)
-    index = linked_index(ids, "indikator", "Indikatoren")
-    chosen = st.selectbox("Indikator", ids, index=index, format_func=names.get, key=key)
+    chosen = linked_choice(
+        "Indikator", list(names), "indikator", "Indikatoren", key, format_func=names.get
+    )
     return catalogue.set_index("indicator_id").loc[chosen].rename(chosen)
 
 
-def choose_month(data: Published, key: str):
-    months = data.months()
-    index = linked_index(months, "maaned", "Måneden")
-    return st.selectbox("Måned", months, index=index, format_func=month, key=key)
+def choose_month(data: Data, key: str):
+    return linked_choice("Måned", data.months(), "maaned", "Måneden", key, format_func=month)
 
 
-def footnote(data: Published) -> None:
+def choose_area(data: Data, key: str) -> tuple[str, dict]:
+    areas = data.areas()
+    names = dict(zip(areas["area_id"], areas["area_name"]))
+    chosen = linked_choice(
+        "Boligområde", list(names), "omraade", "Boligområdet", key, format_func=names.get
+    )
+    return chosen, names
+
+
+def footnote(data: Data) -> None:
     st.caption(f"Tomme felter: {data.disclosure_explanation()}")
 
 
-def overview(data: Published) -> None:
+@st.cache_data(max_entries=200, show_spinner=False)
+def export_bytes(frame: pd.DataFrame) -> tuple[bytes, bytes]:
+    """CSV (Danish Excel: ';', decimal comma, BOM) and xlsx of a table, formula cells
+    neutralised (quality/exports.py)."""
+    with tempfile.TemporaryDirectory() as folder:
+        csv, xlsx = Path(folder) / "t.csv", Path(folder) / "t.xlsx"
+        write_csv(frame, csv)
+        write_xlsx(frame, xlsx)
+        return csv.read_bytes(), xlsx.read_bytes()
+
+
+def table(shown: pd.DataFrame, name: str, export: pd.DataFrame | None = None) -> None:
+    """A table on the page with its CSV and Excel downloads (`export`: the same rows as
+    numbers, when the page shows them as Danish text)."""
+    st.dataframe(shown, hide_index=True)
+    csv, xlsx = export_bytes(shown if export is None else export)
+    left, right = st.columns(2)
+    left.download_button("Hent CSV", csv, f"{name}.csv", "text/csv", key=f"{name}.csv")
+    right.download_button("Hent Excel", xlsx, f"{name}.xlsx", XLSX, key=f"{name}.xlsx")
+
+
+def overview(data: Data) -> None:
     st.header("Oversigt")
     indicator = choose_indicator(data, "overview_indicator")
     period = choose_month(data, "overview_month")
@@ -82,92 +129,30 @@ def overview(data: Published) -> None:
     st.subheader("Boligområdernes lovkriterier")
     statutory = data.statutory()
     if not statutory.empty:
-        latest = statutory[statutory["list_year"] == statutory["list_year"].max()]
-        st.dataframe(
-            latest[["area_name", "list_year", "classification", "criteria_met"]].rename(
-                columns={
-                    "area_name": "Område",
-                    "list_year": "Listeår",
-                    "classification": "Status",
-                    "criteria_met": "Kriterier opfyldt",
-                }
-            ),
-            hide_index=True,
-        )
+        table(tables.status_table(statutory), "lovkriterier_status")
     st.subheader(f"Hele kommunen, {month(period)}")
-    st.dataframe(municipality_figures(data, period), hide_index=True)
+    rows = data.area_profile("municipality", period)
+    table(
+        tables.municipality_figures(rows),
+        f"hele_kommunen_{period:%Y-%m}",
+        tables.municipality_export(rows),
+    )
     footnote(data)
 
 
-def municipality_figures(data: Published, period) -> pd.DataFrame:
-    rows = data.area_profile("municipality", period)
-    return pd.DataFrame(
-        {
-            "Indikator": rows["name_da"],
-            "Værdi": [
-                "" if r.suppressed else indicator_value(r.value, r.unit, r.display_scale)
-                for r in rows.itertuples()
-            ],
-        }
-    )
-
-
-def downloads(frame: pd.DataFrame, name: str) -> None:
-    """CSV (Danish Excel: ';' and decimal comma) and xlsx of a table, formula cells
-    neutralised (quality/exports.py)."""
-    with tempfile.TemporaryDirectory() as folder:
-        csv, xlsx = Path(folder) / f"{name}.csv", Path(folder) / f"{name}.xlsx"
-        write_csv(frame, csv)
-        write_xlsx(frame, xlsx)
-        left, right = st.columns(2)
-        left.download_button("Hent CSV", csv.read_bytes(), f"{name}.csv", "text/csv")
-        right.download_button(
-            "Hent Excel",
-            xlsx.read_bytes(),
-            f"{name}.xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-
-
-def profile_export(rows: pd.DataFrame) -> pd.DataFrame:
-    """The area's indicators as numbers in their display unit; a hidden cell is empty."""
-    scale = rows["display_scale"].astype(float)
-    return pd.DataFrame(
-        {
-            "Indikator": rows["name_da"],
-            "Enhed": rows["unit"],
-            "Området": (rows["value"] * scale).where(~rows["suppressed"].astype(bool)),
-            "Hele kommunen": rows["municipality_value"] * scale,
-            "Ændring 12 mdr.": pd.to_numeric(rows["change_12m"]) * scale,
-            "Placering": pd.to_numeric(rows["rank"]),
-        }
-    )
-
-
-def month_export(cells: pd.DataFrame, scale: int) -> pd.DataFrame:
-    """Every area's cell of one indicator and month; a hidden cell is empty."""
-    shown = ~cells["suppressed"].astype(bool)
-    return pd.DataFrame(
-        {
-            "Område": cells["area_name"],
-            "Tæller": cells["numerator"].where(shown),
-            "Nævner": cells["denominator"].where(shown),
-            "Værdi": (cells["value"] * scale).where(shown),
-        }
-    )
-
-
-def area_page(data: Published) -> None:
+def area_page(data: Data) -> None:
     st.header("Område (kvarterprofil)")
-    areas = data.areas()
-    names = dict(zip(areas["area_id"], areas["area_name"]))
-    ids = list(names)
-    index = linked_index(ids, "omraade", "Boligområdet")
-    area_id = st.selectbox("Boligområde", ids, index=index, format_func=names.get)
+    area_id, names = choose_area(data, "area_area")
     period = choose_month(data, "area_month")
+    st.markdown(
+        f"[Udskriftsvenlig kvarterprofil](?side=Udskrift&omraade={area_id}&maaned={period:%Y-%m})"
+    )
     profile = data.area_profile(area_id, period)
-    st.dataframe(profile_table(profile), hide_index=True)
-    downloads(profile_export(profile), f"kvarterprofil_{area_id}_{period:%Y-%m}")
+    table(
+        tables.profile_table(profile),
+        f"kvarterprofil_{area_id}_{period:%Y-%m}",
+        tables.profile_export(profile),
+    )
     footnote(data)
     indicator = choose_indicator(data, "area_indicator")
     st.altair_chart(
@@ -178,55 +163,13 @@ def area_page(data: Published) -> None:
     )
     st.subheader("Lovkriterier")
     statutory = data.statutory()
-    st.dataframe(criteria_table(statutory[statutory["area_id"] == area_id]), hide_index=True)
+    rows = statutory[statutory["area_id"] == area_id]
+    table(tables.criteria_table(rows), f"lovkriterier_{area_id}", tables.statutory_export(rows))
     st.subheader("Boligafdelinger i området")
-    st.dataframe(data.housing_departments(area_id), hide_index=True)
+    table(tables.departments_table(data.housing_departments(area_id)), f"afdelinger_{area_id}")
 
 
-def profile_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """Every indicator of the area, hidden cells empty (never zero)."""
-    return pd.DataFrame(
-        {
-            "Indikator": rows["name_da"],
-            "Området": [
-                "" if r.suppressed else indicator_value(r.value, r.unit, r.display_scale)
-                for r in rows.itertuples()
-            ],
-            "Hele kommunen": [
-                indicator_value(r.municipality_value, r.unit, r.display_scale)
-                for r in rows.itertuples()
-            ],
-            "Ændring 12 mdr.": [
-                indicator_change(r.change_12m, r.unit, r.display_scale) for r in rows.itertuples()
-            ],
-            "Placering": [number(r.rank, 0) for r in rows.itertuples()],
-        }
-    )
-
-
-def statutory_export(rows: pd.DataFrame) -> pd.DataFrame:
-    """The criteria as numbers (withheld and unknown values empty)."""
-    table = {
-        "Område": rows["area_name"],
-        "Listeår": rows["list_year"],
-        "Status": rows["classification"],
-    }
-    for key, label, column in CRITERIA:
-        table[label] = rows[column]
-        table[f"{label}: afstand til grænsen"] = rows[f"{key}_distance"]
-    return pd.DataFrame(table)
-
-
-def criteria_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """The four criteria per row (area and list year) with the distance to each
-    threshold, in Danish number format."""
-    table = statutory_export(rows)
-    for column in table.columns[3:]:
-        table[column] = [number(v, 3) for v in table[column]]
-    return table
-
-
-def indicator_page(data: Published) -> None:
+def indicator_page(data: Data) -> None:
     st.header("Indikator")
     indicator = choose_indicator(data, "indicator_indicator")
     scale = int(indicator.display_scale)
@@ -238,52 +181,40 @@ def indicator_page(data: Published) -> None:
     st.subheader(f"Tragtdiagram, {month(period)}")
     cells = data.indicator_month(indicator.name, period)
     st.altair_chart(charts.funnel(cells, indicator.unit, scale), width="stretch")
-    downloads(month_export(cells, scale), f"{indicator.name}_{period:%Y-%m}")
     st.caption(
         "Punkter uden for de stiplede grænser (95 % og 99,8 %) afviger mere fra kommunens "
         "niveau, end tilfældig variation i et område af den størrelse forklarer."
     )
+    table(
+        tables.month_table(cells, indicator.unit, scale),
+        f"{indicator.name}_{period:%Y-%m}",
+        tables.month_export(cells, scale),
+    )
     footnote(data)
 
 
-def statutory_page(data: Published) -> None:
+def statutory_page(data: Data) -> None:
     st.header("Lovkriterier (almenboligloven § 61 a)")
     statutory = data.statutory()
     if statutory.empty:
         st.info("Ingen lovkriterier i den offentliggjorte kopi.")
         return
     year = st.selectbox("Listeår", sorted(statutory["list_year"].unique(), reverse=True))
-    rows = statutory[statutory["list_year"] == year].copy()
-    # Closest to a threshold first: the smallest distance of any criterion not yet met.
-    distances = rows[[f"{key}_distance" for key, *_ in CRITERIA]]
-    rows["closest"] = distances.where(distances < 0).abs().min(axis=1)
-    rows = rows.sort_values("closest", na_position="last")
-    st.dataframe(criteria_table(rows), hide_index=True)
-    downloads(statutory_export(rows), f"lovkriterier_{year}")
+    rows = tables.closest_first(statutory[statutory["list_year"] == year])
+    table(tables.criteria_table(rows), f"lovkriterier_{year}", tables.statutory_export(rows))
     st.caption(
         "Afstand: positiv er på den side af grænsen, hvor kriteriet er opfyldt. "
         "'ukendt': data til at afgøre kriteriet mangler."
     )
 
 
-def signals_page(data: Published) -> None:
+def signals_page(data: Data) -> None:
     st.header("Signaler")
     signals = data.signals()
     if signals.empty:
         st.info("Ingen områder viser en negativ udvikling i den seneste måned.")
         return
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "Område": signals["area_name"],
-                "Indikator": signals["name_da"],
-                "Status": signals["severity"].map(SEVERITY),
-                "Siden": [month(d) for d in signals["episode_start"]],
-                "Opgjort for": [month(d) for d in signals["period"]],
-            }
-        ),
-        hide_index=True,
-    )
+    table(tables.signals_table(signals), "signaler")
     labels = [f"{r.area_name}: {r.name_da}" for r in signals.itertuples()]
     chosen = signals.iloc[st.selectbox("Serie", range(len(labels)), format_func=labels.__getitem__)]
     st.altair_chart(
@@ -297,24 +228,58 @@ def signals_page(data: Published) -> None:
     footnote(data)
 
 
+def print_page(data: Data) -> None:
+    """The area profile laid out for paper: print it from the browser (Ctrl+P) or
+    download it as a file."""
+    area_id, names = choose_area(data, "print_area")
+    period = choose_month(data, "print_month")
+    statutory = data.statutory()
+    body = profile_html(
+        names[area_id],
+        period,
+        data.published_at(),
+        tables.profile_table(data.area_profile(area_id, period)),
+        tables.criteria_table(statutory[statutory["area_id"] == area_id]),
+        tables.departments_table(data.housing_departments(area_id)),
+        data.disclosure_explanation(),
+        len(names),
+    )
+    name = f"kvarterprofil_{area_id}_{period:%Y-%m}"
+    st.download_button(
+        "Hent til udskrift (HTML)",
+        document(body, f"Kvarterprofil {names[area_id]}"),
+        f"{name}.html",
+        "text/html",
+    )
+    st.caption("Udskriv med browserens udskrift (Ctrl+P); kun profilen kommer med på papiret.")
+    st.html(body)
+
+
 def main() -> None:
     st.set_page_config(page_title="Kvarterprofil", layout="wide")
     try:
-        data = open_published(published_path())
-    except FileNotFoundError as missing:
-        st.error(str(missing))
+        data = Data(published_path())
+    except PublishedError as problem:
+        st.error(str(problem))
         return
     # A link can open a page and an area: ?side=Område&omraade=BO04 (the alert emails do).
     asked = st.query_params.get("side")
     if asked is not None and asked not in PAGES:
         st.warning(f"Siden '{asked}' findes ikke; her er oversigten.")
-    page = st.sidebar.radio("Side", PAGES, index=PAGES.index(asked) if asked in PAGES else 0)
+    # A key makes the radio the same widget whatever the address says (without one, a new
+    # index would make a new radio and drop the click).
+    page = st.sidebar.radio(
+        "Side", PAGES, index=PAGES.index(asked) if asked in PAGES else 0, key="side"
+    )
+    st.query_params["side"] = page
+    st.sidebar.caption(f"Data offentliggjort {data.published_at()}")
     {
         "Oversigt": overview,
         "Område": area_page,
         "Indikator": indicator_page,
         "Lovkriterier": statutory_page,
         "Signaler": signals_page,
+        "Udskrift": print_page,
     }[page](data)
 
 

@@ -9,6 +9,8 @@ import pandas as pd
 from dashboard.danish import indicator_value
 
 HIDDEN = "skjult (diskretion)"
+COLOURED_AREAS = 12
+RED = "#c0392b"
 # Vega formats numbers the English way; swap the separators for Danish ones.
 DANISH_NUMBER = (
     "replace(replace(replace(format(datum.value, ',.{d}f'), /,/g, '_'), /[.]/g, ','), /_/g, '.')"
@@ -87,18 +89,32 @@ def trend(series: pd.DataFrame, scale: int, area_name: str) -> alt.Chart:
 
 
 def areas_over_time(series: pd.DataFrame, scale: int) -> alt.Chart:
-    """Every area's published series of one indicator (hidden months are gaps)."""
+    """Every area's published series of one indicator (hidden months are gaps). Up to
+    COLOURED_AREAS areas each get a colour; a city's many areas are thin grey lines
+    (named in the tooltip) under the municipality's: 200 legend entries help no one and
+    take the browser seconds to draw."""
     shown = series[~series["suppressed"]].assign(vaerdi=lambda f: f["value"] * scale)
-    return (
-        alt.Chart(shown)
-        .mark_line()
-        .encode(
-            x=alt.X("period:T", axis=month_axis()),
-            y=alt.Y("vaerdi:Q", axis=value_axis("Værdi")),
-            color=alt.Color("area_name:N", title="Område"),
+    x = alt.X("period:T", axis=month_axis())
+    y = alt.Y("vaerdi:Q", axis=value_axis("Værdi"))
+    if series["area_id"].nunique() <= COLOURED_AREAS:
+        return (
+            alt.Chart(shown)
+            .mark_line()
+            .encode(x=x, y=y, color=alt.Color("area_name:N", title="Område"))
+            .properties(height=300)
         )
-        .properties(height=300)
+    municipality = shown["area_id"] == "municipality"
+    areas = (
+        alt.Chart(shown[~municipality])
+        .mark_line(color="#b0b0b0", strokeWidth=1)
+        .encode(x=x, y=y, detail="area_name:N", tooltip=alt.Tooltip("area_name:N", title="Område"))
     )
+    level = (
+        alt.Chart(shown[municipality].assign(serie="Hele kommunen"))
+        .mark_line(strokeWidth=3)
+        .encode(x=x, y=y, color=alt.Color("serie:N", title=None, scale=alt.Scale(range=[RED])))
+    )
+    return (areas + level).properties(height=300)
 
 
 def funnel_limits(p0: float, unit: str, denominators: np.ndarray, z: float) -> np.ndarray:

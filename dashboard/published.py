@@ -2,25 +2,62 @@
 
 The dashboard reads nothing else: every number it shows has passed disclosure control
 and the auditor.
+
+Each query opens its own read-only connection and closes it: a publish swaps a new file
+in under the same name (os.replace), and a connection held open would keep reading the
+old one for ever. `stamp()` tells a cache when the file was replaced.
 """
 
+import os
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+BUILD = "(`kvarter run`, eller `make demo` med de syntetiske data)"
+# The tables this dashboard reads; a copy from an older build may lack some.
+TABLES = (
+    "area_geometry",
+    "dim_area",
+    "dim_housing_department",
+    "disclosure_rules",
+    "fct_area_indicator_month",
+    "indicator_catalogue",
+    "kvarterprofil",
+    "signals",
+    "statutory_criteria",
+)
+
+
+class PublishedError(Exception):
+    """The published copy is absent or from an older build; the message says so in Danish."""
+
 
 class Published:
     def __init__(self, path: Path | str):
+        self.path = str(path)
         if not Path(path).exists():
-            raise FileNotFoundError(
-                f"Der er ingen offentliggjort kopi i {path}. Den laves af publiceringen "
-                "(`kvarter run`, eller `make demo` med de syntetiske data)."
+            raise PublishedError(
+                f"Der er ingen offentliggjort kopi i {path}. Den laves af publiceringen {BUILD}."
             )
-        self.con = duckdb.connect(str(path), read_only=True)
+
+    def stamp(self) -> tuple[int, int]:
+        """The file's identity: a publish replaces it, so the inode and mtime change."""
+        status = os.stat(self.path)
+        return status.st_ino, status.st_mtime_ns
+
+    def check(self) -> None:
+        present = set(self._frame("select table_name from information_schema.tables")["table_name"])
+        missing = sorted(set(TABLES) - present)
+        if missing:
+            raise PublishedError(
+                f"Den offentliggjorte kopi i {self.path} er fra en ældre version og mangler "
+                f"{', '.join(missing)}. Byg den igen med publiceringen {BUILD}."
+            )
 
     def _frame(self, sql: str, parameters: list | None = None) -> pd.DataFrame:
-        return self.con.execute(sql, parameters or []).df()
+        with duckdb.connect(self.path, read_only=True) as con:
+            return con.execute(sql, parameters or []).df()
 
     def catalogue(self) -> pd.DataFrame:
         return self._frame(
@@ -29,13 +66,13 @@ class Published:
         )
 
     def disclosure_explanation(self) -> str:
-        return self.con.execute("select explanation_da from disclosure_rules").fetchone()[0]
+        return self._frame("select explanation_da from disclosure_rules").iloc[0, 0]
 
     def months(self) -> list:
-        rows = self.con.execute(
+        periods = self._frame(
             "select distinct period from fct_area_indicator_month order by period desc"
-        ).fetchall()
-        return [r[0] for r in rows]
+        )["period"]
+        return [p.date() for p in periods]
 
     def areas(self) -> pd.DataFrame:
         return self._frame(
@@ -123,5 +160,5 @@ class Published:
             " s.severity, s.episode_start, s.period from signals as s"
             " inner join dim_area as a on s.area_id = a.area_id"
             " inner join indicator_catalogue as c on s.indicator_id = c.indicator_id"
-            " order by s.severity, s.episode_start"
+            " order by s.severity, s.episode_start, a.area_name, c.name_da"
         )

@@ -11,6 +11,9 @@ import json
 
 import duckdb
 import pytest
+from playwright.sync_api import sync_playwright
+
+from dashboard.server import chromium
 
 
 def square(x: float, y: float) -> str:
@@ -86,3 +89,38 @@ def published(tmp_path_factory):
                 120 as max_dwellings
         """)
     return path
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """The demo municipality run through the pipeline: its warehouse and published copy
+    (as `make demo` builds them, in a folder of its own)."""
+    # Imported here: the pipeline's imports are slow and only these tests need them.
+    from orchestration.definitions import build_definitions
+    from orchestration.pipeline import run_pipeline
+    from orchestration.resources import KvarterStorage
+    from sources.synthetic.health_api import serve
+    from sources.synthetic.municipality import generate
+
+    storage = KvarterStorage.under(tmp_path_factory.mktemp("demo"))
+    generate(storage.landing, seed=42)
+    with serve(storage.landing) as health_api:
+        storage = KvarterStorage(**{**storage.model_dump(), "health_api_url": health_api})
+        assert run_pipeline(build_definitions(storage), storage).success
+    return storage
+
+
+@pytest.fixture
+def browser_page():
+    """A Chromium page that records every script error and console error."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: message.type == "error" and page.errors.append(message.text),
+        )
+        yield page
+        browser.close()

@@ -42,7 +42,7 @@ def test_overview_shows_the_municipality_in_danish(run):
     assert figures.to_dict("records") == [
         {"Indikator": "18-64-årige uden for arbejde eller uddannelse", "Værdi": "30,0 %"}
     ]
-    assert "Tomme felter er skjult" in app.caption[-1].value
+    assert "Tomme felter er skjult" in app.main.caption[-1].value
 
 
 def test_area_page_shows_a_hidden_cell_as_empty_never_zero(run):
@@ -86,7 +86,7 @@ def test_a_link_opens_an_area_page(published, monkeypatch):
 
 
 def test_the_area_export_holds_numbers_and_leaves_a_hidden_cell_empty(published):
-    from dashboard.app import profile_export
+    from dashboard.tables import profile_export
 
     data = Published(published)
     shown = profile_export(data.area_profile("BO01", dt.date(2025, 12, 1))).iloc[0]
@@ -97,7 +97,7 @@ def test_the_area_export_holds_numbers_and_leaves_a_hidden_cell_empty(published)
 
 
 def test_the_month_export_leaves_a_hidden_cell_empty(published):
-    from dashboard.app import month_export
+    from dashboard.tables import month_export
 
     cells = Published(published).indicator_month("emp_outside_work_edu", dt.date(2025, 12, 1))
     rows = month_export(cells, 100).set_index("Område")
@@ -137,3 +137,132 @@ def test_a_link_opens_an_indicator_and_a_month(published, monkeypatch):
     assert not app.exception and not app.warning
     assert app.selectbox[0].value == "emp_outside_work_edu"
     assert app.selectbox[1].value == dt.date(2025, 11, 1)
+
+
+@pytest.mark.parametrize(
+    "page, tables",
+    [("Oversigt", 2), ("Område", 3), ("Indikator", 1), ("Lovkriterier", 1), ("Signaler", 1)],
+)
+def test_every_table_shown_downloads_as_csv_and_excel(run, page, tables):
+    app = run(page)
+    assert len(app.dataframe) == tables
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert labels == ["Hent CSV", "Hent Excel"] * tables
+
+
+def test_the_tables_behind_the_new_downloads_hold_hand_worked_values(published):
+    from dashboard import tables
+
+    data = Published(published)
+    december = dt.date(2025, 12, 1)
+    municipality = tables.municipality_export(data.area_profile("municipality", december))
+    assert municipality.values.tolist() == [
+        ["18-64-årige uden for arbejde eller uddannelse", "pct", 30.0]
+    ]
+    shown = tables.month_table(data.indicator_month("emp_outside_work_edu", december), "pct", 100)
+    assert shown.values.tolist() == [
+        ["Æblehaven", "12,0", "40", "30,0 %"],
+        ["Østervang", "", "", ""],
+        ["Hele kommunen", "1.234,5", "4.115", "30,0 %"],
+    ]
+    departments = tables.departments_table(data.housing_departments("BO01"))
+    assert departments.values.tolist() == [["afd. 1", dt.date(2024, 1, 1), 120]]
+
+
+def test_the_print_profile_leaves_a_hidden_cell_empty_with_the_reason(published, monkeypatch):
+    monkeypatch.setenv("KVARTER_PUBLISHED", str(published))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params.update(side="Udskrift", omraade="BO02", maaned="2025-12")
+    app.run()
+    assert not app.exception and not app.warning
+    [html] = [e.proto.body for e in app.get("html")]
+    assert "<h1>Kvarterprofil: Østervang</h1>" in html
+    assert "Opgjort for december 2025." in html
+    # Indicator, the area (hidden: empty), the municipality, change and rank (none).
+    assert (
+        '<tr><td>18-64-årige uden for arbejde eller uddannelse</td><td class="n"></td>'
+        '<td class="n">30,0 %</td><td class="n"></td><td class="n"></td></tr>'
+    ) in html
+    assert "Tomme felter: Tomme felter er skjult af hensyn til diskretion." in html
+    assert "<td>ingen</td>" in html and "-0,200" in html  # list year 2025, criterion 1
+    assert "@media print" in html
+    assert [b.proto.label for b in app.get("download_button")] == ["Hent til udskrift (HTML)"]
+
+
+def test_an_older_published_copy_says_what_is_missing_and_how_to_build_it(
+    published, tmp_path, monkeypatch
+):
+    import shutil
+
+    import duckdb
+
+    older = tmp_path / "older.duckdb"
+    shutil.copy(published, older)
+    with duckdb.connect(str(older)) as con:
+        con.execute("drop table signals")
+        con.execute("drop table area_geometry")
+    monkeypatch.setenv("KVARTER_PUBLISHED", str(older))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()
+    assert not app.exception
+    assert "er fra en ældre version og mangler area_geometry, signals" in app.error[0].value
+    assert "make demo" in app.error[0].value
+
+
+def test_a_publish_that_replaces_the_copy_is_seen_on_the_next_interaction(
+    published, tmp_path, monkeypatch
+):
+    import os
+    import shutil
+
+    import duckdb
+
+    live = tmp_path / "kvarter.duckdb"
+    shutil.copy(published, live)
+    monkeypatch.setenv("KVARTER_PUBLISHED", str(live))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()
+    assert "skjult af hensyn til diskretion" in app.main.caption[-1].value
+    staged = tmp_path / "kvarter.duckdb.tmp"
+    shutil.copy(published, staged)
+    with duckdb.connect(str(staged)) as con:
+        con.execute("update disclosure_rules set explanation_da = 'Ny forklaring.'")
+    os.replace(staged, live)  # as orchestration/publish_assets.py swaps it
+    app.run()
+    assert not app.exception and app.main.caption[-1].value == "Tomme felter: Ny forklaring."
+
+
+def test_a_city_of_areas_is_drawn_grey_under_the_municipality_without_a_legend():
+    from dashboard.charts import areas_over_time
+
+    def series(area_id: str) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "area_id": area_id,
+                "area_name": area_id,
+                "period": pd.to_datetime(["2025-11-01", "2025-12-01"]),
+                "value": [0.1, 0.2],
+                "suppressed": False,
+            }
+        )
+
+    few = areas_over_time(pd.concat([series("BO01"), series("municipality")]), 100).to_dict()
+    assert few["encoding"]["color"]["field"] == "area_name"
+    many = pd.concat([series(f"BO{i:02d}") for i in range(13)] + [series("municipality")])
+    areas, municipality = areas_over_time(many, 100).to_dict()["layer"]
+    assert areas["mark"]["color"] == "#b0b0b0" and "color" not in areas["encoding"]
+    assert municipality["encoding"]["color"]["scale"] == {"range": ["#c0392b"]}
+
+
+def test_the_address_follows_what_is_on_screen(run):
+    app = run("Område")
+    app.selectbox[0].set_value("BO02").run()
+    app.selectbox[1].set_value(dt.date(2025, 11, 1)).run()
+    assert dict(app.query_params) == {
+        "side": "Område",
+        "omraade": "BO02",
+        "maaned": "2025-11",
+        "indikator": "emp_outside_work_edu",
+    }
+    app.sidebar.radio[0].set_value("Udskrift").run()  # the print page opens the same area
+    assert app.selectbox[0].value == "BO02" and app.query_params["side"] == "Udskrift"
