@@ -165,10 +165,8 @@ def cmd_ui(storage: KvarterStorage, synthetic: bool) -> int:
 
 
 def cmd_dashboard(published: str, port: int) -> int:
-    app = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
     return subprocess.call(
-        [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+        [sys.executable, "-m", "dashboard", "--server.port", str(port),
          "--", "--published", str(published)]
     )  # fmt: skip
 

@@ -92,21 +92,18 @@ def published(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, code_location, wire):
     """The demo municipality run through the pipeline: its warehouse and published copy
     (as `make demo` builds them, in a folder of its own)."""
     # Imported here: the pipeline's imports are slow and only these tests need them.
-    from orchestration.definitions import build_definitions
     from orchestration.pipeline import run_pipeline
     from orchestration.resources import KvarterStorage
-    from sources.synthetic.health_api import serve
     from sources.synthetic.municipality import generate
 
     storage = KvarterStorage.under(tmp_path_factory.mktemp("demo"))
     generate(storage.landing, seed=42)
-    with serve(storage.landing) as health_api:
-        storage = KvarterStorage(**{**storage.model_dump(), "health_api_url": health_api})
-        assert run_pipeline(build_definitions(storage), storage).success
+    with wire(storage) as live:
+        assert run_pipeline(code_location, live).success
     return storage
 
 

@@ -227,7 +227,7 @@ def test_a_publish_that_replaces_the_copy_is_seen_on_the_next_interaction(
     shutil.copy(published, staged)
     with duckdb.connect(str(staged)) as con:
         con.execute("update disclosure_rules set explanation_da = 'Ny forklaring.'")
-    os.replace(staged, live)  # as orchestration/publish_assets.py swaps it
+    os.replace(staged, live)  # as orchestration/defs/publish.py swaps it
     app.run()
     assert not app.exception and app.main.caption[-1].value == "Tomme felter: Ny forklaring."
 

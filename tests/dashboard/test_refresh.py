@@ -1,5 +1,5 @@
 """A browser session stays open through full refreshes: publishes that stage, audit and
-atomically swap in a new published copy (orchestration/publish_assets.py) while the
+atomically swap in a new published copy (orchestration/defs/publish.py) while the
 dashboard is being clicked through. No error on the page or in the server's log, and the
 next interaction shows the new copy."""
 
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import expect
 
 from dashboard.server import dashboard
-from orchestration.publish_assets import publish
+from orchestration.defs.publish import publish
 from tests.dashboard.browser import PAGES, server_errors, settled
 
 REFRESHES = 2
