@@ -117,11 +117,9 @@ def transitions_of(con, episode_id: str | None = None, month: dt.date | None = N
         params.append(month)
     where = f"where {' and '.join(clauses)}" if clauses else ""
     rows = con.execute(
-        f"select {', '.join(TRANSITION_COLUMNS)} from alerts.transitions {where} "
-        "order by seq",
+        f"select {', '.join(TRANSITION_COLUMNS)} from alerts.transitions {where} order by seq",
         tuple(params),
     ).fetchall()
     return [
-        Transition(**{**dict(zip(TRANSITION_COLUMNS, row)), "month": _date(row[1])})
-        for row in rows
+        Transition(**{**dict(zip(TRANSITION_COLUMNS, row)), "month": _date(row[1])}) for row in rows
     ]

@@ -9,7 +9,10 @@ from signals.episodes import Signal, advance, silence
 D = dt.date
 
 
-def signal(severity="alarm", method="glr", onset=D(2025, 9, 1), area="BO04"):
+ONSET = D(2025, 9, 1)
+
+
+def signal(severity="alarm", method="glr", onset=ONSET, area="BO04"):
     return Signal(area, "emp_outside_work_edu", "op", severity, method, onset)
 
 
