@@ -35,7 +35,8 @@ def test_no_server_configured_keeps_everything_in_the_outbox(tmp_path):
 def test_starttls_and_login(tmp_path, smtp_server, certificate):
     server = smtp_server("starttls")
     enqueue(tmp_path, "d1", message("a@k.example", "d1"))
-    report = deliver(tmp_path, config(server, "starttls", PASSWORD, str(certificate[0])), NOW)
+    tls = config(server, "starttls", PASSWORD, str(certificate[0]))
+    report = deliver(tmp_path, tls, NOW)
     assert report.sent == ["d1"] and not report.failed
     [(rcpt, received)] = server.inbox.received
     assert rcpt == ["a@k.example"] and received["Message-ID"] == "<d1@kvarterprofil>"
