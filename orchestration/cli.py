@@ -88,25 +88,11 @@ def _print_failures(result) -> None:
 
 
 def failure_lines(result) -> list[str]:
-    """A line per failed step with the error that caused it (Dagster wraps the cause in
-    "Error occurred while executing op ..."), and per failed asset check."""
-    lines = []
-    for event in result.all_events:
-        if event.is_step_failure:
-            lines.append(f"step {event.step_key} failed: {_causes(event.step_failure_data.error)}")
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            data = event.event_specific_data
-            if not data.passed:
-                lines.append(f"check {data.check_name} on {data.asset_key.to_user_string()} FAILED")
-    return lines
+    """A line per failed step with the error that caused it, and per failed asset check
+    (the same lines as the data team's failure mail)."""
+    from signals.data_team_mail import failure_lines as lines_of_events
 
-
-def _causes(error) -> str:
-    messages = []
-    while error is not None:
-        messages.append(error.message.strip())
-        error = error.cause or error.context
-    return " <- ".join(messages)
+    return lines_of_events(result.all_events)
 
 
 def cmd_summary(storage: KvarterStorage) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.alert_assets import alert_emails, data_team_failure_mail
 from orchestration.dbt_assets import dbt_resource, kvarter_dbt_assets
 from orchestration.extract_assets import delivery_log, extract_assets
 from orchestration.jobs import (
@@ -18,7 +19,7 @@ from orchestration.jobs import (
 from orchestration.publish_assets import published_marts
 from orchestration.quality_checks import quality_checks
 from orchestration.resources import KvarterStorage
-from orchestration.signal_assets import alert_emails, area_signals
+from orchestration.signal_assets import area_signals
 
 
 def build_definitions(storage: KvarterStorage) -> dg.Definitions:
@@ -34,7 +35,7 @@ def build_definitions(storage: KvarterStorage) -> dg.Definitions:
         asset_checks=quality_checks,
         jobs=[monthly_extract_job, yearly_extract_job, refresh_marts_job],
         schedules=[monthly_schedule, yearly_schedule],
-        sensors=[refresh_after_extract, landing_sensor],
+        sensors=[refresh_after_extract, landing_sensor, data_team_failure_mail],
         resources={"storage": storage, "dbt": dbt_resource()},
         # Steps write one DuckDB warehouse, which takes one writer at a time.
         executor=dg.in_process_executor,

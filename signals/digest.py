@@ -241,6 +241,8 @@ def render(
         text += [f"{title}:", ""]
         body_html.append(f"<h2>{html.escape(title)}</h2>")
         for episode in episodes:
+            if episode.episode_id not in series:
+                raise LookupError(f"ingen offentliggjorte oplysninger om {episode.episode_id}")
             one = series[episode.episode_id]
             if section in ("new", "escalated", "ongoing_full"):
                 lines, _ = _full_text(episode, one, month)
@@ -260,7 +262,7 @@ def render(
                                 episode.onset,
                                 baseline(one.history, episode.onset),
                                 one.display_scale,
-                                f"{one.area_name}: {one.indicator_name}",
+                                header_text(f"{one.area_name}: {one.indicator_name}"),
                             ),
                         )
                     )

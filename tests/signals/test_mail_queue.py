@@ -4,7 +4,7 @@ from email.message import EmailMessage
 import pytest
 
 from signals.mail_queue import MailConfigError, SmtpConfig, deliver, enqueue, queued, requeue
-from tests.signals.conftest import PASSWORD, USER
+from tests.smtp_server import PASSWORD, USER
 
 NOW = dt.datetime(2026, 1, 10, 6, 0, tzinfo=dt.UTC)
 

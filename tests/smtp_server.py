@@ -1,5 +1,6 @@
-"""A real SMTP server on localhost (aiosmtpd) for the delivery tests, with a self-signed
-certificate for STARTTLS and implicit TLS, and one login (kvarter / hemmelig)."""
+"""Fixtures (registered in tests/conftest.py): a real SMTP server on localhost (aiosmtpd)
+for the delivery tests, with a self-signed certificate for STARTTLS and implicit TLS, and
+one login (kvarter / hemmelig)."""
 
 import datetime as dt
 import ipaddress
