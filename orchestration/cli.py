@@ -1,4 +1,4 @@
-"""`kvarter`: the operations a user runs (generate, run, summary, demo)."""
+"""`kvarter`: the operations a user runs (generate, run, summary, demo, alerts)."""
 
 import argparse
 import json
@@ -11,6 +11,7 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+from orchestration import alerts_cli
 from orchestration.resources import PROJECT_ROOT, KvarterStorage
 
 
@@ -132,17 +133,26 @@ def cmd_summary(storage: KvarterStorage) -> None:
         "select area_id, indicator_id, severity, episode_start "
         "from signals.area_signals order by all"
     ).fetchall()
+    episodes = con.sql(
+        "select state, count(*) from alerts.episodes group by state order by state"
+    ).fetchall()
     con.close()
     print(f"\nSignals at the latest month: {len(signals)}")
     for area, indicator, severity, start in signals:
         print(f"  {severity:<5} {area} {indicator} (episode since {start:%Y-%m})")
+    print(
+        "Alert episodes (alerts.episodes; kvarter alerts list): "
+        + (", ".join(f"{n} {state}" for state, n in episodes) or "none")
+    )
     print(f"\nPublished copy for dashboards and queries: {storage.published_path}")
     outbox = Path(storage.outbox_dir)
     emails = sorted(outbox.glob("*.eml"))
-    print(f"Outbox {outbox}: {len(emails)} alert email(s)")
+    sent = len(list((outbox / "sent").glob("*.eml")))
+    # Without KVARTER_SMTP_HOST the outbox keeps them: this is what would be sent to whom.
+    print(f"Outbox {outbox}: {len(emails)} digest(s) waiting to be sent, {sent} sent")
     for path in emails:
         msg = BytesParser(policy=policy.default).parse(path.open("rb"))
-        print(f"  {path.name}: To {msg['To']} | {msg['Subject']}")
+        print(f"  To {msg['To']} | {msg['Subject']}")
     print("\nOpen the Dagster UI on these runs: make ui  (then http://127.0.0.1:3000)")
 
 
@@ -179,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     board = sub.add_parser("dashboard", help="the departments' dashboard on the published copy")
     board.add_argument("--published", help="published copy (default: the configured one)")
     board.add_argument("--port", type=int, default=8501)
+    alerts_cli.add_parser(sub)
     args = parser.parse_args(argv)
 
     storage = KvarterStorage.from_env()
@@ -194,6 +205,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Synthetic health API on {url} (Ctrl-C to stop)")
             threading.Event().wait()
         return 0
+    if args.command == "alerts":
+        try:
+            return alerts_cli.run(args, storage)
+        except (KeyError, ValueError) as error:  # unknown id, bad state, bad configuration
+            print(f"kvarter alerts: {error.args[0] if error.args else error}", file=sys.stderr)
+            return 2
     if args.command == "summary":
         cmd_summary(storage)
         return 0
