@@ -28,7 +28,7 @@ def alert_emails(
 ) -> dg.MaterializeResult:
     outbox = Path(storage.outbox_dir)
     with storage.connect() as con:
-        report = run_month(con, outbox, context.run_id, SmtpConfig.from_env())
+        report = run_month(con, outbox, context.run.run_id, SmtpConfig.from_env())
     for transition in report.transitions:
         context.log.info(
             f"episode {transition.episode_id}: {transition.from_state or '-'} -> "

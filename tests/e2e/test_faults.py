@@ -105,7 +105,9 @@ def test_a_second_run_on_the_same_deliveries_changes_nothing(tmp_path):
         with serve(storage.landing) as url:
             live = KvarterStorage(**{**storage.model_dump(), "health_api_url": url})
             assert run_pipeline(build_definitions(live), live).success
-        outbox = {p.name: p.read_bytes() for p in Path(storage.outbox_dir).glob("*")}
+        outbox = {
+            str(p): p.read_bytes() for p in Path(storage.outbox_dir).rglob("*") if p.is_file()
+        }
         snapshots.append((everything(storage), outbox, tables(Path(storage.published_path))))
     (first, first_mail, first_published), (second, second_mail, second_published) = snapshots
     assert first["raw.health__home_visits"]  # something was loaded
