@@ -1,4 +1,4 @@
-"""`kvarter`: the operations a user runs (generate, run, summary, demo)."""
+"""`kvarter`: the operations a user runs (generate, run, summary, demo, alerts)."""
 
 import argparse
 import os
@@ -9,6 +9,7 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+from orchestration import alerts_cli
 from orchestration.resources import PROJECT_ROOT, KvarterStorage, apply_layout_defaults
 
 # The source systems that are read where they live; no default outside the demo.
@@ -77,24 +78,11 @@ def _print_failures(result) -> None:
 
 
 def failure_lines(result) -> list[str]:
-    """A line per failed step with the error that caused it (Dagster wraps the cause in
-    "Error occurred while executing op ..."), and per failed asset check."""
-    lines = [
-        f"step {event.step_key} failed: {_causes(event.step_failure_data.error)}"
-        for event in result.get_step_failure_events()
-    ]
-    for check in result.get_asset_check_evaluations():
-        if not check.passed:
-            lines.append(f"check {check.check_name} on {check.asset_key.to_user_string()} FAILED")
-    return lines
+    """A line per failed step with the error that caused it, and per failed asset check
+    (the same lines as the data team's failure mail)."""
+    from signals.data_team_mail import failure_lines as lines_of_events
 
-
-def _causes(error) -> str:
-    messages = []
-    while error is not None:
-        messages.append(error.message.strip())
-        error = error.cause or error.context
-    return " <- ".join(messages)
+    return lines_of_events(result.all_events)
 
 
 def cmd_summary(storage: KvarterStorage) -> None:
@@ -134,17 +122,26 @@ def cmd_summary(storage: KvarterStorage) -> None:
         "select area_id, indicator_id, severity, episode_start "
         "from signals.area_signals order by all"
     ).fetchall()
+    episodes = con.sql(
+        "select state, count(*) from alerts.episodes group by state order by state"
+    ).fetchall()
     con.close()
     print(f"\nSignals at the latest month: {len(signals)}")
     for area, indicator, severity, start in signals:
         print(f"  {severity:<5} {area} {indicator} (episode since {start:%Y-%m})")
+    print(
+        "Alert episodes (alerts.episodes; kvarter alerts list): "
+        + (", ".join(f"{n} {state}" for state, n in episodes) or "none")
+    )
     print(f"\nPublished copy for dashboards and queries: {storage.published_path}")
     outbox = Path(storage.outbox_dir)
     emails = sorted(outbox.glob("*.eml"))
-    print(f"Outbox {outbox}: {len(emails)} alert email(s)")
+    sent = len(list((outbox / "sent").glob("*.eml")))
+    # Without KVARTER_SMTP_HOST the outbox keeps them: this is what would be sent to whom.
+    print(f"Outbox {outbox}: {len(emails)} digest(s) waiting to be sent, {sent} sent")
     for path in emails:
         msg = BytesParser(policy=policy.default).parse(path.open("rb"))
-        print(f"  {path.name}: To {msg['To']} | {msg['Subject']}")
+        print(f"  To {msg['To']} | {msg['Subject']}")
     print("\nOpen the Dagster UI on these runs: make ui  (then http://127.0.0.1:3000)")
 
 
@@ -201,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     board = sub.add_parser("dashboard", help="the departments' dashboard on the published copy")
     board.add_argument("--published", help="published copy (default: the configured one)")
     board.add_argument("--port", type=int, default=8501)
+    alerts_cli.add_parser(sub)
     args = parser.parse_args(argv)
 
     _set_up_environment()
@@ -222,6 +220,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Synthetic health API on {live.health_api_url} (Ctrl-C to stop)")
             threading.Event().wait()
         return 0
+    if args.command == "alerts":
+        try:
+            return alerts_cli.run(args, storage)
+        except (KeyError, ValueError) as error:  # unknown id, bad state, bad configuration
+            print(f"kvarter alerts: {error.args[0] if error.args else error}", file=sys.stderr)
+            return 2
     if args.command == "summary":
         cmd_summary(storage)
         return 0

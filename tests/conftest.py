@@ -54,3 +54,6 @@ def wired(storage: KvarterStorage) -> Iterator[KvarterStorage]:
 def wire():
     """`wired`, for fixtures of any scope: `with wire(storage) as live: ...`."""
     return wired
+
+
+from tests.smtp_server import certificate, smtp_server  # noqa: E402, F401 - fixtures

@@ -102,7 +102,9 @@ def test_a_second_run_on_the_same_deliveries_changes_nothing(tmp_path, code_loca
         # A new server, hence a new port each run, as with `kvarter run --synthetic`.
         with wire(storage) as live:
             assert run_pipeline(code_location, live).success
-        outbox = {p.name: p.read_bytes() for p in Path(storage.outbox_dir).glob("*")}
+        outbox = {
+            str(p): p.read_bytes() for p in Path(storage.outbox_dir).rglob("*") if p.is_file()
+        }
         snapshots.append((everything(storage), outbox, tables(Path(storage.published_path))))
     (first, first_mail, first_published), (second, second_mail, second_published) = snapshots
     assert first["raw.health__home_visits"]  # something was loaded

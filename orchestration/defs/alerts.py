@@ -1,0 +1,77 @@
+"""The alert digests as a Dagster asset, and the data team's mail on a failed run.
+
+The digests' asset opens the warehouse (episodes live there), so it is in the warehouse
+pool; the failure sensor only reads Dagster's own event log.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.defs.dbt import CONTACTS, DIM_AREA, DIM_INDICATOR
+from orchestration.defs.detection import area_signals
+from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
+from signals.alert_run import run_month
+from signals.data_team_mail import failure_message
+from signals.mail_queue import SmtpConfig, deliver, enqueue
+
+
+@dg.asset(
+    deps=[area_signals, CONTACTS, DIM_AREA, DIM_INDICATOR],
+    group_name="signals",
+    pool=WAREHOUSE_POOL,
+    kinds={"email", "duckdb"},
+    description="Alert episodes (alerts.episodes, alerts.transitions) and one Danish digest "
+    "per recipient for the month, queued in the outbox and sent by SMTP when configured.",
+)
+def alert_emails(
+    context: dg.AssetExecutionContext, storage: KvarterStorage
+) -> dg.MaterializeResult:
+    outbox = Path(storage.outbox_dir)
+    with storage.connect() as con:
+        report = run_month(con, outbox, context.run.run_id, SmtpConfig.from_env())
+    for transition in report.transitions:
+        context.log.info(
+            f"episode {transition.episode_id}: {transition.from_state or '-'} -> "
+            f"{transition.to_state} {transition.note}"
+        )
+    for key in report.queued:
+        context.log.info(f"queued {key}")
+    metadata = {
+        "month": f"{report.month:%Y-%m}",
+        "transitions": len(report.transitions),
+        "digests_queued": len(report.queued),
+        "digests_already_queued_or_sent": len(report.already),
+        "digests_failed": len(report.failed),
+        "sent": len(report.delivery.sent),
+        "send_failed": len(report.delivery.failed),
+        "waiting_for_retry": len(report.delivery.waiting),
+        "left_in_outbox": len(report.delivery.queued),
+    }
+    problems = {**report.failed, **report.delivery.failed}
+    if problems:
+        # The others are queued or sent; the step fails so the data team hears of these.
+        raise dg.Failure(
+            description=f"{len(problems)} digest(s) not rendered or not sent (kept queued): "
+            + "; ".join(f"{key}: {error}" for key, error in sorted(problems.items())),
+            metadata=metadata,
+        )
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.run_failure_sensor(
+    name="data_team_failure_mail",
+    description="Mails the data engineers when a run fails (a failed step or blocking check).",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def data_team_failure_mail(context: dg.RunFailureSensorContext, storage: KvarterStorage):
+    run = context.dagster_run
+    events = [
+        entry.dagster_event
+        for entry in context.instance.all_logs(run.run_id)
+        if entry.dagster_event is not None
+    ]
+    outbox = Path(storage.outbox_dir)
+    enqueue(outbox, f"failure-{run.run_id}", failure_message(run.job_name, run.run_id, events))
+    report = deliver(outbox, SmtpConfig.from_env())
+    context.log.info(f"failure mail for run {run.run_id}: sent {report.sent or 'nothing'}")

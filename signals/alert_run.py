@@ -1,0 +1,166 @@
+"""A month's alerting over the warehouse: episodes, digests, the queue and delivery.
+
+Reads the month's signals (restricted), labels and published values; writes the episodes
+and transitions (alerts schema) and queues one digest per recipient in the outbox. A
+digest that cannot be rendered is reported and the others go on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from signals import episode_store
+from signals.digest import Digest, Series, plan, render
+from signals.episodes import DIRECTION, Episode, Signal, Transition, advance
+from signals.mail_queue import DeliveryReport, SmtpConfig, deliver, enqueue
+from signals.routing import Routing, load_routing
+
+HISTORY_MONTHS = 24
+
+
+@dataclass
+class AlertRunReport:
+    month: dt.date
+    transitions: list[Transition]
+    queued: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)  # queued or sent before: not again
+    failed: dict[str, str] = field(default_factory=dict)  # digest key -> error
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+
+def latest_month(con) -> dt.date:
+    [(month,)] = con.execute("select max(period) from marts.fct_area_indicator_month").fetchall()
+    return pd.Timestamp(month).date()
+
+
+def month_signals(con) -> list[Signal]:
+    rows = con.execute(
+        "select s.area_id, s.indicator_id, c.worse_when, s.severity, s.method, s.episode_start "
+        "from signals.area_signals as s "
+        "inner join reference.indicator_catalogue as c on s.indicator_id = c.indicator_id "
+        "order by s.area_id, s.indicator_id"
+    ).fetchall()
+    return [
+        Signal(area, indicator, DIRECTION[worse], severity, method, pd.Timestamp(onset).date())
+        for area, indicator, worse, severity, method, onset in rows
+    ]
+
+
+def routing_from(con, env=os.environ) -> Routing:
+    """The catalogue's departments, the contacts seed (or KVARTER_ALERT_CONTACTS) and the
+    optional area contacts (KVARTER_ALERT_AREA_CONTACTS)."""
+    catalogue = con.execute("select indicator_id, department from reference.indicator_catalogue")
+    catalogue = catalogue.df()
+    contacts_file = env.get("KVARTER_ALERT_CONTACTS")
+    contacts = (
+        pd.read_csv(contacts_file, dtype=str)
+        if contacts_file
+        else con.execute(
+            "select department, department_name_da, contact_email "
+            "from reference.department_contacts"
+        ).df()
+    )
+    area_file = env.get("KVARTER_ALERT_AREA_CONTACTS")
+    areas = {a for (a,) in con.execute("select area_id from marts.dim_area").fetchall()}
+    return load_routing(
+        catalogue, contacts, pd.read_csv(area_file, dtype=str) if area_file else None, areas
+    )
+
+
+def series_of(con, episodes: list[Episode], month: dt.date) -> dict[str, Series]:
+    """Labels and the published series (last HISTORY_MONTHS months) of each episode."""
+    if not episodes:
+        return {}
+    start = (pd.Timestamp(month) - pd.DateOffset(months=HISTORY_MONTHS - 1)).date()
+    published = con.execute(
+        "select area_id, indicator_id, period, value, suppressed, municipality_value "
+        "from marts.fct_area_indicator_month where period between ? and ? "
+        "order by area_id, indicator_id, period",
+        (start, month),
+    ).df()
+    names = dict(con.execute("select area_id, area_name from marts.dim_area").fetchall())
+    indicators = con.execute(
+        "select indicator_id, name_da, definition, unit, display_scale from marts.dim_indicator"
+    ).df()
+    indicators = indicators.set_index("indicator_id")
+    explanations = {
+        (a, i): e
+        for a, i, e in con.execute(
+            "select area_id, indicator_id, explanation from signals.area_signals"
+        ).fetchall()
+    }
+    found = {}
+    for episode in episodes:
+        if episode.indicator_id not in indicators.index:  # its digests fail, others go on
+            continue
+        indicator = indicators.loc[episode.indicator_id]
+        history = published[
+            (published["area_id"] == episode.area_id)
+            & (published["indicator_id"] == episode.indicator_id)
+        ]
+        found[episode.episode_id] = Series(
+            area_name=names.get(episode.area_id, episode.area_id),
+            indicator_name=indicator["name_da"],
+            definition=indicator["definition"],
+            unit=indicator["unit"],
+            display_scale=int(indicator["display_scale"]),
+            explanation=explanations.get((episode.area_id, episode.indicator_id), ""),
+            history=history.assign(period=pd.to_datetime(history["period"]).dt.date),
+        )
+    return found
+
+
+def queue_digests(
+    digests: list[Digest], series: dict[str, Series], outbox: Path, report: AlertRunReport
+) -> set[str]:
+    """Render and queue each digest on its own; the episode ids shown in full."""
+    shown = set()
+    for digest in digests:
+        if not digest.worth_sending:
+            continue
+        if (outbox / f"{digest.key}.eml").exists() or (
+            outbox / "sent" / f"{digest.key}.eml"
+        ).exists():
+            report.already.append(digest.key)
+            continue
+        try:
+            enqueue(outbox, digest.key, render(digest, series))
+        except Exception as error:  # noqa: BLE001 - reported per digest, the others go on
+            report.failed[digest.key] = f"{type(error).__name__}: {error}"
+            continue
+        report.queued.append(digest.key)
+        shown |= {e.episode_id for e in digest.in_full}
+    return shown
+
+
+def run_month(
+    con,
+    outbox: Path,
+    run_id: str,
+    smtp: SmtpConfig | None,
+    now: dt.datetime | None = None,
+) -> AlertRunReport:
+    """The latest month's signals -> episodes -> digests -> outbox -> SMTP (if configured)."""
+    routing = routing_from(con)  # a configuration error stops before anything is written
+    month = latest_month(con)
+    episode_store.ensure_schema(con)
+    episodes, transitions = advance(
+        episode_store.load_episodes(con), month_signals(con), month, run_id
+    )
+    episode_store.save(con, episodes, transitions)
+    report = AlertRunReport(month, transitions)
+    everything = episode_store.load_episodes(con)
+    digests = plan(everything, episode_store.transitions_of(con, month=month), month, routing)
+    mailed = {e.episode_id for d in digests for e in d.in_full + d.ongoing_short + d.resolved}
+    series = series_of(con, [e for e in everything if e.episode_id in mailed], month)
+    shown = queue_digests(digests, series, outbox, report)
+    episode_store.save(
+        con, [replace(e, last_full_month=month) for e in everything if e.episode_id in shown], []
+    )
+    report.delivery = deliver(outbox, smtp, now)
+    return report

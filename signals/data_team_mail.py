@@ -1,0 +1,70 @@
+"""Mail to the data engineers (KVARTER_DATA_TEAM_MAIL, comma-separated): a failed run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from signals.alerts import DEFAULT_SENDER, header_text
+
+DEFAULT_DATA_TEAM = "data-team@kommune.example"
+
+
+def data_team() -> list[str]:
+    return [
+        a.strip()
+        for a in os.environ.get("KVARTER_DATA_TEAM_MAIL", DEFAULT_DATA_TEAM).split(",")
+        if a.strip()
+    ]
+
+
+def _causes(error) -> str:
+    messages = []
+    while error is not None:
+        messages.append(error.message.strip())
+        error = error.cause or error.context
+    return " <- ".join(messages)
+
+
+def failure_lines(events) -> list[str]:
+    """A line per failed step (with the error behind Dagster's wrapper) and per failed
+    asset check, from a run's Dagster events."""
+    lines = []
+    for event in events:
+        if event.is_step_failure:
+            lines.append(f"step {event.step_key} failed: {_causes(event.step_failure_data.error)}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            if not data.passed:
+                lines.append(
+                    f"check {data.check_name} on {data.asset_key.to_user_string()} FAILED"
+                )
+    return lines
+
+
+def _message(subject: str, body: str, key: str, now: dt.datetime | None) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = os.environ.get("KVARTER_MAIL_FROM", DEFAULT_SENDER)
+    msg["To"] = ", ".join(data_team())
+    msg["Subject"] = header_text(subject)
+    msg["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
+    msg["Message-ID"] = f"<{key}@kvarterprofil>"
+    msg.set_content(body)
+    return msg
+
+
+def failure_message(
+    job_name: str, run_id: str, events, now: dt.datetime | None = None
+) -> EmailMessage:
+    lines = failure_lines(events) or ["(no failed step or check recorded)"]
+    body = (
+        f"Dagster run {run_id} of job {job_name} failed.\n\n"
+        + "\n".join(f"- {line}" for line in lines)
+        + "\n\nOpen the run in the Dagster UI for the logs. Nothing downstream of a failed "
+        "blocking check was published or mailed.\n"
+    )
+    return _message(
+        f"[Kvarter] Run failed: {job_name} ({run_id[:8]})", body, f"failure-{run_id}", now
+    )

@@ -1,0 +1,125 @@
+"""Episodes and their transitions in the warehouse's `alerts` schema.
+
+Written by Python, not dbt, so a full refresh of the models never loses the history. The
+SQL is plain ANSI (runs on PostgreSQL too); parameters use the DB-API `?` style.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import astuple, fields
+
+import pandas as pd
+
+from signals.episodes import Episode, Transition
+
+DDL = (
+    "create schema if not exists alerts",
+    """create table if not exists alerts.episodes (
+        episode_id varchar(200) primary key,
+        area_id varchar(50) not null,
+        indicator_id varchar(100) not null,
+        direction varchar(10) not null,
+        state varchar(20) not null,
+        severity varchar(10) not null,
+        peak_severity varchar(10) not null,
+        method varchar(20) not null,
+        onset date not null,
+        first_month date not null,
+        last_signal_month date not null,
+        last_month date not null,
+        silenced_until date,
+        silenced_by varchar(200),
+        silence_reason varchar(1000),
+        last_full_month date
+    )""",
+    """create table if not exists alerts.transitions (
+        seq integer primary key,
+        episode_id varchar(200) not null,
+        month date not null,
+        run_id varchar(100) not null,
+        from_state varchar(20),
+        to_state varchar(20) not null,
+        note varchar(1000) not null
+    )""",
+)
+EPISODE_COLUMNS = [f.name for f in fields(Episode)]
+TRANSITION_COLUMNS = [f.name for f in fields(Transition)]
+
+
+def ensure_schema(con) -> None:
+    for statement in DDL:
+        con.execute(statement)
+
+
+def _date(value) -> dt.date | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
+
+def _episode(row: tuple) -> Episode:
+    values = dict(zip(EPISODE_COLUMNS, row))
+    for name in ("onset", "first_month", "last_signal_month", "last_month", "silenced_until",
+                 "last_full_month"):  # fmt: skip
+        values[name] = _date(values[name])
+    return Episode(**values)
+
+
+def load_episodes(con, where: str = "", params: tuple = ()) -> list[Episode]:
+    rows = con.execute(
+        f"select {', '.join(EPISODE_COLUMNS)} from alerts.episodes {where} "
+        "order by first_month, episode_id",
+        params,
+    ).fetchall()
+    return [_episode(row) for row in rows]
+
+
+def load_episode(con, episode_id: str) -> Episode:
+    found = load_episodes(con, "where episode_id = ?", (episode_id,))
+    if not found:
+        raise KeyError(f"ingen episode med id {episode_id}")
+    return found[0]
+
+
+def save(con, episodes: list[Episode], transitions: list[Transition]) -> None:
+    """Upsert the episodes (delete and insert: the same on every database) and append the
+    transitions, in one transaction."""
+    con.execute("begin")
+    try:
+        for episode in episodes:
+            con.execute("delete from alerts.episodes where episode_id = ?", (episode.episode_id,))
+            con.execute(
+                f"insert into alerts.episodes ({', '.join(EPISODE_COLUMNS)}) "
+                f"values ({', '.join('?' * len(EPISODE_COLUMNS))})",
+                astuple(episode),
+            )
+        # seq keeps the order of transitions within a month.
+        [(last,)] = con.execute("select coalesce(max(seq), 0) from alerts.transitions").fetchall()
+        for seq, transition in enumerate(transitions, start=last + 1):
+            con.execute(
+                f"insert into alerts.transitions (seq, {', '.join(TRANSITION_COLUMNS)}) "
+                f"values (?, {', '.join('?' * len(TRANSITION_COLUMNS))})",
+                (seq, *astuple(transition)),
+            )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def transitions_of(con, episode_id: str | None = None, month: dt.date | None = None):
+    """Transitions, oldest first, of one episode and/or one month."""
+    clauses, params = [], []
+    if episode_id is not None:
+        clauses.append("episode_id = ?")
+        params.append(episode_id)
+    if month is not None:
+        clauses.append("month = ?")
+        params.append(month)
+    where = f"where {' and '.join(clauses)}" if clauses else ""
+    rows = con.execute(
+        f"select {', '.join(TRANSITION_COLUMNS)} from alerts.transitions {where} order by seq",
+        tuple(params),
+    ).fetchall()
+    return [
+        Transition(**{**dict(zip(TRANSITION_COLUMNS, row)), "month": _date(row[1])}) for row in rows
+    ]

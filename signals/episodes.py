@@ -1,0 +1,199 @@
+"""Alert episodes and their life cycle, month by month (pure: persistence is episode_store.py).
+
+One episode per area, indicator and direction while it lasts. Its id is fixed when it
+opens (area, indicator, direction and first month), so the detector re-estimating the
+onset updates the episode and never opens a second one.
+
+    ny -> igangværende -> skærpet (watch -> alarm, or now approaching the statutory threshold)
+    any open state -> afsluttet after QUIET_MONTHS months without a signal
+    any open state -> dæmpet (silenced until a date, by whom, why) -> back when it expires
+
+A month is applied once: re-running a month already applied changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+NEW, ONGOING, ESCALATED, RESOLVED, SILENCED = "ny", "igangværende", "skærpet", "afsluttet", "dæmpet"
+OPEN_STATES = (NEW, ONGOING, ESCALATED, SILENCED)
+QUIET_MONTHS = 2
+SEVERITY_RANK = {"watch": 1, "alarm": 2}
+DIRECTION = {"higher": "op", "lower": "ned"}
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One series in a signal state in a month (a row of signals.area_signals)."""
+
+    area_id: str
+    indicator_id: str
+    direction: str  # op | ned
+    severity: str  # watch | alarm
+    method: str
+    onset: dt.date
+
+
+@dataclass(frozen=True)
+class Episode:
+    episode_id: str
+    area_id: str
+    indicator_id: str
+    direction: str
+    state: str
+    severity: str
+    peak_severity: str
+    method: str
+    onset: dt.date
+    first_month: dt.date
+    last_signal_month: dt.date
+    last_month: dt.date  # the latest month applied
+    silenced_until: dt.date | None = None
+    silenced_by: str | None = None
+    silence_reason: str | None = None
+    last_full_month: dt.date | None = None  # when a digest last showed it in full
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.area_id, self.indicator_id, self.direction)
+
+    @property
+    def mailed(self) -> bool:
+        """Only episodes that reached alarm are mailed; watches are for the dashboard."""
+        return self.peak_severity == "alarm"
+
+
+@dataclass(frozen=True)
+class Transition:
+    episode_id: str
+    month: dt.date
+    run_id: str
+    from_state: str | None
+    to_state: str
+    note: str
+
+
+def episode_id(signal: Signal, month: dt.date) -> str:
+    return f"{signal.area_id}-{signal.indicator_id}-{signal.direction}-{month:%Y-%m}"
+
+
+def months_between(earlier: dt.date, later: dt.date) -> int:
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+def _escalates(episode: Episode, signal: Signal) -> bool:
+    return SEVERITY_RANK[signal.severity] > SEVERITY_RANK[episode.severity] or (
+        signal.method == "threshold" and episode.method != "threshold"
+    )
+
+
+def advance(
+    episodes: list[Episode], signals: list[Signal], month: dt.date, run_id: str
+) -> tuple[list[Episode], list[Transition]]:
+    """The episodes after `month`'s signals, and the transitions that made them.
+
+    Returns every open or newly changed episode; unchanged closed ones are left out.
+    """
+    open_by_key = {e.key: e for e in episodes if e.state in OPEN_STATES}
+    transitions: list[Transition] = []
+    result: dict[str, Episode] = {}
+
+    def move(episode: Episode, to_state: str, note: str) -> Episode:
+        transitions.append(
+            Transition(episode.episode_id, month, run_id, episode.state, to_state, note)
+        )
+        return replace(episode, state=to_state)
+
+    for signal in signals:
+        episode = open_by_key.pop((signal.area_id, signal.indicator_id, signal.direction), None)
+        if episode is None:
+            new = Episode(
+                episode_id=episode_id(signal, month),
+                area_id=signal.area_id,
+                indicator_id=signal.indicator_id,
+                direction=signal.direction,
+                state=NEW,
+                severity=signal.severity,
+                peak_severity=signal.severity,
+                method=signal.method,
+                onset=signal.onset,
+                first_month=month,
+                last_signal_month=month,
+                last_month=month,
+            )
+            transitions.append(
+                Transition(new.episode_id, month, run_id, None, NEW, signal.severity)
+            )
+            result[new.episode_id] = new
+            continue
+        if month <= episode.last_month:  # this month (or a later one) is applied already
+            result[episode.episode_id] = episode
+            continue
+        if episode.state == SILENCED and episode.silenced_until <= month:
+            episode = unsilence(episode, month, run_id, transitions, "dæmpning udløbet")
+        if episode.state != SILENCED:
+            if _escalates(episode, signal):
+                note = f"{episode.severity} -> {signal.severity} ({signal.method})"
+                episode = move(episode, ESCALATED, note)
+            elif episode.state in (NEW, ESCALATED):
+                episode = move(episode, ONGOING, "")
+        result[episode.episode_id] = replace(
+            episode,
+            severity=signal.severity,
+            peak_severity=max(episode.peak_severity, signal.severity, key=SEVERITY_RANK.get),
+            method=signal.method,
+            onset=signal.onset,  # the detector's re-estimate
+            last_signal_month=month,
+            last_month=month,
+        )
+
+    for episode in open_by_key.values():  # open, without a signal this month
+        if month > episode.last_month:
+            if months_between(episode.last_signal_month, month) >= QUIET_MONTHS:
+                episode = move(episode, RESOLVED, f"{QUIET_MONTHS} måneder uden signal")
+            elif episode.state == SILENCED and episode.silenced_until <= month:
+                episode = unsilence(episode, month, run_id, transitions, "dæmpning udløbet")
+            episode = replace(episode, last_month=month)
+        result[episode.episode_id] = episode
+    return list(result.values()), transitions
+
+
+def silence(
+    episode: Episode, until: dt.date, by: str, reason: str, run_id: str
+) -> tuple[Episode, Transition]:
+    if episode.state not in OPEN_STATES:
+        raise ValueError(f"episode {episode.episode_id} er {episode.state}; kan ikke dæmpes")
+    if not reason.strip():
+        raise ValueError("en dæmpning skal have en begrundelse (--reason)")
+    silenced = replace(
+        episode,
+        state=SILENCED,
+        silenced_until=until,
+        silenced_by=by,
+        silence_reason=reason,
+    )
+    note = f"til {until:%Y-%m-%d} af {by}: {reason}"
+    return silenced, Transition(
+        episode.episode_id, episode.last_month, run_id, episode.state, SILENCED, note
+    )
+
+
+def unsilence(
+    episode: Episode,
+    month: dt.date,
+    run_id: str,
+    transitions: list[Transition],
+    note: str,
+) -> Episode:
+    if episode.state != SILENCED:
+        raise ValueError(f"episode {episode.episode_id} er ikke dæmpet")
+    # Back as ongoing: the recipients heard of it before it was silenced.
+    transitions.append(Transition(episode.episode_id, month, run_id, SILENCED, ONGOING, note))
+    return replace(
+        episode,
+        state=ONGOING,
+        silenced_until=None,
+        silenced_by=None,
+        silence_reason=None,
+    )

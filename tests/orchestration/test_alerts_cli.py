@@ -1,0 +1,66 @@
+"""`kvarter alerts`: list, show, silence, unsilence, preview and resend on a hand-made month."""
+
+import datetime as dt
+
+import pytest
+
+from orchestration.cli import main
+from signals.alert_run import run_month
+from signals.mail_queue import SmtpConfig
+from tests.signals.test_alert_run import warehouse
+
+EPISODE = "BO05-emp_benefit_fte-op-2025-12"
+
+
+@pytest.fixture
+def month(tmp_path, monkeypatch, smtp_server):
+    server = smtp_server("plain")
+    for name, value in (("KVARTER_WAREHOUSE", tmp_path / "w.duckdb"),
+                        ("KVARTER_OUTBOX", tmp_path / "outbox"),
+                        ("KVARTER_SMTP_HOST", "127.0.0.1"), ("KVARTER_SMTP_PORT", server.port),
+                        ("KVARTER_SMTP_SECURITY", "none")):  # fmt: skip
+        monkeypatch.setenv(name, str(value))
+    smtp = SmtpConfig.from_env()
+    with warehouse(tmp_path / "w.duckdb", dt.date(2025, 12, 1),
+                   [("BO05", "emp_benefit_fte", "alarm")]) as con:  # fmt: skip
+        report = run_month(con, tmp_path / "outbox", "run-1", smtp)
+    return server, report
+
+
+def test_list_show_silence_and_unsilence(month, capsys):
+    assert main(["alerts", "list"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "1 episode(r)",
+        f"  {EPISODE:<48} ny            alarm siden 2025-09 senest 2025-12",
+    ]
+    assert main(["alerts", "silence", EPISODE, "--until", "2026-03-01", "--reason",
+                 "Kendt: renovering", "--by", "mette"]) == 0  # fmt: skip
+    assert main(["alerts", "unsilence", EPISODE]) == 0
+    capsys.readouterr()
+    assert main(["alerts", "show", EPISODE]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"episode_id         {EPISODE}"
+    assert [line.split(" kørsel ")[0].split() for line in out[-3:]] == [
+        ["2025-12", "-", "->", "ny"],
+        ["2025-12", "ny", "->", "dæmpet"],
+        ["2025-12", "dæmpet", "->", "igangværende"],
+    ]
+    assert out[-2].endswith("kørsel cli til 2026-03-01 af mette: Kendt: renovering")
+    assert main(["alerts", "show", "BO99-x"]) == 2
+    assert capsys.readouterr().err == "kvarter alerts: ingen episode med id BO99-x\n"
+
+
+def test_preview_and_resend(month, capsys):
+    server, report = month
+    assert main(["alerts", "preview", "--recipient", "jobcenter@k.example"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "To: jobcenter@k.example\nSubject: Kvarterprofil, tidlig varsling december 2025: 1 ny\n"
+    )
+    assert "Solsikkeparken (BO05): Fuldtidspersoner på offentlig forsørgelse" in out
+    assert main(["alerts", "preview", "--recipient", "bolig@k.example"]) == 0
+    assert capsys.readouterr().out == "Intet sammendrag til bolig@k.example for 2025-12.\n"
+    [key] = report.delivery.sent
+    assert main(["alerts", "resend", key]) == 0
+    assert capsys.readouterr().out == f"{key}: sent\n"
+    assert [m["Message-ID"] for _, m in server.inbox.received] == [f"<{key}@kvarterprofil>"] * 2

@@ -1,0 +1,68 @@
+"""A failed run mails the data engineers through the same outbox and SMTP transport, from
+Dagster's own run-failure sensor."""
+
+import dagster as dg
+
+from orchestration.defs.alerts import data_team_failure_mail
+from orchestration.resources import KvarterStorage
+
+
+@dg.asset
+def marts():
+    return 1
+
+
+@dg.asset_check(asset=marts, blocking=True)
+def shares_within_bounds():
+    return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.ERROR)
+
+
+@dg.asset(deps=[marts])
+def published():
+    return 1
+
+
+@dg.asset
+def residents():
+    raise ValueError("borgere.csv line 7: birth date 31-02-1990 does not exist")
+
+
+def test_a_failed_run_mails_the_data_team(tmp_path, smtp_server, monkeypatch):
+    server = smtp_server("plain")
+    monkeypatch.setenv("KVARTER_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("KVARTER_SMTP_PORT", str(server.port))
+    monkeypatch.setenv("KVARTER_SMTP_SECURITY", "none")
+    monkeypatch.setenv("KVARTER_DATA_TEAM_MAIL", "data@k.example, vagt@k.example")
+    storage = KvarterStorage.under(tmp_path)
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [marts, shares_within_bounds, published, residents],
+        instance=instance,
+        raise_on_error=False,
+    )
+    assert not result.success
+    context = dg.build_run_status_sensor_context(
+        sensor_name="data_team_failure_mail",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_failure_event(),
+        resources={"storage": storage},
+    ).for_run_failure()
+    data_team_failure_mail(context)
+
+    [(rcpt, msg)] = server.inbox.received
+    assert rcpt == ["data@k.example", "vagt@k.example"]
+    run_id = result.run_id
+    assert msg["Subject"] == f"[Kvarter] Run failed: __ephemeral_asset_job__ ({run_id[:8]})"
+    assert msg["Message-ID"] == f"<failure-{run_id}@kvarterprofil>"
+    lines = [line for line in msg.get_content().splitlines() if line.startswith("- ")]
+    assert "- check shares_within_bounds on marts FAILED" in lines
+    [step] = [line for line in lines if line.startswith("- step residents failed: ")]
+    assert step.endswith("ValueError: borgere.csv line 7: birth date 31-02-1990 does not exist")
+    [gate] = [line for line in lines if line.startswith("- step marts_shares_within_bounds")]
+    assert "1 blocking asset check failed with ERROR severity" in gate
+    assert len(lines) == 3
+    # The published asset behind the failed blocking check did not run.
+    assert "published" not in {
+        e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
+    }

@@ -1,0 +1,122 @@
+"""A month's alerting on a hand-made warehouse, delivered to a real SMTP server."""
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from signals import episode_store
+from signals.alert_run import run_month
+from signals.mail_queue import SmtpConfig
+
+NOW = dt.datetime(2026, 1, 10, 6, 0, tzinfo=dt.UTC)
+AREAS = [("BO04", "Rønnebærparken\r\nBcc: evil@angriber.example"), ("BO05", "Solsikkeparken")]
+
+
+def warehouse(path, month: dt.date, signals):
+    """Marts, reference seeds and signals.area_signals for `month`; each area x indicator
+    published at 30 % for the 12 months before, 40 % since."""
+    con = duckdb.connect(str(path))
+    for schema in ("marts", "reference", "signals"):
+        con.execute(f"create schema if not exists {schema}")
+    con.execute("create or replace table marts.dim_area (area_id varchar, area_name varchar)")
+    con.executemany("insert into marts.dim_area values (?, ?)", AREAS)
+    con.execute("""create or replace table reference.indicator_catalogue as
+        select * from (values ('emp_benefit_fte', 'employment', 'higher'),
+                              ('hou_evictions', 'housing', 'higher'))
+            as t(indicator_id, department, worse_when)""")
+    con.execute("""create or replace table marts.dim_indicator as
+        select 'emp_benefit_fte' as indicator_id, 'Fuldtidspersoner på offentlig forsørgelse'
+            as name_da, 'Andel af 16-66-årige.' as definition, 'pct' as unit,
+            100 as display_scale""")  # hou_evictions left out: its digest cannot be made
+    con.execute("""create or replace table reference.department_contacts as
+        select * from (values ('employment', 'Beskæftigelse', 'jobcenter@k.example'),
+                              ('housing', 'Boligsocialt sekretariat', 'bolig@k.example'))
+            as t(department, department_name_da, contact_email)""")
+    con.execute("""create or replace table marts.fct_area_indicator_month as
+        select a.area_id, i.indicator_id, cast(p.period as date) as period,
+            case when p.period >= date '2025-09-01' then 0.40 else 0.30 end as value,
+            false as suppressed, 0.25 as municipality_value
+        from marts.dim_area as a
+        cross join reference.indicator_catalogue as i
+        cross join generate_series(date '2024-09-01', ?, interval 1 month) as p(period)""",
+        [month],
+    )  # fmt: skip
+    con.execute("""create or replace table signals.area_signals (area_id varchar,
+        indicator_id varchar, period date, method varchar, episode_start date,
+        severity varchar, explanation varchar)""")
+    for area, indicator, severity in signals:
+        con.execute(
+            "insert into signals.area_signals values (?, ?, ?, 'glr', ?, ?, 'Højere end ventet.')",
+            [area, indicator, month, dt.date(2025, 9, 1), severity],
+        )
+    return con
+
+
+@pytest.fixture
+def plain_server(smtp_server):
+    server = smtp_server("plain")
+    return server, SmtpConfig("127.0.0.1", server.port, "none", None, None, None)
+
+
+def test_a_month_delivers_one_digest_per_recipient_and_never_twice(tmp_path, plain_server):
+    server, smtp = plain_server
+    outbox = tmp_path / "outbox"
+    signals = [("BO04", "emp_benefit_fte", "alarm"), ("BO05", "emp_benefit_fte", "alarm"),
+               ("BO04", "hou_evictions", "alarm"), ("BO05", "hou_evictions", "watch")]  # fmt: skip
+    with warehouse(tmp_path / "w.duckdb", dt.date(2025, 12, 1), signals) as con:
+        report = run_month(con, outbox, "run-1", smtp, NOW)
+        assert [(t.episode_id, t.to_state) for t in report.transitions] == [
+            ("BO04-emp_benefit_fte-op-2025-12", "ny"),
+            ("BO04-hou_evictions-op-2025-12", "ny"),
+            ("BO05-emp_benefit_fte-op-2025-12", "ny"),
+            ("BO05-hou_evictions-op-2025-12", "ny"),
+        ]
+        # The housing digest has no labels for hou_evictions: it fails, the other is sent.
+        [(jobs_key)] = report.queued
+        assert jobs_key.startswith("digest-2025-12-jobcenter-k-example")
+        [(housing_key, error)] = report.failed.items()
+        assert housing_key.startswith("digest-2025-12-bolig-k-example")
+        assert error == (
+            "LookupError: ingen offentliggjorte oplysninger om BO04-hou_evictions-op-2025-12"
+        )
+        assert report.delivery.sent == [jobs_key]
+        [(rcpt, msg)] = server.inbox.received
+        # A CR/LF and "Bcc:" in an area name reach no header: one recipient, no Bcc.
+        assert rcpt == ["jobcenter@k.example"] and msg["Bcc"] is None
+        assert msg["Subject"] == "Kvarterprofil, tidlig varsling december 2025: 2 nye"
+        text = msg.get_body("plain").get_content()
+        assert text.index("(BO04): Fuldtidspersoner") < text.index("Solsikkeparken (BO05)")
+        assert "  Forventet niveau før episoden: 30,0 % (interval 30,0 % til 30,0 %)" in text
+        # The same month again: no transition, nothing queued or sent twice.
+        again = run_month(con, outbox, "run-2", smtp, NOW)
+        assert again.transitions == [] and again.queued == [] and again.delivery.sent == []
+        assert again.already == [jobs_key] and list(again.failed) == [housing_key]
+        assert len(server.inbox.received) == 1
+        shown = {e.episode_id: e.last_full_month for e in episode_store.load_episodes(con)}
+        assert shown["BO04-emp_benefit_fte-op-2025-12"] == dt.date(2025, 12, 1)
+        assert shown["BO04-hou_evictions-op-2025-12"] is None  # its digest was not made
+
+
+def test_months_go_by_ongoing_is_quiet_then_resolved_is_told(tmp_path, plain_server):
+    server, smtp = plain_server
+    outbox = tmp_path / "outbox"
+    alarm = [("BO05", "emp_benefit_fte", "alarm")]
+    for month, signals in ((dt.date(2025, 12, 1), alarm), (dt.date(2026, 1, 1), alarm),
+                           (dt.date(2026, 2, 1), []), (dt.date(2026, 3, 1), [])):  # fmt: skip
+        with warehouse(tmp_path / "w.duckdb", month, signals) as con:
+            run_month(con, outbox, f"run-{month:%Y-%m}", smtp, NOW)
+    assert [m["Subject"] for _, m in server.inbox.received] == [
+        "Kvarterprofil, tidlig varsling december 2025: 1 ny",
+        # January: only a short ongoing line, so no digest; March: resolved.
+        "Kvarterprofil, tidlig varsling marts 2026: 1 afsluttet",
+    ]
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        assert [
+            (t.month, t.from_state, t.to_state, t.run_id)
+            for t in episode_store.transitions_of(con, "BO05-emp_benefit_fte-op-2025-12")
+        ] == [
+            (dt.date(2025, 12, 1), None, "ny", "run-2025-12"),
+            (dt.date(2026, 1, 1), "ny", "igangværende", "run-2026-01"),
+            (dt.date(2026, 3, 1), "igangværende", "afsluttet", "run-2026-03"),
+        ]

@@ -1,0 +1,98 @@
+import datetime as dt
+
+import duckdb
+import pytest
+
+from signals import episode_store
+from signals.episodes import Signal, advance, silence
+
+D = dt.date
+
+
+ONSET = D(2025, 9, 1)
+
+
+def signal(severity="alarm", method="glr", onset=ONSET, area="BO04"):
+    return Signal(area, "emp_outside_work_edu", "op", severity, method, onset)
+
+
+@pytest.fixture
+def con(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    episode_store.ensure_schema(con)
+    yield con
+    con.close()
+
+
+def run(con, month, signals, run_id=None):
+    episodes, transitions = advance(
+        episode_store.load_episodes(con), signals, month, run_id or f"run-{month:%Y-%m}"
+    )
+    episode_store.save(con, episodes, transitions)
+    return {e.episode_id: e for e in episode_store.load_episodes(con)}
+
+
+def states(con):
+    return [
+        (t.month.month, t.from_state, t.to_state)
+        for t in episode_store.transitions_of(con, "BO04-emp_outside_work_edu-op-2025-09")
+    ]
+
+
+def test_life_cycle_new_ongoing_escalated_resolved(con):
+    run(con, D(2025, 9, 1), [signal("watch")])
+    run(con, D(2025, 10, 1), [signal("watch", onset=D(2025, 8, 1))])  # onset re-estimated
+    run(con, D(2025, 11, 1), [signal("alarm")])
+    episodes = run(con, D(2025, 11, 1), [signal("alarm")])  # the same month again: no change
+    assert list(episodes) == ["BO04-emp_outside_work_edu-op-2025-09"]
+    [episode] = episodes.values()
+    assert (episode.state, episode.severity, episode.peak_severity) == ("skærpet", "alarm", "alarm")
+    assert episode.onset == D(2025, 9, 1)
+    run(con, D(2025, 12, 1), [signal("alarm")])
+    run(con, D(2026, 1, 1), [])  # one quiet month: still open
+    assert states(con)[-1] == (12, "skærpet", "igangværende")
+    run(con, D(2026, 2, 1), [])  # two quiet months: resolved
+    assert states(con) == [
+        (9, None, "ny"),
+        (10, "ny", "igangværende"),
+        (11, "igangværende", "skærpet"),
+        (12, "skærpet", "igangværende"),
+        (2, "igangværende", "afsluttet"),
+    ]
+    # A signal after the episode is resolved opens a new one.
+    episodes = run(con, D(2026, 3, 1), [signal()])
+    assert sorted(episodes) == [
+        "BO04-emp_outside_work_edu-op-2025-09",
+        "BO04-emp_outside_work_edu-op-2026-03",
+    ]
+    assert episodes["BO04-emp_outside_work_edu-op-2026-03"].state == "ny"
+
+
+def test_a_threshold_approach_escalates_an_ongoing_watch(con):
+    run(con, D(2025, 9, 1), [signal("watch", method="funnel")])
+    run(con, D(2025, 10, 1), [signal("watch", method="funnel")])
+    [episode] = run(con, D(2025, 11, 1), [signal("watch", method="threshold")]).values()
+    assert episode.state == "skærpet" and states(con)[-1] == (11, "igangværende", "skærpet")
+
+
+def test_a_silence_holds_until_its_date_then_the_episode_is_ongoing_again(con):
+    [episode] = run(con, D(2025, 9, 1), [signal()]).values()
+    silenced, transition = silence(episode, D(2025, 11, 1), "mette", "kendt: ny afdeling", "cli")
+    episode_store.save(con, [silenced], [transition])
+    [episode] = run(con, D(2025, 10, 1), [signal()]).values()
+    assert (episode.state, episode.silenced_by) == ("dæmpet", "mette")
+    [episode] = run(con, D(2025, 11, 1), [signal()]).values()
+    assert episode.state == "igangværende" and episode.silenced_until is None
+    assert states(con) == [
+        (9, None, "ny"),
+        (9, "ny", "dæmpet"),
+        (11, "dæmpet", "igangværende"),
+    ]
+    [note] = [t.note for t in episode_store.transitions_of(con) if t.to_state == "dæmpet"]
+    assert note == "til 2025-11-01 af mette: kendt: ny afdeling"
+
+
+def test_a_silence_needs_a_reason(con):
+    [episode] = run(con, D(2025, 9, 1), [signal()]).values()
+    with pytest.raises(ValueError, match="begrundelse"):
+        silence(episode, D(2025, 11, 1), "mette", " ", "cli")
