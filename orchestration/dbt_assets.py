@@ -17,6 +17,7 @@ from dagster_dbt import (
 )
 
 from orchestration.resources import PROJECT_ROOT, KvarterStorage
+from sources import duckdb_limits
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
@@ -68,9 +69,10 @@ def kvarter_dbt_assets(
     storage: KvarterStorage,
     config: RefreshWindow,
 ):
-    # The dbt profile reads the warehouse path from this variable; set it from the
-    # storage resource so dbt and the Python steps always use the same file.
+    # The dbt profile reads the warehouse path (and DuckDB's limits) from these variables;
+    # set them from the storage resource so dbt and the Python steps use the same file.
     os.environ["KVARTER_WAREHOUSE"] = storage.warehouse_path
+    os.environ.update(duckdb_limits.dbt_env(storage.warehouse_path))
     yield from dbt.cli(dbt_build_args(config), context=context).stream()
 
 

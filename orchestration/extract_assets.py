@@ -8,6 +8,7 @@ from orchestration.partitions import monthly, partition_date, yearly
 from orchestration.quality_checks import as_check_result
 from orchestration.resources import KvarterStorage
 from quality.source_suites import validate_sources
+from sources import duckdb_limits
 from sources.contracts import Contract
 from sources.cpr import load_key
 from sources.extract import extract_period
@@ -61,6 +62,7 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
         pseudonymise = Pseudonymiser(load_key(storage.cpr_key_file))
         read = loaded = quarantined = 0
         with storage.connect() as con:
+            duckdb_limits.apply(con, storage.warehouse_path)
             create_raw_tables(con, ALL_CONTRACTS)
             for partition in context.partition_keys:
                 try:
