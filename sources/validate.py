@@ -229,6 +229,48 @@ def _register_pseudonyms(
         con.unregister("new_pseudonyms")
 
 
+def _split_duplicates(con: duckdb.DuckDBPyConnection, contract: Contract, names: str) -> None:
+    """`validated_records` and `validated_quarantine` from `validated_all`.
+
+    Of the valid rows sharing a key the first line loads and the others are quarantined.
+    Set-based: one group-by finds the (few) repeated keys, and only rows with those keys
+    are joined back, instead of ranking every row over its key.
+    """
+    key = ", ".join(f'"{k}"' for k in contract.key)
+    same_key = " and ".join(f'a."{k}" is not distinct from d."{k}"' for k in contract.key)
+    con.execute(f"""
+        create or replace temp table duplicate_keys as
+        select {key}, min(source_line) as first_line from validated_all
+        where reason is null group by {key} having count(*) > 1
+    """)
+    con.execute(f"""
+        create or replace temp table duplicate_lines as
+        select a.source_line, d.first_line
+        from validated_all as a join duplicate_keys as d on {same_key}
+        where a.reason is null and a.source_line != d.first_line
+    """)
+    con.execute(f"""
+        create or replace temp table validated_records as
+        select {names}, source_line from validated_all
+        where reason is null and source_line not in (select source_line from duplicate_lines)
+    """)
+    con.execute(f"""
+        create or replace temp table validated_quarantine as
+        select * from (
+            select source_line as line, column_name, value, reason
+            from validated_all where reason is not null
+            union all
+            select source_line, {_quote(",".join(contract.key))}, '',
+                'duplicate key, first seen on line ' || first_line
+            from duplicate_lines
+            union all
+            select cast(line as bigint), cast(column_name as varchar),
+                cast(value as varchar), cast(reason as varchar)
+            from rejected_rows
+        ) order by line
+    """)
+
+
 def validate(
     con: duckdb.DuckDBPyConnection,
     frame: pd.DataFrame,
@@ -267,48 +309,20 @@ def validate(
         failures = [_column_failure(i, column) for i, column in enumerate(contract.columns)]
         failures += [_interval_failure(contract, interval) for interval in contract.intervals]
         reasons, failed_columns, failed_values = zip(*failures)
-        key = ", ".join(f'"{k}"' for k in contract.key)
         names = ", ".join(f'"{c.name}"' for c in contract.columns)
         con.execute(f"""
             create or replace temp table validated_all as
             with checked as (
                 select cells._line as source_line, {", ".join(selects)}
                 from incoming_cells as cells {" ".join(joins)}
-            ),
-            flagged as (
-                select *,
-                    coalesce({", ".join(reasons)}) as reason,
-                    coalesce({", ".join(failed_columns)}) as column_name,
-                    coalesce({", ".join(failed_values)}) as value
-                from checked
             )
-            select *,
-                case when reason is null then
-                    row_number() over (partition by reason is null, {key} order by source_line)
-                end as key_rank,
-                min(source_line) over (partition by reason is null, {key}) as key_first_line
-            from flagged
+            select source_line, {names},
+                coalesce({", ".join(reasons)}) as reason,
+                coalesce({", ".join(failed_columns)}) as column_name,
+                coalesce({", ".join(failed_values)}) as value
+            from checked
         """)
-        con.execute(f"""
-            create or replace temp table validated_records as
-            select {names}, source_line from validated_all
-            where reason is null and key_rank = 1
-        """)
-        con.execute(f"""
-            create or replace temp table validated_quarantine as
-            select * from (
-                select source_line as line, column_name, value, reason
-                from validated_all where reason is not null
-                union all
-                select source_line, {_quote(",".join(contract.key))}, '',
-                    'duplicate key, first seen on line ' || key_first_line
-                from validated_all where reason is null and key_rank > 1
-                union all
-                select cast(line as bigint), cast(column_name as varchar),
-                    cast(value as varchar), cast(reason as varchar)
-                from rejected_rows
-            ) order by line
-        """)
+        _split_duplicates(con, contract, names)
     finally:
         con.unregister("incoming_cells")
         con.unregister("rejected_rows")
