@@ -94,17 +94,22 @@ def _check(condition: str, reason: str) -> tuple[str, str]:
     return condition, _quote(reason)
 
 
-def _column_sql(column: Column, cell: str, dialect: Dialect, key_column: str) -> tuple[str, str]:
-    """(typed value, reason) SQL expressions for one column; reason is null when fine."""
+def _column_sql(column: Column, cell: str, parsed: str, dialect: Dialect) -> tuple[str, str, str]:
+    """(parsed value, typed value, reason) SQL for one column; reason is null when fine.
+
+    `cell` names the trimmed text and `parsed` the parsed value in the query: each cell is
+    parsed once (regex, cast, strptime) and the checks compare the parsed value.
+    """
     missing = f"{cell} = ''"
     checks: list[tuple[str, str]] = []
     if not column.nullable:
         checks.append(_check(missing, "missing value in a required column"))
     kind = column.kind
+    value = parsed
     if kind == "cpr":
         digits = f"replace({cell}, '-', '')"
         shaped = f"regexp_full_match({cell}, '{CPR_SHAPE}')"
-        value = key_column
+        parse = "null"  # the caller joins the keyed pseudonym
         checks += [
             _check(
                 f"not {missing} and not {shaped}",
@@ -116,7 +121,7 @@ def _column_sql(column: Column, cell: str, dialect: Dialect, key_column: str) ->
             ),
         ]
     elif kind in ("text", "enum"):
-        value = f"nullif({cell}, '')"
+        parse = f"nullif({cell}, '')"
         control = f"unicode(regexp_extract({cell}, '{CONTROL}'))"
         checks.append(
             (  # the reason names the character: a tab, a line break and a NUL need different fixes
@@ -132,47 +137,46 @@ def _column_sql(column: Column, cell: str, dialect: Dialect, key_column: str) ->
                 )
             )
     elif kind == "yes_no":
-        value = (
+        parse = (
             f"case when lower({cell}) in {_in(YES)} then true "
             f"when lower({cell}) in {_in(NO)} then false end"
         )
-        checks.append(_check(f"not {missing} and ({value}) is null", "not ja/nej"))
+        checks.append(_check(f"not {missing} and {parsed} is null", "not ja/nej"))
     elif kind == "date":
-        value = f"cast(try_strptime({cell}, '{dialect.date_format}') as date)"
+        parse = f"cast(try_strptime({cell}, '{dialect.date_format}') as date)"
         spelled = "dd-mm-yyyy" if dialect.decimal_comma else "yyyy-mm-dd"
         checks.append(
-            _check(f"not {missing} and ({value}) is null", f"not a date in the form {spelled}")
+            _check(f"not {missing} and {parsed} is null", f"not a date in the form {spelled}")
         )
     else:
         text = f"replace(replace({cell}, '.', ''), ',', '.')" if dialect.decimal_comma else cell
         shape = ISO_NUMBER
         if dialect.decimal_comma:
             shape = DANISH_INT if kind == "int" else DANISH_DECIMAL
-        number = (
+        parse = (
             f"case when regexp_full_match({cell}, '{shape}') then try_cast({text} as double) end"
         )
         if kind == "int":
             checks.append(
                 _check(
-                    f"not {missing} and ({number} is null or {number} != round({number}))",
+                    f"not {missing} and ({parsed} is null or {parsed} != round({parsed}))",
                     "not a whole number",
                 )
             )
-            value = f"cast({number} as bigint)"
+            value = f"cast({parsed} as bigint)"
         else:
             word = "number with decimal comma" if dialect.decimal_comma else "number"
-            checks.append(_check(f"not {missing} and {number} is null", f"not a {word}"))
-            value = number
+            checks.append(_check(f"not {missing} and {parsed} is null", f"not a {word}"))
         if column.minimum is not None:
             checks.append(
-                _check(f"{number} < {column.minimum}", f"below the minimum {column.minimum:g}")
+                _check(f"{parsed} < {column.minimum}", f"below the minimum {column.minimum:g}")
             )
         if column.maximum is not None:
             checks.append(
-                _check(f"{number} > {column.maximum}", f"above the maximum {column.maximum:g}")
+                _check(f"{parsed} > {column.maximum}", f"above the maximum {column.maximum:g}")
             )
     reason = "case " + " ".join(f"when {c} then {r}" for c, r in checks) + " end"
-    return value, (reason if checks else "null")
+    return parse, value, (reason if checks else "null")
 
 
 def _column_failure(i: int, column: Column) -> tuple[str, str, str]:
@@ -288,19 +292,21 @@ def validate(
         rejected = pd.DataFrame(columns=QUARANTINE_COLUMNS)
     con.register("rejected_rows", rejected.astype(object))
 
-    joins, selects = [], []
+    trims, joins, parses, selects = [], [], [], []
     try:
         for i, column in enumerate(contract.columns):
-            cell = f'trim(cells."{column.header}")'
-            key_column = "null"
+            trims.append(f'trim(cells."{column.header}") as c{i}')
+            parse, value, reason = _column_sql(column, f"c{i}", f"p{i}", dialect)
             if column.kind == "cpr":
                 _register_pseudonyms(con, column, pseudonymise)
                 joins.append(
-                    f"left join cpr_pseudonyms as k{i} on k{i}.digits = replace({cell}, '-', '')"
+                    f"left join cpr_pseudonyms as k{i} "
+                    f"on k{i}.digits = replace(trim(cells.\"{column.header}\"), '-', '')"
                 )
-                key_column = f"k{i}.person_key"
-            value, reason = _column_sql(column, cell, dialect, key_column)
-            shown = "'<redacted>'" if column.kind == "cpr" else cell
+                trims.append(f"k{i}.person_key as p{i}")
+            else:
+                parses.append(f"{parse} as p{i}")
+            shown = "'<redacted>'" if column.kind == "cpr" else f"c{i}"
             selects.append(
                 f'cast({value} as {SQL_TYPES[column.kind]}) as "{column.name}", '
                 f'{reason} as "r{i}", {shown} as "v{i}"'
@@ -312,10 +318,12 @@ def validate(
         names = ", ".join(f'"{c.name}"' for c in contract.columns)
         con.execute(f"""
             create or replace temp table validated_all as
-            with checked as (
-                select cells._line as source_line, {", ".join(selects)}
+            with trimmed as (
+                select cells._line as source_line, {", ".join(trims)}
                 from incoming_cells as cells {" ".join(joins)}
-            )
+            ),
+            parsed as (select *, {", ".join(parses)} from trimmed),
+            checked as (select source_line, {", ".join(selects)} from parsed)
             select source_line, {names},
                 coalesce({", ".join(reasons)}) as reason,
                 coalesce({", ".join(failed_columns)}) as column_name,
