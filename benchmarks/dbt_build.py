@@ -23,6 +23,7 @@ from pathlib import Path
 
 from benchmarks.record import append
 from benchmarks.sources import EXTRACT, GENERATE, _phase
+from sources import duckdb_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results" / "dbt_build.jsonl"
@@ -37,7 +38,8 @@ def main() -> None:
     try:
         _phase(GENERATE.format(landing=str(data / "landing"), scale=args.scale))
         _phase(EXTRACT.format(data=str(data)))
-        env = {**os.environ, "KVARTER_WAREHOUSE": str(data / "warehouse.duckdb")}
+        warehouse = str(data / "warehouse.duckdb")
+        env = {**os.environ, "KVARTER_WAREHOUSE": warehouse, **duckdb_limits.dbt_env(warehouse)}
         dbt = Path(sys.executable).parent / "dbt"
         latest = max((data / "landing" / "employment").glob("????-??")).name + "-01"
         window = json.dumps({"period_from": latest, "period_to": latest})

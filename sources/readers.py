@@ -59,6 +59,30 @@ def to_text(value: object) -> str:
     return str(value)
 
 
+def _column_text(column: pd.Series) -> pd.Series:
+    """A column of typed values as text, as to_text spells them, vectorised where it can be.
+
+    Workbook numbers come as floats (3.0 for 3): whole ones are written without a fraction.
+    """
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    if kind in ("string", "empty"):
+        return column.fillna("")
+    if kind == "integer":
+        return column.astype(str)
+    if kind != "floating":
+        return column.map(to_text)
+    numbers = column.astype(float)
+    text = numbers.astype(str)
+    whole = (numbers == np.floor(numbers)) & (numbers.abs() < 2**53)
+    text[whole] = numbers[whole].astype(np.int64).astype(str)
+    text[numbers.isna()] = ""
+    return text
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({name: _column_text(frame[name]) for name in frame.columns}, dtype=object)
+
+
 UTF8_BOM = b"\xef\xbb\xbf"
 # Byte order marks of encodings the readers refuse (UTF-32 LE first: it starts like UTF-16 LE).
 FOREIGN_BOMS = (
@@ -267,15 +291,14 @@ def read_xlsx(path: Path, contract: Contract) -> Cells:
         raise DeliveryError(f"{origin}: empty sheet, no header row")
     header = [to_text(h).strip() for h in rows[0]]
     _check_headers(origin, header, contract)
-    positions = [header.index(h) for h in contract.headers]
-    lines, data = [], []
-    for n, row in enumerate(rows[1:], start=2):
-        if all(v in ("", None) for v in row):
-            continue
-        lines.append(n)
-        data.append([to_text(row[p]) if p < len(row) else "" for p in positions])
-    frame = pd.DataFrame(data, columns=contract.headers, dtype=str)
-    return Cells(frame, np.array(lines, dtype=np.int64), _no_rejects(), ISO, origin)
+    body = pd.DataFrame(rows[1:], columns=range(len(header)), dtype=object)
+    # Non-empty rows only; a row's number is its place in the sheet (row 1 is the header).
+    kept = ~(body.isna() | body.isin([""])).all(axis=1).to_numpy()
+    lines = np.arange(2, len(rows) + 1, dtype=np.int64)[kept]
+    body = body.loc[kept, [header.index(h) for h in contract.headers]]
+    body.columns = contract.headers
+    frame = _as_text(body.reset_index(drop=True))
+    return Cells(frame, lines, _no_rejects(), ISO, origin)
 
 
 def _engine(url: str):
@@ -311,11 +334,8 @@ def read_sql(url: str, contract: Contract, period: dt.date) -> Cells:
         raise DeliveryError(f"{origin}: query failed ({exc.__class__.__name__}: {exc})") from None
     finally:
         engine.dispose()
-    frame = pd.DataFrame(rows, columns=header, dtype=object)[contract.headers]
-    for name in contract.headers:  # text stays text; dates, numbers and booleans become text
-        if pd.api.types.infer_dtype(frame[name], skipna=True) not in ("string", "empty"):
-            frame[name] = frame[name].map(to_text)
-    frame = frame.fillna("")
+    # Text stays text; dates, numbers and booleans become text.
+    frame = _as_text(pd.DataFrame(rows, columns=header, dtype=object)[contract.headers])
     return Cells(frame, np.arange(1, len(rows) + 1, dtype=np.int64), _no_rejects(), ISO, origin)
 
 

@@ -91,17 +91,22 @@ def _check(condition: str, reason: str) -> tuple[str, str]:
     return condition, _quote(reason)
 
 
-def _column_sql(column: Column, cell: str, dialect: Dialect, key_column: str) -> tuple[str, str]:
-    """(typed value, reason) SQL expressions for one column; reason is null when fine."""
+def _column_sql(column: Column, cell: str, parsed: str, dialect: Dialect) -> tuple[str, str, str]:
+    """(parsed value, typed value, reason) SQL for one column; reason is null when fine.
+
+    `cell` names the trimmed text and `parsed` the parsed value in the query: each cell is
+    parsed once (regex, cast, strptime) and the checks compare the parsed value.
+    """
     missing = f"{cell} = ''"
     checks: list[tuple[str, str]] = []
     if not column.nullable:
         checks.append(_check(missing, "missing value in a required column"))
     kind = column.kind
+    value = parsed
     if kind == "cpr":
         digits = f"replace({cell}, '-', '')"
         shaped = f"regexp_full_match({cell}, '{CPR_SHAPE}')"
-        value = key_column
+        parse = "null"  # the caller joins the keyed pseudonym
         checks += [
             _check(
                 f"not {missing} and not {shaped}",
@@ -113,7 +118,7 @@ def _column_sql(column: Column, cell: str, dialect: Dialect, key_column: str) ->
             ),
         ]
     elif kind in ("text", "enum"):
-        value = f"nullif({cell}, '')"
+        parse = f"nullif({cell}, '')"
         control = f"unicode(regexp_extract({cell}, '{CONTROL}'))"
         checks.append(
             (  # the reason names the character: a tab, a line break and a NUL need different fixes
@@ -129,47 +134,46 @@ def _column_sql(column: Column, cell: str, dialect: Dialect, key_column: str) ->
                 )
             )
     elif kind == "yes_no":
-        value = (
+        parse = (
             f"case when lower({cell}) in {_in(YES)} then true "
             f"when lower({cell}) in {_in(NO)} then false end"
         )
-        checks.append(_check(f"not {missing} and ({value}) is null", "not ja/nej"))
+        checks.append(_check(f"not {missing} and {parsed} is null", "not ja/nej"))
     elif kind == "date":
-        value = f"cast(try_strptime({cell}, '{dialect.date_format}') as date)"
+        parse = f"cast(try_strptime({cell}, '{dialect.date_format}') as date)"
         spelled = "dd-mm-yyyy" if dialect.decimal_comma else "yyyy-mm-dd"
         checks.append(
-            _check(f"not {missing} and ({value}) is null", f"not a date in the form {spelled}")
+            _check(f"not {missing} and {parsed} is null", f"not a date in the form {spelled}")
         )
     else:
         text = f"replace(replace({cell}, '.', ''), ',', '.')" if dialect.decimal_comma else cell
         shape = ISO_NUMBER
         if dialect.decimal_comma:
             shape = DANISH_INT if kind == "int" else DANISH_DECIMAL
-        number = (
+        parse = (
             f"case when regexp_full_match({cell}, '{shape}') then try_cast({text} as double) end"
         )
         if kind == "int":
             checks.append(
                 _check(
-                    f"not {missing} and ({number} is null or {number} != round({number}))",
+                    f"not {missing} and ({parsed} is null or {parsed} != round({parsed}))",
                     "not a whole number",
                 )
             )
-            value = f"cast({number} as bigint)"
+            value = f"cast({parsed} as bigint)"
         else:
             word = "number with decimal comma" if dialect.decimal_comma else "number"
-            checks.append(_check(f"not {missing} and {number} is null", f"not a {word}"))
-            value = number
+            checks.append(_check(f"not {missing} and {parsed} is null", f"not a {word}"))
         if column.minimum is not None:
             checks.append(
-                _check(f"{number} < {column.minimum}", f"below the minimum {column.minimum:g}")
+                _check(f"{parsed} < {column.minimum}", f"below the minimum {column.minimum:g}")
             )
         if column.maximum is not None:
             checks.append(
-                _check(f"{number} > {column.maximum}", f"above the maximum {column.maximum:g}")
+                _check(f"{parsed} > {column.maximum}", f"above the maximum {column.maximum:g}")
             )
     reason = "case " + " ".join(f"when {c} then {r}" for c, r in checks) + " end"
-    return value, (reason if checks else "null")
+    return parse, value, (reason if checks else "null")
 
 
 def _column_failure(i: int, column: Column) -> tuple[str, str, str]:
@@ -226,6 +230,48 @@ def _register_pseudonyms(
         con.unregister("new_pseudonyms")
 
 
+def _split_duplicates(con: duckdb.DuckDBPyConnection, contract: Contract, names: str) -> None:
+    """`validated_records` and `validated_quarantine` from `validated_all`.
+
+    Of the valid rows sharing a key the first line loads and the others are quarantined.
+    Set-based: one group-by finds the (few) repeated keys, and only rows with those keys
+    are joined back, instead of ranking every row over its key.
+    """
+    key = ", ".join(f'"{k}"' for k in contract.key)
+    same_key = " and ".join(f'a."{k}" is not distinct from d."{k}"' for k in contract.key)
+    con.execute(f"""
+        create or replace temp table duplicate_keys as
+        select {key}, min(source_line) as first_line from validated_all
+        where reason is null group by {key} having count(*) > 1
+    """)
+    con.execute(f"""
+        create or replace temp table duplicate_lines as
+        select a.source_line, d.first_line
+        from validated_all as a join duplicate_keys as d on {same_key}
+        where a.reason is null and a.source_line != d.first_line
+    """)
+    con.execute(f"""
+        create or replace temp table validated_records as
+        select {names}, source_line from validated_all
+        where reason is null and source_line not in (select source_line from duplicate_lines)
+    """)
+    con.execute(f"""
+        create or replace temp table validated_quarantine as
+        select * from (
+            select source_line as line, column_name, value, reason
+            from validated_all where reason is not null
+            union all
+            select source_line, {_quote(",".join(contract.key))}, '',
+                'duplicate key, first seen on line ' || first_line
+            from duplicate_lines
+            union all
+            select cast(line as bigint), cast(column_name as varchar),
+                cast(value as varchar), cast(reason as varchar)
+            from rejected_rows
+        ) order by line
+    """)
+
+
 def validate(
     con: duckdb.DuckDBPyConnection,
     frame: pd.DataFrame,
@@ -243,19 +289,21 @@ def validate(
         rejected = pd.DataFrame(columns=QUARANTINE_COLUMNS)
     con.register("rejected_rows", rejected.astype(object))
 
-    joins, selects = [], []
+    trims, joins, parses, selects = [], [], [], []
     try:
         for i, column in enumerate(contract.columns):
-            cell = f'trim(cells."{column.header}")'
-            key_column = "null"
+            trims.append(f'trim(cells."{column.header}") as c{i}')
+            parse, value, reason = _column_sql(column, f"c{i}", f"p{i}", dialect)
             if column.kind == "cpr":
                 _register_pseudonyms(con, column, pseudonymise)
                 joins.append(
-                    f"left join cpr_pseudonyms as k{i} on k{i}.digits = replace({cell}, '-', '')"
+                    f"left join cpr_pseudonyms as k{i} "
+                    f"on k{i}.digits = replace(trim(cells.\"{column.header}\"), '-', '')"
                 )
-                key_column = f"k{i}.person_key"
-            value, reason = _column_sql(column, cell, dialect, key_column)
-            shown = "'<redacted>'" if column.kind == "cpr" else cell
+                trims.append(f"k{i}.person_key as p{i}")
+            else:
+                parses.append(f"{parse} as p{i}")
+            shown = "'<redacted>'" if column.kind == "cpr" else f"c{i}"
             selects.append(
                 f'cast({value} as {SQL_TYPES[column.kind]}) as "{column.name}", '
                 f'{reason} as "r{i}", {shown} as "v{i}"'
@@ -264,48 +312,22 @@ def validate(
         failures = [_column_failure(i, column) for i, column in enumerate(contract.columns)]
         failures += [_interval_failure(contract, interval) for interval in contract.intervals]
         reasons, failed_columns, failed_values = zip(*failures)
-        key = ", ".join(f'"{k}"' for k in contract.key)
         names = ", ".join(f'"{c.name}"' for c in contract.columns)
         con.execute(f"""
             create or replace temp table validated_all as
-            with checked as (
-                select cells._line as source_line, {", ".join(selects)}
+            with trimmed as (
+                select cells._line as source_line, {", ".join(trims)}
                 from incoming_cells as cells {" ".join(joins)}
             ),
-            flagged as (
-                select *,
-                    coalesce({", ".join(reasons)}) as reason,
-                    coalesce({", ".join(failed_columns)}) as column_name,
-                    coalesce({", ".join(failed_values)}) as value
-                from checked
-            )
-            select *,
-                case when reason is null then
-                    row_number() over (partition by reason is null, {key} order by source_line)
-                end as key_rank,
-                min(source_line) over (partition by reason is null, {key}) as key_first_line
-            from flagged
+            parsed as (select *, {", ".join(parses)} from trimmed),
+            checked as (select source_line, {", ".join(selects)} from parsed)
+            select source_line, {names},
+                coalesce({", ".join(reasons)}) as reason,
+                coalesce({", ".join(failed_columns)}) as column_name,
+                coalesce({", ".join(failed_values)}) as value
+            from checked
         """)
-        con.execute(f"""
-            create or replace temp table validated_records as
-            select {names}, source_line from validated_all
-            where reason is null and key_rank = 1
-        """)
-        con.execute(f"""
-            create or replace temp table validated_quarantine as
-            select * from (
-                select source_line as line, column_name, value, reason
-                from validated_all where reason is not null
-                union all
-                select source_line, {_quote(",".join(contract.key))}, '',
-                    'duplicate key, first seen on line ' || key_first_line
-                from validated_all where reason is null and key_rank > 1
-                union all
-                select cast(line as bigint), cast(column_name as varchar),
-                    cast(value as varchar), cast(reason as varchar)
-                from rejected_rows
-            ) order by line
-        """)
+        _split_duplicates(con, contract, names)
     finally:
         con.unregister("incoming_cells")
         con.unregister("rejected_rows")

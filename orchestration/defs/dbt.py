@@ -21,6 +21,7 @@ from dagster_dbt import (
 
 from orchestration.partitions import monthly
 from orchestration.resources import PROJECT_ROOT, WAREHOUSE_POOL, KvarterStorage
+from sources import duckdb_limits
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 INCREMENTAL = "config.materialized:incremental"
@@ -41,8 +42,11 @@ class KvarterDbtTranslator(DagsterDbtTranslator):
 
 
 def dbt_build_args(storage: KvarterStorage, **dbt_vars: str) -> list[str]:
-    """`dbt build` against the storage's warehouse (the profile reads the path as a var)."""
-    return ["build", "--vars", json.dumps({"warehouse": storage.warehouse_path, **dbt_vars})]
+    """`dbt build` against the storage's warehouse, within DuckDB's memory and thread
+    bounds (the profile reads both as vars)."""
+    limits = duckdb_limits.settings(storage.warehouse_path)
+    profile = {"warehouse": storage.warehouse_path, **{f"duckdb_{k}": v for k, v in limits.items()}}
+    return ["build", "--vars", json.dumps({**profile, **dbt_vars})]
 
 
 class MonthlyBuild(dg.Config):

@@ -12,6 +12,7 @@ from orchestration.defs.quality_checks import as_check_result
 from orchestration.partitions import monthly, partition_date, yearly
 from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
 from quality.source_suites import validate_sources
+from sources import duckdb_limits
 from sources.contracts import Contract
 from sources.cpr import load_key
 from sources.extract import extract_period
@@ -66,6 +67,7 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
         pseudonymise = Pseudonymiser(load_key(storage.cpr_key_file))
         read = loaded = quarantined = 0
         with storage.connect() as con:
+            duckdb_limits.apply(con, storage.warehouse_path)
             create_raw_tables(con, ALL_CONTRACTS)
             for partition in context.partition_keys:
                 try:

@@ -6,6 +6,7 @@ up as a diff of that file; after a deliberate change, rewrite it with
 `KVARTER_UPDATE_SNAPSHOT=1 .venv/bin/pytest tests/orchestration/test_definitions.py`.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -139,14 +140,25 @@ def test_an_extract_run_refreshes_the_months_it_loaded(job, tags, months):
     assert refreshed_months(job, tags) == months
 
 
-def test_a_month_range_becomes_dbt_vars_and_full_refresh_rebuilds(tmp_path):
+def test_a_month_range_becomes_dbt_vars_and_full_refresh_rebuilds(tmp_path, monkeypatch):
+    monkeypatch.setenv("KVARTER_DUCKDB_MEMORY_LIMIT", "2GB")
+    monkeypatch.setenv("KVARTER_DUCKDB_THREADS", "1")
+    monkeypatch.delenv("KVARTER_DUCKDB_TEMP_DIR", raising=False)
     storage = KvarterStorage.under(tmp_path)
     warehouse = str(tmp_path / "warehouse.duckdb")
-    assert dbt_build_args(storage) == ["build", "--vars", f'{{"warehouse": "{warehouse}"}}']
+    profile = {
+        "warehouse": warehouse,
+        "duckdb_memory_limit": "2GB",
+        "duckdb_threads": "1",
+        "duckdb_temp_directory": warehouse + ".tmp",
+    }
+    command, flag, dbt_vars = dbt_build_args(storage)
+    assert (command, flag, json.loads(dbt_vars)) == ("build", "--vars", profile)
     months = dg.PartitionKeyRange("2025-01-01", "2025-03-01")
-    assert monthly_build_args(storage, months, full_refresh=False) == [
-        "build",
-        "--vars",
-        f'{{"warehouse": "{warehouse}", "period_from": "2025-01-01", "period_to": "2025-03-01"}}',
-    ]
+    command, flag, dbt_vars = monthly_build_args(storage, months, full_refresh=False)
+    assert json.loads(dbt_vars) == {
+        **profile,
+        "period_from": "2025-01-01",
+        "period_to": "2025-03-01",
+    }
     assert monthly_build_args(storage, months, full_refresh=True)[-1] == "--full-refresh"

@@ -1,0 +1,28 @@
+import duckdb
+
+from sources import duckdb_limits
+
+
+def test_settings_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(duckdb_limits.MEMORY_ENV, "1500MB")
+    monkeypatch.setenv(duckdb_limits.THREADS_ENV, "1")
+    monkeypatch.setenv(duckdb_limits.TEMP_ENV, str(tmp_path / "spill"))
+    con = duckdb.connect()
+    duckdb_limits.apply(con, str(tmp_path / "w.duckdb"))
+    memory, threads, temp = con.execute(
+        "select current_setting('memory_limit'), current_setting('threads'), "
+        "current_setting('temp_directory')"
+    ).fetchone()
+    assert (memory, threads, temp) == ("1.3 GiB", 1, str(tmp_path / "spill"))
+
+
+def test_defaults_derive_from_the_machine_and_the_warehouse(monkeypatch):
+    for name in (duckdb_limits.MEMORY_ENV, duckdb_limits.THREADS_ENV, duckdb_limits.TEMP_ENV):
+        monkeypatch.delenv(name, raising=False)
+    values = duckdb_limits.settings("/data/w.duckdb")
+    assert int(values["memory_limit"].removesuffix("MiB")) >= duckdb_limits.MIN_MEMORY_MIB
+    assert int(values["threads"]) >= 1
+    assert values["temp_directory"] == "/data/w.duckdb.tmp"
+    assert (
+        duckdb_limits.dbt_env("/data/w.duckdb")[duckdb_limits.MEMORY_ENV] == values["memory_limit"]
+    )
