@@ -656,7 +656,7 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
                 *eq, *ub, upper[members], q[still_open][:, members].tocsr(), q_constant[still_open]
             )
             groups = _groups(system.places[members], system.places[main_variable[still_open]])
-            _move_in_groups(part, eq, ub, still_open, list(groups), intervals)
+            _move_in_groups(part, eq, ub, still_open, list(groups), intervals, swaps)
             still_open = rows[intervals.open(rows)]
         if len(still_open):
             rest = _Block(
@@ -736,7 +736,9 @@ class _Swaps:
         inequality = np.isinf(block.row_lower)
         rows = (block.matrix.tocsr()[inequality] @ units).tocsc()
         slack = (block.row_upper - activity)[inequality][rows.indices]
-        room = np.minimum(room, _column_min(rows, np.where(rows.data > 0, slack / rows.data, np.inf)))
+        room = np.minimum(
+            room, _column_min(rows, np.where(rows.data > 0, slack / rows.data, np.inf))
+        )
         return np.maximum(room, 0.0)
 
     def _partners(self, room: np.ndarray) -> np.ndarray:
@@ -776,14 +778,17 @@ def _column_min(matrix: sparse.csc_matrix, values: np.ndarray) -> np.ndarray:
     return result
 
 
-def _move_in_groups(whole: _Block, eq, ub, rows, groups, intervals: _Intervals) -> None:
+def _move_in_groups(
+    whole: _Block, eq, ub, rows, groups, intervals: _Intervals, swaps: _Swaps
+) -> None:
     """Moves each group's quantities with the rest of the bin fixed, then raises each
     quantity still open on its own there (a group solve is cheap). A group can only
     share out what the fixed rest leaves it (a rare event's monthly total is a few counts
     over 200 areas: fixed at an even spread, half of a group's quantities stay open): so
     the fixed point first gives the group's open quantities all it can, taking it from
     the group before (the first from everyone). Repeated while it settles more: favouring
-    counts and their complements at once favours only their denominators."""
+    counts and their complements at once favours only their denominators. Each point
+    of the whole bin found so is also a start for `swaps`."""
 
     def favouring(part, columns=slice(None)) -> np.ndarray:
         return -np.asarray(whole.quantities[part][:, columns].sum(axis=0)).ravel()
@@ -799,6 +804,7 @@ def _move_in_groups(whole: _Block, eq, ub, rows, groups, intervals: _Intervals) 
             point = point.copy()
             point[free] = pair.solve(favouring(still_open, free))
             intervals.harvest(rows, whole.quantities, point)
+            swaps.certify(whole, point, rows, intervals)
             group = _fixed_outside(whole, eq, ub, inside, point, part)
             intervals.move(group, rows[part])
             settled = len(still_open) - intervals.open(rows[part]).sum()

