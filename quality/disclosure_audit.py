@@ -93,6 +93,9 @@ class _LinearSystem:
     labels: np.ndarray
     q: sparse.csr_matrix
     q_constant: np.ndarray
+    # Candidate moves for `_Swaps` (columns: a change of a few variables and of the
+    # hidden windows they feed).
+    units: sparse.csc_matrix
 
 
 COMPONENTS = ("numerator", "denominator")
@@ -154,6 +157,7 @@ class _Model:
         self.inequalities: list[tuple[sparse.csr_matrix, np.ndarray]] = []
         self.quantities: list[tuple[np.ndarray, sparse.csr_matrix, np.ndarray]] = []
         self.inconsistencies: list[str] = []
+        self.feeds: list[tuple[np.ndarray, np.ndarray]] = []  # (hidden window, monthly count)
 
     def _summed(self, which: str) -> np.ndarray:
         """The cells whose `which` is a rolling 12-month sum of latent monthly counts."""
@@ -267,6 +271,9 @@ class _Model:
                 len(cells), [(row, cells, w, -1.0)], [(np.repeat(row, 12), months, 1.0)]
             )
             self.equalities.append((matrix[valid], -constant[valid]))
+            window = np.repeat(self.variable[cells, w], 12)
+            fed = (window >= 0) & (months >= 0)
+            self.feeds.append((window[fed], months[fed]))
             # A published zero window: none of its months had any.
             zero = valid & (self.variable[cells, w] < 0) & (self.value[cells, w] == 0)
             self.upper[months.reshape(-1, 12)[zero].ravel()] = 0.0
@@ -303,6 +310,73 @@ class _Model:
         share_terms = [(row, partner[pct], 1.0), (row, count[pct], -1.0)]
         self._non_negative(self._rows(len(row), variable_terms=share_terms))
         self._protect(label[pct] + " complement", self._rows(len(row), variable_terms=share_terms))
+
+    def add_moves(self) -> None:
+        """Candidate moves for `_Swaps`, each with the hidden windows it feeds: a hidden
+        area cell's component (alone or both components); a monthly count (alone or with
+        its denominator); a month's count less the next month's (that changes only two
+        windows, a year apart: both hidden where a series publishes quarter-ends only);
+        all of an area's months a multiple of 12 apart (every window holds one of each)."""
+        moves = []
+        for variables, keys in self._monthly_variables():
+            area, month, indicator = (keys.get_level_values(i).to_numpy() for i in range(3))
+            ones = np.ones(variables.shape[1])
+            moves.append((variables, ones))
+            residue = pd.factorize(pd.MultiIndex.from_arrays([area, indicator, month % 12]))[0]
+            moves.append((variables, ones, residue))
+            following = self._later(variables, keys, 1)
+            has_next = (following >= 0).all(axis=1)
+            moves.append((np.hstack([variables, following])[has_next], np.r_[ones, -ones]))
+        cells = np.flatnonzero(self.suppressed & (self.area != MUNICIPALITY))
+        for w, which in enumerate(COMPONENTS):
+            hidden = (self.variable[cells, w] >= 0) & ~self._summed(which)[cells]
+            moves.append((self.variable[cells[hidden], w][:, None], np.ones(1)))
+        both = (self.variable[cells] >= 0).all(axis=1) & ~self.windowed[cells]
+        moves.append((self.variable[cells[both]], np.ones(2)))
+        self._stack_moves(moves)
+
+    def _monthly_variables(self):
+        """(variables, keys) of the monthly counts: numerators, denominators, and both
+        together where a count has a denominator."""
+        numerators = self.latent[0]
+        own = np.arange(len(numerators)) + self.latent_start[0]
+        partner = self._latent(1, *(numerators.get_level_values(i) for i in range(3)))
+        paired = partner >= 0
+        denominators = np.arange(len(self.latent[1])) + self.latent_start[1]
+        return [
+            (own[:, None], numerators),
+            (denominators[:, None], self.latent[1]),
+            (np.column_stack([own[paired], partner[paired]]), numerators[paired]),
+        ]
+
+    def _later(self, variables, keys: pd.MultiIndex, months: int) -> np.ndarray:
+        """The same monthly variables `months` later (-1: none)."""
+        later = np.full(variables.shape, -1)
+        area, month, indicator = (keys.get_level_values(i).to_numpy() for i in range(3))
+        for column in range(variables.shape[1]):
+            w = int(variables[0, column] >= self.latent_start[1]) if len(variables) else 0
+            later[:, column] = self._latent(w, area, month + months, indicator)
+        return later
+
+    def _stack_moves(self, moves) -> None:
+        """Moves (variables, coefficients[, one move per group]) as the columns of
+        `units`, each with the hidden windows its monthly counts feed."""
+        variables, coefficients, units = [], [], []
+        count = 0
+        for members, coefficient, *grouped in moves:
+            unit = grouped[0] if grouped else np.arange(len(members))
+            variables.append(members.ravel())
+            coefficients.append(np.tile(coefficient, len(members)))
+            units.append(np.repeat(unit, members.shape[1]) + count)
+            count += unit.max() + 1 if len(unit) else 0
+        n = len(self.places)
+        chosen = sparse.csr_matrix(
+            (np.concatenate(coefficients), (np.concatenate(variables), np.concatenate(units))),
+            shape=(n, count),
+        )
+        window, month = (np.concatenate(part) for part in zip(*self.feeds))
+        feeding = sparse.csr_matrix((np.ones(len(window)), (window, month)), shape=(n, n))
+        self.units = ((sparse.identity(n, format="csr") + feeding) @ chosen).tocsc()
 
     def _labels(self, cells: np.ndarray) -> np.ndarray:
         return (
@@ -352,6 +426,7 @@ class _Model:
             np.concatenate(labels),
             sparse.vstack(q).tocsr(),
             np.concatenate(q_constant),
+            self.units,
         )
 
 
@@ -487,17 +562,27 @@ class _Intervals:
         self.low[rows] = np.minimum(self.low[rows], values)
         self.high[rows] = np.maximum(self.high[rows], values)
 
-    def move(self, block: _Block, rows) -> None:
+    def widen(self, rows, low, high) -> None:
+        """Lowest and highest values of quantities `rows` seen at other feasible points."""
+        self.low[rows] = np.minimum(self.low[rows], low)
+        self.high[rows] = np.maximum(self.high[rows], high)
+
+    def move(self, block: _Block, rows, swaps: _Swaps | None = None) -> None:
         """Rounds moving the open quantities (a random half up, the other half down: two
         quantities that can only move against each other then both move), repeated while
-        a round settles more quantities than their own solves would cost."""
+        a round settles more quantities than their own solves would cost. Each point
+        found is also a start for `swaps`."""
         still_open = self.open(rows)
         while still_open.any():
             half = self.rng.random(len(rows)) < 0.5
             up = block.raise_all(still_open & half, self.low[rows], self.level)
             self.harvest(rows, block.quantities, up)
+            if swaps:
+                swaps.certify(block, up, rows, self)
             down = block.lower_all(self.open(rows) & ~half, self.high[rows], self.level)
             self.harvest(rows, block.quantities, down)
+            if swaps:
+                swaps.certify(block, down, rows, self)
             settled = still_open.sum() - self.open(rows).sum()
             still_open = self.open(rows)
             if settled < WORTH_A_ROUND:
@@ -553,22 +638,31 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
     quantity_block = block[main_variable]
     intervals = _Intervals(q, q_constant, fixed, protection_level)
 
+    units = system.units.tocsr()
+    unit_block = block[units.tocsc().indices[units.tocsc().indptr[:-1]]]
     for blocks in _bins(block, np.unique(quantity_block[~fixed])):
         members = np.flatnonzero(np.isin(block, blocks))
         rows = np.flatnonzero(np.isin(quantity_block, blocks) & ~fixed)
         eq, ub = _restrict(a_eq, b_eq, members), _restrict(a_ub, b_ub, members)
         whole = _Block(*eq, *ub, upper[members], q[rows][:, members].tocsr(), q_constant[rows])
-        if len(members) > GROUPED_VARIABLES:
-            groups = _groups(system.places[members], system.places[main_variable[rows]])
-            _move_in_groups(whole, eq, ub, rows, list(groups), intervals)
-        else:
-            intervals.harvest(rows, whole.quantities, whole.solve_afresh(np.zeros(len(members))))
+        point = whole.solve_afresh(np.zeros(len(members)))
+        intervals.harvest(rows, whole.quantities, point)
+        moves = np.isin(unit_block, blocks)
+        swaps = _Swaps(units[members][:, moves].tocsc(), eq[0])
+        swaps.certify(whole, point, rows, intervals)
         still_open = rows[intervals.open(rows)]
+        if len(members) > GROUPED_VARIABLES and len(still_open):
+            part = _Block(
+                *eq, *ub, upper[members], q[still_open][:, members].tocsr(), q_constant[still_open]
+            )
+            groups = _groups(system.places[members], system.places[main_variable[still_open]])
+            _move_in_groups(part, eq, ub, still_open, list(groups), intervals, swaps)
+            still_open = rows[intervals.open(rows)]
         if len(still_open):
             rest = _Block(
                 *eq, *ub, upper[members], q[still_open][:, members].tocsr(), q_constant[still_open]
             )
-            intervals.move(rest, still_open)
+            intervals.move(rest, still_open, swaps)
             intervals.settle_exactly(rest, still_open)
         exposures += [
             Exposure(system.labels[i], round(intervals.low[i], 6), round(intervals.high[i], 6))
@@ -578,14 +672,123 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
     return exposures, intervals.solves
 
 
-def _move_in_groups(whole: _Block, eq, ub, rows, groups, intervals: _Intervals) -> None:
+class _Swaps:
+    """Certificates without a solve: from a feasible point, add one candidate move
+    (`_Model.add_moves`) and take away another that changes the equalities alike, each by
+    the protection level: the equalities hold, and every pair is checked against all the
+    block's rows and bounds before it counts. A pair that passes is a second feasible
+    point, and every quantity it moves by the protection level or more is settled."""
+
+    def __init__(self, units: sparse.csc_matrix, a_eq: sparse.csr_matrix):
+        self.units = units
+        # Moves alike: the same change of every equality (a hash collision only makes
+        # a pair that the check then refuses).
+        change = (a_eq @ units).tocsc()
+        change.eliminate_zeros()
+        change.sort_indices()
+        ends = zip(change.indptr[:-1], change.indptr[1:])
+        self.unit_class = pd.factorize(
+            np.array(
+                [hash((change.indices[a:b].tobytes(), change.data[a:b].tobytes())) for a, b in ends]
+            )
+        )[0]
+
+    def certify(self, block: _Block, point: np.ndarray, rows, intervals: _Intervals) -> None:
+        if not self.units.shape[1]:
+            return
+        level = intervals.level
+        activity = block.matrix @ point
+        up, down = self._room(block, point, activity, 1), self._room(block, point, activity, -1)
+        giver, taker = self._partners(down), self._partners(up)
+        rise = np.flatnonzero((up >= level) & (giver >= 0) & (down[giver] >= level))
+        fall = np.flatnonzero((down >= level) & (taker >= 0) & (up[taker] >= level))
+        added, taken = np.concatenate([rise, taker[fall]]), np.concatenate([giver[rise], fall])
+        pairs = np.arange(len(added))
+        choice = sparse.csc_matrix(
+            (
+                np.repeat([level, -level], len(pairs)),
+                (np.concatenate([added, taken]), np.concatenate([pairs, pairs])),
+            ),
+            shape=(self.units.shape[1], len(pairs)),
+        )
+        change = (self.units @ choice).tocsc()
+        feasible = self._feasible(block, point, activity, change)
+        if not feasible.any():
+            return
+        moved = (block.quantities @ change[:, feasible]).tocsr()
+        base = block.quantities @ point + block.constants
+        intervals.widen(
+            rows,
+            base + moved.min(axis=1).toarray().ravel(),
+            base + moved.max(axis=1).toarray().ravel(),
+        )
+
+    def _room(self, block: _Block, point, activity, sign: int) -> np.ndarray:
+        """How far each move can go (`sign` 1: added, -1: taken away) before a bound or
+        an inequality binds; the equalities only a pair can keep."""
+        units = sign * self.units
+        ratio = np.where(
+            units.data > 0,
+            (block.upper[units.indices] - point[units.indices]) / units.data,
+            point[units.indices] / -units.data,
+        )
+        room = _column_min(units, ratio)
+        inequality = np.isinf(block.row_lower)
+        rows = (block.matrix.tocsr()[inequality] @ units).tocsc()
+        slack = (block.row_upper - activity)[inequality][rows.indices]
+        room = np.minimum(
+            room, _column_min(rows, np.where(rows.data > 0, slack / rows.data, np.inf))
+        )
+        return np.maximum(room, 0.0)
+
+    def _partners(self, room: np.ndarray) -> np.ndarray:
+        """For each move, the other move of its class with the most room (-1: none)."""
+        order = np.lexsort((-room, self.unit_class))
+        classes = self.unit_class[order]
+        start = np.flatnonzero(np.r_[True, classes[1:] != classes[:-1]])
+        best = np.full(len(room), -1)
+        second = best.copy()
+        best[classes[start]] = order[start]
+        pair = np.diff(np.r_[start, len(order)]) > 1
+        second[classes[start[pair]]] = order[start[pair] + 1]
+        partner = best[self.unit_class]
+        mine = partner == np.arange(len(partner))
+        partner[mine] = second[self.unit_class[mine]]
+        return partner
+
+    @staticmethod
+    def _feasible(block: _Block, point, activity, change: sparse.csc_matrix) -> np.ndarray:
+        """Whether `point` plus each column of `change` keeps every row and bound."""
+        rows = (block.matrix @ change).tocsc()
+        value = activity[rows.indices] + rows.data
+        broken = (value < block.row_lower[rows.indices] - TOLERANCE) | (
+            value > block.row_upper[rows.indices] + TOLERANCE
+        )
+        moved = point[change.indices] + change.data
+        outside = (moved < -TOLERANCE) | (moved > block.upper[change.indices] + TOLERANCE)
+        return (_column_min(rows, ~broken) > 0) & (_column_min(change, ~outside) > 0)
+
+
+def _column_min(matrix: sparse.csc_matrix, values: np.ndarray) -> np.ndarray:
+    """The smallest of `values` (one per stored entry) in each column (inf: none)."""
+    result = np.full(matrix.shape[1], np.inf)
+    starts = matrix.indptr[:-1][np.diff(matrix.indptr) > 0]
+    if len(starts):
+        result[np.diff(matrix.indptr) > 0] = np.minimum.reduceat(values.astype(float), starts)
+    return result
+
+
+def _move_in_groups(
+    whole: _Block, eq, ub, rows, groups, intervals: _Intervals, swaps: _Swaps
+) -> None:
     """Moves each group's quantities with the rest of the bin fixed, then raises each
     quantity still open on its own there (a group solve is cheap). A group can only
     share out what the fixed rest leaves it (a rare event's monthly total is a few counts
     over 200 areas: fixed at an even spread, half of a group's quantities stay open): so
     the fixed point first gives the group's open quantities all it can, taking it from
     the group before (the first from everyone). Repeated while it settles more: favouring
-    counts and their complements at once favours only their denominators."""
+    counts and their complements at once favours only their denominators. Each point
+    of the whole bin found so is also a start for `swaps`."""
 
     def favouring(part, columns=slice(None)) -> np.ndarray:
         return -np.asarray(whole.quantities[part][:, columns].sum(axis=0)).ravel()
@@ -601,6 +804,7 @@ def _move_in_groups(whole: _Block, eq, ub, rows, groups, intervals: _Intervals) 
             point = point.copy()
             point[free] = pair.solve(favouring(still_open, free))
             intervals.harvest(rows, whole.quantities, point)
+            swaps.certify(whole, point, rows, intervals)
             group = _fixed_outside(whole, eq, ub, inside, point, part)
             intervals.move(group, rows[part])
             settled = len(still_open) - intervals.open(rows[part]).sum()
@@ -702,6 +906,7 @@ def audit(
     model.add_shared_components(relations)
     model.add_rolling_windows()
     model.add_quantities()
+    model.add_moves()
     system = model.system()
     report = AuditReport(protection_level=protection_level)
     report.inconsistencies = model.inconsistencies

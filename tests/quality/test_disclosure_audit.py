@@ -4,10 +4,12 @@ worked out by hand in the comments."""
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
-from quality.disclosure_audit import audit
+from quality.disclosure_audit import _Block, _Intervals, _Model, _Swaps, audit
 
 SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 RELATIONS = pd.read_csv(SEEDS / "disclosure_relations.csv")
@@ -229,3 +231,138 @@ def test_the_protection_level_is_a_parameter(level):
     )
     report = audit(frame, CATALOGUE, RELATIONS, protection_level=level)
     assert report.passed == (level <= 3)
+
+
+# Certificates by swaps: a second feasible point built without a solve, checked against
+# every relation before it counts.
+def swapped(frame, level=5):
+    """Each quantity's (low, high) from the solver's first point and its swaps alone."""
+    model = _Model(frame, CATALOGUE)
+    model.add_totals()
+    model.add_shared_components(RELATIONS)
+    model.add_rolling_windows()
+    model.add_quantities()
+    model.add_moves()
+    system = model.system()
+    block = _Block(
+        system.a_eq,
+        system.b_eq,
+        system.a_ub,
+        system.b_ub,
+        system.upper,
+        system.q,
+        system.q_constant,
+    )
+    rows = np.arange(len(system.labels))
+    intervals = _Intervals(system.q, system.q_constant, np.zeros(len(rows), bool), level)
+    point = block.solve_afresh(np.zeros(len(system.upper)))
+    intervals.harvest(rows, system.q, point)
+    _Swaps(system.units, system.a_eq).certify(block, point, rows, intervals)
+    return {
+        label: (low, high) for label, low, high in zip(system.labels, intervals.low, intervals.high)
+    }
+
+
+def test_a_swap_between_hidden_areas_settles_them():
+    # A, B, C hidden under a published total of 23: each numerator is in [0, 23]. A swap
+    # of 5 between two of them keeps the total, so each is seen 5 apart.
+    found = swapped(
+        cells(
+            [
+                ("A", MARCH, "x", None, None),
+                ("B", MARCH, "x", None, None),
+                ("C", MARCH, "x", None, None),
+                ("municipality", MARCH, "x", 23, 190),
+            ]
+        )
+    )
+    for area in "ABC":
+        low, high = found[f"x {area} 2025-03 numerator"]
+        assert 0 <= low and high <= 23 and high - low >= 5
+
+
+def test_a_swap_under_a_small_total_proves_nothing():
+    # A + B = 3: no swap of 5 keeps both non-negative, so none counts (each in [0, 3]).
+    found = swapped(
+        cells(
+            [
+                ("A", MARCH, "x", None, None),
+                ("B", MARCH, "x", None, None),
+                ("C", MARCH, "x", 20, 100),
+                ("municipality", MARCH, "x", 23, 190),
+            ]
+        )
+    )
+    for area in "AB":
+        low, high = found[f"x {area} 2025-03 numerator"]
+        assert 0 <= low and high <= 3
+
+
+def test_months_a_year_apart_swap_under_published_windows():
+    # Only December 2024's window is published (10): the 12 months of 2024 share 10, so
+    # each is in [0, 10]. Moving 5 from one month to another keeps the window.
+    found = swapped(cells(rolling([("2024-12-01", 10)])))
+    for month in range(1, 13):
+        low, high = found[f"e A 2024-{month:02d} monthly count"]
+        assert 0 <= low and high <= 10 and high - low >= 5
+
+
+def test_a_swap_across_areas_that_breaks_a_published_window_is_refused():
+    # A's and B's windows for January and February 2025 are published (5 and 7, then 4
+    # and 9): each area's February is its own difference (2 and 5) plus its February
+    # 2024. A same-month swap between the areas would change a published window; the
+    # only moves left are within an area, a year apart.
+    frame = cells(
+        [
+            *rolling([("2025-01-01", 5), ("2025-02-01", 7)]),
+            *rolling([("2025-01-01", 4), ("2025-02-01", 9)], area="B"),
+        ]
+    )
+    model = _Model(frame, CATALOGUE)
+    model.add_rolling_windows()
+    model.add_quantities()
+    model.add_moves()
+    system = model.system()
+    block = _Block(
+        system.a_eq,
+        system.b_eq,
+        system.a_ub,
+        system.b_ub,
+        system.upper,
+        system.q,
+        system.q_constant,
+    )
+    point = block.solve_afresh(np.zeros(len(system.upper)))
+    february = [
+        i for i, label in enumerate(system.labels) if label.endswith("2025-02 monthly count")
+    ]
+    (a, b) = (np.flatnonzero(system.q[i].toarray().ravel())[0] for i in february)
+    across = np.zeros((len(system.upper), 1))
+    across[a], across[b] = 5, -5
+    assert not _Swaps._feasible(block, point, block.matrix @ point, sparse.csc_matrix(across))[0]
+
+
+def test_the_feasibility_check_of_a_swap():
+    # x + y = 10 and x <= 8, from (8, 2). Moving 2 from x to y keeps both rows; moving 2
+    # from y to x breaks x <= 8; adding 2 to x alone breaks the equality; moving 8 from
+    # x to y is fine; moving 9 makes y 11 but x negative.
+    block = _Block(
+        sparse.csr_matrix([[1.0, 1.0]]),
+        np.array([10.0]),
+        sparse.csr_matrix([[1.0, 0.0]]),
+        np.array([8.0]),
+        np.full(2, 1e7),
+        sparse.csr_matrix((0, 2)),
+        np.zeros(0),
+    )
+    point = np.array([8.0, 2.0])
+    changes = sparse.csc_matrix(
+        np.array([[-2, 2], [2, -2], [2, 0], [-8, 8], [-9, 9]], dtype=float).T
+    )
+    assert _Swaps._feasible(block, point, block.matrix @ point, changes).tolist() == [
+        True,
+        False,
+        False,
+        True,
+        False,
+    ]
