@@ -1,4 +1,5 @@
-"""Mail to the data engineers (KVARTER_DATA_TEAM_MAIL, comma-separated): a failed run."""
+"""Mail to the data engineers (KVARTER_DATA_TEAM_MAIL, comma-separated): a failed run, and
+deliveries that are late."""
 
 from __future__ import annotations
 
@@ -68,3 +69,14 @@ def failure_message(
     return _message(
         f"[Kvarter] Run failed: {job_name} ({run_id[:8]})", body, f"failure-{run_id}", now
     )
+
+
+def late_message(late: list[str], today: dt.date, now: dt.datetime | None = None) -> EmailMessage:
+    body = (
+        f"These deliveries had not arrived in the landing zone on {today:%Y-%m-%d}, past the "
+        "day they are due (KVARTER_DELIVERY_DUE_DAYS):\n\n"
+        + "\n".join(f"- {source}" for source in late)
+        + "\n\nThe month's extract will fail naming the missing file until it arrives.\n"
+    )
+    key = f"late-{today:%Y-%m-%d}-" + "-".join(s.replace("/", "_").replace(" ", "_") for s in late)
+    return _message(f"[Kvarter] Late deliveries: {len(late)}", body, key, now)

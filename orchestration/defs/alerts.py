@@ -4,6 +4,8 @@ The digests' asset opens the warehouse (episodes live there), so it is in the wa
 pool; the failure sensor only reads Dagster's own event log.
 """
 
+import datetime as dt
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -12,8 +14,9 @@ from orchestration.defs.dbt import CONTACTS, DIM_AREA, DIM_INDICATOR
 from orchestration.defs.detection import area_signals
 from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
 from signals.alert_run import run_month
-from signals.data_team_mail import failure_message
+from signals.data_team_mail import failure_message, late_message
 from signals.mail_queue import SmtpConfig, deliver, enqueue
+from sources.deliveries_due import due_days, late_deliveries
 
 
 @dg.asset(
@@ -75,3 +78,23 @@ def data_team_failure_mail(context: dg.RunFailureSensorContext, storage: Kvarter
     enqueue(outbox, f"failure-{run.run_id}", failure_message(run.job_name, run.run_id, events))
     report = deliver(outbox, SmtpConfig.from_env())
     context.log.info(f"failure mail for run {run.run_id}: sent {report.sent or 'nothing'}")
+
+
+@dg.sensor(
+    name="late_delivery_mail",
+    description="Mails the data engineers once for each monthly file delivery past its due day.",
+    minimum_interval_seconds=3600,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def late_delivery_mail(context: dg.SensorEvaluationContext, storage: KvarterStorage):
+    today = dt.date.today()
+    reported = set(json.loads(context.cursor)) if context.cursor else set()
+    late = [s for s in late_deliveries(storage.landing, today, due_days()) if s not in reported]
+    if not late:
+        return dg.SkipReason("no delivery newly late")
+    outbox = Path(storage.outbox_dir)
+    message = late_message(late, today)
+    enqueue(outbox, message["Message-ID"].strip("<>").split("@")[0], message)
+    deliver(outbox, SmtpConfig.from_env())
+    context.update_cursor(json.dumps(sorted(reported | set(late))))
+    return dg.SkipReason(f"reported late: {', '.join(late)}")
