@@ -29,6 +29,14 @@ CATALOGUE = pd.DataFrame(
 MARCH = pd.Timestamp("2025-03-01")
 
 
+def whole_block(system) -> _Block:
+    """The model's whole system as one block, as the auditor solves a connected block."""
+    return _Block(
+        system.a_eq, system.b_eq, system.a_ub, system.b_ub, system.upper, system.q,
+        system.q_constant,
+    )  # fmt: skip
+
+
 def cells(rows):
     """Rows of (area, period, indicator, numerator, denominator); None numerator = hidden."""
     frame = pd.DataFrame(
@@ -244,15 +252,7 @@ def swapped(frame, level=5):
     model.add_quantities()
     model.add_moves()
     system = model.system()
-    block = _Block(
-        system.a_eq,
-        system.b_eq,
-        system.a_ub,
-        system.b_ub,
-        system.upper,
-        system.q,
-        system.q_constant,
-    )
+    block = whole_block(system)
     rows = np.arange(len(system.labels))
     intervals = _Intervals(system.q, system.q_constant, np.zeros(len(rows), bool), level)
     point = block.solve_afresh(np.zeros(len(system.upper)))
@@ -323,15 +323,7 @@ def test_a_swap_across_areas_that_breaks_a_published_window_is_refused():
     model.add_quantities()
     model.add_moves()
     system = model.system()
-    block = _Block(
-        system.a_eq,
-        system.b_eq,
-        system.a_ub,
-        system.b_ub,
-        system.upper,
-        system.q,
-        system.q_constant,
-    )
+    block = whole_block(system)
     point = block.solve_afresh(np.zeros(len(system.upper)))
     february = [
         i for i, label in enumerate(system.labels) if label.endswith("2025-02 monthly count")
