@@ -50,7 +50,7 @@ class Housing:
         self.start = np.zeros(len(in_area), dtype=np.int32)
         self.channel = np.zeros(len(in_area), dtype=np.int8)
         self.seq = 0
-        self.closed: list[tuple] = []
+        self.closed: list[np.ndarray] = []  # rows of (tenancy, dwelling, start, end, channel)
         self.vacancies: list[pd.DataFrame] = []
         self.complaints: list[pd.DataFrame] = []
         self.evictions: list[pd.DataFrame] = []
@@ -67,9 +67,11 @@ class Housing:
 
     def end(self, dwellings: np.ndarray, days: np.ndarray) -> None:
         mine = self.in_area[dwellings] & (self.tenancy[dwellings] >= 0)
-        for d, day in zip(dwellings[mine], days[mine]):
-            self.closed.append((self.tenancy[d], d, self.start[d], day, self.channel[d]))
-        self.tenancy[dwellings[mine]] = -1
+        d = dwellings[mine]
+        self.closed.append(
+            np.column_stack([self.tenancy[d], d, self.start[d], days[mine], self.channel[d]])
+        )
+        self.tenancy[d] = -1
 
     def tables(
         self, address_ids: np.ndarray, clock: np.random.Generator
@@ -77,7 +79,7 @@ class Housing:
         """The system's current state; `clock` draws registration times (its own generator,
         so adding them changed no other delivery)."""
         open_ = np.flatnonzero(self.tenancy >= 0)
-        closed = np.array(self.closed, dtype=np.int64).reshape(-1, 5)
+        closed = np.concatenate([np.empty((0, 5), np.int64), *self.closed]).astype(np.int64)
         ids = np.concatenate([closed[:, 0], self.tenancy[open_]])
         dwellings = np.concatenate([closed[:, 1], open_])
         starts = np.concatenate([closed[:, 2], self.start[open_]])

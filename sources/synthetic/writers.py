@@ -1,4 +1,10 @@
-"""Write the synthetic deliveries in the forms the real systems use."""
+"""Write the synthetic deliveries in the forms the real systems use.
+
+Values become text a column at a time, each distinct date or decimal formatted once and
+looked up, not a cell at a time in Python: at `city` scale the per-cell loops were most of
+the generator's time. The bytes are those of the per-cell rules (`_python`, `_xlsx_cell`),
+which still handle the odd values hand-made test frames hold.
+"""
 
 import datetime as dt
 import json
@@ -12,35 +18,111 @@ import pandas as pd
 
 from sources.contracts import Contract
 
+CSV_CHUNK_ROWS = 200_000  # rows rendered at a time, so memory stays flat at national scale
+_EPOCH = dt.date(1970, 1, 1)
 
-def _danish_text(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
-    out = pd.DataFrame(index=frame.index)
-    for column in contract.columns:
-        values = frame[column.header]
-        if column.kind == "date":
-            dates = pd.to_datetime(values)
-            text = dates.dt.strftime("%d-%m-%Y").fillna("")
-        elif column.kind == "decimal":
-            text = values.map(
-                lambda v: "" if pd.isna(v) else np.format_float_positional(v, trim="-")
-            ).str.replace(".", ",", regex=False)
-        elif column.kind == "yes_no":
-            text = values.map({True: "ja", False: "nej"}).fillna("")
-        else:
-            text = values.astype(object).where(values.notna(), "").astype(str)
-        out[column.header] = text
+
+def _lookup(keys: np.ndarray, render) -> np.ndarray:
+    """render(value) for every value, each distinct value rendered once."""
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    table = np.empty(len(distinct), dtype=object)
+    table[:] = [render(k) for k in distinct]
+    return table[inverse.reshape(-1)]
+
+
+# Every day from 1800 to 2199 formatted once per format: dates repeat across files and months.
+_FIRST_DAY, _LAST_DAY = (dt.date(1800, 1, 1) - _EPOCH).days, (dt.date(2199, 12, 31) - _EPOCH).days
+_DAY_TABLES: dict[str, np.ndarray] = {}
+
+
+def _render_day(day: int, fmt: str) -> str:
+    return (_EPOCH + dt.timedelta(days=int(day))).strftime(fmt)
+
+
+def _day_text(values: pd.Series, fmt: str, missing: object) -> np.ndarray:
+    """Dates (dates, datetimes or text pandas parses) as `fmt` text; `missing` for none."""
+    days = pd.to_datetime(values).to_numpy(dtype="datetime64[D]")
+    known = ~np.isnat(days)
+    number = days[known].astype(np.int64)
+    out = np.full(len(days), missing, dtype=object)
+    if len(number) and _FIRST_DAY <= number.min() and number.max() <= _LAST_DAY:
+        if fmt not in _DAY_TABLES:
+            table = np.empty(_LAST_DAY - _FIRST_DAY + 1, dtype=object)
+            table[:] = [_render_day(d, fmt) for d in range(_FIRST_DAY, _LAST_DAY + 1)]
+            _DAY_TABLES[fmt] = table
+        out[known] = _DAY_TABLES[fmt][number - _FIRST_DAY]
+    else:
+        out[known] = _lookup(number, lambda d: _render_day(d, fmt))
     return out
+
+
+def _decimal_text(values: pd.Series) -> np.ndarray:
+    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    known = ~np.isnan(numbers)
+    out = np.full(len(numbers), "", dtype=object)
+    out[known] = _lookup(
+        numbers[known], lambda v: np.format_float_positional(v, trim="-").replace(".", ",")
+    )
+    return out
+
+
+def _plain_text(values: pd.Series) -> list[str]:
+    if values.dtype.kind in "iu":
+        return [str(v) for v in values.tolist()]
+    if isinstance(values.dtype, pd.StringDtype):  # every value is text already
+        return values.to_numpy(dtype=object, na_value="").tolist()
+    missing = values.isna().to_numpy()
+    return [
+        "" if none else v if type(v) is str else str(v)
+        for v, none in zip(values.astype(object).to_numpy(), missing)
+    ]
+
+
+def _danish_column(values: pd.Series, kind: str) -> list[str]:
+    if kind == "date":
+        return _day_text(values, "%d-%m-%Y", "").tolist()
+    if kind == "decimal":
+        return _decimal_text(values).tolist()
+    if kind == "yes_no":
+        return values.map({True: "ja", False: "nej"}).fillna("").tolist()
+    return _plain_text(values)
+
+
+def _quoted(texts: list[str], single_column: bool) -> list[str]:
+    """Quote as the csv module's QUOTE_MINIMAL does (a lone empty field included)."""
+    joined = "".join(texts)
+    if not any(c in joined for c in ';"\r\n') and not single_column:
+        return texts
+    return [
+        '"' + t.replace('"', '""') + '"'
+        if any(c in t for c in ';"\r\n') or (single_column and t == "")
+        else t
+        for t in texts
+    ]
+
+
+def _csv_chunks(frame: pd.DataFrame, contract: Contract):
+    """The CSV text in pieces of at most CSV_CHUNK_ROWS rows, header first."""
+    single = len(contract.columns) == 1
+    yield ";".join(_quoted(contract.headers, single)) + "\r\n"
+    for begin in range(0, len(frame), CSV_CHUNK_ROWS):
+        part = frame.iloc[begin : begin + CSV_CHUNK_ROWS]
+        columns = [
+            _quoted(_danish_column(part[c.header], c.kind), single) for c in contract.columns
+        ]
+        yield "\r\n".join(map(";".join, zip(*columns))) + "\r\n"
 
 
 def render_csv(frame: pd.DataFrame, contract: Contract, encoding: str) -> bytes:
     """`;`-separated, decimal comma, dd-mm-yyyy, CRLF: as Danish systems export."""
-    text = _danish_text(frame, contract).to_csv(sep=";", index=False, lineterminator="\r\n")
-    return text.encode(encoding)
+    return "".join(_csv_chunks(frame, contract)).encode(encoding)
 
 
 def write_csv(path: Path, frame: pd.DataFrame, contract: Contract, encoding: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(render_csv(frame, contract, encoding))
+    with path.open("w", encoding=encoding, newline="") as out:
+        for chunk in _csv_chunks(frame, contract):
+            out.write(chunk)
 
 
 def _python(value: object) -> object:
@@ -53,6 +135,19 @@ def _python(value: object) -> object:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def _plain_column(values: pd.Series) -> list:
+    """A column as JSON / SQLite values: dates as ISO text, missing as None."""
+    kind = values.dtype.kind
+    if kind == "M":
+        return _day_text(values, "%Y-%m-%d", None).tolist()
+    if kind in "iub":
+        return values.tolist()
+    if kind == "f":
+        return [None if v != v else v for v in values.tolist()]
+    plain = [_python(v) for v in values.to_numpy(dtype=object)]
+    return [v.isoformat() if isinstance(v, dt.date) else v for v in plain]
 
 
 _XLSX_PARTS = {
@@ -96,6 +191,30 @@ def _xlsx_cell(value: object) -> str:
     return f'<c t="inlineStr"><is><t>{escape(text)}</t></is></c>'
 
 
+def _inline(text: str) -> str:
+    return f'<c t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def _xlsx_column(values: pd.Series) -> list[str]:
+    """The column's cells, as `_xlsx_cell` writes them one by one."""
+    kind = values.dtype.kind
+    if kind in "iu":
+        return [f"<c><v>{v}</v></c>" for v in values.tolist()]
+    if kind == "f":
+        numbers = values.to_numpy()
+        known = ~np.isnan(numbers)
+        cells = np.full(len(numbers), "<c/>", dtype=object)
+        cells[known] = _lookup(numbers[known], lambda v: f"<c><v>{float(v)}</v></c>")
+        return cells.tolist()
+    if kind == "M":
+        return [_inline(t) if t else "<c/>" for t in _day_text(values, "%Y-%m-%d", None)]
+    raw = values.to_numpy(dtype=object)
+    texts = [v for v in raw if type(v) is str]
+    if len(texts) < len(raw) or any(c in "".join(texts) for c in "&<>"):
+        return [_xlsx_cell(v) for v in raw]
+    return [_inline(t) for t in texts]
+
+
 def write_xlsx(path: Path, frame: pd.DataFrame, contract: Contract) -> None:
     """A minimal Office Open XML workbook, one sheet, header in row 1.
 
@@ -104,10 +223,8 @@ def write_xlsx(path: Path, frame: pd.DataFrame, contract: Contract) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = ["<row>" + "".join(_xlsx_cell(h) for h in contract.headers) + "</row>"]
-    rows += [
-        "<row>" + "".join(_xlsx_cell(v) for v in row) + "</row>"
-        for row in frame[contract.headers].itertuples(index=False)
-    ]
+    columns = [_xlsx_column(frame[h]) for h in contract.headers]
+    rows += ["<row>" + "".join(cells) + "</row>" for cells in zip(*columns)]
     sheet = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -123,16 +240,15 @@ def write_xlsx(path: Path, frame: pd.DataFrame, contract: Contract) -> None:
             )
 
 
+def _plain_rows(frame: pd.DataFrame) -> list[tuple]:
+    return list(zip(*(_plain_column(frame[c]) for c in frame.columns)))
+
+
 def write_json(path: Path, frame: pd.DataFrame) -> None:
     """Records as the health system's API returns them (ISO dates, JSON booleans)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    records = []
-    for row in frame.itertuples(index=False):
-        record = {}
-        for name, value in zip(frame.columns, row):
-            value = _python(value)
-            record[name] = value.isoformat() if isinstance(value, dt.date) else value
-        records.append(record)
+    names = list(frame.columns)
+    records = [dict(zip(names, row)) for row in _plain_rows(frame)]
     path.write_text(json.dumps(records, ensure_ascii=False))
 
 
@@ -183,8 +299,7 @@ def write_housing_db(path: Path, tables: dict[str, pd.DataFrame]) -> None:
     with sqlite3.connect(path) as con:
         con.executescript(HOUSING_SCHEMA)
         for name, frame in tables.items():
-            rows = [[_python(v) for v in row] for row in frame.itertuples(index=False)]
-            rows = [[v.isoformat() if isinstance(v, dt.date) else v for v in r] for r in rows]
+            rows = _plain_rows(frame)
             marks = ", ".join("?" * len(frame.columns))
             con.executemany(
                 f"insert into {name} ({', '.join(frame.columns)}) values ({marks})", rows
