@@ -19,6 +19,7 @@ from sources import children_youth, employment, health, national, population
 from sources.housing import COMPLAINT_CATEGORIES, LETTING_CHANNELS
 from sources.landing import delivery_path
 from sources.synthetic import events, writers
+from sources.synthetic.dates import day_text
 from sources.synthetic.layout import HOUSING_DB, health_records_path
 from sources.synthetic.population import ORIGINS, Population, day_number, to_dates
 from sources.synthetic.scenario import (
@@ -127,7 +128,13 @@ def _day_numbers(dates: pd.Series) -> np.ndarray:
 def _office_hours(days: np.ndarray, clock: np.random.Generator) -> np.ndarray:
     """Registration timestamps between 08:00 and 16:00 on the given days, as SQLite text."""
     seconds = days.astype(np.int64) * 86_400 + clock.integers(8 * 3_600, 16 * 3_600, len(days))
-    return pd.to_datetime(seconds, unit="s").strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
+    day, second = np.divmod(seconds, 86_400)
+    return day_text(day, "%Y-%m-%d ") + _CLOCK_TIMES[second]
+
+
+_CLOCK_TIMES = np.array(
+    [f"{s // 3_600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400)], dtype=object
+)
 
 
 def _addresses(pop: Population, rng: np.random.Generator) -> tuple[pd.DataFrame, list[dict]]:

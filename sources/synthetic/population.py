@@ -9,6 +9,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from sources.synthetic.dates import day_text
 from sources.synthetic.scenario import Area
 
 EPOCH = dt.date(1970, 1, 1)
@@ -22,6 +23,7 @@ ORIGINS = np.array(
     ]
 )
 NON_WESTERN = (3, 4)
+Y2K = dt.date(2000, 1, 1)  # the CPR number's 7th digit depends on the birth century
 
 
 def day_number(day: dt.date) -> int:
@@ -95,11 +97,10 @@ class Population:
     # -- people -------------------------------------------------------------------
     def _cprs(self, birth_days: np.ndarray) -> np.ndarray:
         """Unique, valid CPR numbers for the birth dates (7th digit by century)."""
-        dates = pd.to_datetime(birth_days, unit="D")
-        prefix = dates.strftime("%d%m%y").to_numpy(dtype=object)
-        first = np.where(dates.year < 2000, self.rng.integers(0, 4, len(dates)), 4)
-        out = np.empty(len(dates), dtype=object)
-        todo = np.arange(len(dates))
+        prefix = day_text(birth_days, "%d%m%y")
+        first = np.where(birth_days < day_number(Y2K), self.rng.integers(0, 4, len(prefix)), 4)
+        out = np.empty(len(prefix), dtype=object)
+        todo = np.arange(len(prefix))
         while len(todo):
             serial = first[todo] * 1000 + self.rng.integers(0, 1000, len(todo))
             candidates = prefix[todo] + "-" + pd.Series(serial).astype(str).str.zfill(4).to_numpy()

@@ -6,6 +6,7 @@ the generator's time. The bytes are those of the per-cell rules (`_python`, `_xl
 which still handle the odd values hand-made test frames hold.
 """
 
+import codecs
 import datetime as dt
 import json
 import sqlite3
@@ -17,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from sources.contracts import Contract
+from sources.synthetic.dates import day_text
 
 CSV_CHUNK_ROWS = 200_000  # rows rendered at a time, so memory stays flat at national scale
-_EPOCH = dt.date(1970, 1, 1)
 
 
 def _lookup(keys: np.ndarray, render) -> np.ndarray:
@@ -30,29 +31,12 @@ def _lookup(keys: np.ndarray, render) -> np.ndarray:
     return table[inverse.reshape(-1)]
 
 
-# Every day from 1800 to 2199 formatted once per format: dates repeat across files and months.
-_FIRST_DAY, _LAST_DAY = (dt.date(1800, 1, 1) - _EPOCH).days, (dt.date(2199, 12, 31) - _EPOCH).days
-_DAY_TABLES: dict[str, np.ndarray] = {}
-
-
-def _render_day(day: int, fmt: str) -> str:
-    return (_EPOCH + dt.timedelta(days=int(day))).strftime(fmt)
-
-
 def _day_text(values: pd.Series, fmt: str, missing: object) -> np.ndarray:
     """Dates (dates, datetimes or text pandas parses) as `fmt` text; `missing` for none."""
     days = pd.to_datetime(values).to_numpy(dtype="datetime64[D]")
     known = ~np.isnat(days)
-    number = days[known].astype(np.int64)
     out = np.full(len(days), missing, dtype=object)
-    if len(number) and _FIRST_DAY <= number.min() and number.max() <= _LAST_DAY:
-        if fmt not in _DAY_TABLES:
-            table = np.empty(_LAST_DAY - _FIRST_DAY + 1, dtype=object)
-            table[:] = [_render_day(d, fmt) for d in range(_FIRST_DAY, _LAST_DAY + 1)]
-            _DAY_TABLES[fmt] = table
-        out[known] = _DAY_TABLES[fmt][number - _FIRST_DAY]
-    else:
-        out[known] = _lookup(number, lambda d: _render_day(d, fmt))
+    out[known] = day_text(days[known].astype(np.int64), fmt)
     return out
 
 
@@ -120,9 +104,12 @@ def render_csv(frame: pd.DataFrame, contract: Contract, encoding: str) -> bytes:
 
 def write_csv(path: Path, frame: pd.DataFrame, contract: Contract, encoding: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding=encoding, newline="") as out:
+    encoder = codecs.getincrementalencoder(encoding)()  # writes a utf-8-sig BOM once
+    with path.open("wb") as out:
         for chunk in _csv_chunks(frame, contract):
-            out.write(chunk)
+            # ASCII text is the same bytes in each of the (ASCII-compatible) encodings used,
+            # and cp1252's charmap codec is slow.
+            out.write(chunk.encode("ascii") if out.tell() and chunk.isascii() else encoder.encode(chunk))
 
 
 def _python(value: object) -> object:
@@ -146,6 +133,8 @@ def _plain_column(values: pd.Series) -> list:
         return values.tolist()
     if kind == "f":
         return [None if v != v else v for v in values.tolist()]
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.to_numpy(dtype=object, na_value=None).tolist()
     plain = [_python(v) for v in values.to_numpy(dtype=object)]
     return [v.isoformat() if isinstance(v, dt.date) else v for v in plain]
 
