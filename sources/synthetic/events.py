@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sources.synthetic.population import NON_WESTERN, Population, to_dates
+from sources.synthetic.population import NON_WESTERN, Population, text_frame, to_dates
 
 OUTSIDE_BENEFITS = np.array(["kontanthjælp", "dagpenge", "førtidspension", "uddannelseshjælp"])
 OUTSIDE_WEIGHTS = [0.5, 0.2, 0.2, 0.1]
@@ -84,7 +84,7 @@ def benefits(pop: Population, m: Month) -> pd.DataFrame:
     end = np.full(len(who), -1)
     end[leaving] = m.day_in_month(rng, leaving.sum())
     end_active = end[people.benefit[who] > 0]
-    rows = pd.DataFrame(
+    rows = text_frame(
         {
             "cpr": people.cpr[active],
             "ydelse": OUTSIDE_BENEFITS[people.benefit[active] - 1],
@@ -102,7 +102,7 @@ def benefits(pop: Population, m: Month) -> pd.DataFrame:
     sick_start = m.day_in_month(rng, len(sick))
     students = m.residents[(m.age >= 18) & (m.age <= 24) & (people.youth[m.residents] == 0)]
     school_year = dt.date(m.period.year - (m.period.month < 8), 8, 1)
-    other = pd.DataFrame(
+    other = text_frame(
         {
             "cpr": np.concatenate([people.cpr[flex], people.cpr[sick], people.cpr[students]]),
             "ydelse": ["fleksjob"] * len(flex)
@@ -140,7 +140,7 @@ def youth_status(pop: Population, m: Month) -> pd.DataFrame:
     state[leave] = np.where(m.age[young][leave] < 20, 0, rng.integers(0, 2, leave.sum()))
     state[enter] = rng.choice([2, 3], size=enter.sum(), p=[0.6, 0.4])
     people.cols["youth"][who] = state
-    return pd.DataFrame({"cpr": people.cpr[who], "status": YOUTH_STATUS[state], "neet": state >= 2})
+    return text_frame({"cpr": people.cpr[who], "status": YOUTH_STATUS[state], "neet": state >= 2})
 
 
 def school_absence(pop: Population, m: Month) -> pd.DataFrame:
@@ -167,7 +167,7 @@ def school_absence(pop: Population, m: Month) -> pd.DataFrame:
     absent = rng.binomial(days, p)
     unlawful = rng.binomial(absent, 0.15)
     permitted = rng.binomial(absent - unlawful, 0.3)
-    return pd.DataFrame(
+    return text_frame(
         {
             "cpr": pop.people.cpr[who],
             "klassetrin": np.minimum(m.age[pupils] - 6, 9),
@@ -187,7 +187,7 @@ def _cases(pop: Population, m: Month, mask, yearly_rate, prefix, id_col, date_co
     who = m.residents[mask]
     hit = pop.rng.random(len(who)) < yearly_rate / 12
     ids = [f"{prefix}{m.period:%Y%m}-{i:06d}" for i in range(hit.sum())]
-    return pd.DataFrame(
+    return text_frame(
         {
             id_col: ids,
             "cpr": pop.people.cpr[who[hit]],
@@ -218,7 +218,7 @@ def daycare(pop: Population, m: Month) -> pd.DataFrame:
     kind = np.where(
         m.age[small] < 3, np.where(rng.random(len(who)) < 0.5, "vuggestue", "dagpleje"), "børnehave"
     )
-    return pd.DataFrame(
+    return text_frame(
         {
             "cpr": people.cpr[who[enrolled]],
             "dagtilbudstype": kind[enrolled],

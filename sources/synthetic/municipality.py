@@ -21,7 +21,7 @@ from sources.landing import delivery_path
 from sources.synthetic import events, writers
 from sources.synthetic.dates import day_text
 from sources.synthetic.layout import HOUSING_DB, health_records_path
-from sources.synthetic.population import ORIGINS, Population, day_number, to_dates
+from sources.synthetic.population import ORIGINS, Population, day_number, text_frame, to_dates
 from sources.synthetic.scenario import (
     INJECTABLE,
     SCALES,
@@ -427,7 +427,7 @@ def _residence_spells_and_moves(pop, housing, month, param, address_ids) -> pd.D
 
     person = np.concatenate(spell_person)
     out = np.concatenate(spell_out)
-    return pd.DataFrame(
+    return text_frame(
         {
             "cpr": people.cpr[person],
             "foedselsdato": to_dates(people.birth[person]),

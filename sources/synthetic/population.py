@@ -34,6 +34,19 @@ def to_dates(days: np.ndarray) -> np.ndarray:
     return np.datetime64("1970-01-01", "D") + days.astype("timedelta64[D]")
 
 
+def text_frame(columns: dict) -> pd.DataFrame:
+    """A DataFrame whose text columns stay Python str objects: pandas' conversion to its
+    Arrow-backed str dtype (and the writer's conversion back) cost more than writing them."""
+    return pd.DataFrame(
+        {
+            name: pd.Series(np.asarray(v, dtype=object), dtype=object)
+            if np.asarray(v).dtype.kind in "OU"
+            else v
+            for name, v in columns.items()
+        }
+    )
+
+
 class Growable:
     """Column arrays that grow as people or households are added."""
 
@@ -140,7 +153,8 @@ class Population:
         )
         members = adults + children
         owner = np.repeat(np.arange(k), members)
-        is_child = np.concatenate([[False] * a + [True] * c for a, c in zip(adults, children)])
+        # A household's adults come first, then its children.
+        is_child = np.arange(len(owner)) - (np.cumsum(members) - members)[owner] >= adults[owner]
         ages = np.where(
             is_child,
             rng.integers(0, 18, size=len(owner)),

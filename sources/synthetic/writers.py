@@ -109,7 +109,9 @@ def write_csv(path: Path, frame: pd.DataFrame, contract: Contract, encoding: str
         for chunk in _csv_chunks(frame, contract):
             # ASCII text is the same bytes in each of the (ASCII-compatible) encodings used,
             # and cp1252's charmap codec is slow.
-            out.write(chunk.encode("ascii") if out.tell() and chunk.isascii() else encoder.encode(chunk))
+            out.write(
+                chunk.encode("ascii") if out.tell() and chunk.isascii() else encoder.encode(chunk)
+            )
 
 
 def _python(value: object) -> object:
