@@ -1,6 +1,6 @@
 """Generation and extraction time and peak memory of the source layer, at one scale.
 
-    .venv/bin/python -m benchmarks.sources --scale small [--repeat 3]
+    .venv/bin/python -m benchmarks.sources --scale small [--repeat 3] [--generate-only]
 
 Each phase runs in its own process so peak memory (max RSS) is that phase's alone.
 Extraction goes through Dagster (the monthly and yearly extract jobs as one backfill
@@ -24,14 +24,21 @@ RESULTS = Path(__file__).parent / "results" / "sources.jsonl"
 
 
 def _phase(code: str) -> dict:
-    """Run a Python snippet in a fresh process; return its wall time and its peak RSS."""
+    """Run a Python snippet in a fresh process; return its wall and CPU time, its peak RSS
+    and the 1-minute load average before it started (the machine is shared)."""
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-c", code])
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     if status != 0:
         raise SystemExit(f"benchmark phase failed with status {status}")
-    return {"seconds": round(seconds, 1), "peak_mib": round(usage.ru_maxrss / 1024)}
+    return {
+        "seconds": round(seconds, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+        "peak_mib": round(usage.ru_maxrss / 1024),
+        "load_1min": round(load, 2),
+    }
 
 
 GENERATE = """
@@ -68,30 +75,28 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", default="small")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--generate-only", action="store_true", help="skip the extraction")
     args = parser.parse_args()
     runs = []
     for _ in range(args.repeat):
         data = Path(tempfile.mkdtemp(prefix=f"kvarter-bench-{args.scale}-"))
         try:
             generate = _phase(GENERATE.format(landing=str(data / "landing"), scale=args.scale))
-            extract = _phase(EXTRACT.format(data=str(data)))
             size = sum(p.stat().st_size for p in (data / "landing").rglob("*") if p.is_file())
-            runs.append(
-                {
-                    "generate": generate,
-                    "extract": extract,
-                    "landing_mib": round(size / 2**20),
-                    "warehouse_mib": round((data / "warehouse.duckdb").stat().st_size / 2**20),
-                }
-            )
+            run = {"generate": generate, "landing_mib": round(size / 2**20)}
+            if not args.generate_only:
+                run["extract"] = _phase(EXTRACT.format(data=str(data)))
+                run["warehouse_mib"] = round((data / "warehouse.duckdb").stat().st_size / 2**20)
+            runs.append(run)
         finally:
             shutil.rmtree(data, ignore_errors=True)
     record = {
         "scale": args.scale,
         "runs": runs,
         "median_generate_s": statistics.median(r["generate"]["seconds"] for r in runs),
-        "median_extract_s": statistics.median(r["extract"]["seconds"] for r in runs),
     }
+    if not args.generate_only:
+        record["median_extract_s"] = statistics.median(r["extract"]["seconds"] for r in runs)
     append(RESULTS, record)
 
 

@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from sources.contracts import Contract
 from sources.synthetic.dates import day_text
@@ -55,11 +56,11 @@ def _plain_text(values: pd.Series) -> list[str]:
         return [str(v) for v in values.tolist()]
     if isinstance(values.dtype, pd.StringDtype):  # every value is text already
         return values.to_numpy(dtype=object, na_value="").tolist()
+    raw = values.to_numpy(dtype=object)
+    if infer_dtype(raw, skipna=False) == "string":  # all text, none missing
+        return raw.tolist()
     missing = values.isna().to_numpy()
-    return [
-        "" if none else v if type(v) is str else str(v)
-        for v, none in zip(values.astype(object).to_numpy(), missing)
-    ]
+    return ["" if none else v if type(v) is str else str(v) for v, none in zip(raw, missing)]
 
 
 def _danish_column(values: pd.Series, kind: str) -> list[str]:
@@ -200,10 +201,9 @@ def _xlsx_column(values: pd.Series) -> list[str]:
     if kind == "M":
         return [_inline(t) if t else "<c/>" for t in _day_text(values, "%Y-%m-%d", None)]
     raw = values.to_numpy(dtype=object)
-    texts = [v for v in raw if type(v) is str]
-    if len(texts) < len(raw) or any(c in "".join(texts) for c in "&<>"):
+    if infer_dtype(raw, skipna=False) != "string" or any(c in "".join(raw) for c in "&<>"):
         return [_xlsx_cell(v) for v in raw]
-    return [_inline(t) for t in texts]
+    return [_inline(t) for t in raw]
 
 
 def write_xlsx(path: Path, frame: pd.DataFrame, contract: Contract) -> None:
