@@ -23,22 +23,48 @@ from benchmarks.record import append
 RESULTS = Path(__file__).parent / "results" / "sources.jsonl"
 
 
+def _schedstat(pid: int) -> tuple[float, float] | None:
+    """Seconds on a CPU and seconds runnable but waiting for one, summed over the process's
+    threads (Linux /proc/<pid>/task/*/schedstat); None where that is not available."""
+    totals = None
+    for task in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            run, wait, _ = task.read_text().split()
+        except (OSError, ValueError):
+            continue
+        on_cpu, waiting = totals or (0.0, 0.0)
+        totals = (on_cpu + int(run) / 1e9, waiting + int(wait) / 1e9)
+    return totals
+
+
 def _phase(code: str) -> dict:
-    """Run a Python snippet in a fresh process; return its wall and CPU time, its peak RSS
-    and the 1-minute load average before it started (the machine is shared)."""
+    """Run a Python snippet in a fresh process; return its wall and CPU time, its peak RSS,
+    the 1-minute load before it started (the machine is shared) and how its wall time
+    splits: on a CPU, runnable but waiting for a CPU (other work), and neither (blocked on
+    disk or sleeping)."""
     load = os.getloadavg()[0]
     started = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-c", code])
-    _, status, usage = os.wait4(child.pid, 0)
+    sched = None
+    while True:  # sample until it exits: the last sample is within 0.2 s of the end
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            break
+        sched = _schedstat(child.pid) or sched
+        time.sleep(0.2)
     seconds = time.perf_counter() - started
     if status != 0:
         raise SystemExit(f"benchmark phase failed with status {status}")
-    return {
+    result = {
         "seconds": round(seconds, 1),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_mib": round(usage.ru_maxrss / 1024),
         "load_1min": round(load, 2),
     }
+    if sched:
+        result["waiting_for_cpu_s"] = round(sched[1], 1)
+        result["blocked_s"] = round(max(seconds - sched[0] - sched[1], 0), 1)
+    return result
 
 
 GENERATE = """
