@@ -22,6 +22,7 @@ from sources.contracts import Contract
 from sources.synthetic.dates import day_text
 
 CSV_CHUNK_ROWS = 200_000  # rows rendered at a time, so memory stays flat at national scale
+_ASCII_SUPERSETS = {"utf-8", "utf-8-sig", "cp1252"}
 
 
 def _lookup(keys: np.ndarray, render) -> np.ndarray:
@@ -106,13 +107,12 @@ def render_csv(frame: pd.DataFrame, contract: Contract, encoding: str) -> bytes:
 def write_csv(path: Path, frame: pd.DataFrame, contract: Contract, encoding: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     encoder = codecs.getincrementalencoder(encoding)()  # writes a utf-8-sig BOM once
+    # ASCII text is the same bytes in these encodings, and cp1252's charmap codec is slow.
+    shortcut = codecs.lookup(encoding).name in _ASCII_SUPERSETS
     with path.open("wb") as out:
         for chunk in _csv_chunks(frame, contract):
-            # ASCII text is the same bytes in each of the (ASCII-compatible) encodings used,
-            # and cp1252's charmap codec is slow.
-            out.write(
-                chunk.encode("ascii") if out.tell() and chunk.isascii() else encoder.encode(chunk)
-            )
+            fast = shortcut and out.tell() and chunk.isascii()
+            out.write(chunk.encode("ascii") if fast else encoder.encode(chunk))
 
 
 def _python(value: object) -> object:
