@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,7 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 UTF8_BOM = b"\xef\xbb\xbf"
+UTF8_PAIR = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 # Byte order marks of encodings the readers refuse (UTF-32 LE first: it starts like UTF-16 LE).
 FOREIGN_BOMS = (
     (b"\xff\xfe\x00\x00", "UTF-32"),
@@ -146,6 +148,10 @@ def decode(raw: bytes, origin: str) -> tuple[str, str]:
             f"{origin}: unknown encoding: line {_line_of(body, exc.start)} is neither UTF-8 "
             f"nor cp1252 (byte 0x{body[exc.start]:02X})"
         ) from None
+    # A UTF-8 line needs a lead byte followed by a continuation byte: without one anywhere,
+    # no line is UTF-8 and the per-line check (a Python loop) is not needed.
+    if not has_bom and not UTF8_PAIR.search(body):
+        return text, "cp1252"
     utf8, other = _utf8_by_line(body)
     if utf8 or has_bom:
         claim = f"UTF-8 on line(s) {_line_list(utf8)}" if utf8 else "a UTF-8 byte order mark"
