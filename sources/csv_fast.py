@@ -10,7 +10,6 @@ Anything else returns None and takes the loop.
 """
 
 import os
-import re
 from pathlib import Path
 
 import duckdb
@@ -20,13 +19,13 @@ import pyarrow as pa
 from sources.duckdb_limits import MEMORY_ENV, THREADS_ENV
 
 # cp1252 and latin-1 differ only in bytes 0x80-0x9F (cp1252's €, curly quotes, dashes ...).
-CP1252_ONLY = re.compile(rb"[\x80-\x9f]")
+CP1252_ONLY = bytes(range(0x80, 0xA0))
 
 
 def _duckdb_encoding(raw: bytes, encoding: str) -> str | None:
     if encoding in ("utf-8", "utf-8-sig"):
         return "utf-8"
-    if encoding == "cp1252" and not CP1252_ONLY.search(raw):
+    if encoding == "cp1252" and len(raw.translate(None, CP1252_ONLY)) == len(raw):
         return "latin-1"
     return None
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,7 +86,6 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 UTF8_BOM = b"\xef\xbb\xbf"
-UTF8_PAIR = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 # Byte order marks of encodings the readers refuse (UTF-32 LE first: it starts like UTF-16 LE).
 FOREIGN_BOMS = (
     (b"\xff\xfe\x00\x00", "UTF-32"),
@@ -121,6 +119,14 @@ def _utf8_by_line(raw: bytes) -> tuple[list[int], list[int]]:
     return utf8, other
 
 
+def _has_utf8_pair(body: bytes) -> bool:
+    """Whether a UTF-8 lead byte (0xC2-0xF4) is followed by a continuation byte anywhere."""
+    data = np.frombuffer(body, dtype=np.uint8)
+    high = np.flatnonzero(data[:-1] >= 0xC2)  # few: the letters beyond ASCII
+    after = data[high[data[high] <= 0xF4] + 1]
+    return bool(((after >= 0x80) & (after <= 0xBF)).any())
+
+
 def decode(raw: bytes, origin: str) -> tuple[str, str]:
     """UTF-8 (with or without BOM), else cp1252; a file that is neither, or both, fails.
 
@@ -150,7 +156,7 @@ def decode(raw: bytes, origin: str) -> tuple[str, str]:
         ) from None
     # A UTF-8 line needs a lead byte followed by a continuation byte: without one anywhere,
     # no line is UTF-8 and the per-line check (a Python loop) is not needed.
-    if not has_bom and not UTF8_PAIR.search(body):
+    if not has_bom and not _has_utf8_pair(body):
         return text, "cp1252"
     utf8, other = _utf8_by_line(body)
     if utf8 or has_bom:
