@@ -9,14 +9,13 @@ i + 2, and the fields come as Arrow columns the validator scans without a pandas
 Anything else returns None and takes the loop.
 """
 
-import os
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-from sources.duckdb_limits import MEMORY_ENV, THREADS_ENV
+from sources import duckdb_limits
 
 # cp1252 and latin-1 differ only in bytes 0x80-0x9F (cp1252's €, curly quotes, dashes ...).
 CP1252_ONLY = bytes(range(0x80, 0xA0))
@@ -52,11 +51,11 @@ _reader: duckdb.DuckDBPyConnection | None = None
 def _cursor() -> duckdb.DuckDBPyConnection:
     """A cursor on one in-memory database per process: a new database costs 20-70 ms."""
     global _reader
-    if _reader is None:
-        config = {"threads": int(os.environ.get(THREADS_ENV) or os.cpu_count() or 1)}
-        if os.environ.get(MEMORY_ENV):
-            config["memory_limit"] = os.environ[MEMORY_ENV]
-        _reader = duckdb.connect(config=config)
+    if _reader is None:  # the extract's memory limit and threads; nothing here spills
+        limits = duckdb_limits.settings("")
+        _reader = duckdb.connect(
+            config={"memory_limit": limits["memory_limit"], "threads": int(limits["threads"])}
+        )
     return _reader.cursor()
 
 
