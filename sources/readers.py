@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from sources import csv_fast
 from sources.contracts import Contract
 from sources.validate import DANISH, ISO, QUARANTINE_COLUMNS, Dialect
 
@@ -26,7 +28,7 @@ class DeliveryError(Exception):
 
 @dataclass
 class Cells:
-    frame: pd.DataFrame  # one text column per contract header
+    frame: pd.DataFrame | pa.Table  # one text column per contract header, no nulls
     lines: np.ndarray  # line or record number of each row
     rejected: pd.DataFrame  # lines refused before validation (field count, quotes)
     dialect: Dialect
@@ -117,6 +119,14 @@ def _utf8_by_line(raw: bytes) -> tuple[list[int], list[int]]:
     return utf8, other
 
 
+def _has_utf8_pair(body: bytes) -> bool:
+    """Whether a UTF-8 lead byte (0xC2-0xF4) is followed by a continuation byte anywhere."""
+    data = np.frombuffer(body, dtype=np.uint8)
+    high = np.flatnonzero(data[:-1] >= 0xC2)  # few: the letters beyond ASCII
+    after = data[high[data[high] <= 0xF4] + 1]
+    return bool(((after >= 0x80) & (after <= 0xBF)).any())
+
+
 def decode(raw: bytes, origin: str) -> tuple[str, str]:
     """UTF-8 (with or without BOM), else cp1252; a file that is neither, or both, fails.
 
@@ -144,6 +154,10 @@ def decode(raw: bytes, origin: str) -> tuple[str, str]:
             f"{origin}: unknown encoding: line {_line_of(body, exc.start)} is neither UTF-8 "
             f"nor cp1252 (byte 0x{body[exc.start]:02X})"
         ) from None
+    # A UTF-8 line needs a lead byte followed by a continuation byte: without one anywhere,
+    # no line is UTF-8 and the per-line check (a Python loop) is not needed.
+    if not has_bom and not _has_utf8_pair(body):
+        return text, "cp1252"
     utf8, other = _utf8_by_line(body)
     if utf8 or has_bom:
         claim = f"UTF-8 on line(s) {_line_list(utf8)}" if utf8 else "a UTF-8 byte order mark"
@@ -230,20 +244,10 @@ def _csv_header(lines: list[str], contract: Contract, origin: str) -> list[str]:
     return header
 
 
-def read_csv(path: Path, contract: Contract) -> Cells:
-    """A `;`-separated Danish CSV export, one record per line.
-
-    Every non-blank line after the header is one row read: loaded or quarantined. Rows are
-    counted by physical lines, so no parsing fault can make lines vanish from the account.
-    """
-    origin = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DeliveryError(f"{origin}: cannot be read ({exc.strerror})") from None
-    text, encoding = decode(raw, origin)
-    lines, ended = _physical_lines(text)
-    header = _csv_header(lines, contract, origin)
+def _loop_rows(
+    lines: list[str], ended: bool, header: list[str], wanted: list[str], origin: str
+) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """Every line checked on its own: the reference reader, with a reason for each bad line."""
     width = len(header)
     fields, numbers, rejected = [], [], []  # fields: row after row, one flat list
     for n, line in enumerate(lines[1:], start=2):
@@ -261,17 +265,36 @@ def read_csv(path: Path, contract: Contract) -> Cells:
             rejected.append((n, column, "", str(bad)))
     # A flat list and column slices, not a list per row: millions of small lists would
     # keep Python's cycle collector busy for most of the read.
-    frame = pd.DataFrame(
-        {h: fields[header.index(h) :: width] for h in contract.headers}, dtype=object
-    )
-    return Cells(
+    frame = pd.DataFrame({h: fields[header.index(h) :: width] for h in wanted}, dtype=object)
+    return (
         frame,
         np.array(numbers, dtype=np.int64),
         pd.DataFrame(rejected, columns=QUARANTINE_COLUMNS),
-        DANISH,
-        origin,
-        encoding,
     )
+
+
+def read_csv(path: Path, contract: Contract) -> Cells:
+    """A `;`-separated Danish CSV export, one record per line.
+
+    Every non-blank line after the header is one row read: loaded or quarantined. Rows are
+    counted by physical lines, so no parsing fault can make lines vanish from the account.
+    A plain file goes through DuckDB's CSV reader (sources/csv_fast.py); any other through
+    the line loop, which names each bad line.
+    """
+    origin = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DeliveryError(f"{origin}: cannot be read ({exc.strerror})") from None
+    text, encoding = decode(raw, origin)
+    first = text.split("\n", 1)[0].removesuffix("\r")
+    header = _csv_header([first] if text else [], contract, origin)
+    fast = csv_fast.read(path, raw, encoding, header, contract.headers)
+    if fast is not None:
+        return Cells(fast[0], fast[1], _no_rejects(), DANISH, origin, encoding)
+    lines, ended = _physical_lines(text)
+    frame, numbers, rejected = _loop_rows(lines, ended, header, contract.headers, origin)
+    return Cells(frame, numbers, rejected, DANISH, origin, encoding)
 
 
 def read_xlsx(path: Path, contract: Contract) -> Cells:

@@ -1,12 +1,12 @@
 """Validation of delivered rows against their contract, inside DuckDB.
 
-Readers hand over every data row as text cells (one column per contract header) plus the
-line or record number of each row. `validate` types and checks them in one SQL pass and
-leaves two temporary tables on the connection: `validated_records` (contract column
-names + source_line) and `validated_quarantine` (line, column_name, value, reason), the
-first failing check of each bad row: a column's own check, else one of the contract's
-intervals ending before it starts. CPR numbers become keyed pseudonyms here; the
-quarantine shows them as <redacted>.
+Readers hand over every data row as text cells (one column per contract header, a pandas
+frame or an Arrow table) plus the line or record number of each row. `validate` types and
+checks them in one SQL pass and leaves two temporary tables on the connection:
+`validated_records` (contract column names + source_line) and `validated_quarantine`
+(line, column_name, value, reason), the first failing check of each bad row: a column's
+own check, else one of the contract's intervals ending before it starts. CPR numbers
+become keyed pseudonyms here; the quarantine shows them as <redacted>.
 """
 
 from dataclasses import dataclass
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from sources import cpr as cpr_mod
 from sources.contracts import SQL_TYPES, Column, Contract, Interval
@@ -274,7 +275,7 @@ def _split_duplicates(con: duckdb.DuckDBPyConnection, contract: Contract, names:
 
 def validate(
     con: duckdb.DuckDBPyConnection,
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | pa.Table,
     lines: np.ndarray,
     contract: Contract,
     dialect: Dialect,
@@ -282,8 +283,12 @@ def validate(
     rejected: pd.DataFrame | None = None,
 ) -> Validated:
     """Type and check every row; `rejected` holds rows a reader already refused."""
-    cells = frame[contract.headers].fillna("")
-    cells = cells.assign(_line=lines.astype(np.int64))
+    if isinstance(frame, pa.Table):  # the CSV fast path: text columns without nulls
+        cells = frame.select(contract.headers).append_column(
+            "_line", pa.array(lines, type=pa.int64())
+        )
+    else:
+        cells = frame[contract.headers].fillna("").assign(_line=lines.astype(np.int64))
     con.register("incoming_cells", cells)
     if rejected is None:
         rejected = pd.DataFrame(columns=QUARANTINE_COLUMNS)
