@@ -171,7 +171,10 @@ def _project(landing: Path, folder: Path, increment: bool, memory: str | None) -
 
 
 def _reference(landing: Path, folder: Path) -> dict:
-    code = f"from benchmarks.build import reference_child; reference_child({str(landing)!r}, {str(folder)!r})"
+    code = (
+        "from benchmarks.build import reference_child; "
+        f"reference_child({str(landing)!r}, {str(folder)!r})"
+    )
     load = _load()
     result = _phase([code])
     (folder / "reference.duckdb").unlink()
@@ -214,6 +217,9 @@ def main() -> None:
             record["generate"] = _phase(
                 [GENERATE.format(landing=str(landing), scale=args.scale) + "print('{}')"]
             )
+        from benchmarks.reference import check_housing
+
+        check_housing(landing)
         record["landing_mib"] = round(
             sum(p.stat().st_size for p in landing.rglob("*") if p.is_file()) / 2**20
         )

@@ -37,7 +37,5 @@ def fingerprints(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> dict[
 def differences(left: dict[str, tuple], right: dict[str, tuple]) -> list[str]:
     """Tables missing on one side or with other rows or content; empty when identical."""
     return [
-        table
-        for table in sorted(left.keys() | right.keys())
-        if left.get(table) != right.get(table)
+        table for table in sorted(left.keys() | right.keys()) if left.get(table) != right.get(table)
     ]

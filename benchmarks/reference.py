@@ -45,7 +45,10 @@ def _typed(contract: Contract, source_names: list[str] | None = None) -> str:
 def _period_of(path_column: str) -> str:
     """The period from a delivery path's folder (YYYY-MM or YYYY)."""
     folder = f"regexp_extract({path_column}, '/(\\d{{4}}(-\\d{{2}})?)/[^/]+$', 1)"
-    return f"cast(case when length({folder}) = 4 then {folder} || '-01-01' else {folder} || '-01' end as date) as period"
+    first_day = (
+        f"case when length({folder}) = 4 then {folder} || '-01-01' else {folder} || '-01' end"
+    )
+    return f"cast({first_day} as date) as period"
 
 
 def _files(landing: Path, contract: Contract) -> list[str]:
@@ -113,6 +116,27 @@ def _geojson(con, landing: Path, contract: Contract) -> None:
     )
 
 
+def check_housing(landing: Path) -> None:
+    """Fail at once, not after minutes, on a housing database the contracts' queries
+    cannot read (a landing folder from an older generator)."""
+    db = next((landing / "housing").glob("*.sqlite"))
+    src = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        for contract in (c for c in ALL_CONTRACTS if c.fmt == "sql"):
+            try:
+                src.execute(
+                    f"select * from ({contract.source}) limit 0",
+                    {"period_start": "2000-01-01", "period_end": "2000-02-01"},
+                ).fetchall()
+            except sqlite3.Error as error:
+                raise SystemExit(
+                    f"{db}: {contract.table}'s query fails ({error}); "
+                    "was this landing folder generated before the contract changed?"
+                ) from error
+    finally:
+        src.close()
+
+
 def _housing(con, landing: Path, contracts: list[Contract]) -> None:
     """Copy the database once, then each month's as-of query in DuckDB."""
     db = next((landing / "housing").glob("*.sqlite"))
@@ -144,7 +168,8 @@ def _housing(con, landing: Path, contracts: list[Contract]) -> None:
 
 def read(landing: Path, warehouse: Path) -> dict[str, dict]:
     """Read every delivered period of every source into typed tables; rows and seconds each."""
-    con = duckdb.connect(str(warehouse))
+    check_housing(landing)
+    con = duckdb.connect(str(warehouse), config={"enable_progress_bar": False})
     readers = {"csv": _csv, "xlsx": _xlsx, "http": _json_records, "geojson": _geojson}
     timings: dict[str, dict] = {}
     for contract in ALL_CONTRACTS:
