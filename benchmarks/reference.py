@@ -169,7 +169,8 @@ def _housing(con, landing: Path, contracts: list[Contract]) -> None:
 def read(landing: Path, warehouse: Path) -> dict[str, dict]:
     """Read every delivered period of every source into typed tables; rows and seconds each."""
     check_housing(landing)
-    con = duckdb.connect(str(warehouse), config={"enable_progress_bar": False})
+    con = duckdb.connect(str(warehouse))
+    con.execute("set enable_progress_bar = false")
     readers = {"csv": _csv, "xlsx": _xlsx, "http": _json_records, "geojson": _geojson}
     timings: dict[str, dict] = {}
     for contract in ALL_CONTRACTS:
