@@ -55,10 +55,10 @@ class Data:
 
 
 def linked_choice(label: str, options: list, parameter: str, what: str, key: str, **kwargs):
-    """A choice that a link makes (?omraade=BO04, ?maaned=2025-12) and that is written back
-    to the address, so the address always opens what is on screen; an unknown one is said
-    in Danish and the first option taken."""
-    keys = [f"{o:%Y-%m}" if hasattr(o, "strftime") else o for o in options]
+    """A choice that a link makes (?omraade=BO04, ?maaned=2025-12, ?listeaar=2025) and that
+    is written back to the address, so the address always opens what is on screen; an
+    unknown one is said in Danish and the first option taken."""
+    keys = [f"{o:%Y-%m}" if hasattr(o, "strftime") else str(o) for o in options]
     asked, index = st.query_params.get(parameter), 0
     if asked in keys:
         index = keys.index(asked)
@@ -199,7 +199,8 @@ def statutory_page(data: Data) -> None:
     if statutory.empty:
         st.info("Ingen lovkriterier i den offentliggjorte kopi.")
         return
-    year = st.selectbox("Listeår", sorted(statutory["list_year"].unique(), reverse=True))
+    years = [int(y) for y in sorted(statutory["list_year"].unique(), reverse=True)]
+    year = linked_choice("Listeår", years, "listeaar", "Listeåret", "statutory_year")
     rows = tables.closest_first(statutory[statutory["list_year"] == year])
     table(tables.criteria_table(rows), f"lovkriterier_{year}", tables.statutory_export(rows))
     st.caption(
@@ -210,13 +211,26 @@ def statutory_page(data: Data) -> None:
 
 def signals_page(data: Data) -> None:
     st.header("Signaler")
-    signals = data.signals()
-    if signals.empty:
-        st.info("Ingen områder viser en negativ udvikling i den seneste måned.")
+    episodes = data.episodes()
+    if episodes.empty:
+        st.info("Ingen episoder med negativ udvikling i den offentliggjorte kopi.")
         return
-    table(tables.signals_table(signals), "signaler")
-    labels = [f"{r.area_name}: {r.name_da}" for r in signals.itertuples()]
-    chosen = signals.iloc[st.selectbox("Serie", range(len(labels)), format_func=labels.__getitem__)]
+    current = episodes[episodes["end_month"].isna()]
+    past = episodes[episodes["end_month"].notna()]
+    st.subheader("Åbne episoder")
+    if current.empty:
+        st.info("Ingen åbne episoder.")
+    else:
+        table(tables.open_episodes_table(current), "episoder_aabne")
+    labels = {
+        r.episode_id: f"{r.area_name}: {r.name_da}, fra {month(r.start_month)}"
+        + ("" if pd.isna(r.end_month) else f" til {month(r.end_month)}")
+        for r in episodes.itertuples()
+    }
+    picked = linked_choice(
+        "Episode", list(labels), "episode", "Episoden", "signals_episode", format_func=labels.get
+    )
+    chosen = episodes.set_index("episode_id").loc[picked]
     st.altair_chart(
         charts.trend(
             data.area_series(chosen.area_id, chosen.indicator_id),
@@ -225,6 +239,13 @@ def signals_page(data: Data) -> None:
         ),
         width="stretch",
     )
+    st.caption("Forløb")
+    table(tables.transitions_table(data.transitions(chosen.name)), f"forloeb_{chosen.name}")
+    st.subheader("Tidligere episoder")
+    if past.empty:
+        st.info("Ingen afsluttede episoder.")
+    else:
+        table(tables.past_episodes_table(past), "episoder_afsluttede")
     footnote(data)
 
 

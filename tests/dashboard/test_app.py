@@ -4,6 +4,7 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -63,16 +64,72 @@ def test_statutory_page_lists_the_area_closest_to_a_threshold_first(run):
     assert list(table["Status"]) == ["ukendt", "ingen"]
 
 
-def test_signals_page_lists_open_episodes_in_danish(run):
+def test_a_link_opens_a_list_year_and_the_address_keeps_it(published, monkeypatch):
+    monkeypatch.setenv("KVARTER_PUBLISHED", str(published))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params["side"] = "Lovkriterier"
+    app.query_params["listeaar"] = "2025"
+    app.run()
+    assert not app.exception and not app.warning
+    assert app.selectbox[0].value == 2025 and app.query_params["listeaar"] == "2025"
+    # A year not in the copy: said in Danish, the latest list shown and put in the address.
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params["side"] = "Lovkriterier"
+    app.query_params["listeaar"] = "2019"
+    app.run()
+    assert app.warning[0].value == "Listeåret '2019' findes ikke i den offentliggjorte kopi."
+    assert app.query_params["listeaar"] == "2025"
+    assert list(app.dataframe[0].value["Område"]) == ["Æblehaven", "Østervang"]
+
+
+def test_signals_page_lists_open_and_past_episodes_in_danish(run):
     app = run("Signaler")
-    assert app.dataframe[0].value.to_dict("records") == [
+    current, history, past = (frame.value for frame in app.dataframe)
+    assert current.to_dict("records") == [
         {
             "Område": "Æblehaven",
             "Indikator": "18-64-årige uden for arbejde eller uddannelse",
-            "Status": "Alarm",
-            "Siden": "september 2025",
-            "Opgjort for": "december 2025",
+            "Tilstand": "igangværende",
+            "Start": "november 2025",
+            "Signal i seneste måned": "Alarm",
         }
+    ]
+    assert past.to_dict("records") == [
+        {
+            "Område": "Æblehaven",
+            "Indikator": "18-64-årige uden for arbejde eller uddannelse",
+            "Start": "november 2025",
+            "Slut": "december 2025",
+        }
+    ]
+    # The first open episode is chosen: its course, and its published series drawn.
+    assert app.selectbox[0].value == "BO01-emp_outside_work_edu-op-2025-11"
+    assert app.query_params["episode"] == "BO01-emp_outside_work_edu-op-2025-11"
+    assert history.values.tolist() == [
+        ["november 2025", "", "ny"],
+        ["december 2025", "ny", "igangværende"],
+    ]
+    [dataset] = app.get("vega_lite_chart")[0].proto.datasets
+    drawn = pa.ipc.open_stream(dataset.data.data).read_pandas()
+    assert drawn[["serie", "vaerdi"]].values.tolist() == [
+        ["Æblehaven", 25.0],
+        ["Æblehaven", 30.0],
+        ["Hele kommunen", 30.0],
+        ["Hele kommunen", 30.0],
+    ]
+
+
+def test_a_link_opens_a_past_episode(published, monkeypatch):
+    monkeypatch.setenv("KVARTER_PUBLISHED", str(published))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params["side"] = "Signaler"
+    app.query_params["episode"] = "BO01-emp_outside_work_edu-ned-2025-11"
+    app.run()
+    assert not app.exception and not app.warning
+    assert app.selectbox[0].value == "BO01-emp_outside_work_edu-ned-2025-11"
+    assert app.dataframe[1].value.values.tolist() == [
+        ["november 2025", "", "ny"],
+        ["december 2025", "ny", "afsluttet"],
     ]
 
 
@@ -141,7 +198,7 @@ def test_a_link_opens_an_indicator_and_a_month(published, monkeypatch):
 
 @pytest.mark.parametrize(
     "page, tables",
-    [("Oversigt", 2), ("Område", 3), ("Indikator", 1), ("Lovkriterier", 1), ("Signaler", 1)],
+    [("Oversigt", 2), ("Område", 3), ("Indikator", 1), ("Lovkriterier", 1), ("Signaler", 3)],
 )
 def test_every_table_shown_downloads_as_csv_and_excel(run, page, tables):
     app = run(page)
