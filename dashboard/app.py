@@ -2,56 +2,31 @@
 (or `make dashboard`, `python -m dashboard`, `kvarter dashboard`). Danish throughout;
 reads only the published copy, read-only."""
 
-import argparse
-import datetime as dt
-import functools
-import os
 import tempfile
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, tables
+from dashboard import tables
+from dashboard.area_map import area_map
 from dashboard.danish import month
+from dashboard.data import Data
+from dashboard.options import published_path
 from dashboard.print_profile import document, profile_html
-from dashboard.published import Published, PublishedError
+from dashboard.published import PublishedError
 from quality.exports import write_csv, write_xlsx
 
 PAGES = ["Oversigt", "Område", "Indikator", "Lovkriterier", "Signaler", "Udskrift"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def published_path() -> str:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--published", default=os.environ.get("KVARTER_PUBLISHED"))
-    args, _ = parser.parse_known_args()
-    return args.published or "data/published/kvarter.duckdb"
+def charts():
+    """The Altair charts, imported when a page first draws one: Altair takes close to a
+    second to import, and the first page (the overview's map) needs none."""
+    from dashboard import charts
 
-
-@st.cache_data(max_entries=2000, show_spinner=False)
-def query(path: str, stamp: tuple[int, int], name: str, *args):
-    """One published query, kept until a publish replaces the file (the stamp changes)."""
-    return getattr(Published(path), name)(*args)
-
-
-class Data:
-    """The published copy as the pages read it: each query cached per version of the
-    file, so a page view after the first costs no database work and a publish is seen
-    on the next interaction."""
-
-    def __init__(self, path: str):
-        self.stamp = Published(path).stamp()
-        self.path = path
-        query(path, self.stamp, "check")
-
-    def __getattr__(self, name: str):
-        return functools.partial(query, self.path, self.stamp, name)
-
-    def published_at(self) -> str:
-        moment = dt.datetime.fromtimestamp(self.stamp[1] / 1e9, ZoneInfo("Europe/Copenhagen"))
-        return f"{moment:%d.%m.%Y kl. %H:%M:%S}"
+    return charts
 
 
 def linked_choice(label: str, options: list, parameter: str, what: str, key: str, **kwargs):
@@ -121,8 +96,8 @@ def overview(data: Data) -> None:
     indicator = choose_indicator(data, "overview_indicator")
     period = choose_month(data, "overview_month")
     cells = data.indicator_month(indicator.name, period)
-    st.altair_chart(
-        charts.area_map(data.geometry(), cells, indicator.unit, int(indicator.display_scale)),
+    st.vega_lite_chart(
+        area_map(data.geometry(), cells, indicator.unit, int(indicator.display_scale)),
         width="stretch",
     )
     st.caption(indicator.definition)
@@ -156,7 +131,7 @@ def area_page(data: Data) -> None:
     footnote(data)
     indicator = choose_indicator(data, "area_indicator")
     st.altair_chart(
-        charts.trend(
+        charts().trend(
             data.area_series(area_id, indicator.name), int(indicator.display_scale), names[area_id]
         ),
         width="stretch",
@@ -175,12 +150,12 @@ def indicator_page(data: Data) -> None:
     scale = int(indicator.display_scale)
     st.caption(indicator.definition)
     st.altair_chart(
-        charts.areas_over_time(data.indicator_series(indicator.name), scale), width="stretch"
+        charts().areas_over_time(data.indicator_series(indicator.name), scale), width="stretch"
     )
     period = choose_month(data, "indicator_month")
     st.subheader(f"Tragtdiagram, {month(period)}")
     cells = data.indicator_month(indicator.name, period)
-    st.altair_chart(charts.funnel(cells, indicator.unit, scale), width="stretch")
+    st.altair_chart(charts().funnel(cells, indicator.unit, scale), width="stretch")
     st.caption(
         "Punkter uden for de stiplede grænser (95 % og 99,8 %) afviger mere fra kommunens "
         "niveau, end tilfældig variation i et område af den størrelse forklarer."
@@ -232,7 +207,7 @@ def signals_page(data: Data) -> None:
     )
     chosen = episodes.set_index("episode_id").loc[picked]
     st.altair_chart(
-        charts.trend(
+        charts().trend(
             data.area_series(chosen.area_id, chosen.indicator_id),
             int(chosen.display_scale),
             chosen.area_name,

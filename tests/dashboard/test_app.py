@@ -323,3 +323,20 @@ def test_the_address_follows_what_is_on_screen(run):
     }
     app.sidebar.radio[0].set_value("Udskrift").run()  # the print page opens the same area
     assert app.selectbox[0].value == "BO02" and app.query_params["side"] == "Udskrift"
+
+
+def test_the_map_draws_a_hidden_area_grey_with_the_reason(published):
+    from dashboard.area_map import area_map
+
+    data = Published(published)
+    cells = data.indicator_month("emp_outside_work_edu", dt.date(2025, 12, 1))
+    spec = area_map(data.geometry(), cells, "pct", 100)
+    shown = {f["properties"]["area"]: f["properties"] for f in spec["data"]["values"]}
+    assert shown == {
+        "Æblehaven": {"area": "Æblehaven", "value": 30.0, "shown": "30,0 %"},
+        "Østervang": {"area": "Østervang", "value": None, "shown": "skjult (diskretion)"},
+    }
+    # Grey underneath every area; only published values are coloured.
+    grey, coloured = spec["layer"]
+    assert grey["mark"]["fill"] == "#d0d0d0" and "color" not in grey["encoding"]
+    assert coloured["encoding"]["color"]["field"] == "properties.value"
