@@ -4,7 +4,7 @@
 While the server starts, a thread imports the libraries the pages use (pandas, pyarrow,
 DuckDB: seconds on this machine), which Streamlit would otherwise import in the first
 visitor's session, and runs the overview's queries into the cache; Altair, which only
-the later pages need, last.
+the Indikator page needs, last.
 """
 
 import sys
@@ -20,7 +20,7 @@ def warm_up(published: str) -> None:
     import duckdb
     import pyarrow  # noqa: F401  (Streamlit sends tables to the browser as Arrow)
 
-    import dashboard.area_map  # noqa: F401
+    import dashboard.specs  # noqa: F401
     import dashboard.tables  # noqa: F401
     import quality.exports  # noqa: F401
     from dashboard.data import warm

@@ -9,12 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import tables
-from dashboard.area_map import area_map
 from dashboard.danish import month
 from dashboard.data import Data
 from dashboard.options import published_path
 from dashboard.print_profile import document, profile_html
 from dashboard.published import PublishedError
+from dashboard.specs import area_map, trend
 from quality.exports import write_csv, write_xlsx
 
 PAGES = ["Oversigt", "Område", "Indikator", "Lovkriterier", "Signaler", "Udskrift"]
@@ -22,8 +22,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def charts():
-    """The Altair charts, imported when a page first draws one: Altair takes close to a
-    second to import, and the first page (the overview's map) needs none."""
+    """The Indikator page's Altair charts, imported when first drawn: Altair takes close to
+    a second to import, and the other pages' charts (specs.py) need none."""
     from dashboard import charts
 
     return charts
@@ -130,8 +130,8 @@ def area_page(data: Data) -> None:
     )
     footnote(data)
     indicator = choose_indicator(data, "area_indicator")
-    st.altair_chart(
-        charts().trend(
+    st.vega_lite_chart(
+        trend(
             data.area_series(area_id, indicator.name), int(indicator.display_scale), names[area_id]
         ),
         width="stretch",
@@ -206,8 +206,8 @@ def signals_page(data: Data) -> None:
         "Episode", list(labels), "episode", "Episoden", "signals_episode", format_func=labels.get
     )
     chosen = episodes.set_index("episode_id").loc[picked]
-    st.altair_chart(
-        charts().trend(
+    st.vega_lite_chart(
+        trend(
             data.area_series(chosen.area_id, chosen.indicator_id),
             int(chosen.display_scale),
             chosen.area_name,

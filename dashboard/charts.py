@@ -1,5 +1,5 @@
-"""Charts for the dashboard (Altair / Vega-Lite, drawn in the browser); the overview's map
-is in area_map.py."""
+"""The Indikator page's charts (Altair / Vega-Lite, drawn in the browser); the map and an
+area's trend are plain specs in specs.py."""
 
 import altair as alt
 import numpy as np
@@ -17,26 +17,6 @@ def value_axis(title: str, decimals: int = 1) -> alt.Axis:
 
 def month_axis() -> alt.Axis:
     return alt.Axis(title="Måned", format="%m.%Y")
-
-
-def trend(series: pd.DataFrame, scale: int, area_name: str) -> alt.Chart:
-    """The area's published series against the municipality's."""
-    long = pd.concat(
-        [
-            series.assign(serie=area_name, vaerdi=series["value"] * scale),
-            series.assign(serie="Hele kommunen", vaerdi=series["municipality_value"] * scale),
-        ]
-    )
-    return (
-        alt.Chart(long)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("period:T", axis=month_axis()),
-            y=alt.Y("vaerdi:Q", axis=value_axis("Værdi")),
-            color=alt.Color("serie:N", title=None),
-        )
-        .properties(height=260)
-    )
 
 
 def areas_over_time(series: pd.DataFrame, scale: int) -> alt.Chart:

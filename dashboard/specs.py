@@ -1,6 +1,6 @@
-"""The overview's choropleth as a plain Vega-Lite spec, drawn in the browser with no tile
-server. Plain, not Altair: the overview is the first page, and Altair takes close to a
-second to import (python -X importtime) that the first page need not wait for."""
+"""The overview's choropleth (drawn with no tile server) and an area's trend as plain
+Vega-Lite specs. Plain, not Altair: Altair takes close to a second to import (python -X
+importtime), which the first page (the overview) and the area page need not wait for."""
 
 import json
 
@@ -57,4 +57,35 @@ def area_map(geometry: pd.DataFrame, cells: pd.DataFrame, unit: str, scale: int)
                 "encoding": {"color": colour, "tooltip": tooltip},
             },
         ],
+    }
+
+
+def trend(series: pd.DataFrame, scale: int, area_name: str) -> dict:
+    """The area's published series against the municipality's; a hidden month is a gap."""
+    rows = [
+        {
+            "period": f"{pd.Timestamp(r.period):%Y-%m-%d}",
+            "serie": name,
+            "vaerdi": None if pd.isna(getattr(r, column)) else float(getattr(r, column)) * scale,
+        }
+        for name, column in ((area_name, "value"), ("Hele kommunen", "municipality_value"))
+        for r in series.itertuples()
+    ]
+    return {
+        "data": {"values": rows},
+        "mark": {"type": "line", "point": True},
+        "encoding": {
+            "x": {
+                "field": "period",
+                "type": "temporal",
+                "axis": {"title": "Måned", "format": "%m.%Y"},
+            },
+            "y": {
+                "field": "vaerdi",
+                "type": "quantitative",
+                "axis": {"title": "Værdi", "labelExpr": DANISH_NUMBER.format(d=1)},
+            },
+            "color": {"field": "serie", "type": "nominal", "title": None},
+        },  # fmt: skip
+        "height": 260,
     }
