@@ -6,8 +6,8 @@ The city-scale published copy is made from the demo's (`--demo`, default
 data/published/kvarter.duckdb) by copying each of its 6 areas 34 times (200 areas, each
 copy's counts and values scaled a little, so no two are alike) and its 24 months shifted
 back 24 and 48 months (the latest 60 kept: 2021-01 to 2025-12); the boundaries are a
-20 x 10 grid of squares, the signals and housing departments follow their area's
-copies. Only the shape matters here (rows, areas, months, polygons); building the city
+20 x 10 grid of squares, the signals, alert episodes and housing departments follow
+their area's copies. Only the shape matters here (rows, areas, months, polygons); building the city
 through the pipeline takes some 15 minutes and measures the pipeline, not the dashboard.
 
 Each repeat starts the server on that copy and measures, in Debian's Chromium:
@@ -38,7 +38,7 @@ PAGES = {
     "Område": "Boligafdelinger i området",
     "Indikator": "Tragtdiagram, ",
     "Lovkriterier": "Afstand: positiv er på den side af grænsen",
-    "Signaler": "Serie",
+    "Signaler": "Tidligere episoder",
     "Udskrift": "Kvarterprofil: ",
 }
 WARM_VISITS = 3
@@ -113,11 +113,23 @@ def city_copy(demo: Path, target: Path) -> dict[str, int]:
             create table {table} as select t.* replace (c.copy_id as area_id)
             from demo.{table} as t inner join copies as c using (area_id)
         """)
+    # An episode's id starts with its area's: the copy's id takes the copy's area.
+    copied_id = "c.copy_id || substr(t.episode_id, length(c.area_id) + 1) as episode_id"
+    con.execute(f"""
+        create table alert_episodes as select t.* replace (c.copy_id as area_id, {copied_id})
+        from demo.alert_episodes as t inner join copies as c using (area_id)
+    """)
+    con.execute(f"""
+        create table alert_transitions as select t.* replace ({copied_id})
+        from demo.alert_transitions as t
+        inner join demo.alert_episodes as e on t.episode_id = e.episode_id
+        inner join copies as c on e.area_id = c.area_id
+    """)
     for table in ("indicator_catalogue", "disclosure_rules"):
         con.execute(f"create table {table} as select * from demo.{table}")
     counts = {
         t: con.execute(f"select count(*) from {t}").fetchone()[0]
-        for t in ("fct_area_indicator_month", "dim_area", "signals")
+        for t in ("fct_area_indicator_month", "dim_area", "signals", "alert_episodes")
     }
     counts["months"] = con.execute(
         "select count(distinct period) from fct_area_indicator_month"

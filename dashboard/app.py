@@ -2,63 +2,38 @@
 (or `make dashboard`, `python -m dashboard`, `kvarter dashboard`). Danish throughout;
 reads only the published copy, read-only."""
 
-import argparse
-import datetime as dt
-import functools
-import os
 import tempfile
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, tables
+from dashboard import tables
 from dashboard.danish import month
+from dashboard.data import Data
+from dashboard.options import published_path
 from dashboard.print_profile import document, profile_html
-from dashboard.published import Published, PublishedError
+from dashboard.published import PublishedError
+from dashboard.specs import area_map, trend
 from quality.exports import write_csv, write_xlsx
 
 PAGES = ["Oversigt", "Område", "Indikator", "Lovkriterier", "Signaler", "Udskrift"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def published_path() -> str:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--published", default=os.environ.get("KVARTER_PUBLISHED"))
-    args, _ = parser.parse_known_args()
-    return args.published or "data/published/kvarter.duckdb"
+def charts():
+    """The Indikator page's Altair charts, imported when first drawn: Altair takes close to
+    a second to import, and the other pages' charts (specs.py) need none."""
+    from dashboard import charts
 
-
-@st.cache_data(max_entries=2000, show_spinner=False)
-def query(path: str, stamp: tuple[int, int], name: str, *args):
-    """One published query, kept until a publish replaces the file (the stamp changes)."""
-    return getattr(Published(path), name)(*args)
-
-
-class Data:
-    """The published copy as the pages read it: each query cached per version of the
-    file, so a page view after the first costs no database work and a publish is seen
-    on the next interaction."""
-
-    def __init__(self, path: str):
-        self.stamp = Published(path).stamp()
-        self.path = path
-        query(path, self.stamp, "check")
-
-    def __getattr__(self, name: str):
-        return functools.partial(query, self.path, self.stamp, name)
-
-    def published_at(self) -> str:
-        moment = dt.datetime.fromtimestamp(self.stamp[1] / 1e9, ZoneInfo("Europe/Copenhagen"))
-        return f"{moment:%d.%m.%Y kl. %H:%M:%S}"
+    return charts
 
 
 def linked_choice(label: str, options: list, parameter: str, what: str, key: str, **kwargs):
-    """A choice that a link makes (?omraade=BO04, ?maaned=2025-12) and that is written back
-    to the address, so the address always opens what is on screen; an unknown one is said
-    in Danish and the first option taken."""
-    keys = [f"{o:%Y-%m}" if hasattr(o, "strftime") else o for o in options]
+    """A choice that a link makes (?omraade=BO04, ?maaned=2025-12, ?listeaar=2025) and that
+    is written back to the address, so the address always opens what is on screen; an
+    unknown one is said in Danish and the first option taken."""
+    keys = [f"{o:%Y-%m}" if hasattr(o, "strftime") else str(o) for o in options]
     asked, index = st.query_params.get(parameter), 0
     if asked in keys:
         index = keys.index(asked)
@@ -121,8 +96,8 @@ def overview(data: Data) -> None:
     indicator = choose_indicator(data, "overview_indicator")
     period = choose_month(data, "overview_month")
     cells = data.indicator_month(indicator.name, period)
-    st.altair_chart(
-        charts.area_map(data.geometry(), cells, indicator.unit, int(indicator.display_scale)),
+    st.vega_lite_chart(
+        area_map(data.geometry(), cells, indicator.unit, int(indicator.display_scale)),
         width="stretch",
     )
     st.caption(indicator.definition)
@@ -155,8 +130,8 @@ def area_page(data: Data) -> None:
     )
     footnote(data)
     indicator = choose_indicator(data, "area_indicator")
-    st.altair_chart(
-        charts.trend(
+    st.vega_lite_chart(
+        trend(
             data.area_series(area_id, indicator.name), int(indicator.display_scale), names[area_id]
         ),
         width="stretch",
@@ -175,12 +150,12 @@ def indicator_page(data: Data) -> None:
     scale = int(indicator.display_scale)
     st.caption(indicator.definition)
     st.altair_chart(
-        charts.areas_over_time(data.indicator_series(indicator.name), scale), width="stretch"
+        charts().areas_over_time(data.indicator_series(indicator.name), scale), width="stretch"
     )
     period = choose_month(data, "indicator_month")
     st.subheader(f"Tragtdiagram, {month(period)}")
     cells = data.indicator_month(indicator.name, period)
-    st.altair_chart(charts.funnel(cells, indicator.unit, scale), width="stretch")
+    st.altair_chart(charts().funnel(cells, indicator.unit, scale), width="stretch")
     st.caption(
         "Punkter uden for de stiplede grænser (95 % og 99,8 %) afviger mere fra kommunens "
         "niveau, end tilfældig variation i et område af den størrelse forklarer."
@@ -199,7 +174,8 @@ def statutory_page(data: Data) -> None:
     if statutory.empty:
         st.info("Ingen lovkriterier i den offentliggjorte kopi.")
         return
-    year = st.selectbox("Listeår", sorted(statutory["list_year"].unique(), reverse=True))
+    years = [int(y) for y in sorted(statutory["list_year"].unique(), reverse=True)]
+    year = linked_choice("Listeår", years, "listeaar", "Listeåret", "statutory_year")
     rows = tables.closest_first(statutory[statutory["list_year"] == year])
     table(tables.criteria_table(rows), f"lovkriterier_{year}", tables.statutory_export(rows))
     st.caption(
@@ -210,21 +186,41 @@ def statutory_page(data: Data) -> None:
 
 def signals_page(data: Data) -> None:
     st.header("Signaler")
-    signals = data.signals()
-    if signals.empty:
-        st.info("Ingen områder viser en negativ udvikling i den seneste måned.")
+    episodes = data.episodes()
+    if episodes.empty:
+        st.info("Ingen episoder med negativ udvikling i den offentliggjorte kopi.")
         return
-    table(tables.signals_table(signals), "signaler")
-    labels = [f"{r.area_name}: {r.name_da}" for r in signals.itertuples()]
-    chosen = signals.iloc[st.selectbox("Serie", range(len(labels)), format_func=labels.__getitem__)]
-    st.altair_chart(
-        charts.trend(
+    current = episodes[episodes["end_month"].isna()]
+    past = episodes[episodes["end_month"].notna()]
+    st.subheader("Åbne episoder")
+    if current.empty:
+        st.info("Ingen åbne episoder.")
+    else:
+        table(tables.open_episodes_table(current), "episoder_aabne")
+    labels = {
+        r.episode_id: f"{r.area_name}: {r.name_da}, fra {month(r.start_month)}"
+        + ("" if pd.isna(r.end_month) else f" til {month(r.end_month)}")
+        for r in episodes.itertuples()
+    }
+    picked = linked_choice(
+        "Episode", list(labels), "episode", "Episoden", "signals_episode", format_func=labels.get
+    )
+    chosen = episodes.set_index("episode_id").loc[picked]
+    st.vega_lite_chart(
+        trend(
             data.area_series(chosen.area_id, chosen.indicator_id),
             int(chosen.display_scale),
             chosen.area_name,
         ),
         width="stretch",
     )
+    st.caption("Forløb")
+    table(tables.transitions_table(data.transitions(chosen.name)), f"forloeb_{chosen.name}")
+    st.subheader("Tidligere episoder")
+    if past.empty:
+        st.info("Ingen afsluttede episoder.")
+    else:
+        table(tables.past_episodes_table(past), "episoder_afsluttede")
     footnote(data)
 
 

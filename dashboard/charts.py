@@ -1,20 +1,14 @@
-"""Charts for the dashboard (Altair / Vega-Lite, drawn in the browser, no tile server)."""
-
-import json
+"""The Indikator page's charts (Altair / Vega-Lite, drawn in the browser); the map and an
+area's trend are plain specs in specs.py."""
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from dashboard.danish import indicator_value
+from dashboard.danish import DANISH_NUMBER
 
-HIDDEN = "skjult (diskretion)"
 COLOURED_AREAS = 12
 RED = "#c0392b"
-# Vega formats numbers the English way; swap the separators for Danish ones.
-DANISH_NUMBER = (
-    "replace(replace(replace(format(datum.value, ',.{d}f'), /,/g, '_'), /[.]/g, ','), /_/g, '.')"
-)
 
 
 def value_axis(title: str, decimals: int = 1) -> alt.Axis:
@@ -23,69 +17,6 @@ def value_axis(title: str, decimals: int = 1) -> alt.Axis:
 
 def month_axis() -> alt.Axis:
     return alt.Axis(title="Måned", format="%m.%Y")
-
-
-def area_map(geometry: pd.DataFrame, cells: pd.DataFrame, unit: str, scale: int) -> alt.Chart:
-    """A choropleth of one indicator and month. The boundaries stay in EPSG:25832 metres,
-    drawn with an identity projection (y flipped: northing grows upwards)."""
-    values = cells.set_index("area_id")
-    features = []
-    for row in geometry.itertuples():
-        cell = values.loc[row.area_id] if row.area_id in values.index else None
-        shown = cell is not None and not cell.suppressed
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": json.loads(row.geometry_geojson),
-                "properties": {
-                    "area": row.area_name,
-                    "value": float(cell.value) * scale if shown else None,
-                    "shown": indicator_value(cell.value, unit, scale) if shown else HIDDEN,
-                },
-            }
-        )
-    data = alt.Data(values=features)
-    # Every area grey underneath (a hidden value is never coloured as a value), the
-    # published values coloured on top.
-    tooltip = [
-        alt.Tooltip("properties.area:N", title="Område"),
-        alt.Tooltip("properties.shown:N", title="Værdi"),
-    ]
-    base = alt.Chart(data).mark_geoshape(fill="#d0d0d0", stroke="white").encode(tooltip=tooltip)
-    values = (
-        alt.Chart(data)
-        .mark_geoshape(stroke="white", strokeWidth=1)
-        .encode(
-            color=alt.Color(
-                "properties.value:Q",
-                title="Værdi",
-                scale=alt.Scale(scheme="orangered"),
-                legend=alt.Legend(labelExpr=DANISH_NUMBER.format(d=1)),
-            ),
-            tooltip=tooltip,
-        )
-    )
-    return (base + values).project(type="identity", reflectY=True).properties(height=420)
-
-
-def trend(series: pd.DataFrame, scale: int, area_name: str) -> alt.Chart:
-    """The area's published series against the municipality's."""
-    long = pd.concat(
-        [
-            series.assign(serie=area_name, vaerdi=series["value"] * scale),
-            series.assign(serie="Hele kommunen", vaerdi=series["municipality_value"] * scale),
-        ]
-    )
-    return (
-        alt.Chart(long)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("period:T", axis=month_axis()),
-            y=alt.Y("vaerdi:Q", axis=value_axis("Værdi")),
-            color=alt.Color("serie:N", title=None),
-        )
-        .properties(height=260)
-    )
 
 
 def areas_over_time(series: pd.DataFrame, scale: int) -> alt.Chart:

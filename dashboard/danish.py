@@ -7,6 +7,10 @@ import pandas as pd
 MONTHS = (
     "januar februar marts april maj juni juli august september oktober november december"
 ).split()
+# Vega formats numbers the English way; this expression swaps the separators for Danish.
+DANISH_NUMBER = (
+    "replace(replace(replace(format(datum.value, ',.{d}f'), /,/g, '_'), /[.]/g, ','), /_/g, '.')"
+)
 UNITS = {"pct": " %", "per_100": " pr. 100", "per_1000": " pr. 1.000", "count": "", "ratio": ""}
 
 

@@ -17,6 +17,8 @@ import pandas as pd
 BUILD = "(`kvarter run`, eller `make demo` med de syntetiske data)"
 # The tables this dashboard reads; a copy from an older build may lack some.
 TABLES = (
+    "alert_episodes",
+    "alert_transitions",
     "area_geometry",
     "dim_area",
     "dim_housing_department",
@@ -153,12 +155,24 @@ class Published:
             [area_id],
         )
 
-    def signals(self) -> pd.DataFrame:
-        """Series in a signal state at the latest month (published: no rates behind them)."""
+    def episodes(self) -> pd.DataFrame:
+        """Every published alert episode, open ones first, with the signal of the latest
+        month (published: states and months only, no rates behind them)."""
         return self._frame(
-            "select s.area_id, a.area_name, s.indicator_id, c.name_da, c.display_scale,"
-            " s.severity, s.episode_start, s.period from signals as s"
-            " inner join dim_area as a on s.area_id = a.area_id"
-            " inner join indicator_catalogue as c on s.indicator_id = c.indicator_id"
-            " order by s.severity, s.episode_start, a.area_name, c.name_da"
+            "select e.episode_id, e.area_id, a.area_name, e.indicator_id, c.name_da,"
+            " c.display_scale, e.state, e.start_month, e.end_month, s.severity"
+            " from alert_episodes as e"
+            " inner join dim_area as a on e.area_id = a.area_id"
+            " inner join indicator_catalogue as c on e.indicator_id = c.indicator_id"
+            " left join signals as s"
+            " on s.area_id = e.area_id and s.indicator_id = e.indicator_id"
+            " order by case when e.end_month is null then 0 else 1 end,"
+            " e.end_month desc, e.start_month, a.area_name, c.name_da"
+        )
+
+    def transitions(self, episode_id: str) -> pd.DataFrame:
+        return self._frame(
+            "select month, from_state, to_state from alert_transitions"
+            " where episode_id = ? order by step",
+            [episode_id],
         )

@@ -150,13 +150,34 @@ def departments_table(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def signals_table(signals: pd.DataFrame) -> pd.DataFrame:
+def open_episodes_table(episodes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "Område": signals["area_name"],
-            "Indikator": signals["name_da"],
-            "Status": signals["severity"].map(SEVERITY),
-            "Siden": [month(d) for d in signals["episode_start"]],
-            "Opgjort for": [month(d) for d in signals["period"]],
+            "Område": episodes["area_name"],
+            "Indikator": episodes["name_da"],
+            "Tilstand": episodes["state"],
+            "Start": [month(d) for d in episodes["start_month"]],
+            "Signal i seneste måned": episodes["severity"].map(SEVERITY).fillna(""),
+        }
+    )
+
+
+def past_episodes_table(episodes: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Område": episodes["area_name"],
+            "Indikator": episodes["name_da"],
+            "Start": [month(d) for d in episodes["start_month"]],
+            "Slut": [month(d) for d in episodes["end_month"]],
+        }
+    )
+
+
+def transitions_table(transitions: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Måned": [month(d) for d in transitions["month"]],
+            "Fra": transitions["from_state"].fillna(""),
+            "Til": transitions["to_state"],
         }
     )

@@ -138,21 +138,28 @@ def queue_digests(
     return shown
 
 
-def run_month(
-    con,
-    outbox: Path,
-    run_id: str,
-    smtp: SmtpConfig | None,
-    now: dt.datetime | None = None,
-) -> AlertRunReport:
-    """The latest month's signals -> episodes -> digests -> outbox -> SMTP (if configured)."""
-    routing = routing_from(con)  # a configuration error stops before anything is written
+def apply_month(con, run_id: str) -> tuple[dt.date, list[Transition]]:
+    """The latest month's signals applied to the episodes; a month already applied
+    changes nothing (no transitions)."""
     month = latest_month(con)
     episode_store.ensure_schema(con)
     episodes, transitions = advance(
         episode_store.load_episodes(con), month_signals(con), month, run_id
     )
     episode_store.save(con, episodes, transitions)
+    return month, transitions
+
+
+def mail_month(
+    con,
+    outbox: Path,
+    month: dt.date,
+    transitions: list[Transition],
+    routing: Routing,
+    smtp: SmtpConfig | None,
+    now: dt.datetime | None = None,
+) -> AlertRunReport:
+    """The month's episodes -> digests -> outbox -> SMTP (if configured)."""
     report = AlertRunReport(month, transitions)
     everything = episode_store.load_episodes(con)
     digests = plan(everything, episode_store.transitions_of(con, month=month), month, routing)
@@ -164,3 +171,16 @@ def run_month(
     )
     report.delivery = deliver(outbox, smtp, now)
     return report
+
+
+def run_month(
+    con,
+    outbox: Path,
+    run_id: str,
+    smtp: SmtpConfig | None,
+    now: dt.datetime | None = None,
+) -> AlertRunReport:
+    """The latest month's signals -> episodes -> digests -> outbox -> SMTP (if configured)."""
+    routing = routing_from(con)  # a configuration error stops before anything is written
+    month, transitions = apply_month(con, run_id)
+    return mail_month(con, outbox, month, transitions, routing, smtp, now)

@@ -43,12 +43,49 @@ DDL = (
         note varchar(1000) not null
     )""",
 )
+# The episodes as the departments may see them (published as alert_episodes and
+# alert_transitions): which series is in an episode, its state and months; never the
+# restricted rates behind it, its severity or who silenced it and why. An episode with a
+# transition in a month whose fact cell is hidden is left out whole, as its state there
+# would tell something of the hidden value. The disclosure auditor checks both.
+_SHOWN = """
+    select e.episode_id from alerts.episodes as e
+    where not exists (
+        select 1 from alerts.transitions as t
+        left join marts.fct_area_indicator_month as f
+            on f.area_id = e.area_id and f.indicator_id = e.indicator_id
+            and f.period = t.month
+        where t.episode_id = e.episode_id and (f.suppressed is null or f.suppressed)
+    )
+"""
+PUBLISHED_VIEW = (
+    "drop table if exists alerts.published_episodes",
+    f"""create table alerts.published_episodes as
+        select e.episode_id, e.area_id, e.indicator_id, e.state,
+            e.first_month as start_month,
+            (select max(t.month) from alerts.transitions as t
+             where t.episode_id = e.episode_id and t.to_state = 'afsluttet') as end_month
+        from alerts.episodes as e
+        where e.episode_id in ({_SHOWN})""",
+    "drop table if exists alerts.published_transitions",
+    f"""create table alerts.published_transitions as
+        select row_number() over (order by t.seq) as step, t.episode_id, t.month,
+            t.from_state, t.to_state
+        from alerts.transitions as t
+        where t.episode_id in ({_SHOWN})""",
+)
 EPISODE_COLUMNS = [f.name for f in fields(Episode)]
 TRANSITION_COLUMNS = [f.name for f in fields(Transition)]
 
 
 def ensure_schema(con) -> None:
     for statement in DDL:
+        con.execute(statement)
+
+
+def write_published_view(con) -> None:
+    """Rebuild the publishable view of the episodes (alerts.published_*)."""
+    for statement in PUBLISHED_VIEW:
         con.execute(statement)
 
 

@@ -1,7 +1,10 @@
-"""The alert digests as a Dagster asset, and the data team's mail on a failed run.
+"""The alert episodes and digests as Dagster assets, and the data team's mail on a failed
+run.
 
-The digests' asset opens the warehouse (episodes live there), so it is in the warehouse
-pool; the failure sensor only reads Dagster's own event log.
+Episodes and digests are two assets so that a mail server that is down (which fails the
+digests) never holds back the publish, which shows the episodes. Both open the warehouse
+(episodes live there), so they are in the warehouse pool; the failure sensor only reads
+Dagster's own event log.
 """
 
 import datetime as dt
@@ -13,30 +16,59 @@ import dagster as dg
 from orchestration.defs.dbt import CONTACTS, DIM_AREA, DIM_INDICATOR
 from orchestration.defs.detection import area_signals
 from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
-from signals.alert_run import run_month
+from signals import episode_store
+from signals.alert_run import apply_month, latest_month, mail_month, routing_from
 from signals.data_team_mail import failure_message, late_message
 from signals.mail_queue import SmtpConfig, deliver, enqueue
 from sources.deliveries_due import due_days, late_deliveries
 
 
 @dg.asset(
-    deps=[area_signals, CONTACTS, DIM_AREA, DIM_INDICATOR],
+    deps=[area_signals],
+    group_name="signals",
+    pool=WAREHOUSE_POOL,
+    kinds={"python", "duckdb"},
+    description="Alert episodes and their transitions (restricted: alerts.episodes, "
+    "alerts.transitions), the latest month's signals applied, and the view of them that "
+    "may be published (alerts.published_episodes, alerts.published_transitions).",
+)
+def alert_episodes(
+    context: dg.AssetExecutionContext, storage: KvarterStorage
+) -> dg.MaterializeResult:
+    with storage.connect() as con:
+        month, transitions = apply_month(con, context.run.run_id)
+        episode_store.write_published_view(con)
+    for transition in transitions:
+        context.log.info(
+            f"episode {transition.episode_id}: {transition.from_state or '-'} -> "
+            f"{transition.to_state} {transition.note}"
+        )
+    return dg.MaterializeResult(
+        metadata={"month": f"{month:%Y-%m}", "transitions": len(transitions)}
+    )
+
+
+@dg.asset(
+    deps=[alert_episodes, CONTACTS, DIM_AREA, DIM_INDICATOR],
     group_name="signals",
     pool=WAREHOUSE_POOL,
     kinds={"email", "duckdb"},
-    description="Alert episodes (alerts.episodes, alerts.transitions) and one Danish digest "
-    "per recipient for the month, queued in the outbox and sent by SMTP when configured.",
+    description="One Danish digest per recipient for the month's episodes, queued in the "
+    "outbox and sent by SMTP when configured.",
 )
 def alert_emails(
     context: dg.AssetExecutionContext, storage: KvarterStorage
 ) -> dg.MaterializeResult:
     outbox = Path(storage.outbox_dir)
     with storage.connect() as con:
-        report = run_month(con, outbox, context.run.run_id, SmtpConfig.from_env())
-    for transition in report.transitions:
-        context.log.info(
-            f"episode {transition.episode_id}: {transition.from_state or '-'} -> "
-            f"{transition.to_state} {transition.note}"
+        month = latest_month(con)
+        report = mail_month(
+            con,
+            outbox,
+            month,
+            episode_store.transitions_of(con, month=month),
+            routing_from(con),
+            SmtpConfig.from_env(),
         )
     for key in report.queued:
         context.log.info(f"queued {key}")

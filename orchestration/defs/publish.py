@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.defs.alerts import alert_episodes
 from orchestration.defs.dbt import (
     DIM_AREA,
     DIM_AREA_GEOMETRY,
@@ -38,6 +39,8 @@ PUBLISHED_TABLES = {
     "disclosure_rules": "reference.disclosure_rules",
     "disclosure_relations": "reference.disclosure_relations",
     "signals": "signals.signal_states",
+    "alert_episodes": "alerts.published_episodes",
+    "alert_transitions": "alerts.published_transitions",
 }
 # Examples of exposures named in the check's metadata (the restricted Dagster UI).
 EXAMPLES_SHOWN = 20
@@ -124,6 +127,7 @@ def _check_metadata(report: AuditReport) -> dict:
         DISCLOSURE_RULES,
         DISCLOSURE_RELATIONS,
         area_signals,
+        alert_episodes,
     ],
     group_name="publish",
     pool=WAREHOUSE_POOL,

@@ -12,7 +12,7 @@ PAGES = {
     "Område": "Boligafdelinger i området",
     "Indikator": "Tragtdiagram, december 2025",
     "Lovkriterier": "Afstand: positiv er på den side af grænsen",
-    "Signaler": "Serie",
+    "Signaler": "Tidligere episoder",
     "Udskrift": "Kvarterprofil: Bakkegården",
 }
 

@@ -4,7 +4,8 @@ emp_outside_work_edu (pct, scale 100) in December 2025: BO01 "Æblehaven" 12 of 
 (30,0 %), BO02 "Østervang" hidden; the municipality 1.234,5 FTE of 4.115 (30,0 %).
 November 2025: BO01 10 of 40 (25,0 %). Kvarterprofil December: BO01 change +5,0 points,
 rank 1. Statutory list 2025: BO01 'ukendt', BO02 'ingen'. An alarm on BO01 since
-September 2025.
+September 2025. Episodes on BO01: a rise opened November 2025, ongoing in December; a fall
+opened November, closed December.
 """
 
 import json
@@ -81,6 +82,24 @@ def published(tmp_path_factory):
                 'BO01' as area_id, 'emp_outside_work_edu' as indicator_id,
                 date '2025-12-01' as period, 'alarm' as severity,
                 date '2025-09-01' as episode_start
+        """)
+        con.execute("""
+            create table alert_episodes as select * from (values
+                ('BO01-emp_outside_work_edu-op-2025-11', 'BO01', 'emp_outside_work_edu',
+                    'igangværende', date '2025-11-01', null),
+                ('BO01-emp_outside_work_edu-ned-2025-11', 'BO01', 'emp_outside_work_edu',
+                    'afsluttet', date '2025-11-01', date '2025-12-01')
+            ) as t (episode_id, area_id, indicator_id, state, start_month, end_month)
+        """)
+        con.execute("""
+            create table alert_transitions as select * from (values
+                (1, 'BO01-emp_outside_work_edu-op-2025-11', date '2025-11-01', null, 'ny'),
+                (2, 'BO01-emp_outside_work_edu-ned-2025-11', date '2025-11-01', null, 'ny'),
+                (3, 'BO01-emp_outside_work_edu-op-2025-11', date '2025-12-01', 'ny',
+                    'igangværende'),
+                (4, 'BO01-emp_outside_work_edu-ned-2025-11', date '2025-12-01', 'ny',
+                    'afsluttet')
+            ) as t (step, episode_id, month, from_state, to_state)
         """)
         con.execute("""
             create table dim_housing_department as select

@@ -4,6 +4,7 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -63,16 +64,73 @@ def test_statutory_page_lists_the_area_closest_to_a_threshold_first(run):
     assert list(table["Status"]) == ["ukendt", "ingen"]
 
 
-def test_signals_page_lists_open_episodes_in_danish(run):
+def test_a_link_opens_a_list_year_and_the_address_keeps_it(published, monkeypatch):
+    monkeypatch.setenv("KVARTER_PUBLISHED", str(published))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params["side"] = "Lovkriterier"
+    app.query_params["listeaar"] = "2025"
+    app.run()
+    assert not app.exception and not app.warning
+    assert app.selectbox[0].value == 2025 and app.query_params["listeaar"] == "2025"
+    # A year not in the copy: said in Danish, the latest list shown and put in the address.
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params["side"] = "Lovkriterier"
+    app.query_params["listeaar"] = "2019"
+    app.run()
+    assert app.warning[0].value == "Listeåret '2019' findes ikke i den offentliggjorte kopi."
+    assert app.query_params["listeaar"] == "2025"
+    assert list(app.dataframe[0].value["Område"]) == ["Æblehaven", "Østervang"]
+
+
+def test_signals_page_lists_open_and_past_episodes_in_danish(run):
     app = run("Signaler")
-    assert app.dataframe[0].value.to_dict("records") == [
+    current, history, past = (frame.value for frame in app.dataframe)
+    assert current.to_dict("records") == [
         {
             "Område": "Æblehaven",
             "Indikator": "18-64-årige uden for arbejde eller uddannelse",
-            "Status": "Alarm",
-            "Siden": "september 2025",
-            "Opgjort for": "december 2025",
+            "Tilstand": "igangværende",
+            "Start": "november 2025",
+            "Signal i seneste måned": "Alarm",
         }
+    ]
+    assert past.to_dict("records") == [
+        {
+            "Område": "Æblehaven",
+            "Indikator": "18-64-årige uden for arbejde eller uddannelse",
+            "Start": "november 2025",
+            "Slut": "december 2025",
+        }
+    ]
+    # The first open episode is chosen: its course, and its published series drawn.
+    assert app.selectbox[0].value == "BO01-emp_outside_work_edu-op-2025-11"
+    assert app.query_params["episode"] == "BO01-emp_outside_work_edu-op-2025-11"
+    assert history.values.tolist() == [
+        ["november 2025", "", "ny"],
+        ["december 2025", "ny", "igangværende"],
+    ]
+    # Streamlit sends the spec's rows to the browser as Arrow.
+    chart = app.get("vega_lite_chart")[0].proto
+    drawn = pa.ipc.open_stream(chart.data.data).read_pandas().to_dict("records")
+    assert [(row["period"], row["serie"], row["vaerdi"]) for row in drawn] == [
+        ("2025-11-01", "Æblehaven", 25.0),
+        ("2025-12-01", "Æblehaven", 30.0),
+        ("2025-11-01", "Hele kommunen", 30.0),
+        ("2025-12-01", "Hele kommunen", 30.0),
+    ]
+
+
+def test_a_link_opens_a_past_episode(published, monkeypatch):
+    monkeypatch.setenv("KVARTER_PUBLISHED", str(published))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params["side"] = "Signaler"
+    app.query_params["episode"] = "BO01-emp_outside_work_edu-ned-2025-11"
+    app.run()
+    assert not app.exception and not app.warning
+    assert app.selectbox[0].value == "BO01-emp_outside_work_edu-ned-2025-11"
+    assert app.dataframe[1].value.values.tolist() == [
+        ["november 2025", "", "ny"],
+        ["december 2025", "ny", "afsluttet"],
     ]
 
 
@@ -141,7 +199,7 @@ def test_a_link_opens_an_indicator_and_a_month(published, monkeypatch):
 
 @pytest.mark.parametrize(
     "page, tables",
-    [("Oversigt", 2), ("Område", 3), ("Indikator", 1), ("Lovkriterier", 1), ("Signaler", 1)],
+    [("Oversigt", 2), ("Område", 3), ("Indikator", 1), ("Lovkriterier", 1), ("Signaler", 3)],
 )
 def test_every_table_shown_downloads_as_csv_and_excel(run, page, tables):
     app = run(page)
@@ -266,3 +324,20 @@ def test_the_address_follows_what_is_on_screen(run):
     }
     app.sidebar.radio[0].set_value("Udskrift").run()  # the print page opens the same area
     assert app.selectbox[0].value == "BO02" and app.query_params["side"] == "Udskrift"
+
+
+def test_the_map_draws_a_hidden_area_grey_with_the_reason(published):
+    from dashboard.specs import area_map
+
+    data = Published(published)
+    cells = data.indicator_month("emp_outside_work_edu", dt.date(2025, 12, 1))
+    spec = area_map(data.geometry(), cells, "pct", 100)
+    shown = {f["properties"]["area"]: f["properties"] for f in spec["data"]["values"]}
+    assert shown == {
+        "Æblehaven": {"area": "Æblehaven", "value": 30.0, "shown": "30,0 %"},
+        "Østervang": {"area": "Østervang", "value": None, "shown": "skjult (diskretion)"},
+    }
+    # Grey underneath every area; only published values are coloured.
+    grey, coloured = spec["layer"]
+    assert grey["mark"]["fill"] == "#d0d0d0" and "color" not in grey["encoding"]
+    assert coloured["encoding"]["color"]["field"] == "properties.value"

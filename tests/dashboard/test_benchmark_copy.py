@@ -2,6 +2,7 @@
 (2 areas, months November and December 2025): each area copied 34 times, the months
 shifted back 24 and 48 months."""
 
+import datetime as dt
 import json
 
 import duckdb
@@ -14,7 +15,13 @@ def test_the_city_shaped_copy_multiplies_areas_and_months(published, tmp_path):
     target = tmp_path / "city.duckdb"
     counts = city_copy(published, target)
     # 3 area cells x 34 copies x 3 shifts, and the municipality's cell x 3 shifts.
-    assert counts == {"fct_area_indicator_month": 309, "dim_area": 69, "signals": 34, "months": 6}
+    assert counts == {
+        "fct_area_indicator_month": 309,
+        "dim_area": 69,
+        "signals": 34,
+        "alert_episodes": 2 * 34,
+        "months": 6,
+    }
     Published(target).check()  # every table the pages read is there
     with duckdb.connect(str(target), read_only=True) as con:
         months = con.execute(
@@ -36,3 +43,11 @@ def test_the_city_shaped_copy_multiplies_areas_and_months(published, tmp_path):
         ).fetchall()
         assert json.loads(shape)["coordinates"][0][0] == [560800, 6220000]
         assert con.execute("select count(*) from statutory_criteria").fetchone() == (6 * 34,)
+        # Each copy of BO01 has its own episodes, and their transitions follow them.
+        assert con.execute(
+            "select month, from_state, to_state from alert_transitions"
+            " where episode_id = 'BO01-07-emp_outside_work_edu-op-2025-11' order by step"
+        ).fetchall() == [
+            (dt.date(2025, 11, 1), None, "ny"),
+            (dt.date(2025, 12, 1), "ny", "igangværende"),
+        ]

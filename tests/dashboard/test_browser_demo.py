@@ -38,12 +38,27 @@ def test_every_page_a_deep_link_and_an_export_in_chromium(demo, browser_page, tm
         settled(page, PAGES["Oversigt"])
         expect(page.locator(".vega-embed canvas, .vega-embed svg").first).to_be_visible()
 
-        # The demo's alarms, the first series (ordered by area and indicator name) drawn.
+        # The demo's open episodes (two in Rønnebærparken since December 2025), the first
+        # chosen and in the address; none closed yet.
         page.get_by_test_id("stSidebar").get_by_text("Signaler", exact=True).click()
-        settled(page, "Serie")
-        expect(page.get_by_role("combobox", name="Serie")).to_have_value(
-            "Rønnebærparken: 18-64-årige uden for arbejde eller uddannelse"
+        settled(page, PAGES["Signaler"])
+        expect(page.get_by_role("combobox", name="Episode")).to_have_value(
+            "Rønnebærparken: 18-64-årige uden for arbejde eller uddannelse, fra december 2025"
         )
+        assert "episode=BO04-emp_outside_work_edu-op-2025-12" in page.url
+        expect(page.get_by_text("Ingen afsluttede episoder.")).to_be_visible()
+        page.goto(f"{url}/?side=Signaler&episode=BO04-emp_benefit_fte-op-2025-12")
+        settled(page, PAGES["Signaler"])
+        expect(page.get_by_role("combobox", name="Episode")).to_have_value(
+            "Rønnebærparken: Fuldtidspersoner 16-66 år på offentlig forsørgelse, fra december 2025"
+        )
+        page.screenshot(path=str(ARTIFACTS / "link_signaler_episode.png"), full_page=True)
+
+        # A list year from a link, kept in the address.
+        page.goto(f"{url}/?side=Lovkriterier&listeaar=2024")
+        settled(page, PAGES["Lovkriterier"])
+        expect(page.get_by_role("combobox", name="Listeår")).to_have_value("2024")
+        assert "listeaar=2024" in page.url
 
         # The alert email's link: the area's page, with the month it names.
         page.goto(f"{url}/?side=Område&omraade=BO04&maaned=2025-09")

@@ -104,6 +104,8 @@ def test_published_copy_holds_only_published_tables(demo):
             "disclosure_rules",
             "disclosure_relations",
             "signals",
+            "alert_episodes",
+            "alert_transitions",
         }
         assert con.execute("select count(*) from fct_area_indicator_month").fetchall()[0][0] > 500
         # Every indicator of the catalogue is in the published fact.
@@ -150,6 +152,10 @@ def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
             "insert into signals values (?, 'hou_vacancy', ?, 'alarm', ?)",
             [hidden_area, hidden_month, hidden_month],
         )
+        con.execute(
+            "insert into alert_episodes values ('E-hidden', ?, 'hou_vacancy', 'ny', ?, null)",
+            [hidden_area, hidden_month],
+        )
     report = audit_published(copy)
     assert f"statutory c2_conviction_ratio {area} {period.year} shows a hidden cell" in (
         report.inconsistencies
@@ -162,6 +168,7 @@ def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
         f"signal hou_vacancy {hidden_area} {hidden_month:%Y-%m} shows a hidden cell"
         in report.inconsistencies
     )
+    assert f"episode E-hidden {hidden_month:%Y-%m} shows a hidden cell" in report.inconsistencies
     assert not report.passed
 
 

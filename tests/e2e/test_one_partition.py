@@ -263,7 +263,9 @@ def test_corrupted_mart_fails_the_gx_check_and_stops_the_alert_step(pipeline, tm
     gate = dg.define_asset_job(
         "gate_and_alert",
         selection=dg.AssetSelection.checks_for_assets(FACT, RESTRICTED)
-        | dg.AssetSelection.assets("area_signals", "alert_emails", "published_marts"),
+        | dg.AssetSelection.assets(
+            "area_signals", "alert_episodes", "alert_emails", "published_marts"
+        ),
     )
     job = dg.Definitions.merge(defs, dg.Definitions(jobs=[gate])).resolve_job_def("gate_and_alert")
     result = job.execute_in_process(raise_on_error=False)
@@ -271,7 +273,7 @@ def test_corrupted_mart_fails_the_gx_check_and_stops_the_alert_step(pipeline, tm
     checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
     assert checks["gx_published_indicator_suite"] is False
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert not materialised & {"area_signals", "alert_emails", "published_marts"}
+    assert not materialised & {"area_signals", "alert_episodes", "alert_emails", "published_marts"}
 
 
 def test_a_source_breaking_its_contract_fails_its_extract(pipeline, monkeypatch):

@@ -1,0 +1,45 @@
+"""The auditor's checks of the published episodes and of which tables are published, on a
+hand-made copy."""
+
+import duckdb
+
+from quality.disclosure_audit import _episode_checks, _unaudited_tables
+
+
+def copy(episode_columns: str = "") -> duckdb.DuckDBPyConnection:
+    """BO01 x published in Nov and Dec 2025, hidden in Jan 2026. One episode shown, opened
+    Nov, ended Dec, with a transition in each."""
+    con = duckdb.connect()
+    con.execute("""create table fct_area_indicator_month as select * from (values
+        ('BO01', 'x', date '2025-11-01', false), ('BO01', 'x', date '2025-12-01', false),
+        ('BO01', 'x', date '2026-01-01', true)) as t (area_id, indicator_id, period, suppressed)""")
+    con.execute(f"""create table alert_episodes as select 'E1' as episode_id, 'BO01' as area_id,
+        'x' as indicator_id, 'afsluttet' as state, date '2025-11-01' as start_month,
+        date '2025-12-01' as end_month {episode_columns}""")
+    con.execute("""create table alert_transitions as select * from (values
+        (1, 'E1', date '2025-11-01', null, 'ny'),
+        (2, 'E1', date '2025-12-01', 'ny', 'afsluttet')
+        ) as t (step, episode_id, month, from_state, to_state)""")
+    return con
+
+
+def test_episodes_naming_only_published_months_pass():
+    assert _episode_checks(copy()) == []
+
+
+def test_a_hidden_month_an_orphan_transition_and_a_restricted_column_are_found():
+    con = copy(", 0.41 as rate, 'Jens' as silenced_by")
+    con.execute("insert into alert_transitions values (3, 'E1', date '2026-01-01', 'x', 'ny')")
+    con.execute("insert into alert_transitions values (4, 'E9', date '2025-12-01', null, 'ny')")
+    assert _episode_checks(con) == [
+        "alert_episodes publishes column rate",
+        "alert_episodes publishes column silenced_by",
+        "episode E1 2026-01 shows a hidden cell",
+        "episode E9 2025-12 is not a published episode",
+    ]
+
+
+def test_a_table_the_auditor_does_not_know_is_a_finding():
+    con = copy()
+    con.execute("create table area_signals_raw as select 0.41 as rate")
+    assert _unaudited_tables(con) == ["table area_signals_raw is published but not audited"]

@@ -1,0 +1,73 @@
+"""The publishable view of the episodes, on a hand-made warehouse."""
+
+import datetime as dt
+
+import duckdb
+
+from signals import episode_store
+from signals.episodes import Episode, Transition
+
+D = dt.date
+
+
+def episode(episode_id: str, state: str, first: dt.date, **more) -> Episode:
+    area, indicator, direction, *_ = episode_id.split("-")
+    return Episode(episode_id, area, indicator, direction, state, "alarm", "alarm", "glr",
+                   first, first, first, first, **more)  # fmt: skip
+
+
+def test_only_episodes_whose_every_month_is_published_are_shown_without_restricted_detail():
+    """BO01 x: ny Oct, igangværende Nov, afsluttet Jan, all published -> shown, ended Jan.
+    BO02 x: ny Nov (published), skærpet Dec (hidden cell) -> left out whole.
+    BO01 y: ny Dec, silenced by a named person -> shown as dæmpet, no name or reason."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("""create table marts.fct_area_indicator_month as
+        select * from (values
+            ('BO01', 'x', date '2025-10-01', false), ('BO01', 'x', date '2025-11-01', false),
+            ('BO01', 'x', date '2026-01-01', false), ('BO02', 'x', date '2025-11-01', false),
+            ('BO02', 'x', date '2025-12-01', true), ('BO01', 'y', date '2025-12-01', false)
+        ) as t (area_id, indicator_id, period, suppressed)""")
+    episode_store.ensure_schema(con)
+    episode_store.save(
+        con,
+        [
+            episode("BO01-x-op-2025-10", "afsluttet", D(2025, 10, 1)),
+            episode("BO02-x-op-2025-11", "skærpet", D(2025, 11, 1)),
+            episode(
+                "BO01-y-ned-2025-12",
+                "dæmpet",
+                D(2025, 12, 1),
+                silenced_until=D(2026, 6, 1),
+                silenced_by="Jens Hansen",
+                silence_reason="Kendt årsag",
+            ),
+        ],
+        [
+            Transition("BO01-x-op-2025-10", D(2025, 10, 1), "r1", None, "ny", "0,41"),
+            Transition("BO02-x-op-2025-11", D(2025, 11, 1), "r2", None, "ny", ""),
+            Transition("BO01-x-op-2025-10", D(2025, 11, 1), "r2", "ny", "igangværende", ""),
+            Transition("BO02-x-op-2025-11", D(2025, 12, 1), "r3", "ny", "skærpet", "alarm"),
+            Transition("BO01-y-ned-2025-12", D(2025, 12, 1), "r3", None, "ny", ""),
+            Transition("BO01-y-ned-2025-12", D(2025, 12, 1), "r3", "ny", "dæmpet", "Jens"),
+            Transition("BO01-x-op-2025-10", D(2026, 1, 1), "r4", "igangværende", "afsluttet", ""),
+        ],
+    )
+    episode_store.write_published_view(con)
+    assert con.execute(
+        "select * from alerts.published_episodes order by episode_id"
+    ).fetchall() == [
+        ("BO01-x-op-2025-10", "BO01", "x", "afsluttet", D(2025, 10, 1), D(2026, 1, 1)),
+        ("BO01-y-ned-2025-12", "BO01", "y", "dæmpet", D(2025, 12, 1), None),
+    ]
+    # Renumbered over what is shown, in the order they happened; no run ids or notes.
+    assert con.execute("select * from alerts.published_transitions order by step").fetchall() == [
+        (1, "BO01-x-op-2025-10", D(2025, 10, 1), None, "ny"),
+        (2, "BO01-x-op-2025-10", D(2025, 11, 1), "ny", "igangværende"),
+        (3, "BO01-y-ned-2025-12", D(2025, 12, 1), None, "ny"),
+        (4, "BO01-y-ned-2025-12", D(2025, 12, 1), "ny", "dæmpet"),
+        (5, "BO01-x-op-2025-10", D(2026, 1, 1), "igangværende", "afsluttet"),
+    ]
+    # Rebuilt, not appended to, on the next run.
+    episode_store.write_published_view(con)
+    assert con.execute("select count(*) from alerts.published_transitions").fetchall() == [(5,)]
