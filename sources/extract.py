@@ -1,6 +1,7 @@
 """Extract one period of one source entity into the raw schema."""
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from sources import health, housing, readers
 from sources.contracts import Contract
 from sources.landing import delivery_path
 from sources.validate import Pseudonymiser, validate
-from sources.warehouse import LoadStats, replace_partition
+from sources.warehouse import LoadStats, create_raw_tables, replace_partition
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,19 @@ class SourceLocations:
     health_api_url: str  # base URL of the health system's API
 
 
-def read(contract: Contract, period: dt.date, where: SourceLocations) -> readers.Cells:
+def read(
+    contract: Contract, periods: list[dt.date], where: SourceLocations
+) -> Iterator[tuple[dt.date, readers.Cells]]:
+    """Each period's delivery, in order. A database is read once for all the periods
+    (split by month in its SQL); files and the API are read a period at a time."""
     if contract.fmt == "sql":
-        return housing.read_database(where.housing_db_url, contract, period)
+        yield from housing.read_database(where.housing_db_url, contract, periods)
+        return
+    for period in periods:
+        yield period, _read_period(contract, period, where)
+
+
+def _read_period(contract: Contract, period: dt.date, where: SourceLocations) -> readers.Cells:
     if contract.fmt == "http":
         return health.read_api(where.health_api_url, contract, period)
     path = delivery_path(where.landing, contract, period)
@@ -36,6 +47,20 @@ def read(contract: Contract, period: dt.date, where: SourceLocations) -> readers
     return reader[contract.fmt](path, contract)
 
 
+def extract_periods(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    periods: list[dt.date],
+    where: SourceLocations,
+    pseudonymise: Pseudonymiser,
+) -> Iterator[tuple[dt.date, LoadStats]]:
+    """Read, validate, pseudonymise and load each period's delivery of one entity."""
+    for n, (period, cells) in enumerate(read(contract, sorted(periods), where)):
+        if n == 0:  # once, not per period (catalog queries); after the first read succeeded
+            create_raw_tables(con, (contract,))
+        yield period, _load(con, contract, period, cells, where, pseudonymise)
+
+
 def extract_period(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -44,7 +69,18 @@ def extract_period(
     pseudonymise: Pseudonymiser,
 ) -> LoadStats:
     """Read, validate, pseudonymise and load one period's delivery of one entity."""
-    cells = read(contract, period, where)
+    [(_, stats)] = extract_periods(con, contract, [period], where, pseudonymise)
+    return stats
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    period: dt.date,
+    cells: readers.Cells,
+    where: SourceLocations,
+    pseudonymise: Pseudonymiser,
+) -> LoadStats:
     validated = validate(
         con, cells.frame, cells.lines, contract, cells.dialect, pseudonymise, cells.rejected
     )

@@ -79,12 +79,12 @@ def replace_partition(
 ) -> LoadStats:
     """Replace one period of one raw table, its quarantine rows and its log entry.
 
-    Loads the temporary tables `validate` left on the connection.
+    Loads the temporary tables `validate` left on the connection into the raw tables
+    (`create_raw_tables` made them).
     """
     stats = LoadStats(validated.rows_read, validated.rows_loaded, validated.rows_quarantined)
     if stats.rows_read != stats.rows_loaded + stats.rows_quarantined:
         raise AssertionError(f"row accounting does not add up for {delivery_file}: {stats}")
-    create_raw_tables(con, (contract,))
     names = ", ".join(c.name for c in contract.columns)
     table = f"{RAW_SCHEMA}.{contract.table}"
     where = "system = ? and entity = ? and period = ?"
