@@ -53,11 +53,19 @@ class Validated:
 
 
 class Pseudonymiser:
-    """Keyed CPR pseudonyms with a cache: the same person recurs every month."""
+    """Keyed CPR pseudonyms with a cache: the same person recurs every month and in
+    several sources. One instance serves a whole extract run (orchestration/defs/extract.py),
+    so each person's HMAC is computed once per run; the cache lives in memory only."""
 
     def __init__(self, key: bytes):
         self._key = key
         self._cache: dict[str, str] = {}
+
+    def known(self) -> pd.DataFrame:
+        """Every (digits, person_key) computed so far."""
+        return pd.DataFrame(
+            {"digits": list(self._cache), "person_key": list(self._cache.values())}, dtype=object
+        )
 
     def __call__(self, cpr10: str) -> str:
         found = self._cache.get(cpr10)
@@ -208,13 +216,20 @@ def _register_pseudonyms(
 ) -> None:
     """Add the keyed pseudonym of every new well-formed CPR number to `cpr_pseudonyms`.
 
-    The temporary table lives as long as the connection: an extract run over many months
-    computes each person's HMAC once.
+    The temporary table lives as long as the connection; a new connection starts it with
+    every pseudonym the run has already computed, so each month's query finds only the
+    people new to the run.
     """
-    con.execute(
-        "create temp table if not exists cpr_pseudonyms (digits varchar primary key, "
-        "person_key varchar)"
-    )
+    created = con.execute(
+        "select count(*) from duckdb_tables() where temporary and table_name = 'cpr_pseudonyms'"
+    ).fetchall() == [(1,)]
+    if not created:
+        con.execute(
+            "create temp table cpr_pseudonyms (digits varchar primary key, person_key varchar)"
+        )
+        con.register("known_pseudonyms", pseudonymise.known())
+        con.execute("insert into cpr_pseudonyms select digits, person_key from known_pseudonyms")
+        con.unregister("known_pseudonyms")
     new = con.execute(
         f"select distinct replace(trim(\"{column.header}\"), '-', '') as digits "
         f"from incoming_cells where regexp_full_match(trim(\"{column.header}\"), '{CPR_SHAPE}') "
