@@ -13,6 +13,8 @@ from sources.landing import delivery_path
 from sources.validate import Pseudonymiser, validate
 from sources.warehouse import LoadStats, create_raw_tables, replace_partition
 
+COMMIT_ROWS = 200_000  # rows read per commit of an extract over many periods
+
 
 @dataclass(frozen=True)
 class SourceLocations:
@@ -54,11 +56,31 @@ def extract_periods(
     where: SourceLocations,
     pseudonymise: Pseudonymiser,
 ) -> Iterator[tuple[dt.date, LoadStats]]:
-    """Read, validate, pseudonymise and load each period's delivery of one entity."""
-    for n, (period, cells) in enumerate(read(contract, sorted(periods), where)):
-        if n == 0:  # once, not per period (catalog queries); after the first read succeeded
-            create_raw_tables(con, (contract,))
-        yield period, _load(con, contract, period, cells, where, pseudonymise)
+    """Read, validate, pseudonymise and load each period's delivery of one entity.
+
+    Whole periods commit together until COMMIT_ROWS rows have been read (a commit syncs
+    the WAL, some 10 ms; a transaction keeps every replaced temporary table until it
+    ends, so it is bounded): a failing period rolls back only its own batch, each period
+    is loaded whole or not at all.
+    """
+    pseudonymise.attach(con)
+    pending = 0
+    con.execute("begin transaction")
+    try:
+        for n, (period, cells) in enumerate(read(contract, sorted(periods), where)):
+            if n == 0:  # once, not per period (catalog queries); after the first read
+                create_raw_tables(con, (contract,))
+            stats = _load(con, contract, period, cells, where, pseudonymise)
+            pending += stats.rows_read
+            if pending >= COMMIT_ROWS:
+                con.execute("commit")
+                con.execute("begin transaction")
+                pending = 0
+            yield period, stats
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
 
 
 def extract_period(

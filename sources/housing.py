@@ -8,10 +8,11 @@ The database holds its current state, so every query is as-of the end of its mon
 (m.period_end): it returns what the system knew then, and restating an old month later
 gives the same rows. Each query joins `months` (period_start, period_end: the months
 extracted, sources/readers.py), so an extract of many months reads each entity with one
-query, split by month in SQL, instead of one query per month. Tenancies and evictions carry registration timestamps (`registreret`,
-`fraflytning_registreret`) besides their dates: a move-out is shown once its date has come
-and it was registered, else the tenancy is still open; a change registered late comes in
-the month it was registered (each eviction once). Vacancies are kept as a monthly snapshot
+query, split by month in SQL, instead of one query per month. Tenancies and evictions
+carry registration timestamps (`registreret`, `fraflytning_registreret`) besides their
+dates: a move-out is shown once its date has come and it was registered, else the tenancy
+is still open; a change registered late comes in the month it was registered (each
+eviction once). Vacancies are kept as a monthly snapshot
 (`maaned`) and complaint cases are dated by their registration (`oprettet`), so their
 month is fixed already.
 """

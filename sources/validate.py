@@ -45,6 +45,13 @@ DANISH = Dialect("%d-%m-%Y", decimal_comma=True)  # CSV exports: 31-12-2025, 1.2
 ISO = Dialect("%Y-%m-%d", decimal_comma=False)  # Excel, SQL and JSON values as text
 
 
+# The in-run map of CPR digits to pseudonyms: a temporary table, gone with the connection.
+PSEUDONYMS_DDL = (
+    "create temp table if not exists cpr_pseudonyms (digits varchar primary key, "
+    "person_key varchar)"
+)
+
+
 @dataclass(frozen=True)
 class Validated:
     rows_read: int
@@ -61,11 +68,19 @@ class Pseudonymiser:
         self._key = key
         self._cache: dict[str, str] = {}
 
-    def known(self) -> pd.DataFrame:
-        """Every (digits, person_key) computed so far."""
-        return pd.DataFrame(
+    def attach(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Give the connection's `cpr_pseudonyms` every pseudonym computed so far, so a new
+        connection's months look up only people new to the run."""
+        con.execute(PSEUDONYMS_DDL)
+        known = pd.DataFrame(
             {"digits": list(self._cache), "person_key": list(self._cache.values())}, dtype=object
         )
+        con.register("known_pseudonyms", known)
+        con.execute(
+            "insert into cpr_pseudonyms select digits, person_key from known_pseudonyms "
+            "where digits not in (select digits from cpr_pseudonyms)"
+        )
+        con.unregister("known_pseudonyms")
 
     def __call__(self, cpr10: str) -> str:
         found = self._cache.get(cpr10)
@@ -216,20 +231,10 @@ def _register_pseudonyms(
 ) -> None:
     """Add the keyed pseudonym of every new well-formed CPR number to `cpr_pseudonyms`.
 
-    The temporary table lives as long as the connection; a new connection starts it with
-    every pseudonym the run has already computed, so each month's query finds only the
-    people new to the run.
+    The temporary table lives as long as the connection (never in the warehouse file);
+    `Pseudonymiser.attach` fills a new connection's with what the run already computed.
     """
-    created = con.execute(
-        "select count(*) from duckdb_tables() where temporary and table_name = 'cpr_pseudonyms'"
-    ).fetchall() == [(1,)]
-    if not created:
-        con.execute(
-            "create temp table cpr_pseudonyms (digits varchar primary key, person_key varchar)"
-        )
-        con.register("known_pseudonyms", pseudonymise.known())
-        con.execute("insert into cpr_pseudonyms select digits, person_key from known_pseudonyms")
-        con.unregister("known_pseudonyms")
+    con.execute(PSEUDONYMS_DDL)
     new = con.execute(
         f"select distinct replace(trim(\"{column.header}\"), '-', '') as digits "
         f"from incoming_cells where regexp_full_match(trim(\"{column.header}\"), '{CPR_SHAPE}') "
