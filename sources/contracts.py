@@ -52,9 +52,10 @@ class Contract:
     system: str
     entity: str
     fmt: Format
-    # csv / xlsx / geojson: file name in the delivery folder; sql: a query with
-    # :period_start and :period_end (the first day after the month, also the as-of moment:
-    # the query returns what the system knew by then); http: the endpoint path.
+    # csv / xlsx / geojson: file name in the delivery folder; sql: a query joining
+    # `months` (period_start, period_end: the first day after the month, also the as-of
+    # moment: the query returns what the system knew by then), returning period_start
+    # first and ordered by it; http: the endpoint path.
     source: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]

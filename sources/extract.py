@@ -1,6 +1,7 @@
 """Extract one period of one source entity into the raw schema."""
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,9 @@ from sources import health, housing, readers
 from sources.contracts import Contract
 from sources.landing import delivery_path
 from sources.validate import Pseudonymiser, validate
-from sources.warehouse import LoadStats, replace_partition
+from sources.warehouse import LoadStats, create_raw_tables, replace_partition
+
+COMMIT_ROWS = 200_000  # rows read per commit of an extract over many periods
 
 
 @dataclass(frozen=True)
@@ -22,9 +25,19 @@ class SourceLocations:
     health_api_url: str  # base URL of the health system's API
 
 
-def read(contract: Contract, period: dt.date, where: SourceLocations) -> readers.Cells:
+def read(
+    contract: Contract, periods: list[dt.date], where: SourceLocations
+) -> Iterator[tuple[dt.date, readers.Cells]]:
+    """Each period's delivery, in order. A database is read once for all the periods
+    (split by month in its SQL); files and the API are read a period at a time."""
     if contract.fmt == "sql":
-        return housing.read_database(where.housing_db_url, contract, period)
+        yield from housing.read_database(where.housing_db_url, contract, periods)
+        return
+    for period in periods:
+        yield period, _read_period(contract, period, where)
+
+
+def _read_period(contract: Contract, period: dt.date, where: SourceLocations) -> readers.Cells:
     if contract.fmt == "http":
         return health.read_api(where.health_api_url, contract, period)
     path = delivery_path(where.landing, contract, period)
@@ -36,6 +49,40 @@ def read(contract: Contract, period: dt.date, where: SourceLocations) -> readers
     return reader[contract.fmt](path, contract)
 
 
+def extract_periods(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    periods: list[dt.date],
+    where: SourceLocations,
+    pseudonymise: Pseudonymiser,
+) -> Iterator[tuple[dt.date, LoadStats]]:
+    """Read, validate, pseudonymise and load each period's delivery of one entity.
+
+    Whole periods commit together until COMMIT_ROWS rows have been read (a commit syncs
+    the WAL, some 10 ms; a transaction keeps every replaced temporary table until it
+    ends, so it is bounded): a failing period rolls back only its own batch, each period
+    is loaded whole or not at all.
+    """
+    pseudonymise.attach(con)
+    pending = 0
+    con.execute("begin transaction")
+    try:
+        for n, (period, cells) in enumerate(read(contract, sorted(periods), where)):
+            if n == 0:  # once, not per period (catalog queries); after the first read
+                create_raw_tables(con, (contract,))
+            stats = _load(con, contract, period, cells, where, pseudonymise)
+            pending += stats.rows_read
+            if pending >= COMMIT_ROWS:
+                con.execute("commit")
+                con.execute("begin transaction")
+                pending = 0
+            yield period, stats
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
 def extract_period(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -44,7 +91,18 @@ def extract_period(
     pseudonymise: Pseudonymiser,
 ) -> LoadStats:
     """Read, validate, pseudonymise and load one period's delivery of one entity."""
-    cells = read(contract, period, where)
+    [(_, stats)] = extract_periods(con, contract, [period], where, pseudonymise)
+    return stats
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    period: dt.date,
+    cells: readers.Cells,
+    where: SourceLocations,
+    pseudonymise: Pseudonymiser,
+) -> LoadStats:
     validated = validate(
         con, cells.frame, cells.lines, contract, cells.dialect, pseudonymise, cells.rejected
     )

@@ -5,23 +5,27 @@ SQLAlchemy URL ($KVARTER_HOUSING_DB_URL): the demo's SQLite file, or
 PostgreSQL in production (postgresql+psycopg://user@host/db, with a driver installed).
 
 The database holds its current state, so every query is as-of the end of its month
-(:period_end): it returns what the system knew then, and restating an old month later
-gives the same rows. Tenancies and evictions carry registration timestamps (`registreret`,
-`fraflytning_registreret`) besides their dates: a move-out is shown once its date has come
-and it was registered, else the tenancy is still open; a change registered late comes in
-the month it was registered (each eviction once). Vacancies are kept as a monthly snapshot
+(m.period_end): it returns what the system knew then, and restating an old month later
+gives the same rows. Each query joins `months` (period_start, period_end: the months
+extracted, sources/readers.py), so an extract of many months reads each entity with one
+query, split by month in SQL, instead of one query per month. Tenancies and evictions
+carry registration timestamps (`registreret`, `fraflytning_registreret`) besides their
+dates: a move-out is shown once its date has come and it was registered, else the tenancy
+is still open; a change registered late comes in the month it was registered (each
+eviction once). Vacancies are kept as a monthly snapshot
 (`maaned`) and complaint cases are dated by their registration (`oprettet`), so their
 month is fixed already.
 """
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 from sources.contracts import Column, Contract, Interval
-from sources.readers import Cells, DeliveryError, read_sql
+from sources.readers import Cells, DeliveryError, read_sql_months
 
 LETTING_CHANNELS = ("kommunal_anvisning", "boligorganisation", "fleksibel_udlejning")
 COMPLAINT_CATEGORIES = ("støj", "chikane", "husorden", "andet")
@@ -30,12 +34,13 @@ TENANCIES = Contract(
     system="housing",
     entity="tenancies",
     fmt="sql",
-    source="select lejemaal_id, adresse_id, indflytningsdato, "
-    "case when fraflytningsdato < :period_end and fraflytning_registreret < :period_end "
-    "then fraflytningsdato end as fraflytningsdato, udlejningskanal from lejemaal "
-    "where registreret < :period_end and indflytningsdato < :period_end "
-    "and (fraflytningsdato is null or fraflytningsdato >= :period_start "
-    "or fraflytning_registreret >= :period_start) order by lejemaal_id",
+    source="select m.period_start, lejemaal_id, adresse_id, indflytningsdato, "
+    "case when fraflytningsdato < m.period_end and fraflytning_registreret < m.period_end "
+    "then fraflytningsdato end as fraflytningsdato, udlejningskanal "
+    "from months as m join lejemaal on registreret < m.period_end "
+    "and indflytningsdato < m.period_end "
+    "and (fraflytningsdato is null or fraflytningsdato >= m.period_start "
+    "or fraflytning_registreret >= m.period_start) order by m.period_start, lejemaal_id",
     description="Tenancies active in the month as the system knew them at its end, with "
     "letting channel and move-out date (empty when after the month or not yet registered), "
     "and tenancies whose earlier move-out was first registered in the month.",
@@ -54,7 +59,9 @@ VACANCIES = Contract(
     system="housing",
     entity="vacancies",
     fmt="sql",
-    source="select adresse_id, ledig_siden from ledige_boliger where maaned = :period_start",
+    source="select m.period_start, adresse_id, ledig_siden "
+    "from months as m join ledige_boliger on maaned = m.period_start "
+    "order by m.period_start, adresse_id",
     description="Dwellings vacant on the first of the month.",
     key=("address_id",),
     columns=(
@@ -67,8 +74,9 @@ COMPLAINTS = Contract(
     system="housing",
     entity="complaints",
     fmt="sql",
-    source="select sag_id, adresse_id, oprettet, kategori from klagesager "
-    "where oprettet >= :period_start and oprettet < :period_end order by sag_id",
+    source="select m.period_start, sag_id, adresse_id, oprettet, kategori "
+    "from months as m join klagesager on oprettet >= m.period_start "
+    "and oprettet < m.period_end order by m.period_start, sag_id",
     description="Housing-social complaint cases opened in the month.",
     key=("case_id",),
     columns=(
@@ -83,9 +91,11 @@ EVICTIONS = Contract(
     system="housing",
     entity="evictions",
     fmt="sql",
-    source="select sag_id, adresse_id, udsaettelsesdato from udsaettelser "
-    "where udsaettelsesdato < :period_end and registreret < :period_end "
-    "and (udsaettelsesdato >= :period_start or registreret >= :period_start) order by sag_id",
+    source="select m.period_start, sag_id, adresse_id, udsaettelsesdato "
+    "from months as m join udsaettelser on udsaettelsesdato < m.period_end "
+    "and registreret < m.period_end "
+    "and (udsaettelsesdato >= m.period_start or registreret >= m.period_start) "
+    "order by m.period_start, sag_id",
     description="Evictions carried out in the month and registered by its end, and earlier "
     "evictions first registered in it (each eviction is delivered once).",
     key=("case_id",),
@@ -106,11 +116,15 @@ def source_identity(url: str, contract: Contract) -> str:
     return f"{Path(database).name} ({contract.entity})"
 
 
-def read_database(url: str, contract: Contract, period: dt.date) -> Cells:
-    """One month of one entity. A SQLite file that is not there is a missing delivery:
-    without this check the read-only open fails as an opaque "unable to open"."""
+def read_database(
+    url: str, contract: Contract, periods: list[dt.date]
+) -> Iterator[tuple[dt.date, Cells]]:
+    """Each month of one entity, in order, from one query. A SQLite file that is not there
+    is a missing delivery: without this check the read-only open fails as an opaque
+    "unable to open"."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
         raise DeliveryError(f"missing database {url}")
-    cells = read_sql(url, contract, period)
-    return dataclasses.replace(cells, origin=source_identity(url, contract))
+    origin = source_identity(url, contract)
+    for period, cells in read_sql_months(url, contract, periods):
+        yield period, dataclasses.replace(cells, origin=origin)

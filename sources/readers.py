@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -335,31 +336,67 @@ def _engine(url: str):
     return sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
 
 
-def read_sql(url: str, contract: Contract, period: dt.date) -> Cells:
-    """Rows of one month from a database, through a SQLAlchemy connection URL.
+def _months_cte(periods: list[dt.date]) -> tuple[str, dict[str, dt.date]]:
+    """`with months (period_start, period_end) as (values ...)`: one row per month, the
+    end being the first day after it; portable SQL with bound dates."""
+    rows, params = [], {}
+    for i, start in enumerate(periods):
+        params[f"s{i}"] = start
+        params[f"e{i}"] = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        rows.append(f"(:s{i}, :e{i})")
+    return f"with months (period_start, period_end) as (values {', '.join(rows)}) ", params
 
-    The query gets the month as bound parameters :period_start and :period_end.
+
+def read_sql_months(
+    url: str, contract: Contract, periods: list[dt.date]
+) -> Iterator[tuple[dt.date, Cells]]:
+    """Rows of each month from a database with one query, through a SQLAlchemy URL.
+
+    The query joins `months` (period_start, period_end) and returns period_start first,
+    ordered by it; each month's Cells are yielded (empty ones too) as its rows are read,
+    so only one month is held in memory.
     """
     import sqlalchemy as sa
 
     origin = f"{sa.engine.make_url(url).render_as_string(hide_password=True)} ({contract.entity})"
-    end = dt.date(period.year + period.month // 12, period.month % 12 + 1, 1)
+    periods = sorted(periods)
+    cte, params = _months_cte(periods)
     engine = _engine(url)
     try:
         with engine.connect() as con:
-            result = con.execute(
-                sa.text(contract.source), {"period_start": period, "period_end": end}
+            # A server-side cursor where the driver has one (PostgreSQL): rows are streamed.
+            result = con.execution_options(stream_results=True).execute(
+                sa.text(cte + contract.source), params
             )
             header = list(result.keys())
             _check_headers(origin, header, contract)
-            rows = [tuple(row) for row in result.fetchall()]  # plain tuples build frames fast
+            rows = iter(result)
+            row = next(rows, None)
+            for period in periods:
+                month = []  # plain tuples build frames fast
+                # SQLite returns the bound month as text, PostgreSQL as a date.
+                while row is not None and str(row[0])[:10] == period.isoformat():
+                    month.append(tuple(row))
+                    row = next(rows, None)
+                yield period, _sql_cells(month, header, contract, origin)
+            if row is not None:
+                raise DeliveryError(f"{origin}: rows of a month not asked for ({row[0]})")
     except sa.exc.SQLAlchemyError as exc:
         raise DeliveryError(f"{origin}: query failed ({exc.__class__.__name__}: {exc})") from None
     finally:
         engine.dispose()
+
+
+def _sql_cells(rows: list[tuple], header: list[str], contract: Contract, origin: str) -> Cells:
     # Text stays text; dates, numbers and booleans become text.
     frame = _as_text(pd.DataFrame(rows, columns=header, dtype=object)[contract.headers])
     return Cells(frame, np.arange(1, len(rows) + 1, dtype=np.int64), _no_rejects(), ISO, origin)
+
+
+def read_sql(url: str, contract: Contract, period: dt.date) -> Cells:
+    """Rows of one month from a database (read_sql_months of that month alone)."""
+    [(_, cells)] = read_sql_months(url, contract, [period])
+    return cells
 
 
 def read_geojson(path: Path, contract: Contract) -> Cells:

@@ -46,6 +46,13 @@ DANISH = Dialect("%d-%m-%Y", decimal_comma=True)  # CSV exports: 31-12-2025, 1.2
 ISO = Dialect("%Y-%m-%d", decimal_comma=False)  # Excel, SQL and JSON values as text
 
 
+# The in-run map of CPR digits to pseudonyms: a temporary table, gone with the connection.
+PSEUDONYMS_DDL = (
+    "create temp table if not exists cpr_pseudonyms (digits varchar primary key, "
+    "person_key varchar)"
+)
+
+
 @dataclass(frozen=True)
 class Validated:
     rows_read: int
@@ -54,11 +61,27 @@ class Validated:
 
 
 class Pseudonymiser:
-    """Keyed CPR pseudonyms with a cache: the same person recurs every month."""
+    """Keyed CPR pseudonyms with a cache: the same person recurs every month and in
+    several sources. One instance serves a whole extract run (orchestration/defs/extract.py),
+    so each person's HMAC is computed once per run; the cache lives in memory only."""
 
     def __init__(self, key: bytes):
         self._key = key
         self._cache: dict[str, str] = {}
+
+    def attach(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Give the connection's `cpr_pseudonyms` every pseudonym computed so far, so a new
+        connection's months look up only people new to the run."""
+        con.execute(PSEUDONYMS_DDL)
+        known = pd.DataFrame(
+            {"digits": list(self._cache), "person_key": list(self._cache.values())}, dtype=object
+        )
+        con.register("known_pseudonyms", known)
+        con.execute(
+            "insert into cpr_pseudonyms select digits, person_key from known_pseudonyms "
+            "where digits not in (select digits from cpr_pseudonyms)"
+        )
+        con.unregister("known_pseudonyms")
 
     def __call__(self, cpr10: str) -> str:
         found = self._cache.get(cpr10)
@@ -209,13 +232,10 @@ def _register_pseudonyms(
 ) -> None:
     """Add the keyed pseudonym of every new well-formed CPR number to `cpr_pseudonyms`.
 
-    The temporary table lives as long as the connection: an extract run over many months
-    computes each person's HMAC once.
+    The temporary table lives as long as the connection (never in the warehouse file);
+    `Pseudonymiser.attach` fills a new connection's with what the run already computed.
     """
-    con.execute(
-        "create temp table if not exists cpr_pseudonyms (digits varchar primary key, "
-        "person_key varchar)"
-    )
+    con.execute(PSEUDONYMS_DDL)
     new = con.execute(
         f"select distinct replace(trim(\"{column.header}\"), '-', '') as digits "
         f"from incoming_cells where regexp_full_match(trim(\"{column.header}\"), '{CPR_SHAPE}') "

@@ -77,40 +77,35 @@ def replace_partition(
     delivery_file: str,
     validated: Validated,
 ) -> LoadStats:
-    """Replace one period of one raw table, its quarantine rows and its log entry.
+    """Replace one period of one raw table, its quarantine rows and its log entry, in the
+    caller's transaction (`extract_periods`: one per extract).
 
-    Loads the temporary tables `validate` left on the connection.
+    Loads the temporary tables `validate` left on the connection into the raw tables
+    (`create_raw_tables` made them).
     """
     stats = LoadStats(validated.rows_read, validated.rows_loaded, validated.rows_quarantined)
     if stats.rows_read != stats.rows_loaded + stats.rows_quarantined:
         raise AssertionError(f"row accounting does not add up for {delivery_file}: {stats}")
-    create_raw_tables(con, (contract,))
     names = ", ".join(c.name for c in contract.columns)
     table = f"{RAW_SCHEMA}.{contract.table}"
     where = "system = ? and entity = ? and period = ?"
     this = [contract.system, contract.entity, period]
-    con.execute("begin transaction")
-    try:
-        con.execute(f"delete from {table} where period = ?", [period])
-        con.execute(
-            f"insert into {table} select {names}, cast(? as date), ?, source_line "
-            "from validated_records order by source_line",
-            [period, delivery_file],
-        )
-        con.execute(f"delete from {RAW_SCHEMA}.quarantine where {where}", this)
-        con.execute(
-            f"insert into {RAW_SCHEMA}.quarantine select ?, ?, ?, ?, line, column_name, value, "
-            "reason from validated_quarantine order by line",
-            [*this, delivery_file],
-        )
-        # The delivery log tells later stages which periods exist, even when empty.
-        con.execute(f"delete from {RAW_SCHEMA}.deliveries where {where}", this)
-        con.execute(
-            f"insert into {RAW_SCHEMA}.deliveries values (?, ?, ?, ?, ?, ?, ?)",
-            [*this, delivery_file, *vars(stats).values()],
-        )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+    con.execute(f"delete from {table} where period = ?", [period])
+    con.execute(
+        f"insert into {table} select {names}, cast(? as date), ?, source_line "
+        "from validated_records order by source_line",
+        [period, delivery_file],
+    )
+    con.execute(f"delete from {RAW_SCHEMA}.quarantine where {where}", this)
+    con.execute(
+        f"insert into {RAW_SCHEMA}.quarantine select ?, ?, ?, ?, line, column_name, value, "
+        "reason from validated_quarantine order by line",
+        [*this, delivery_file],
+    )
+    # The delivery log tells later stages which periods exist, even when empty.
+    con.execute(f"delete from {RAW_SCHEMA}.deliveries where {where}", this)
+    con.execute(
+        f"insert into {RAW_SCHEMA}.deliveries values (?, ?, ?, ?, ?, ?, ?)",
+        [*this, delivery_file, *vars(stats).values()],
+    )
     return stats

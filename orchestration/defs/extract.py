@@ -15,7 +15,7 @@ from quality.source_suites import validate_sources
 from sources import duckdb_limits
 from sources.contracts import Contract
 from sources.cpr import load_key
-from sources.extract import extract_period
+from sources.extract import extract_periods
 from sources.health import SourceUnavailable
 from sources.registry import ALL_CONTRACTS
 from sources.validate import Pseudonymiser
@@ -29,6 +29,19 @@ warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.Bet
 RETRY_POLICY = dg.RetryPolicy(
     max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
+
+
+# The extract jobs run their steps one after another in the run's process
+# (defs/resources.py): the assets of one run share a Pseudonymiser, so each person is
+# hashed once per run, not once per source. Only the current run's is kept, in memory.
+_pseudonymisers: dict[tuple[str, bytes], Pseudonymiser] = {}
+
+
+def _run_pseudonymiser(run_id: str, key: bytes) -> Pseudonymiser:
+    if (run_id, key) not in _pseudonymisers:
+        _pseudonymisers.clear()
+        _pseudonymisers[run_id, key] = Pseudonymiser(key)
+    return _pseudonymisers[run_id, key]
 
 
 def _column_schema(contract: Contract) -> dg.TableSchema:
@@ -64,30 +77,29 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
     def _extract(
         context: dg.AssetExecutionContext, storage: KvarterStorage
     ) -> dg.MaterializeResult:
-        pseudonymise = Pseudonymiser(load_key(storage.cpr_key_file))
+        pseudonymise = _run_pseudonymiser(context.run.run_id, load_key(storage.cpr_key_file))
         read = loaded = quarantined = 0
         with storage.connect() as con:
             duckdb_limits.apply(con, storage.warehouse_path)
             create_raw_tables(con, ALL_CONTRACTS)
-            for partition in context.partition_keys:
-                try:
-                    stats = extract_period(
-                        con, contract, partition_date(partition), storage.locations, pseudonymise
-                    )
-                except SourceUnavailable:
-                    raise  # transient: RETRY_POLICY applies
-                except Exception as error:
-                    # A broken delivery or contract fault gives the same result every time.
-                    raise dg.Failure(str(error), allow_retries=False) from error
-                context.log.info(
-                    f"{contract.table} {partition[:7]}: read {stats.rows_read}, "
-                    f"loaded {stats.rows_loaded}, quarantined {stats.rows_quarantined}"
-                )
-                read += stats.rows_read
-                loaded += stats.rows_loaded
-                quarantined += stats.rows_quarantined
-            # The periods just extracted (a restated old month included), nothing else.
+            # The periods of this run (a restated old month included), nothing else.
             periods = [partition_date(p) for p in context.partition_keys]
+            try:
+                for period, stats in extract_periods(
+                    con, contract, periods, storage.locations, pseudonymise
+                ):
+                    context.log.info(
+                        f"{contract.table} {period:%Y-%m}: read {stats.rows_read}, "
+                        f"loaded {stats.rows_loaded}, quarantined {stats.rows_quarantined}"
+                    )
+                    read += stats.rows_read
+                    loaded += stats.rows_loaded
+                    quarantined += stats.rows_quarantined
+            except SourceUnavailable:
+                raise  # transient: RETRY_POLICY applies
+            except Exception as error:
+                # A broken delivery or contract fault gives the same result every time.
+                raise dg.Failure(str(error), allow_retries=False) from error
             frame = con.execute(
                 f"select * from raw.{contract.table} where period between ? and ?",
                 [min(periods), max(periods)],

@@ -1,6 +1,7 @@
 """One monthly partition materialised through Dagster on a hand-made municipality."""
 
 import re
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -251,6 +252,23 @@ def test_no_raw_cpr_anywhere_in_the_warehouse(pipeline):
     assert len(keys) == 35 and all(re.fullmatch(r"[0-9a-f]{64}", k) for (k,) in keys)
 
 
+def test_no_raw_cpr_in_any_file_the_run_left(pipeline):
+    """The in-run CPR -> pseudonym map is a temporary table: neither it nor a DuckDB spill
+    file of it may outlive the run. Every file but the landing zone is searched as bytes
+    (the warehouse file's free blocks included), and the spill folder is left empty."""
+    storage, *_ = pipeline
+    data = Path(storage.warehouse_path).parent
+    numbers = {n.encode() for n in tiny.ALL_CPR + [tiny.INVALID_CPR]}
+    numbers |= {n.replace(b"-", b"") for n in numbers}
+    files = [p for p in data.rglob("*") if p.is_file() and storage.landing not in p.parents]
+    assert Path(storage.warehouse_path) in files
+    for path in files:
+        content = path.read_bytes()
+        assert not [n for n in numbers if n in content], path
+    spill = Path(f"{storage.warehouse_path}.tmp")
+    assert not spill.exists() or not any(spill.iterdir())
+
+
 def test_corrupted_mart_fails_the_gx_check_and_stops_the_alert_step(pipeline, tmp_path):
     storage, defs, *_ = pipeline
     with duckdb.connect(storage.warehouse_path) as con:
@@ -283,18 +301,18 @@ def test_a_source_breaking_its_contract_fails_its_extract(pipeline, monkeypatch)
     _, defs, *_ = pipeline
     from orchestration.defs import extract as extract_assets
 
-    real = extract_assets.extract_period
+    real = extract_assets.extract_periods
 
-    def buggy_reader(con, contract, period, *args):
-        stats = real(con, contract, period, *args)
-        if contract.entity == "benefits":
-            # A weekly extent above full time, which the real reader quarantines.
-            con.execute(
-                "update raw.employment__benefits set weekly_extent = 2 where source_line = 2"
-            )
-        return stats
+    def buggy_reader(con, contract, periods, *args):
+        for period, stats in real(con, contract, periods, *args):
+            if contract.entity == "benefits":
+                # A weekly extent above full time, which the real reader quarantines.
+                con.execute(
+                    "update raw.employment__benefits set weekly_extent = 2 where source_line = 2"
+                )
+            yield period, stats
 
-    monkeypatch.setattr(extract_assets, "extract_period", buggy_reader)
+    monkeypatch.setattr(extract_assets, "extract_periods", buggy_reader)
     result = defs.resolve_job_def("monthly_extract").execute_in_process(
         partition_key=PARTITION, raise_on_error=False
     )

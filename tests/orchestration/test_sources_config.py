@@ -80,7 +80,7 @@ def test_only_an_unavailable_source_is_retried(monkeypatch, tmp_path, error, att
         calls.append(args)
         raise error
 
-    monkeypatch.setattr(extract_assets, "extract_period", failing)
+    monkeypatch.setattr(extract_assets, "extract_periods", failing)
     asset = extract_assets.build_extract_asset(health.SMOKING_CESSATION)
     result = dg.materialize(
         [asset],

@@ -5,13 +5,15 @@ import pandas as pd
 
 from sources.employment import BENEFITS
 from sources.validate import QUARANTINE_COLUMNS, Validated
-from sources.warehouse import replace_partition
+from sources.warehouse import create_raw_tables, replace_partition
 
 MARCH, APRIL = dt.date(2025, 3, 1), dt.date(2025, 4, 1)
 
 
 def delivery(con, *rows, quarantined=0):
-    """Leave a validated delivery on the connection, as sources.validate does."""
+    """Leave a validated delivery on the connection, as sources.validate does (and the raw
+    tables, as the extract does before its first period)."""
+    create_raw_tables(con, (BENEFITS,))
     con.register(
         "records",
         pd.DataFrame(

@@ -1,0 +1,75 @@
+"""An extract over many periods: commits in batches of whole periods, one pseudonym map."""
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from sources import cpr as cpr_mod
+from sources import extract
+from sources.extract import SourceLocations, extract_periods
+from sources.readers import DeliveryError
+from sources.validate import Pseudonymiser
+from tests.sources.test_bad_files import CONTRACT, HEADER
+
+JAN, FEB, MAR = (dt.date(2025, m, 1) for m in (1, 2, 3))
+TWO_ROWS = HEADER + b"010190-1001;Anna;1\n010190-1002;Bo;2\n"
+
+
+def landing(tmp_path, damaged_march: bool) -> SourceLocations:
+    for month in (JAN, FEB, MAR):
+        folder = tmp_path / "test" / f"{month:%Y-%m}"
+        folder.mkdir(parents=True)
+        body = TWO_ROWS
+        if month == MAR and damaged_march:
+            body = (
+                HEADER + "010190-1001;Søren;1\n".encode() + "010190-1002;Åse;2\n".encode("cp1252")
+            )
+        (folder / "boern.csv").write_bytes(body)
+    return SourceLocations(tmp_path, housing_db_url="", health_api_url="")
+
+
+def loaded_months(con) -> list[dt.date]:
+    """Months in the delivery log; none when even the raw tables were rolled back."""
+    tables = con.execute("select table_name from information_schema.tables").fetchall()
+    if ("deliveries",) not in tables:
+        return []
+    return [p for (p,) in con.execute("select period from raw.deliveries order by 1").fetchall()]
+
+
+@pytest.mark.parametrize(
+    ("commit_rows", "kept"),
+    [
+        (3, [JAN, FEB]),  # Jan (2 rows) + Feb (2) reach 3: committed before March fails
+        (5, []),  # 4 rows pending when March fails: the batch (raw tables too) rolls back
+    ],
+)
+def test_a_failing_period_rolls_back_only_its_batch(tmp_path, monkeypatch, commit_rows, kept):
+    monkeypatch.setattr(extract, "COMMIT_ROWS", commit_rows)
+    where = landing(tmp_path, damaged_march=True)
+    con = duckdb.connect()
+    with pytest.raises(DeliveryError, match="mixed encodings"):
+        list(extract_periods(con, CONTRACT, [JAN, FEB, MAR], where, Pseudonymiser(b"k")))
+    assert loaded_months(con) == kept
+
+
+def test_each_person_is_hashed_once_across_connections(tmp_path, monkeypatch):
+    """Two connections (two assets of one run) share the run's Pseudonymiser: the two
+    people are hashed once each, not once per connection or month."""
+    calls = []
+    real = cpr_mod.pseudonymise
+    monkeypatch.setattr(cpr_mod, "pseudonymise", lambda d, k: calls.append(d) or real(d, k))
+    where = landing(tmp_path, damaged_march=False)
+    pseudonymise = Pseudonymiser(b"k")
+    keys = []
+    for _ in range(2):
+        con = duckdb.connect()
+        list(extract_periods(con, CONTRACT, [JAN, FEB, MAR], where, pseudonymise))
+        keys.append(con.execute("select distinct person_key from raw.test__children").fetchall())
+    assert sorted(calls) == ["0101901001", "0101901002"]
+    assert (
+        sorted(keys[0])
+        == sorted(keys[1])
+        == sorted([(real("0101901001", b"k"),), (real("0101901002", b"k"),)])
+    )
+    assert loaded_months(con) == [JAN, FEB, MAR]
