@@ -14,7 +14,6 @@ records from the files the synthetic API serves them from; GeoJSON with `read_js
 """
 
 import datetime as dt
-import re
 import sqlite3
 import time
 from pathlib import Path
@@ -116,6 +115,16 @@ def _geojson(con, landing: Path, contract: Contract) -> None:
     )
 
 
+def _months(starts) -> str:
+    """The `months` relation the housing contracts' queries join (as sources/readers.py
+    binds it), with the dates as text like the copied tables' columns."""
+    rows = []
+    for start in map(dt.date.fromisoformat, map(str, starts)):
+        end = (start + dt.timedelta(days=32)).replace(day=1)
+        rows.append(f"('{start}', '{end}')")
+    return f"with months (period_start, period_end) as (values {', '.join(rows)})"
+
+
 def check_housing(landing: Path) -> None:
     """Fail at once, not after minutes, on a housing database the contracts' queries
     cannot read (a landing folder from an older generator)."""
@@ -125,8 +134,7 @@ def check_housing(landing: Path) -> None:
         for contract in (c for c in ALL_CONTRACTS if c.fmt == "sql"):
             try:
                 src.execute(
-                    f"select * from ({contract.source}) limit 0",
-                    {"period_start": "2000-01-01", "period_end": "2000-02-01"},
+                    f"{_months(['2000-01-01'])} select * from ({contract.source}) limit 0"
                 ).fetchall()
             except sqlite3.Error as error:
                 raise SystemExit(
@@ -155,15 +163,10 @@ def _housing(con, landing: Path, contracts: list[Contract]) -> None:
     # The months the file deliveries cover: the pipeline extracts the same periods.
     months = sorted({p for c in MONTHLY if c.fmt == "csv" for p in delivered_periods(landing, c)})
     for contract in contracts:
-        selects = []
-        for start in months:
-            end = (start + dt.timedelta(days=32)).replace(day=1)
-            query = re.sub(r":period_start\b", f"'{start}'", contract.source)
-            query = re.sub(r":period_end\b", f"'{end}'", query)
-            selects.append(
-                f"select {_typed(contract)}, date '{start}' as period from ({query}) as q"
-            )
-        con.execute(f"create table {contract.table} as " + " union all ".join(selects))
+        con.execute(
+            f"create table {contract.table} as select {_typed(contract)}, "
+            f"period_start::date as period from ({_months(months)} {contract.source}) as q"
+        )
 
 
 def read(landing: Path, warehouse: Path) -> dict[str, dict]:
