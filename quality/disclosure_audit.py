@@ -645,11 +645,12 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
         rows = np.flatnonzero(np.isin(quantity_block, blocks) & ~fixed)
         eq, ub = _restrict(a_eq, b_eq, members), _restrict(a_ub, b_ub, members)
         whole = _Block(*eq, *ub, upper[members], q[rows][:, members].tocsr(), q_constant[rows])
-        point = whole.solve_afresh(np.zeros(len(members)))
-        intervals.harvest(rows, whole.quantities, point)
         moves = np.isin(unit_block, blocks)
         swaps = _Swaps(units[members][:, moves].tocsc(), eq[0])
-        swaps.certify(whole, point, rows, intervals)
+        for objective in _starts(system.places[members]):
+            point = whole.solve_afresh(objective)
+            intervals.harvest(rows, whole.quantities, point)
+            swaps.certify(whole, point, rows, intervals)
         still_open = rows[intervals.open(rows)]
         if len(members) > GROUPED_VARIABLES and len(still_open):
             part = _Block(
@@ -815,6 +816,21 @@ def _move_in_groups(
             group = _fixed_outside(whole, eq, ub, inside, point, part)
             intervals.raise_each(group, rows[part])
         previous = inside
+
+
+def _starts(places: np.ndarray, areas: int = 2):
+    """Objectives of a bin's first solver points. A large bin gets one point per area of
+    the `areas` with the most variables, each holding as much as it can in that area:
+    every other area is then at its least, and the chosen area has each month's total to
+    give, so a swap (`_Swaps`) settles another area's quantity against it. (Spread evenly,
+    a rare event's monthly total leaves every area too little to give.) The chosen areas'
+    own quantities are settled between the two points."""
+    if len(places) <= GROUPED_VARIABLES:
+        yield np.zeros(len(places))
+        return
+    names, counts = np.unique(places[places != MUNICIPALITY], return_counts=True)
+    for area in names[np.argsort(-counts, kind="stable")[:areas]]:
+        yield -(places == area).astype(float)
 
 
 def _fixed_outside(whole: _Block, eq, ub, inside, point, part) -> _Block:
