@@ -85,6 +85,7 @@ class _LinearSystem:
     the named quantities to protect, q x + q_constant."""
 
     places: np.ndarray  # the area each variable belongs to
+    months: np.ndarray  # and its month (counted from January of year 0)
     a_eq: sparse.csr_matrix
     b_eq: np.ndarray
     a_ub: sparse.csr_matrix
@@ -137,6 +138,7 @@ class _Model:
         self.variable = np.full(self.value.shape, -1)
         self.variable[:-1][hidden] = np.arange(hidden.sum())
         places = [np.broadcast_to(self.area[:, None], hidden.shape)[hidden]]
+        months = [np.broadcast_to(self.month[:, None], hidden.shape)[hidden]]
         self.windowed = (self.area != MUNICIPALITY) & np.isin(self.kind, ["numerator", "both"])
         self.latent = []  # per component: the index of its latent monthly variables
         for which in COMPONENTS:
@@ -150,8 +152,10 @@ class _Model:
             ).drop_duplicates()
             self.latent.append(pd.MultiIndex.from_frame(keys))
             places.append(keys["area"].to_numpy())
+            months.append(keys["month"].to_numpy())
         self.latent_start = np.cumsum([hidden.sum(), len(self.latent[0])])
         self.places = np.concatenate(places)
+        self.months = np.concatenate(months)
         self.upper = np.full(len(self.places), UNBOUNDED)
         self.equalities: list[tuple[sparse.csr_matrix, np.ndarray]] = []
         self.inequalities: list[tuple[sparse.csr_matrix, np.ndarray]] = []
@@ -420,6 +424,7 @@ class _Model:
         labels, q, q_constant = zip(*self.quantities)
         return _LinearSystem(
             self.places,
+            self.months,
             *stacked(self.equalities),
             *stacked(self.inequalities),
             self.upper,
@@ -647,7 +652,7 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
         whole = _Block(*eq, *ub, upper[members], q[rows][:, members].tocsr(), q_constant[rows])
         moves = np.isin(unit_block, blocks)
         swaps = _Swaps(units[members][:, moves].tocsc(), eq[0])
-        for objective in _starts(system.places[members]):
+        for objective in _starts(system.places[members], system.months[members]):
             point = whole.solve_afresh(objective)
             intervals.harvest(rows, whole.quantities, point)
             swaps.certify(whole, point, rows, intervals)
@@ -818,19 +823,24 @@ def _move_in_groups(
         previous = inside
 
 
-def _starts(places: np.ndarray, areas: int = 2):
+def _starts(places: np.ndarray, months: np.ndarray, areas: int = 2, calendar_months=(0, 6)):
     """Objectives of a bin's first solver points. A large bin gets one point per area of
     the `areas` with the most variables, each holding as much as it can in that area:
     every other area is then at its least, and the chosen area has each month's total to
     give, so a swap (`_Swaps`) settles another area's quantity against it. (Spread evenly,
     a rare event's monthly total leaves every area too little to give.) The chosen areas'
-    own quantities are settled between the two points."""
+    own quantities are settled between the two points. Likewise in time, for areas whose
+    published windows tie their months: one point per calendar month of
+    `calendar_months` (0: January) holding all it can in that month of every year, which
+    every 12-month window holds once, to give to the area's other months."""
     if len(places) <= GROUPED_VARIABLES:
         yield np.zeros(len(places))
         return
     names, counts = np.unique(places[places != MUNICIPALITY], return_counts=True)
     for area in names[np.argsort(-counts, kind="stable")[:areas]]:
         yield -(places == area).astype(float)
+    for month in calendar_months:
+        yield -(months % 12 == month).astype(float)
 
 
 def _fixed_outside(whole: _Block, eq, ub, inside, point, part) -> _Block:

@@ -257,7 +257,9 @@ def swapped(frame, level=5, objectives=None):
     block = whole_block(system)
     rows = np.arange(len(system.labels))
     intervals = _Intervals(system.q, system.q_constant, np.zeros(len(rows), bool), level)
-    starts = objectives(system.places) if objectives else [np.zeros(len(system.upper))]
+    starts = (
+        objectives(system.places, system.months) if objectives else [np.zeros(len(system.upper))]
+    )
     for objective in starts:
         point = block.solve_afresh(objective)
         intervals.harvest(rows, system.q, point)
@@ -319,7 +321,9 @@ def test_points_holding_everything_in_one_area_let_swaps_settle_a_rare_outcome(m
                 ("municipality", MARCH, "x", 6, 190),
             ]
         ),
-        objectives=disclosure_audit._starts,
+        objectives=lambda places, months: disclosure_audit._starts(
+            places, months, calendar_months=()
+        ),
     )
     assert found["x A 2025-03 numerator"] == (0, 6)
     assert found["x B 2025-03 numerator"] == (0, 6)
@@ -327,6 +331,21 @@ def test_points_holding_everything_in_one_area_let_swaps_settle_a_rare_outcome(m
     for area in "ABC":
         low, high = found[f"x {area} 2025-03 complement"]
         assert 0 <= low and high <= 184 and high - low >= 5
+
+
+def test_points_holding_everything_in_one_calendar_month_let_swaps_settle_months(monkeypatch):
+    # Only December 2024's window is published (12): the months of 2024 share 12. The
+    # point for January holds all 12 there, and moving 5 from January to another month
+    # keeps the window: every other month is seen at 0 and 5. The point for July holds all
+    # 12 there: January and July are each seen at 0 and 12.
+    monkeypatch.setattr(disclosure_audit, "GROUPED_VARIABLES", 0)
+    found = swapped(
+        cells(rolling([("2024-12-01", 12)])),
+        objectives=lambda places, months: disclosure_audit._starts(places, months, areas=0),
+    )
+    for month in range(1, 13):
+        expected = (0, 12) if month in (1, 7) else (0, 5)
+        assert found[f"e A 2024-{month:02d} monthly count"] == expected
 
 
 def test_months_a_year_apart_swap_under_published_windows():
