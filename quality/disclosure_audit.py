@@ -470,11 +470,22 @@ def _highs(matrix, row_lower, row_upper, upper, cost, strategy) -> highspy.Highs
 PRIMAL, DUAL, INTERIOR = 4, 1, "interior"
 
 
-def _optimum(highs: highspy.Highs) -> np.ndarray:
+def _optimum(highs: highspy.Highs, then=None) -> np.ndarray:
+    """An optimal point; with `then`, later runs of `highs` use that simplex strategy (an
+    instance is first solved from scratch by the interior point and crossover, then
+    re-solved from the basis that leaves)."""
     highs.run()
     status = highs.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
+        # The interior point fails on some small degenerate blocks: the simplex then.
+        highs.setOptionValue("solver", "simplex")
+        highs.run()
+        status = highs.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
         raise RuntimeError("disclosure audit LP failed: " + highs.modelStatusToString(status))
+    if then is not None:
+        highs.setOptionValue("solver", "simplex")
+        highs.setOptionValue("simplex_strategy", then)
     return np.asarray(highs.getSolution().col_value)
 
 
@@ -493,7 +504,9 @@ class _Block:
         self.columns = np.arange(n, dtype=np.int32)
         self.slacks = np.arange(n, n + k, dtype=np.int32)
         self.moved_rows = np.arange(m, m + k, dtype=np.int32)
-        self.highs = _highs(self.matrix, self.row_lower, self.row_upper, upper, np.zeros(n), PRIMAL)
+        self.highs = _highs(
+            self.matrix, self.row_lower, self.row_upper, upper, np.zeros(n), INTERIOR
+        )
 
     def solve_afresh(self, objective: np.ndarray) -> np.ndarray:
         """A point minimising `objective`, from scratch."""
@@ -504,7 +517,7 @@ class _Block:
     def solve(self, objective: np.ndarray) -> np.ndarray:
         """A point minimising `objective` over the block."""
         self.highs.changeColsCost(len(self.columns), self.columns, objective)
-        return _optimum(self.highs)
+        return _optimum(self.highs, then=PRIMAL)
 
     # Maximise the sum of s_i, each s_i capped by its target and by how far quantity i has
     # moved: up, s_i <= quantity_i; down, s_i <= high_i - quantity_i. Unlike a plain sum,
@@ -593,6 +606,26 @@ class _Intervals:
             if settled < WORTH_A_ROUND:
                 break
 
+    def settle_zeros(self, block: _Block, rows, attempts=3, least=WORTH_A_ROUND) -> None:
+        """Quantities seen only at zero, proven zero together: for sums of variables with
+        non-negative coefficients (counts, not complements), a largest sum of zero makes
+        each zero at every feasible point, a known zero and no disclosure. Those the solve
+        raises leave the set; up to `attempts` solves, while at least `least` are left
+        (fewer get their own solves)."""
+        positive = np.asarray((block.quantities < 0).sum(axis=1)).ravel() == 0
+        zero = self.open(rows) & (self.high[rows] <= TOLERANCE) & (block.constants == 0)
+        zero &= positive
+        for _ in range(attempts):
+            if zero.sum() < least:
+                return
+            point = block.solve_afresh(-np.asarray(block.quantities[zero].sum(axis=0)).ravel())
+            self.harvest(rows, block.quantities, point)
+            raised = zero & (block.quantities @ point > TOLERANCE)
+            if not raised.any():
+                self.fixed[rows[zero]] = True
+                return
+            zero &= ~raised
+
     def settle_exactly(self, block: _Block, rows) -> None:
         """Each quantity still open gets its own maximum and then, unless that is zero (a
         quantity is never negative), its minimum."""
@@ -656,6 +689,7 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
             point = whole.solve_afresh(objective)
             intervals.harvest(rows, whole.quantities, point)
             swaps.certify(whole, point, rows, intervals)
+        intervals.settle_zeros(whole, rows)
         still_open = rows[intervals.open(rows)]
         if len(members) > GROUPED_VARIABLES and len(still_open):
             part = _Block(

@@ -408,3 +408,43 @@ def test_the_feasibility_check_of_a_swap():
         True,
         False,
     ]
+
+
+def test_quantities_proven_zero_together():
+    # a + b = 3 and a + b + c = 3, so c = 0 everywhere, though no row is a zero sum. Seen
+    # at (3, 0, 0), b and c have only been zero: the largest b + c is 3 (b raised, so b
+    # leaves the set), then the largest c is 0: c is a known zero, b still open.
+    block = _Block(
+        sparse.csr_matrix([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]]),
+        np.array([3.0, 3.0]),
+        sparse.csr_matrix((0, 3)),
+        np.zeros(0),
+        np.full(3, 1e7),
+        sparse.identity(3, format="csr"),
+        np.zeros(3),
+    )
+    rows = np.arange(3)
+    intervals = _Intervals(block.quantities, np.zeros(3), np.zeros(3, bool), 5)
+    intervals.harvest(rows, block.quantities, np.array([3.0, 0.0, 0.0]))
+    intervals.settle_zeros(block, rows, least=1)
+    assert intervals.fixed.tolist() == [False, False, True]
+    assert intervals.high[1] == 3
+    assert intervals.open(rows).tolist() == [True, True, False]
+
+
+def test_a_complement_is_not_proven_zero_by_a_sum():
+    # A complement (d - n) has a negative coefficient: a sum of zero would not make each
+    # term zero, so it is left to its own solves.
+    block = _Block(
+        sparse.csr_matrix([[1.0, 1.0]]),
+        np.array([0.0]),
+        sparse.csr_matrix((0, 2)),
+        np.zeros(0),
+        np.full(2, 1e7),
+        sparse.csr_matrix([[-1.0, 1.0]]),
+        np.zeros(1),
+    )
+    intervals = _Intervals(block.quantities, np.zeros(1), np.zeros(1, bool), 5)
+    intervals.harvest(np.arange(1), block.quantities, np.zeros(2))
+    intervals.settle_zeros(block, np.arange(1), least=1)
+    assert intervals.fixed.tolist() == [False]
