@@ -478,6 +478,7 @@ def _optimum(highs: highspy.Highs, then=None) -> np.ndarray:
     status = highs.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
         # The interior point fails on some small degenerate blocks: the simplex then.
+        highs.clearSolver()
         highs.setOptionValue("solver", "simplex")
         highs.run()
         status = highs.getModelStatus()
@@ -494,7 +495,7 @@ class _Block:
     re-solved from their last optimal basis: one for single objectives, and two (built
     when first used) that move many quantities at once, up or down."""
 
-    def __init__(self, a_eq, b_eq, a_ub, b_ub, upper, quantities, constants):
+    def __init__(self, a_eq, b_eq, a_ub, b_ub, upper, quantities, constants, first=PRIMAL):
         self.matrix = sparse.vstack([a_eq, a_ub])
         self.row_lower = np.concatenate([b_eq, np.full(len(b_ub), -INF)])
         self.row_upper = np.concatenate([b_eq, b_ub])
@@ -504,9 +505,8 @@ class _Block:
         self.columns = np.arange(n, dtype=np.int32)
         self.slacks = np.arange(n, n + k, dtype=np.int32)
         self.moved_rows = np.arange(m, m + k, dtype=np.int32)
-        self.highs = _highs(
-            self.matrix, self.row_lower, self.row_upper, upper, np.zeros(n), INTERIOR
-        )
+        # `first`: INTERIOR for a whole large block, whose first solve starts from scratch.
+        self.highs = _highs(self.matrix, self.row_lower, self.row_upper, upper, np.zeros(n), first)
 
     def solve_afresh(self, objective: np.ndarray) -> np.ndarray:
         """A point minimising `objective`, from scratch."""
@@ -700,7 +700,12 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
             still_open = rows[intervals.open(rows)]
         if len(still_open):
             rest = _Block(
-                *eq, *ub, upper[members], q[still_open][:, members].tocsr(), q_constant[still_open]
+                *eq,
+                *ub,
+                upper[members],
+                q[still_open][:, members].tocsr(),
+                q_constant[still_open],
+                first=INTERIOR,
             )
             intervals.move(rest, still_open, swaps)
             intervals.settle_exactly(rest, still_open)
