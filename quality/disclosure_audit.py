@@ -17,7 +17,9 @@ Speed: the system is built a relation at a time for all cells at once (numpy, pa
 Each connected block of it is solved apart, and a few solves per block (all open
 quantities raised at once, each capped at its lowest value plus the protection level)
 exhibit, for most quantities, two feasible points at least the protection level apart;
-a large block is first solved in groups of areas with the rest fixed. Variables that a
+a large block starts from points that hold all they can in one area or calendar month
+(swaps then settle the rest against them), quantities seen only at zero are proven zero
+together, and what is left is solved in groups of areas with the rest fixed. Variables that a
 row forces to zero are fixed beforehand. Only the rest get an exact maximum and minimum.
 Windows of distinct people (`people`) are not sums of monthly counts and enter through the
 totals only.
@@ -620,9 +622,12 @@ class _Intervals:
                 return
             point = block.solve_afresh(-np.asarray(block.quantities[zero].sum(axis=0)).ravel())
             self.harvest(rows, block.quantities, point)
-            raised = zero & (block.quantities @ point > TOLERANCE)
-            if not raised.any():
+            values = block.quantities @ point
+            raised = zero & (values > TOLERANCE)
+            if values[zero].sum() <= TOLERANCE:
                 self.fixed[rows[zero]] = True
+                return
+            if not raised.any():
                 return
             zero &= ~raised
 
