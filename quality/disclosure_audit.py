@@ -17,7 +17,9 @@ Speed: the system is built a relation at a time for all cells at once (numpy, pa
 Each connected block of it is solved apart, and a few solves per block (all open
 quantities raised at once, each capped at its lowest value plus the protection level)
 exhibit, for most quantities, two feasible points at least the protection level apart;
-a large block is first solved in groups of areas with the rest fixed. Variables that a
+a large block starts from points that hold all they can in one area or calendar month
+(swaps then settle the rest against them), quantities seen only at zero are proven zero
+together, and what is left is solved in groups of areas with the rest fixed. Variables that a
 row forces to zero are fixed beforehand. Only the rest get an exact maximum and minimum.
 Windows of distinct people (`people`) are not sums of monthly counts and enter through the
 totals only.
@@ -85,6 +87,7 @@ class _LinearSystem:
     the named quantities to protect, q x + q_constant."""
 
     places: np.ndarray  # the area each variable belongs to
+    months: np.ndarray  # and its month (counted from January of year 0)
     a_eq: sparse.csr_matrix
     b_eq: np.ndarray
     a_ub: sparse.csr_matrix
@@ -137,6 +140,7 @@ class _Model:
         self.variable = np.full(self.value.shape, -1)
         self.variable[:-1][hidden] = np.arange(hidden.sum())
         places = [np.broadcast_to(self.area[:, None], hidden.shape)[hidden]]
+        months = [np.broadcast_to(self.month[:, None], hidden.shape)[hidden]]
         self.windowed = (self.area != MUNICIPALITY) & np.isin(self.kind, ["numerator", "both"])
         self.latent = []  # per component: the index of its latent monthly variables
         for which in COMPONENTS:
@@ -150,8 +154,10 @@ class _Model:
             ).drop_duplicates()
             self.latent.append(pd.MultiIndex.from_frame(keys))
             places.append(keys["area"].to_numpy())
+            months.append(keys["month"].to_numpy())
         self.latent_start = np.cumsum([hidden.sum(), len(self.latent[0])])
         self.places = np.concatenate(places)
+        self.months = np.concatenate(months)
         self.upper = np.full(len(self.places), UNBOUNDED)
         self.equalities: list[tuple[sparse.csr_matrix, np.ndarray]] = []
         self.inequalities: list[tuple[sparse.csr_matrix, np.ndarray]] = []
@@ -420,6 +426,7 @@ class _Model:
         labels, q, q_constant = zip(*self.quantities)
         return _LinearSystem(
             self.places,
+            self.months,
             *stacked(self.equalities),
             *stacked(self.inequalities),
             self.upper,
@@ -465,11 +472,23 @@ def _highs(matrix, row_lower, row_upper, upper, cost, strategy) -> highspy.Highs
 PRIMAL, DUAL, INTERIOR = 4, 1, "interior"
 
 
-def _optimum(highs: highspy.Highs) -> np.ndarray:
+def _optimum(highs: highspy.Highs, then=None) -> np.ndarray:
+    """An optimal point; with `then`, later runs of `highs` use that simplex strategy (an
+    instance is first solved from scratch by the interior point and crossover, then
+    re-solved from the basis that leaves)."""
     highs.run()
     status = highs.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
+        # The interior point fails on some small degenerate blocks: the simplex then.
+        highs.clearSolver()
+        highs.setOptionValue("solver", "simplex")
+        highs.run()
+        status = highs.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
         raise RuntimeError("disclosure audit LP failed: " + highs.modelStatusToString(status))
+    if then is not None:
+        highs.setOptionValue("solver", "simplex")
+        highs.setOptionValue("simplex_strategy", then)
     return np.asarray(highs.getSolution().col_value)
 
 
@@ -478,7 +497,7 @@ class _Block:
     re-solved from their last optimal basis: one for single objectives, and two (built
     when first used) that move many quantities at once, up or down."""
 
-    def __init__(self, a_eq, b_eq, a_ub, b_ub, upper, quantities, constants):
+    def __init__(self, a_eq, b_eq, a_ub, b_ub, upper, quantities, constants, first=PRIMAL):
         self.matrix = sparse.vstack([a_eq, a_ub])
         self.row_lower = np.concatenate([b_eq, np.full(len(b_ub), -INF)])
         self.row_upper = np.concatenate([b_eq, b_ub])
@@ -488,7 +507,8 @@ class _Block:
         self.columns = np.arange(n, dtype=np.int32)
         self.slacks = np.arange(n, n + k, dtype=np.int32)
         self.moved_rows = np.arange(m, m + k, dtype=np.int32)
-        self.highs = _highs(self.matrix, self.row_lower, self.row_upper, upper, np.zeros(n), PRIMAL)
+        # `first`: INTERIOR for a whole large block, whose first solve starts from scratch.
+        self.highs = _highs(self.matrix, self.row_lower, self.row_upper, upper, np.zeros(n), first)
 
     def solve_afresh(self, objective: np.ndarray) -> np.ndarray:
         """A point minimising `objective`, from scratch."""
@@ -499,7 +519,7 @@ class _Block:
     def solve(self, objective: np.ndarray) -> np.ndarray:
         """A point minimising `objective` over the block."""
         self.highs.changeColsCost(len(self.columns), self.columns, objective)
-        return _optimum(self.highs)
+        return _optimum(self.highs, then=PRIMAL)
 
     # Maximise the sum of s_i, each s_i capped by its target and by how far quantity i has
     # moved: up, s_i <= quantity_i; down, s_i <= high_i - quantity_i. Unlike a plain sum,
@@ -588,6 +608,29 @@ class _Intervals:
             if settled < WORTH_A_ROUND:
                 break
 
+    def settle_zeros(self, block: _Block, rows, attempts=3, least=WORTH_A_ROUND) -> None:
+        """Quantities seen only at zero, proven zero together: for sums of variables with
+        non-negative coefficients (counts, not complements), a largest sum of zero makes
+        each zero at every feasible point, a known zero and no disclosure. Those the solve
+        raises leave the set; up to `attempts` solves, while at least `least` are left
+        (fewer get their own solves)."""
+        positive = np.asarray((block.quantities < 0).sum(axis=1)).ravel() == 0
+        zero = self.open(rows) & (self.high[rows] <= TOLERANCE) & (block.constants == 0)
+        zero &= positive
+        for _ in range(attempts):
+            if zero.sum() < least:
+                return
+            point = block.solve_afresh(-np.asarray(block.quantities[zero].sum(axis=0)).ravel())
+            self.harvest(rows, block.quantities, point)
+            values = block.quantities @ point
+            raised = zero & (values > TOLERANCE)
+            if values[zero].sum() <= TOLERANCE:
+                self.fixed[rows[zero]] = True
+                return
+            if not raised.any():
+                return
+            zero &= ~raised
+
     def settle_exactly(self, block: _Block, rows) -> None:
         """Each quantity still open gets its own maximum and then, unless that is zero (a
         quantity is never negative), its minimum."""
@@ -645,11 +688,13 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
         rows = np.flatnonzero(np.isin(quantity_block, blocks) & ~fixed)
         eq, ub = _restrict(a_eq, b_eq, members), _restrict(a_ub, b_ub, members)
         whole = _Block(*eq, *ub, upper[members], q[rows][:, members].tocsr(), q_constant[rows])
-        point = whole.solve_afresh(np.zeros(len(members)))
-        intervals.harvest(rows, whole.quantities, point)
         moves = np.isin(unit_block, blocks)
         swaps = _Swaps(units[members][:, moves].tocsc(), eq[0])
-        swaps.certify(whole, point, rows, intervals)
+        for objective in _starts(system.places[members], system.months[members]):
+            point = whole.solve_afresh(objective)
+            intervals.harvest(rows, whole.quantities, point)
+            swaps.certify(whole, point, rows, intervals)
+        intervals.settle_zeros(whole, rows)
         still_open = rows[intervals.open(rows)]
         if len(members) > GROUPED_VARIABLES and len(still_open):
             part = _Block(
@@ -660,7 +705,12 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
             still_open = rows[intervals.open(rows)]
         if len(still_open):
             rest = _Block(
-                *eq, *ub, upper[members], q[still_open][:, members].tocsr(), q_constant[still_open]
+                *eq,
+                *ub,
+                upper[members],
+                q[still_open][:, members].tocsr(),
+                q_constant[still_open],
+                first=INTERIOR,
             )
             intervals.move(rest, still_open, swaps)
             intervals.settle_exactly(rest, still_open)
@@ -815,6 +865,26 @@ def _move_in_groups(
             group = _fixed_outside(whole, eq, ub, inside, point, part)
             intervals.raise_each(group, rows[part])
         previous = inside
+
+
+def _starts(places: np.ndarray, months: np.ndarray, areas: int = 2, calendar_months=(0, 6)):
+    """Objectives of a bin's first solver points. A large bin gets one point per area of
+    the `areas` with the most variables, each holding as much as it can in that area:
+    every other area is then at its least, and the chosen area has each month's total to
+    give, so a swap (`_Swaps`) settles another area's quantity against it. (Spread evenly,
+    a rare event's monthly total leaves every area too little to give.) The chosen areas'
+    own quantities are settled between the two points. Likewise in time, for areas whose
+    published windows tie their months: one point per calendar month of
+    `calendar_months` (0: January) holding all it can in that month of every year, which
+    every 12-month window holds once, to give to the area's other months."""
+    if len(places) <= GROUPED_VARIABLES:
+        yield np.zeros(len(places))
+        return
+    names, counts = np.unique(places[places != MUNICIPALITY], return_counts=True)
+    for area in names[np.argsort(-counts, kind="stable")[:areas]]:
+        yield -(places == area).astype(float)
+    for month in calendar_months:
+        yield -(months % 12 == month).astype(float)
 
 
 def _fixed_outside(whole: _Block, eq, ub, inside, point, part) -> _Block:

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
+from quality import disclosure_audit
 from quality.disclosure_audit import _Block, _Intervals, _Model, _Swaps, audit
 
 SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
@@ -243,8 +244,9 @@ def test_the_protection_level_is_a_parameter(level):
 
 # Certificates by swaps: a second feasible point built without a solve, checked against
 # every relation before it counts.
-def swapped(frame, level=5):
-    """Each quantity's (low, high) from the solver's first point and its swaps alone."""
+def swapped(frame, level=5, objectives=None):
+    """Each quantity's (low, high) from the solver's first point (or one point per
+    objective) and its swaps alone."""
     model = _Model(frame, CATALOGUE)
     model.add_totals()
     model.add_shared_components(RELATIONS)
@@ -255,9 +257,13 @@ def swapped(frame, level=5):
     block = whole_block(system)
     rows = np.arange(len(system.labels))
     intervals = _Intervals(system.q, system.q_constant, np.zeros(len(rows), bool), level)
-    point = block.solve_afresh(np.zeros(len(system.upper)))
-    intervals.harvest(rows, system.q, point)
-    _Swaps(system.units, system.a_eq).certify(block, point, rows, intervals)
+    starts = (
+        objectives(system.places, system.months) if objectives else [np.zeros(len(system.upper))]
+    )
+    for objective in starts:
+        point = block.solve_afresh(objective)
+        intervals.harvest(rows, system.q, point)
+        _Swaps(system.units, system.a_eq).certify(block, point, rows, intervals)
     return {
         label: (low, high) for label, low, high in zip(system.labels, intervals.low, intervals.high)
     }
@@ -296,6 +302,50 @@ def test_a_swap_under_a_small_total_proves_nothing():
     for area in "AB":
         low, high = found[f"x {area} 2025-03 numerator"]
         assert 0 <= low and high <= 3
+
+
+def test_points_holding_everything_in_one_area_let_swaps_settle_a_rare_outcome(monkeypatch):
+    # A, B, C hidden under a total of 6 of 190. The first point holds all it can in A
+    # (A: 6 of 190, B and C: 0 of 0); moving 5 counts with their denominators from A to B
+    # keeps every row (A 1 of 185, B 5 of 5), as does moving 5 denominators alone (B's
+    # complement 5, A's 179): B's and C's numerators and complements are each seen at 0
+    # and 5. The second point holds all in B (A: 0 of 0, B: 6 of 190): A's and B's
+    # numerators are seen at 0 and 6. Spread evenly (2 of 63 each), no area has 5 to give.
+    monkeypatch.setattr(disclosure_audit, "GROUPED_VARIABLES", 0)
+    found = swapped(
+        cells(
+            [
+                ("A", MARCH, "x", None, None),
+                ("B", MARCH, "x", None, None),
+                ("C", MARCH, "x", None, None),
+                ("municipality", MARCH, "x", 6, 190),
+            ]
+        ),
+        objectives=lambda places, months: disclosure_audit._starts(
+            places, months, calendar_months=()
+        ),
+    )
+    assert found["x A 2025-03 numerator"] == (0, 6)
+    assert found["x B 2025-03 numerator"] == (0, 6)
+    assert found["x C 2025-03 numerator"] == (0, 5)
+    for area in "ABC":
+        low, high = found[f"x {area} 2025-03 complement"]
+        assert 0 <= low and high <= 184 and high - low >= 5
+
+
+def test_points_holding_everything_in_one_calendar_month_let_swaps_settle_months(monkeypatch):
+    # Only December 2024's window is published (12): the months of 2024 share 12. The
+    # point for January holds all 12 there, and moving 5 from January to another month
+    # keeps the window: every other month is seen at 0 and 5. The point for July holds all
+    # 12 there: January and July are each seen at 0 and 12.
+    monkeypatch.setattr(disclosure_audit, "GROUPED_VARIABLES", 0)
+    found = swapped(
+        cells(rolling([("2024-12-01", 12)])),
+        objectives=lambda places, months: disclosure_audit._starts(places, months, areas=0),
+    )
+    for month in range(1, 13):
+        expected = (0, 12) if month in (1, 7) else (0, 5)
+        assert found[f"e A 2024-{month:02d} monthly count"] == expected
 
 
 def test_months_a_year_apart_swap_under_published_windows():
@@ -358,3 +408,43 @@ def test_the_feasibility_check_of_a_swap():
         True,
         False,
     ]
+
+
+def test_quantities_proven_zero_together():
+    # a + b = 3 and a + b + c = 3, so c = 0 everywhere, though no row is a zero sum. Seen
+    # at (3, 0, 0), b and c have only been zero: the largest b + c is 3 (b raised, so b
+    # leaves the set), then the largest c is 0: c is a known zero, b still open.
+    block = _Block(
+        sparse.csr_matrix([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]]),
+        np.array([3.0, 3.0]),
+        sparse.csr_matrix((0, 3)),
+        np.zeros(0),
+        np.full(3, 1e7),
+        sparse.identity(3, format="csr"),
+        np.zeros(3),
+    )
+    rows = np.arange(3)
+    intervals = _Intervals(block.quantities, np.zeros(3), np.zeros(3, bool), 5)
+    intervals.harvest(rows, block.quantities, np.array([3.0, 0.0, 0.0]))
+    intervals.settle_zeros(block, rows, least=1)
+    assert intervals.fixed.tolist() == [False, False, True]
+    assert intervals.high[1] == 3
+    assert intervals.open(rows).tolist() == [True, True, False]
+
+
+def test_a_complement_is_not_proven_zero_by_a_sum():
+    # A complement (d - n) has a negative coefficient: a sum of zero would not make each
+    # term zero, so it is left to its own solves.
+    block = _Block(
+        sparse.csr_matrix([[1.0, 1.0]]),
+        np.array([0.0]),
+        sparse.csr_matrix((0, 2)),
+        np.zeros(0),
+        np.full(2, 1e7),
+        sparse.csr_matrix([[-1.0, 1.0]]),
+        np.zeros(1),
+    )
+    intervals = _Intervals(block.quantities, np.zeros(1), np.zeros(1, bool), 5)
+    intervals.harvest(np.arange(1), block.quantities, np.zeros(2))
+    intervals.settle_zeros(block, np.arange(1), least=1)
+    assert intervals.fixed.tolist() == [False]
