@@ -5,6 +5,7 @@ location should load fast. One ephemeral context serves many suites.
 """
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -25,8 +26,9 @@ class SuiteResult:
     failures: list[Failure]
 
 
-def run_suites(batches: list[tuple[str, pd.DataFrame, list]]) -> list[SuiteResult]:
-    """Validate each (name, frame, expectations) and return one result per suite."""
+def run_suites(batches: Iterable[tuple[str, pd.DataFrame, list]]) -> list[SuiteResult]:
+    """Validate each (name, frame, expectations) and return one result per suite; the
+    batches may come from a generator, so only one frame need be in memory."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig

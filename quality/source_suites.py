@@ -5,9 +5,11 @@ suite expects of the loaded table: columns, required values, allowed values, ran
 unique keys per period, and person keys that are pseudonyms, never CPR numbers.
 """
 
+from collections.abc import Iterable
+
 import pandas as pd
 
-from quality.gx_runner import SuiteResult, run_suites
+from quality.gx_runner import Failure, SuiteResult, run_suites
 from sources.contracts import Contract
 
 PSEUDONYM = r"^[0-9a-f]{64}$"
@@ -39,6 +41,33 @@ def contract_expectations(contract: Contract) -> list:
     return expectations
 
 
-def validate_sources(tables: list[tuple[Contract, pd.DataFrame]]) -> list[SuiteResult]:
-    """One contract suite per (contract, rows of the raw table) in a single GX context."""
-    return run_suites([(f"raw.{c.table}", frame, contract_expectations(c)) for c, frame in tables])
+def validate_source(contract: Contract, chunks: Iterable[tuple[str, pd.DataFrame]]) -> SuiteResult:
+    """The contract suite over a raw table handed over in chunks of whole periods, so only
+    one chunk is in memory (a city's residents over 60 months would not fit); keys are
+    unique per period, so chunk by chunk checks the same as the whole table at once."""
+    expectations = contract_expectations(contract)
+    results = run_suites(
+        (f"raw.{contract.table} {label}", frame, expectations) for label, frame in chunks
+    )
+    return combined(f"raw.{contract.table}", results)
+
+
+def combined(name: str, results: list[SuiteResult]) -> SuiteResult:
+    """One result for the chunks of one table: failed if any chunk failed, each failed
+    expectation once with its unexpected rows summed (unknown if any chunk's is)."""
+    counts: dict[tuple[str, str | None], int | None] = {}
+    for result in results:
+        for failure in result.failures:
+            key = (failure.expectation, failure.column)
+            before = counts.get(key, 0)
+            counts[key] = (
+                None
+                if before is None or failure.unexpected_count is None
+                else before + failure.unexpected_count
+            )
+    return SuiteResult(
+        suite=name,
+        success=all(r.success for r in results),
+        evaluated=max((r.evaluated for r in results), default=0),
+        failures=[Failure(e, c, n) for (e, c), n in counts.items()],
+    )
