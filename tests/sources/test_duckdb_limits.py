@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import duckdb
 
 from sources import duckdb_limits
@@ -26,3 +28,21 @@ def test_defaults_derive_from_the_machine_and_the_warehouse(monkeypatch):
     assert (
         duckdb_limits.dbt_env("/data/w.duckdb")[duckdb_limits.MEMORY_ENV] == values["memory_limit"]
     )
+
+
+def test_dbt_opens_the_database_with_the_bounds():
+    """dbt-duckdb runs `settings` as SETs on every new cursor, and DuckDB refuses a new
+    temp_directory once the database has spilled there (a city full build failed so):
+    the bounds must be connect-time `config_options`, each fed by the vars the
+    orchestration passes."""
+    import yaml
+
+    profile = Path(__file__).parents[2] / "dbt_project" / "profiles.yml"
+    output = yaml.safe_load(profile.read_text())["kvarter"]["outputs"]["dev"]
+    assert "settings" not in output
+    options = output["config_options"]
+    assert {name: f"var('duckdb_{name}'" in value for name, value in options.items()} == {
+        "memory_limit": True,
+        "threads": True,
+        "temp_directory": True,
+    }
