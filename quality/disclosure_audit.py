@@ -18,9 +18,10 @@ Each connected block of it is solved apart, and a few solves per block (all open
 quantities raised at once, each capped at its lowest value plus the protection level)
 exhibit, for most quantities, two feasible points at least the protection level apart;
 a large block starts from points that hold all they can in one area or calendar month
-(swaps then settle the rest against them) and quantities seen only at zero are proven zero
-together. Variables that a row forces to zero are fixed beforehand. Only the rest get an
-exact maximum and minimum, and each point those solves find is a start for swaps too.
+(swaps then settle the rest against them) and quantities seen only at zero (counts, and
+complements, each kept non-negative by a row) are proven zero together. Variables that a
+row forces to zero are fixed beforehand. Only the rest get an exact maximum and minimum,
+and each point those solves find is a start for swaps too.
 Windows of distinct people (`people`) are not sums of monthly counts and enter through the
 totals only.
 
@@ -99,6 +100,8 @@ class _LinearSystem:
     # Candidate moves for `_Swaps` (columns: a change of a few variables and of the
     # hidden windows they feed).
     units: sparse.csc_matrix
+    # Quantities that no feasible point makes negative (`_Intervals.settle_zeros`).
+    never_negative: np.ndarray
 
 
 COMPONENTS = ("numerator", "denominator")
@@ -296,7 +299,7 @@ class _Model:
         label, row = self._labels(shares), np.arange(len(shares))
         share_terms = [(row, shares, 1, 1.0), (row, shares, 0, -1.0)]
         self._non_negative(self._rows(len(shares), share_terms))
-        self._protect(label + " complement", self._rows(len(shares), share_terms))
+        self._protect(label + " complement", self._rows(len(shares), share_terms), bounded=True)
 
         counts = self.latent[0]
         count = np.arange(len(counts)) + self.latent_start[0]
@@ -315,7 +318,11 @@ class _Model:
         row = np.arange(pct.sum())
         share_terms = [(row, partner[pct], 1.0), (row, count[pct], -1.0)]
         self._non_negative(self._rows(len(row), variable_terms=share_terms))
-        self._protect(label[pct] + " complement", self._rows(len(row), variable_terms=share_terms))
+        self._protect(
+            label[pct] + " complement",
+            self._rows(len(row), variable_terms=share_terms),
+            bounded=True,
+        )
 
     def add_moves(self) -> None:
         """Candidate moves for `_Swaps`, each with the hidden windows it feeds: a hidden
@@ -411,11 +418,15 @@ class _Model:
         kept = np.diff(matrix.indptr) > 0
         self.inequalities.append((-matrix[kept], constant[kept]))
 
-    def _protect(self, labels: np.ndarray, rows) -> None:
+    def _protect(self, labels: np.ndarray, rows, bounded=False) -> None:
+        """Protect each row; `bounded`: a row also kept >= 0 (`_non_negative`), so never
+        negative, as is a row of non-negative terms."""
         # A quantity of published parts only is published itself.
         matrix, constant, _ = rows
         kept = np.diff(matrix.indptr) > 0
-        self.quantities.append((labels[kept], matrix[kept], constant[kept]))
+        matrix, constant = matrix[kept], constant[kept]
+        positive = (np.asarray((matrix < 0).sum(axis=1)).ravel() == 0) & (constant >= 0)
+        self.quantities.append((labels[kept], matrix, constant, bounded | positive))
 
     def system(self) -> _LinearSystem:
         def stacked(parts):
@@ -423,7 +434,7 @@ class _Model:
                 [b for _, b in parts]
             )
 
-        labels, q, q_constant = zip(*self.quantities)
+        labels, q, q_constant, never_negative = zip(*self.quantities)
         return _LinearSystem(
             self.places,
             self.months,
@@ -434,6 +445,7 @@ class _Model:
             sparse.vstack(q).tocsr(),
             np.concatenate(q_constant),
             self.units,
+            np.concatenate(never_negative),
         )
 
 
@@ -564,8 +576,13 @@ class _Block:
 class _Intervals:
     """The lowest and highest value seen so far for each quantity, from feasible points."""
 
-    def __init__(self, q, q_constant, fixed, protection_level: float):
+    def __init__(self, q, q_constant, fixed, protection_level: float, never_negative=None):
         self.q, self.q_constant, self.fixed = q, q_constant, fixed
+        # Without the model's word, only sums of non-negative terms are never negative.
+        if never_negative is None:
+            no_minus = np.asarray((q < 0).sum(axis=1)).ravel() == 0
+            never_negative = no_minus & (q_constant >= 0)
+        self.never_negative = never_negative
         self.level = protection_level
         self.low = np.full(q.shape[0], np.inf)
         self.high = np.full(q.shape[0], -np.inf)
@@ -609,20 +626,18 @@ class _Intervals:
                 break
 
     def settle_zeros(self, block: _Block, rows, attempts=3, least=WORTH_A_ROUND) -> None:
-        """Quantities seen only at zero, proven zero together: for sums of variables with
-        non-negative coefficients (counts, not complements), a largest sum of zero makes
-        each zero at every feasible point, a known zero and no disclosure. Those the solve
-        raises leave the set; up to `attempts` solves, while at least `least` are left
-        (fewer get their own solves)."""
-        positive = np.asarray((block.quantities < 0).sum(axis=1)).ravel() == 0
-        zero = self.open(rows) & (self.high[rows] <= TOLERANCE) & (block.constants == 0)
-        zero &= positive
+        """Quantities seen only at zero, proven zero together: for quantities that no
+        feasible point makes negative (counts; complements, each kept >= 0 by its own
+        row), a largest sum of zero makes each zero at every feasible point, a known zero
+        and no disclosure. Those the solve raises leave the set; up to `attempts` solves,
+        while at least `least` are left (fewer get their own solves)."""
+        zero = self.open(rows) & (self.high[rows] <= TOLERANCE) & self.never_negative[rows]
         for _ in range(attempts):
             if zero.sum() < least:
                 return
             point = block.solve_afresh(-np.asarray(block.quantities[zero].sum(axis=0)).ravel())
             self.harvest(rows, block.quantities, point)
-            values = block.quantities @ point
+            values = block.quantities @ point + block.constants
             raised = zero & (values > TOLERANCE)
             if values[zero].sum() <= TOLERANCE:
                 self.fixed[rows[zero]] = True
@@ -634,7 +649,7 @@ class _Intervals:
     def settle_exactly(self, block: _Block, rows, swaps: _Swaps | None = None) -> None:
         """Each quantity still open gets its own maximum and then, unless that is zero (a
         quantity is never negative), its minimum. Each point found is also a start for
-        `swaps` (on a large bin one settles a few to a hundred quantities besides its own)."""
+        `swaps` (on a large bin one settles up to several hundred besides its own)."""
         for r in np.flatnonzero(self.open(rows)):
             for sign in (-1, 1):
                 if not self.open(rows[r]) or (sign > 0 and self.high[rows[r]] <= TOLERANCE):
@@ -675,7 +690,7 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
     _, block = connected_components(incidence.T @ incidence, directed=False)
     main_variable = np.asarray(abs(q).argmax(axis=1)).ravel()
     quantity_block = block[main_variable]
-    intervals = _Intervals(q, q_constant, fixed, protection_level)
+    intervals = _Intervals(q, q_constant, fixed, protection_level, system.never_negative)
 
     units = system.units.tocsr()
     unit_block = block[units.tocsc().indices[units.tocsc().indptr[:-1]]]

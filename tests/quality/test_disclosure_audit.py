@@ -475,3 +475,51 @@ def test_an_exact_solves_point_lets_swaps_settle_other_quantities():
 
     assert settled(swaps=True) == (2, [0, 0, 0], [10, 5, 10])
     assert settled(swaps=False) == (3, [0, 0, 0], [10, 10, 10])
+
+
+def test_complements_kept_non_negative_are_proven_zero_together():
+    # Two months of a share: counts n1 + n2 = 6 and denominators d1 + d2 = 6 published
+    # as windows, each n <= d, so n1 = d1 and n2 = d2: both complements (d - n) are 0 at
+    # every point. Seen at (3, 3, 3, 3), the largest sum of the complements is 0, so each
+    # is a known zero. Declared never negative only by their rows n <= d: without that,
+    # a sum of zero would prove nothing and they stay open.
+    n1, n2, d1, d2 = np.eye(4)
+    complements = sparse.csr_matrix(np.array([d1 - n1, d2 - n2]))
+
+    def proven(never_negative):
+        block = _Block(
+            sparse.csr_matrix(np.array([n1 + n2, d1 + d2])),
+            np.array([6.0, 6.0]),
+            sparse.csr_matrix(np.array([n1 - d1, n2 - d2])),
+            np.zeros(2),
+            np.full(4, 1e7),
+            complements,
+            np.zeros(2),
+        )
+        rows = np.arange(2)
+        intervals = _Intervals(complements, np.zeros(2), np.zeros(2, bool), 5, never_negative)
+        intervals.harvest(rows, complements, np.full(4, 3.0))
+        intervals.settle_zeros(block, rows, least=1)
+        return intervals.fixed.tolist()
+
+    assert proven(np.array([True, True])) == [True, True]
+    assert proven(None) == [False, False]
+
+
+def test_the_model_marks_complements_never_negative():
+    # A hidden share cell's complement (40 - n, n hidden) and a share window's monthly
+    # complements (d - n) each have a row keeping them >= 0, so each is never negative,
+    # though each has a negative coefficient; numerators and counts are never negative.
+    frame = cells(
+        [("A", MARCH, "x", None, 40), *rolling([("2025-01-01", 3)], indicator="u", denominator=30)]
+    )
+    frame.loc[frame["numerator"].isna(), "suppressed"] = True
+    model = _Model(frame, CATALOGUE)
+    model.add_rolling_windows()
+    model.add_quantities()
+    model.add_moves()
+    system = model.system()
+    complements = [i for i, label in enumerate(system.labels) if label.endswith("complement")]
+    assert len(complements) == 13  # the cell's, and 12 months of the window
+    assert (system.q[complements].min(axis=1).toarray() < 0).all()
+    assert system.never_negative.all()
