@@ -18,9 +18,10 @@ Each connected block of it is solved apart, and a few solves per block (all open
 quantities raised at once, each capped at its lowest value plus the protection level)
 exhibit, for most quantities, two feasible points at least the protection level apart;
 a large block starts from points that hold all they can in one area or calendar month
-(swaps then settle the rest against them), quantities seen only at zero are proven zero
-together, and what is left is solved in groups of areas with the rest fixed. Variables that a
-row forces to zero are fixed beforehand. Only the rest get an exact maximum and minimum.
+(swaps then settle the rest against them) and quantities seen only at zero (counts, and
+complements, each kept non-negative by a row) are proven zero together. Variables that a
+row forces to zero are fixed beforehand. Only the rest get an exact maximum and minimum,
+and each point those solves find is a start for swaps too.
 Windows of distinct people (`people`) are not sums of monthly counts and enter through the
 totals only.
 
@@ -47,8 +48,8 @@ UNBOUNDED = 1e7
 TOLERANCE = 1e-6
 # Small blocks are solved together up to this many variables: a solve has a fixed cost.
 BIN_VARIABLES = 2000
-# A bin larger than this is first solved in groups of areas.
-GROUPED_VARIABLES = 5000
+# A bin larger than this starts from several points and gets no rounds (`_Intervals.move`).
+LARGE_VARIABLES = 5000
 # A pair of rounds moving every open quantity at once costs about as much as this many
 # quantities' own solves: repeated while it settles more.
 WORTH_A_ROUND = 20
@@ -99,6 +100,8 @@ class _LinearSystem:
     # Candidate moves for `_Swaps` (columns: a change of a few variables and of the
     # hidden windows they feed).
     units: sparse.csc_matrix
+    # Quantities that no feasible point makes negative (`_Intervals.settle_zeros`).
+    never_negative: np.ndarray
 
 
 COMPONENTS = ("numerator", "denominator")
@@ -296,7 +299,7 @@ class _Model:
         label, row = self._labels(shares), np.arange(len(shares))
         share_terms = [(row, shares, 1, 1.0), (row, shares, 0, -1.0)]
         self._non_negative(self._rows(len(shares), share_terms))
-        self._protect(label + " complement", self._rows(len(shares), share_terms))
+        self._protect(label + " complement", self._rows(len(shares), share_terms), bounded=True)
 
         counts = self.latent[0]
         count = np.arange(len(counts)) + self.latent_start[0]
@@ -315,7 +318,11 @@ class _Model:
         row = np.arange(pct.sum())
         share_terms = [(row, partner[pct], 1.0), (row, count[pct], -1.0)]
         self._non_negative(self._rows(len(row), variable_terms=share_terms))
-        self._protect(label[pct] + " complement", self._rows(len(row), variable_terms=share_terms))
+        self._protect(
+            label[pct] + " complement",
+            self._rows(len(row), variable_terms=share_terms),
+            bounded=True,
+        )
 
     def add_moves(self) -> None:
         """Candidate moves for `_Swaps`, each with the hidden windows it feeds: a hidden
@@ -411,11 +418,15 @@ class _Model:
         kept = np.diff(matrix.indptr) > 0
         self.inequalities.append((-matrix[kept], constant[kept]))
 
-    def _protect(self, labels: np.ndarray, rows) -> None:
+    def _protect(self, labels: np.ndarray, rows, bounded=False) -> None:
+        """Protect each row; `bounded`: a row also kept >= 0 (`_non_negative`), so never
+        negative, as is a row of non-negative terms."""
         # A quantity of published parts only is published itself.
         matrix, constant, _ = rows
         kept = np.diff(matrix.indptr) > 0
-        self.quantities.append((labels[kept], matrix[kept], constant[kept]))
+        matrix, constant = matrix[kept], constant[kept]
+        positive = (np.asarray((matrix < 0).sum(axis=1)).ravel() == 0) & (constant >= 0)
+        self.quantities.append((labels[kept], matrix, constant, bounded | positive))
 
     def system(self) -> _LinearSystem:
         def stacked(parts):
@@ -423,7 +434,7 @@ class _Model:
                 [b for _, b in parts]
             )
 
-        labels, q, q_constant = zip(*self.quantities)
+        labels, q, q_constant, never_negative = zip(*self.quantities)
         return _LinearSystem(
             self.places,
             self.months,
@@ -434,6 +445,7 @@ class _Model:
             sparse.vstack(q).tocsr(),
             np.concatenate(q_constant),
             self.units,
+            np.concatenate(never_negative),
         )
 
 
@@ -564,8 +576,13 @@ class _Block:
 class _Intervals:
     """The lowest and highest value seen so far for each quantity, from feasible points."""
 
-    def __init__(self, q, q_constant, fixed, protection_level: float):
+    def __init__(self, q, q_constant, fixed, protection_level: float, never_negative=None):
         self.q, self.q_constant, self.fixed = q, q_constant, fixed
+        # Without the model's word, only sums of non-negative terms are never negative.
+        if never_negative is None:
+            no_minus = np.asarray((q < 0).sum(axis=1)).ravel() == 0
+            never_negative = no_minus & (q_constant >= 0)
+        self.never_negative = never_negative
         self.level = protection_level
         self.low = np.full(q.shape[0], np.inf)
         self.high = np.full(q.shape[0], -np.inf)
@@ -609,20 +626,18 @@ class _Intervals:
                 break
 
     def settle_zeros(self, block: _Block, rows, attempts=3, least=WORTH_A_ROUND) -> None:
-        """Quantities seen only at zero, proven zero together: for sums of variables with
-        non-negative coefficients (counts, not complements), a largest sum of zero makes
-        each zero at every feasible point, a known zero and no disclosure. Those the solve
-        raises leave the set; up to `attempts` solves, while at least `least` are left
-        (fewer get their own solves)."""
-        positive = np.asarray((block.quantities < 0).sum(axis=1)).ravel() == 0
-        zero = self.open(rows) & (self.high[rows] <= TOLERANCE) & (block.constants == 0)
-        zero &= positive
+        """Quantities seen only at zero, proven zero together: for quantities that no
+        feasible point makes negative (counts; complements, each kept >= 0 by its own
+        row), a largest sum of zero makes each zero at every feasible point, a known zero
+        and no disclosure. Those the solve raises leave the set; up to `attempts` solves,
+        while at least `least` are left (fewer get their own solves)."""
+        zero = self.open(rows) & (self.high[rows] <= TOLERANCE) & self.never_negative[rows]
         for _ in range(attempts):
             if zero.sum() < least:
                 return
             point = block.solve_afresh(-np.asarray(block.quantities[zero].sum(axis=0)).ravel())
             self.harvest(rows, block.quantities, point)
-            values = block.quantities @ point
+            values = block.quantities @ point + block.constants
             raised = zero & (values > TOLERANCE)
             if values[zero].sum() <= TOLERANCE:
                 self.fixed[rows[zero]] = True
@@ -631,23 +646,18 @@ class _Intervals:
                 return
             zero &= ~raised
 
-    def settle_exactly(self, block: _Block, rows) -> None:
+    def settle_exactly(self, block: _Block, rows, swaps: _Swaps | None = None) -> None:
         """Each quantity still open gets its own maximum and then, unless that is zero (a
-        quantity is never negative), its minimum."""
+        quantity is never negative), its minimum. Each point found is also a start for
+        `swaps` (on a large bin one settles up to several hundred besides its own)."""
         for r in np.flatnonzero(self.open(rows)):
-            self.harvest(rows, block.quantities, block.solve(-self._row(block, r)))
-            if self.open(rows[r]) and self.high[rows[r]] > TOLERANCE:
-                self.harvest(rows, block.quantities, block.solve(self._row(block, r)))
-
-    def raise_each(self, block: _Block, rows) -> None:
-        """Each quantity still open gets its own maximum, until as many solves in a row
-        as a round is worth settle nothing (what is left needs more than this block)."""
-        failures = 0
-        for r in np.flatnonzero(self.open(rows)):
-            if failures >= WORTH_A_ROUND:
-                return
-            self.harvest(rows, block.quantities, block.solve(-self._row(block, r)))
-            failures = failures + 1 if self.open(rows[r]) else 0
+            for sign in (-1, 1):
+                if not self.open(rows[r]) or (sign > 0 and self.high[rows[r]] <= TOLERANCE):
+                    break
+                point = block.solve(sign * self._row(block, r))
+                self.harvest(rows, block.quantities, point)
+                if swaps:
+                    swaps.certify(block, point, rows, self)
 
     @staticmethod
     def _row(block: _Block, r: int) -> np.ndarray:
@@ -658,11 +668,12 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
     """The quantities whose feasible interval is narrower than the protection level.
 
     Connected blocks of variables are solved apart (small ones binned together, since a
-    solve has a fixed cost). A bin of more than `GROUPED_VARIABLES` is cut into groups of
-    areas, each solved with every variable outside it fixed: points found there are
-    feasible for the whole bin, and a group is small and fast. Rounds of `_Intervals.move`
-    move the open quantities together, in the groups and then in the whole bin; whatever
-    is still narrower than the protection level gets its own exact maximum and minimum."""
+    solve has a fixed cost). Each bin starts from one or more points (`_starts`), each
+    also a start for swaps (`_Swaps`); quantities seen only at zero are proven zero
+    together. On a small bin rounds of `_Intervals.move` then move the open quantities
+    together; on a large one a round costs seconds and settles little that the exact
+    solves' own points and their swaps do not. Whatever is still narrower than the
+    protection level gets its own exact maximum and minimum on the whole bin."""
     if not len(system.labels):
         return [], 0
     a_eq, b_eq, a_ub, b_ub = system.a_eq, system.b_eq, system.a_ub, system.b_ub
@@ -679,7 +690,7 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
     _, block = connected_components(incidence.T @ incidence, directed=False)
     main_variable = np.asarray(abs(q).argmax(axis=1)).ravel()
     quantity_block = block[main_variable]
-    intervals = _Intervals(q, q_constant, fixed, protection_level)
+    intervals = _Intervals(q, q_constant, fixed, protection_level, system.never_negative)
 
     units = system.units.tocsr()
     unit_block = block[units.tocsc().indices[units.tocsc().indptr[:-1]]]
@@ -696,13 +707,6 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
             swaps.certify(whole, point, rows, intervals)
         intervals.settle_zeros(whole, rows)
         still_open = rows[intervals.open(rows)]
-        if len(members) > GROUPED_VARIABLES and len(still_open):
-            part = _Block(
-                *eq, *ub, upper[members], q[still_open][:, members].tocsr(), q_constant[still_open]
-            )
-            groups = _groups(system.places[members], system.places[main_variable[still_open]])
-            _move_in_groups(part, eq, ub, still_open, list(groups), intervals, swaps)
-            still_open = rows[intervals.open(rows)]
         if len(still_open):
             rest = _Block(
                 *eq,
@@ -712,8 +716,11 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
                 q_constant[still_open],
                 first=INTERIOR,
             )
-            intervals.move(rest, still_open, swaps)
-            intervals.settle_exactly(rest, still_open)
+            # Rounds cost seconds on a large bin and settle little after its starts:
+            # only a small bin gets them before the exact solves.
+            if len(members) <= LARGE_VARIABLES:
+                intervals.move(rest, still_open, swaps)
+            intervals.settle_exactly(rest, still_open, swaps)
         exposures += [
             Exposure(system.labels[i], round(intervals.low[i], 6), round(intervals.high[i], 6))
             for i in rows[intervals.open(rows)]
@@ -828,45 +835,6 @@ def _column_min(matrix: sparse.csc_matrix, values: np.ndarray) -> np.ndarray:
     return result
 
 
-def _move_in_groups(
-    whole: _Block, eq, ub, rows, groups, intervals: _Intervals, swaps: _Swaps
-) -> None:
-    """Moves each group's quantities with the rest of the bin fixed, then raises each
-    quantity still open on its own there (a group solve is cheap). A group can only
-    share out what the fixed rest leaves it (a rare event's monthly total is a few counts
-    over 200 areas: fixed at an even spread, half of a group's quantities stay open): so
-    the fixed point first gives the group's open quantities all it can, taking it from
-    the group before (the first from everyone). Repeated while it settles more: favouring
-    counts and their complements at once favours only their denominators. Each point
-    of the whole bin found so is also a start for `swaps`."""
-
-    def favouring(part, columns=slice(None)) -> np.ndarray:
-        return -np.asarray(whole.quantities[part][:, columns].sum(axis=0)).ravel()
-
-    point = whole.solve_afresh(favouring(groups[0][1]))
-    intervals.harvest(rows, whole.quantities, point)
-    previous = groups[0][0]
-    for inside, part in groups:
-        free = previous | inside
-        pair = _fixed_outside(whole, eq, ub, free, point, part)
-        still_open = part[intervals.open(rows[part])]
-        while len(still_open) >= WORTH_A_ROUND:
-            point = point.copy()
-            point[free] = pair.solve(favouring(still_open, free))
-            intervals.harvest(rows, whole.quantities, point)
-            swaps.certify(whole, point, rows, intervals)
-            group = _fixed_outside(whole, eq, ub, inside, point, part)
-            intervals.move(group, rows[part])
-            settled = len(still_open) - intervals.open(rows[part]).sum()
-            still_open = part[intervals.open(rows[part])]
-            if settled < WORTH_A_ROUND:
-                break
-        if len(still_open):
-            group = _fixed_outside(whole, eq, ub, inside, point, part)
-            intervals.raise_each(group, rows[part])
-        previous = inside
-
-
 def _starts(places: np.ndarray, months: np.ndarray, areas: int = 2, calendar_months=(0, 6)):
     """Objectives of a bin's first solver points. A large bin gets one point per area of
     the `areas` with the most variables, each holding as much as it can in that area:
@@ -877,7 +845,7 @@ def _starts(places: np.ndarray, months: np.ndarray, areas: int = 2, calendar_mon
     published windows tie their months: one point per calendar month of
     `calendar_months` (0: January) holding all it can in that month of every year, which
     every 12-month window holds once, to give to the area's other months."""
-    if len(places) <= GROUPED_VARIABLES:
+    if len(places) <= LARGE_VARIABLES:
         yield np.zeros(len(places))
         return
     names, counts = np.unique(places[places != MUNICIPALITY], return_counts=True)
@@ -885,17 +853,6 @@ def _starts(places: np.ndarray, months: np.ndarray, areas: int = 2, calendar_mon
         yield -(places == area).astype(float)
     for month in calendar_months:
         yield -(months % 12 == month).astype(float)
-
-
-def _fixed_outside(whole: _Block, eq, ub, inside, point, part) -> _Block:
-    """The bin's `inside` variables, with the rest fixed at `point`, and quantities `part`."""
-    return _Block(
-        *_fix_outside(*eq, inside, point),
-        *_fix_outside(*ub, inside, point),
-        whole.upper[inside],
-        whole.quantities[part][:, inside],
-        whole.constants[part],
-    )
 
 
 def _forced_to_zero(system: _LinearSystem) -> np.ndarray:
@@ -916,27 +873,6 @@ def _forced_to_zero(system: _LinearSystem) -> np.ndarray:
         if not forced.any():
             return upper
         upper[forced] = 0.0
-
-
-def _groups(variable_places: np.ndarray, quantity_places: np.ndarray, size: int = BIN_VARIABLES):
-    """Groups of areas of about `size` variables: (variables inside, quantities inside).
-    Every group holds the municipality's own cells too: a hidden total fixed would fix
-    what its areas share; its quantities go with the first group."""
-    shared = variable_places == MUNICIPALITY
-    areas, counts = np.unique(variable_places[~shared], return_counts=True)
-    ends = np.flatnonzero(np.diff(np.cumsum(counts) // size, prepend=0)) + 1
-    for n, group in enumerate(np.split(areas, ends)):
-        if len(group):
-            quantities = np.isin(quantity_places, [*group, *([MUNICIPALITY] if n == 0 else [])])
-            yield np.isin(variable_places, group) | shared, np.flatnonzero(quantities)
-
-
-def _fix_outside(a, b, inside: np.ndarray, point: np.ndarray):
-    """The rows of a constraint matrix that touch the `inside` columns, on those columns,
-    with every other variable fixed at `point`."""
-    rows = np.unique(a[:, inside].nonzero()[0]) if a.shape[0] else np.array([], dtype=int)
-    a_rows = a[rows]
-    return a_rows[:, inside], b[rows] - a_rows[:, ~inside] @ point[~inside]
 
 
 def _bins(block: np.ndarray, blocks: np.ndarray, size: int = BIN_VARIABLES):

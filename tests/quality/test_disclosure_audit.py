@@ -311,7 +311,7 @@ def test_points_holding_everything_in_one_area_let_swaps_settle_a_rare_outcome(m
     # complement 5, A's 179): B's and C's numerators and complements are each seen at 0
     # and 5. The second point holds all in B (A: 0 of 0, B: 6 of 190): A's and B's
     # numerators are seen at 0 and 6. Spread evenly (2 of 63 each), no area has 5 to give.
-    monkeypatch.setattr(disclosure_audit, "GROUPED_VARIABLES", 0)
+    monkeypatch.setattr(disclosure_audit, "LARGE_VARIABLES", 0)
     found = swapped(
         cells(
             [
@@ -338,7 +338,7 @@ def test_points_holding_everything_in_one_calendar_month_let_swaps_settle_months
     # point for January holds all 12 there, and moving 5 from January to another month
     # keeps the window: every other month is seen at 0 and 5. The point for July holds all
     # 12 there: January and July are each seen at 0 and 12.
-    monkeypatch.setattr(disclosure_audit, "GROUPED_VARIABLES", 0)
+    monkeypatch.setattr(disclosure_audit, "LARGE_VARIABLES", 0)
     found = swapped(
         cells(rolling([("2024-12-01", 12)])),
         objectives=lambda places, months: disclosure_audit._starts(places, months, areas=0),
@@ -448,3 +448,78 @@ def test_a_complement_is_not_proven_zero_by_a_sum():
     intervals.harvest(np.arange(1), block.quantities, np.zeros(2))
     intervals.settle_zeros(block, np.arange(1), least=1)
     assert intervals.fixed.tolist() == [False]
+
+
+def test_an_exact_solves_point_lets_swaps_settle_other_quantities():
+    # a + b + c = 10, first seen at (0, 0, 10): all three open. a's own maximum is
+    # (10, 0, 0), so a and c are each seen at 0 and 10; from there moving 5 from a to b
+    # keeps the row, so b is seen at 0 and 5 without a solve of its own. Without the
+    # swaps b needs its own maximum: one solve more.
+    def settled(swaps):
+        block = _Block(
+            sparse.csr_matrix([[1.0, 1.0, 1.0]]),
+            np.array([10.0]),
+            sparse.csr_matrix((0, 3)),
+            np.zeros(0),
+            np.full(3, 1e7),
+            sparse.identity(3, format="csr"),
+            np.zeros(3),
+        )
+        rows = np.arange(3)
+        intervals = _Intervals(block.quantities, np.zeros(3), np.zeros(3, bool), 5)
+        intervals.harvest(rows, block.quantities, np.array([0.0, 0.0, 10.0]))
+        moves = _Swaps(sparse.identity(3, format="csc"), block.matrix.tocsr()) if swaps else None
+        intervals.settle_exactly(block, rows, moves)
+        assert not intervals.open(rows).any()
+        return intervals.solves, intervals.low.tolist(), intervals.high.tolist()
+
+    assert settled(swaps=True) == (2, [0, 0, 0], [10, 5, 10])
+    assert settled(swaps=False) == (3, [0, 0, 0], [10, 10, 10])
+
+
+def test_complements_kept_non_negative_are_proven_zero_together():
+    # Two months of a share: counts n1 + n2 = 6 and denominators d1 + d2 = 6 published
+    # as windows, each n <= d, so n1 = d1 and n2 = d2: both complements (d - n) are 0 at
+    # every point. Seen at (3, 3, 3, 3), the largest sum of the complements is 0, so each
+    # is a known zero. Declared never negative only by their rows n <= d: without that,
+    # a sum of zero would prove nothing and they stay open.
+    n1, n2, d1, d2 = np.eye(4)
+    complements = sparse.csr_matrix(np.array([d1 - n1, d2 - n2]))
+
+    def proven(never_negative):
+        block = _Block(
+            sparse.csr_matrix(np.array([n1 + n2, d1 + d2])),
+            np.array([6.0, 6.0]),
+            sparse.csr_matrix(np.array([n1 - d1, n2 - d2])),
+            np.zeros(2),
+            np.full(4, 1e7),
+            complements,
+            np.zeros(2),
+        )
+        rows = np.arange(2)
+        intervals = _Intervals(complements, np.zeros(2), np.zeros(2, bool), 5, never_negative)
+        intervals.harvest(rows, complements, np.full(4, 3.0))
+        intervals.settle_zeros(block, rows, least=1)
+        return intervals.fixed.tolist()
+
+    assert proven(np.array([True, True])) == [True, True]
+    assert proven(None) == [False, False]
+
+
+def test_the_model_marks_complements_never_negative():
+    # A hidden share cell's complement (40 - n, n hidden) and a share window's monthly
+    # complements (d - n) each have a row keeping them >= 0, so each is never negative,
+    # though each has a negative coefficient; numerators and counts are never negative.
+    frame = cells(
+        [("A", MARCH, "x", None, 40), *rolling([("2025-01-01", 3)], indicator="u", denominator=30)]
+    )
+    frame.loc[frame["numerator"].isna(), "suppressed"] = True
+    model = _Model(frame, CATALOGUE)
+    model.add_rolling_windows()
+    model.add_quantities()
+    model.add_moves()
+    system = model.system()
+    complements = [i for i, label in enumerate(system.labels) if label.endswith("complement")]
+    assert len(complements) == 13  # the cell's, and 12 months of the window
+    assert (system.q[complements].min(axis=1).toarray() < 0).all()
+    assert system.never_negative.all()
