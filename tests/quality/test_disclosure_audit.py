@@ -38,6 +38,16 @@ def whole_block(system) -> _Block:
     )  # fmt: skip
 
 
+def equalities_block(a_eq, b_eq, quantities) -> _Block:
+    """A block of equality rows only, every variable in [0, 1e7]."""
+    a_eq, quantities = sparse.csr_matrix(a_eq), sparse.csr_matrix(quantities)
+    n = a_eq.shape[1]
+    return _Block(
+        a_eq, np.array(b_eq, float), sparse.csr_matrix((0, n)), np.zeros(0), np.full(n, 1e7),
+        quantities, np.zeros(quantities.shape[0]),
+    )  # fmt: skip
+
+
 def cells(rows):
     """Rows of (area, period, indicator, numerator, denominator); None numerator = hidden."""
     frame = pd.DataFrame(
@@ -414,15 +424,7 @@ def test_quantities_proven_zero_together():
     # a + b = 3 and a + b + c = 3, so c = 0 everywhere, though no row is a zero sum. Seen
     # at (3, 0, 0), b and c have only been zero: the largest b + c is 3 (b raised, so b
     # leaves the set), then the largest c is 0: c is a known zero, b still open.
-    block = _Block(
-        sparse.csr_matrix([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]]),
-        np.array([3.0, 3.0]),
-        sparse.csr_matrix((0, 3)),
-        np.zeros(0),
-        np.full(3, 1e7),
-        sparse.identity(3, format="csr"),
-        np.zeros(3),
-    )
+    block = equalities_block([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]], [3, 3], sparse.identity(3))
     rows = np.arange(3)
     intervals = _Intervals(block.quantities, np.zeros(3), np.zeros(3, bool), 5)
     intervals.harvest(rows, block.quantities, np.array([3.0, 0.0, 0.0]))
@@ -435,15 +437,7 @@ def test_quantities_proven_zero_together():
 def test_a_complement_is_not_proven_zero_by_a_sum():
     # A complement (d - n) has a negative coefficient: a sum of zero would not make each
     # term zero, so it is left to its own solves.
-    block = _Block(
-        sparse.csr_matrix([[1.0, 1.0]]),
-        np.array([0.0]),
-        sparse.csr_matrix((0, 2)),
-        np.zeros(0),
-        np.full(2, 1e7),
-        sparse.csr_matrix([[-1.0, 1.0]]),
-        np.zeros(1),
-    )
+    block = equalities_block([[1.0, 1.0]], [0], sparse.csr_matrix([[-1.0, 1.0]]))
     intervals = _Intervals(block.quantities, np.zeros(1), np.zeros(1, bool), 5)
     intervals.harvest(np.arange(1), block.quantities, np.zeros(2))
     intervals.settle_zeros(block, np.arange(1), least=1)
@@ -456,15 +450,7 @@ def test_an_exact_solves_point_lets_swaps_settle_other_quantities():
     # keeps the row, so b is seen at 0 and 5 without a solve of its own. Without the
     # swaps b needs its own maximum: one solve more.
     def settled(swaps):
-        block = _Block(
-            sparse.csr_matrix([[1.0, 1.0, 1.0]]),
-            np.array([10.0]),
-            sparse.csr_matrix((0, 3)),
-            np.zeros(0),
-            np.full(3, 1e7),
-            sparse.identity(3, format="csr"),
-            np.zeros(3),
-        )
+        block = equalities_block([[1.0, 1.0, 1.0]], [10], sparse.identity(3))
         rows = np.arange(3)
         intervals = _Intervals(block.quantities, np.zeros(3), np.zeros(3, bool), 5)
         intervals.harvest(rows, block.quantities, np.array([0.0, 0.0, 10.0]))
