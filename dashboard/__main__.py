@@ -3,8 +3,7 @@
 
 While the server starts, a thread imports the libraries the pages use (pandas, pyarrow,
 DuckDB: seconds on this machine), which Streamlit would otherwise import in the first
-visitor's session, and runs the overview's queries into the cache; Altair, which only
-the Indikator page needs, last.
+visitor's session, and runs the overview's queries into the cache.
 """
 
 import sys
@@ -30,7 +29,6 @@ def warm_up(published: str) -> None:
         warm(published)
     except (PublishedError, duckdb.Error):
         pass  # the first page says what is wrong with the copy
-    import dashboard.charts  # noqa: F401
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 (or `make dashboard`, `python -m dashboard`, `kvarter dashboard`). Danish throughout;
 reads only the published copy, read-only."""
 
+import functools
 import tempfile
 from pathlib import Path
 
@@ -14,19 +15,11 @@ from dashboard.data import Data
 from dashboard.options import published_path
 from dashboard.print_profile import document, profile_html
 from dashboard.published import PublishedError
-from dashboard.specs import area_map, trend
+from dashboard.specs import area_map, areas_over_time, funnel, trend
 from quality.exports import write_csv, write_xlsx
 
 PAGES = ["Oversigt", "Område", "Indikator", "Lovkriterier", "Signaler", "Udskrift"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def charts():
-    """The Indikator page's Altair charts, imported when first drawn: Altair takes close to
-    a second to import, and the other pages' charts (specs.py) need none."""
-    from dashboard import charts
-
-    return charts
 
 
 def linked_choice(label: str, options: list, parameter: str, what: str, key: str, **kwargs):
@@ -70,22 +63,23 @@ def footnote(data: Data) -> None:
     st.caption(f"Tomme felter: {data.disclosure_explanation()}")
 
 
-@st.cache_data(max_entries=200, show_spinner=False)
-def export_bytes(frame: pd.DataFrame) -> tuple[bytes, bytes]:
-    """CSV (Danish Excel: ';', decimal comma, BOM) and xlsx of a table, formula cells
-    neutralised (quality/exports.py)."""
+def export_file(frame: pd.DataFrame, write) -> bytes:
+    """A table as a CSV (Danish Excel: ';', decimal comma, BOM) or xlsx file, formula
+    cells neutralised (quality/exports.py)."""
     with tempfile.TemporaryDirectory() as folder:
-        csv, xlsx = Path(folder) / "t.csv", Path(folder) / "t.xlsx"
-        write_csv(frame, csv)
-        write_xlsx(frame, xlsx)
-        return csv.read_bytes(), xlsx.read_bytes()
+        path = Path(folder) / "export"
+        write(frame, path)
+        return path.read_bytes()
 
 
 def table(shown: pd.DataFrame, name: str, export: pd.DataFrame | None = None) -> None:
     """A table on the page with its CSV and Excel downloads (`export`: the same rows as
-    numbers, when the page shows them as Danish text)."""
+    numbers, when the page shows them as Danish text). The files are written when a
+    button is pressed, not with every page view."""
     st.dataframe(shown, hide_index=True)
-    csv, xlsx = export_bytes(shown if export is None else export)
+    rows = shown if export is None else export
+    csv = functools.partial(export_file, rows, write_csv)
+    xlsx = functools.partial(export_file, rows, write_xlsx)
     left, right = st.columns(2)
     left.download_button("Hent CSV", csv, f"{name}.csv", "text/csv", key=f"{name}.csv")
     right.download_button("Hent Excel", xlsx, f"{name}.xlsx", XLSX, key=f"{name}.xlsx")
@@ -149,13 +143,13 @@ def indicator_page(data: Data) -> None:
     indicator = choose_indicator(data, "indicator_indicator")
     scale = int(indicator.display_scale)
     st.caption(indicator.definition)
-    st.altair_chart(
-        charts().areas_over_time(data.indicator_series(indicator.name), scale), width="stretch"
+    st.vega_lite_chart(
+        areas_over_time(data.indicator_series(indicator.name), scale), width="stretch"
     )
     period = choose_month(data, "indicator_month")
     st.subheader(f"Tragtdiagram, {month(period)}")
     cells = data.indicator_month(indicator.name, period)
-    st.altair_chart(charts().funnel(cells, indicator.unit, scale), width="stretch")
+    st.vega_lite_chart(funnel(cells, indicator.unit, scale), width="stretch")
     st.caption(
         "Punkter uden for de stiplede grænser (95 % og 99,8 %) afviger mere fra kommunens "
         "niveau, end tilfældig variation i et område af den størrelse forklarer."

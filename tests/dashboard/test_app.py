@@ -3,6 +3,7 @@
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -291,7 +292,7 @@ def test_a_publish_that_replaces_the_copy_is_seen_on_the_next_interaction(
 
 
 def test_a_city_of_areas_is_drawn_grey_under_the_municipality_without_a_legend():
-    from dashboard.charts import areas_over_time
+    from dashboard.specs import areas_over_time
 
     def series(area_id: str) -> pd.DataFrame:
         return pd.DataFrame(
@@ -304,10 +305,10 @@ def test_a_city_of_areas_is_drawn_grey_under_the_municipality_without_a_legend()
             }
         )
 
-    few = areas_over_time(pd.concat([series("BO01"), series("municipality")]), 100).to_dict()
+    few = areas_over_time(pd.concat([series("BO01"), series("municipality")]), 100)
     assert few["encoding"]["color"]["field"] == "area_name"
     many = pd.concat([series(f"BO{i:02d}") for i in range(13)] + [series("municipality")])
-    areas, municipality = areas_over_time(many, 100).to_dict()["layer"]
+    areas, municipality = areas_over_time(many, 100)["layer"]
     assert areas["mark"]["color"] == "#b0b0b0" and "color" not in areas["encoding"]
     assert municipality["encoding"]["color"]["scale"] == {"range": ["#c0392b"]}
 
@@ -341,3 +342,34 @@ def test_the_map_draws_a_hidden_area_grey_with_the_reason(published):
     grey, coloured = spec["layer"]
     assert grey["mark"]["fill"] == "#d0d0d0" and "color" not in grey["encoding"]
     assert coloured["encoding"]["color"]["field"] == "properties.value"
+
+
+def test_the_funnel_shows_published_areas_against_limits_around_the_municipality():
+    from dashboard.specs import funnel, funnel_limits
+
+    # p0 = 0.3 of 100: 0.3 +- 1.96 * sqrt(0.3 * 0.7 / 100) = 0.3 +- 0.0898.
+    assert funnel_limits(0.3, "pct", np.array([100.0]), 1.96) == pytest.approx([0.38982], abs=1e-5)
+    # A rate per person: 0.3 +- 1.96 * sqrt(0.3 / 100) = 0.3 +- 0.1074.
+    assert funnel_limits(0.3, "per_100", np.array([100.0]), -1.96) == pytest.approx(
+        [0.19264], abs=1e-5
+    )
+    cells = pd.DataFrame(
+        {
+            "area_id": ["BO01", "BO02", "municipality"],
+            "area_name": ["Æblehaven", "Østervang", "Hele kommunen"],
+            "area_level": ["area", "area", "municipality"],
+            "value": [0.25, None, 0.3],
+            "denominator": [100.0, None, 1000.0],
+            "suppressed": [False, True, False],
+        }
+    )
+    lines, level, dots = funnel(cells, "pct", 100)["layer"]
+    assert dots["data"]["values"] == [{"area_name": "Æblehaven", "denominator": 100.0, "v": 25.0}]
+    assert level["data"]["values"] == [{"v": 30.0}]
+    limits = pd.DataFrame(lines["data"]["values"])
+    assert sorted(limits["grænse"].unique()) == ["95 %", "99,8 %"] and len(limits) == 4 * 50
+    # The denominators run from 0.8 to 1.1 times the published ones: 80 to 110.
+    assert (limits["n"].min(), limits["n"].max()) == (80.0, 110.0)
+    # A hidden municipality figure leaves nothing to compare against.
+    hidden = cells.assign(suppressed=True)
+    assert funnel(hidden, "pct", 100) == {"data": {"values": []}, "mark": "point"}
