@@ -1,7 +1,9 @@
 -- Children and youth indicators per area and month (unsuppressed): school absence,
 -- worrying absence, notifications and SSP concerns (rolling 12 months), daycare 1-5.
 -- Children count in the area they live in on the first of the month.
-with person_months as (
+-- Not materialised: each use below then reads int_person_months with its own filters and
+-- the planner's row estimates, instead of one spilled copy of every person-month.
+with person_months as not materialized (
     -- With the 11 months before the refresh window: the rolling windows read them.
     select * from {{ ref('int_person_months') }}
     where {{ in_refresh_window('period', lookback_months=11) }}

@@ -1,7 +1,9 @@
 -- Employment indicators per area and month (unsuppressed): criterion 1, benefit FTE,
 -- NEET youth and long-term cash benefit recipients.
 {%- set month_end = dbt.last_day('benefits.period', 'month') %}
-with person_months as (
+-- Not materialised: each use below then reads int_person_months with its own filters and
+-- the planner's row estimates, instead of one spilled copy of every person-month.
+with person_months as not materialized (
     select * from {{ ref('int_person_months') }}
     where {{ in_refresh_window('period', later_months=0) }}
 ),

@@ -1,7 +1,9 @@
 -- Health indicators per area and month (unsuppressed), all over rolling 12 months:
 -- preventive home visits accepted, smoking-cessation starts per adult, rehabilitation
 -- completed of those ended. People count in the area they lived in that month.
-with person_months as (
+-- Not materialised: each use below then reads int_person_months with its own filters and
+-- the planner's row estimates, instead of one spilled copy of every person-month.
+with person_months as not materialized (
     -- With the 11 months before the refresh window: the rolling windows read them.
     select * from {{ ref('int_person_months') }}
     where {{ in_refresh_window('period', lookback_months=11) }}
