@@ -128,7 +128,6 @@ def _column_sql(column: Column, cell: str, parsed: str, dialect: Dialect) -> tup
     kind = column.kind
     value = parsed
     if kind == "cpr":
-        digits = f"replace({cell}, '-', '')"
         shaped = f"regexp_full_match({cell}, '{CPR_SHAPE}')"
         parse = "null"  # the caller joins the keyed pseudonym
         checks += [
@@ -136,8 +135,10 @@ def _column_sql(column: Column, cell: str, parsed: str, dialect: Dialect) -> tup
                 f"not {missing} and not {shaped}",
                 "invalid CPR number: not 10 digits in the form DDMMYY-SSSS",
             ),
+            # Only numbers with a real date get a pseudonym (_register_pseudonyms), so the
+            # date is checked once per number and run, not on every row of every month.
             _check(
-                f"not {missing} and not ({_cpr_real_date(digits)})",
+                f"not {missing} and {parsed} is null",
                 "invalid CPR number: the first six digits are not a real date",
             ),
         ]
@@ -230,16 +231,20 @@ def _interval_failure(contract: Contract, interval: Interval) -> tuple[str, str,
 def _register_pseudonyms(
     con: duckdb.DuckDBPyConnection, column: Column, pseudonymise: Pseudonymiser
 ) -> None:
-    """Add the keyed pseudonym of every new well-formed CPR number to `cpr_pseudonyms`.
+    """Add the keyed pseudonym of every new CPR number of the right shape and a real date
+    to `cpr_pseudonyms`; a row whose number is not there fails the date check.
 
     The temporary table lives as long as the connection (never in the warehouse file);
     `Pseudonymiser.attach` fills a new connection's with what the run already computed.
     """
     con.execute(PSEUDONYMS_DDL)
+    cell = f'trim("{column.header}")'
+    # The date is checked on the numbers new to the run only (materialized first).
     new = con.execute(
-        f"select distinct replace(trim(\"{column.header}\"), '-', '') as digits "
-        f"from incoming_cells where regexp_full_match(trim(\"{column.header}\"), '{CPR_SHAPE}') "
-        "and digits not in (select digits from cpr_pseudonyms)"
+        f"with new as materialized (select distinct replace({cell}, '-', '') as digits "
+        f"from incoming_cells where regexp_full_match({cell}, '{CPR_SHAPE}') "
+        f"and replace({cell}, '-', '') not in (select digits from cpr_pseudonyms)) "
+        f"select digits from new where {_cpr_real_date('digits')}"
     ).fetchall()
     if new:
         mapping = pd.DataFrame(
