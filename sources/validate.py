@@ -145,6 +145,8 @@ def _column_sql(column: Column, cell: str, parsed: str, dialect: Dialect) -> tup
     elif kind in ("text", "enum"):
         parse = f"nullif({cell}, '')"
         control = f"unicode(regexp_extract({cell}, '{CONTROL}'))"
+        if column.allowed:  # an allowed value passes the rest: no regex on the most cells
+            checks.append((f"{cell} in {_in(column.allowed)}", "null"))
         checks.append(
             (  # the reason names the character: a tab, a line break and a NUL need different fixes
                 f"regexp_matches({cell}, '{CONTROL}')",
@@ -239,12 +241,13 @@ def _register_pseudonyms(
     """
     con.execute(PSEUDONYMS_DDL)
     cell = f'trim("{column.header}")'
-    # The date is checked on the numbers new to the run only (materialized first).
+    # Shape and date are checked on the cells new to the run only (materialized first).
     new = con.execute(
-        f"with new as materialized (select distinct replace({cell}, '-', '') as digits "
-        f"from incoming_cells where regexp_full_match({cell}, '{CPR_SHAPE}') "
-        f"and replace({cell}, '-', '') not in (select digits from cpr_pseudonyms)) "
-        f"select digits from new where {_cpr_real_date('digits')}"
+        f"with new as materialized (select {cell} as cell from incoming_cells "
+        f"where replace({cell}, '-', '') not in (select digits from cpr_pseudonyms)) "
+        "select distinct digits from (select replace(cell, '-', '') as digits from new "
+        f"where regexp_full_match(cell, '{CPR_SHAPE}')) as shaped where "
+        f"{_cpr_real_date('digits')}"
     ).fetchall()
     if new:
         mapping = pd.DataFrame(
