@@ -106,12 +106,23 @@ def expectation_sql(expectation, table: str) -> str:
     return f"count(case when {condition} then 1 end)"
 
 
+def _repeated_rows(con: duckdb.DuckDBPyConnection, expectation, rows: str, bounds: list) -> int:
+    """Rows of repeated keys. A key that holds the period is counted a period at a time:
+    DuckDB then holds one month's keys (a city's 616k residents), not a backfill's 37
+    million; the raw table is stored period by period, so each query reads only its own."""
+    query = expectation_sql(expectation, rows)
+    if "period" not in expectation.column_list:
+        return con.execute(query, bounds).fetchall()[0][0]
+    periods = con.execute(f"select distinct period from {rows}", bounds).fetchall()
+    return sum(con.execute(query, [p, p]).fetchall()[0][0] for (p,) in periods)
+
+
 def validate_source(
     con: duckdb.DuckDBPyConnection, contract: Contract, periods: list[dt.date]
 ) -> SuiteResult:
     """The contract suite over the raw table's rows from the first to the last of
-    `periods`: one scan for every column expectation and one group-by for the key, in
-    DuckDB's bounded memory (it spills), instead of frames of the run's rows in pandas."""
+    `periods`: one scan for every column expectation and a group-by per period for the
+    key, in DuckDB's bounded memory, instead of frames of the run's rows in pandas."""
     expectations = contract_expectations(contract)
     rows = (
         f"(select * from {RAW_SCHEMA}.{contract.table} where period between ? and ?) as suite_rows"
@@ -137,7 +148,7 @@ def validate_source(
         elif not needed <= columns:
             counts[i] = None  # GX fails an expectation on a missing column, uncounted
         elif kind == "expect_compound_columns_to_be_unique":
-            counts[i] = con.execute(expectation_sql(expectation, rows), bounds).fetchall()[0][0]
+            counts[i] = _repeated_rows(con, expectation, rows, bounds)
         else:
             per_row.append(i)
     if per_row:

@@ -60,8 +60,9 @@ def test_the_suite_counts_each_failure_by_hand():
         ("expect_column_values_to_be_between", "weekly_extent"): 2,
     }
     # The run's periods only: January's extent counts when January is in the run.
-    result = validate_source(_raw(ROWS), BENEFITS, [JAN, FEB, MAR])
-    assert _failures(result)[("expect_column_values_to_be_between", "weekly_extent")] == 3
+    failures = _failures(validate_source(_raw(ROWS), BENEFITS, [JAN, FEB, MAR]))
+    assert failures[("expect_column_values_to_be_between", "weekly_extent")] == 3
+    assert failures[("expect_compound_columns_to_be_unique", None)] == 2
     clean = validate_source(_raw(ROWS), BENEFITS, [MAR])
     assert clean.success and clean.failures == [] and clean.evaluated == 9
 
