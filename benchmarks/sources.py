@@ -1,6 +1,10 @@
 """Generation and extraction time and peak memory of the source layer, at one scale.
 
     .venv/bin/python -m benchmarks.sources --scale small [--repeat 3] [--generate-only]
+    .venv/bin/python -m benchmarks.sources --scale small --landing /tmp/small/data/landing
+
+With --landing an existing landing zone is extracted (linked in, only read) instead of
+generating one, so before/after runs extract the very same deliveries.
 
 Each phase runs in its own process so peak memory (max RSS) is that phase's alone.
 Extraction goes through Dagster (the monthly and yearly extract jobs as one backfill
@@ -102,25 +106,37 @@ def main() -> None:
     parser.add_argument("--scale", default="small")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--generate-only", action="store_true", help="skip the extraction")
+    parser.add_argument("--landing", type=Path, help="extract this landing zone, no generation")
+    parser.add_argument("--keep", type=Path, help="copy the last run's warehouse here")
     args = parser.parse_args()
     runs = []
     for _ in range(args.repeat):
         data = Path(tempfile.mkdtemp(prefix=f"kvarter-bench-{args.scale}-"))
         try:
-            generate = _phase(GENERATE.format(landing=str(data / "landing"), scale=args.scale))
+            if args.landing:
+                (data / "landing").symlink_to(args.landing.resolve())
+                run = {}
+            else:
+                landing = str(data / "landing")
+                run = {"generate": _phase(GENERATE.format(landing=landing, scale=args.scale))}
             size = sum(p.stat().st_size for p in (data / "landing").rglob("*") if p.is_file())
-            run = {"generate": generate, "landing_mib": round(size / 2**20)}
+            run["landing_mib"] = round(size / 2**20)
             if not args.generate_only:
                 run["extract"] = _phase(EXTRACT.format(data=str(data)))
                 run["warehouse_mib"] = round((data / "warehouse.duckdb").stat().st_size / 2**20)
+                if args.keep:
+                    shutil.copyfile(data / "warehouse.duckdb", args.keep)
             runs.append(run)
         finally:
             shutil.rmtree(data, ignore_errors=True)
     record = {
         "scale": args.scale,
         "runs": runs,
-        "median_generate_s": statistics.median(r["generate"]["seconds"] for r in runs),
     }
+    if not args.landing:
+        record["median_generate_s"] = statistics.median(r["generate"]["seconds"] for r in runs)
+    else:
+        record["landing"] = str(args.landing)
     if not args.generate_only:
         record["median_extract_s"] = statistics.median(r["extract"]["seconds"] for r in runs)
     append(RESULTS, record)

@@ -63,7 +63,8 @@ def extract_periods(
     ends, so it is bounded): a failing period rolls back only its own batch, each period
     is loaded whole or not at all.
     """
-    pseudonymise.attach(con)
+    if any(c.kind == "cpr" for c in contract.columns):  # the run's map only where needed
+        pseudonymise.attach(con)
     pending = 0
     con.execute("begin transaction")
     try:

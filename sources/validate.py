@@ -128,7 +128,6 @@ def _column_sql(column: Column, cell: str, parsed: str, dialect: Dialect) -> tup
     kind = column.kind
     value = parsed
     if kind == "cpr":
-        digits = f"replace({cell}, '-', '')"
         shaped = f"regexp_full_match({cell}, '{CPR_SHAPE}')"
         parse = "null"  # the caller joins the keyed pseudonym
         checks += [
@@ -136,14 +135,18 @@ def _column_sql(column: Column, cell: str, parsed: str, dialect: Dialect) -> tup
                 f"not {missing} and not {shaped}",
                 "invalid CPR number: not 10 digits in the form DDMMYY-SSSS",
             ),
+            # Only numbers with a real date get a pseudonym (_register_pseudonyms), so the
+            # date is checked once per number and run, not on every row of every month.
             _check(
-                f"not {missing} and not ({_cpr_real_date(digits)})",
+                f"not {missing} and {parsed} is null",
                 "invalid CPR number: the first six digits are not a real date",
             ),
         ]
     elif kind in ("text", "enum"):
         parse = f"nullif({cell}, '')"
         control = f"unicode(regexp_extract({cell}, '{CONTROL}'))"
+        if column.allowed:  # an allowed value passes the rest: no regex on the most cells
+            checks.append((f"{cell} in {_in(column.allowed)}", "null"))
         checks.append(
             (  # the reason names the character: a tab, a line break and a NUL need different fixes
                 f"regexp_matches({cell}, '{CONTROL}')",
@@ -230,16 +233,21 @@ def _interval_failure(contract: Contract, interval: Interval) -> tuple[str, str,
 def _register_pseudonyms(
     con: duckdb.DuckDBPyConnection, column: Column, pseudonymise: Pseudonymiser
 ) -> None:
-    """Add the keyed pseudonym of every new well-formed CPR number to `cpr_pseudonyms`.
+    """Add the keyed pseudonym of every new CPR number of the right shape and a real date
+    to `cpr_pseudonyms`; a row whose number is not there fails the date check.
 
     The temporary table lives as long as the connection (never in the warehouse file);
     `Pseudonymiser.attach` fills a new connection's with what the run already computed.
     """
     con.execute(PSEUDONYMS_DDL)
+    cell = f'trim("{column.header}")'
+    # Shape and date are checked on the cells new to the run only (materialized first).
     new = con.execute(
-        f"select distinct replace(trim(\"{column.header}\"), '-', '') as digits "
-        f"from incoming_cells where regexp_full_match(trim(\"{column.header}\"), '{CPR_SHAPE}') "
-        "and digits not in (select digits from cpr_pseudonyms)"
+        f"with new as materialized (select {cell} as cell from incoming_cells "
+        f"where replace({cell}, '-', '') not in (select digits from cpr_pseudonyms)) "
+        "select distinct digits from (select replace(cell, '-', '') as digits from new "
+        f"where regexp_full_match(cell, '{CPR_SHAPE}')) as shaped where "
+        f"{_cpr_real_date('digits')}"
     ).fetchall()
     if new:
         mapping = pd.DataFrame(

@@ -6,11 +6,9 @@ same delivery gives identical content.
 """
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
-import pandas as pd
 
 from sources.contracts import LINEAGE, Contract
 from sources.validate import Validated
@@ -111,38 +109,3 @@ def replace_partition(
         [*this, delivery_file, *vars(stats).values()],
     )
     return stats
-
-
-# Rows of a raw table handed to a check at a time: a city's residents are 616k a month.
-CHUNK_ROWS = 1_000_000
-
-
-def period_chunks(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    periods: list[dt.date],
-    max_rows: int = CHUNK_ROWS,
-) -> Iterator[tuple[str, pd.DataFrame]]:
-    """The raw table's rows from the first to the last of `periods`, as frames of whole
-    periods of at most `max_rows` rows (one period more if it alone is larger), each
-    labelled with its first and last period."""
-    sizes = con.execute(
-        f"select period, count(*) from {RAW_SCHEMA}.{table} where period between ? and ? "
-        "group by period order by period",
-        [min(periods), max(periods)],
-    ).fetchall()
-    chunk: list[dt.date] = []
-    rows = 0
-    for period, count in [*sizes, (None, None)]:
-        if chunk and (period is None or rows + count > max_rows):
-            yield (
-                f"{chunk[0]:%Y-%m}..{chunk[-1]:%Y-%m}",
-                con.execute(
-                    f"select * from {RAW_SCHEMA}.{table} where period between ? and ?",
-                    [chunk[0], chunk[-1]],
-                ).df(),
-            )
-            chunk, rows = [], 0
-        if period is not None:
-            chunk.append(period)
-            rows += count

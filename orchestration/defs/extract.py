@@ -19,7 +19,7 @@ from sources.extract import extract_periods
 from sources.health import SourceUnavailable
 from sources.registry import ALL_CONTRACTS
 from sources.validate import Pseudonymiser
-from sources.warehouse import create_raw_tables, period_chunks
+from sources.warehouse import create_raw_tables
 
 # BackfillPolicy is beta in Dagster 1.13; its behaviour here is covered by the tests.
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
@@ -104,9 +104,7 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
                 f"select count(*) from raw.{contract.table} where period between ? and ?",
                 [min(periods), max(periods)],
             ).fetchall()[0][0]
-            check = as_check_result(
-                validate_source(contract, period_chunks(con, contract.table, periods))
-            )
+            check = as_check_result(validate_source(con, contract, periods))
         return dg.MaterializeResult(
             check_results=[
                 dg.AssetCheckResult(

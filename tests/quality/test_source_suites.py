@@ -1,84 +1,98 @@
-"""The extract's contract suite, run chunk by chunk of whole periods (bounded memory)."""
+"""The extract's contract suite as SQL aggregates: the counts GX's pandas engine gives."""
 
 import datetime as dt
 
 import duckdb
-import pandas as pd
+import pytest
 
-from quality.gx_runner import Failure, SuiteResult
-from quality.source_suites import combined, validate_source
+from quality.gx_runner import run_suites
+from quality.source_suites import contract_expectations, expectation_sql, validate_source
 from sources.registry import ALL_CONTRACTS
-from sources.warehouse import period_chunks
 
-VACANCIES = next(c for c in ALL_CONTRACTS if c.table == "housing__vacancies")
+BENEFITS = next(c for c in ALL_CONTRACTS if c.table == "employment__benefits")
 JAN, FEB, MAR = dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1)
+P1, P2 = "a" * 64, "b" * 64
 
 
-def _raw(rows: list[tuple[str, dt.date | None, dt.date]]) -> duckdb.DuckDBPyConnection:
-    """raw.housing__vacancies with (address_id, vacant_since, period) rows."""
+def _raw(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
+    """raw.employment__benefits with (person_key, benefit_type, start_date, weekly_extent,
+    period) rows; end_date empty."""
     con = duckdb.connect()
     con.execute("create schema raw")
-    con.execute(
-        "create table raw.housing__vacancies (address_id varchar, vacant_since date, "
-        "period date, delivery_file varchar, source_line bigint)"
-    )
+    con.execute(BENEFITS.ddl("raw"))
     con.executemany(
-        "insert into raw.housing__vacancies values (?, ?, ?, 'f.csv', 2)", [list(r) for r in rows]
+        "insert into raw.employment__benefits values (?, ?, ?, null, ?, ?, 'f.csv', 2)",
+        [list(r) for r in rows],
     )
     return con
 
 
-def _months(counts: dict[dt.date, int]) -> list[tuple[str, dt.date, dt.date]]:
-    return [(f"A{p:%m}{i}", p, p) for p, n in counts.items() for i in range(n)]
+def _failures(result) -> dict:
+    return {(f.expectation, f.column): f.unexpected_count for f in result.failures}
 
 
-def test_chunks_are_whole_periods_up_to_the_row_bound():
-    con = _raw(_months({JAN: 3, FEB: 2, MAR: 4}))
-    # 3 + 2 = 5 fits the bound of 5; March's 4 would make 9: a chunk of its own.
-    chunks = list(period_chunks(con, "housing__vacancies", [JAN, FEB, MAR], max_rows=5))
-    assert [(label, len(frame)) for label, frame in chunks] == [
-        ("2025-01..2025-02", 5),
-        ("2025-03..2025-03", 4),
-    ]
-    # A period larger than the bound is still one chunk, never split.
-    chunks = list(period_chunks(con, "housing__vacancies", [JAN, FEB, MAR], max_rows=3))
-    assert [(label, len(frame)) for label, frame in chunks] == [
-        ("2025-01..2025-01", 3),
-        ("2025-02..2025-02", 2),
-        ("2025-03..2025-03", 4),
-    ]
-    # Only the run's periods.
-    [(label, frame)] = period_chunks(con, "housing__vacancies", [FEB])
-    assert (label, sorted(frame["address_id"])) == ("2025-02..2025-02", ["A020", "A021"])
+# Failures of every kind, in February: a CPR number left unpseudonymised and a missing
+# person key, an unknown benefit, an extent above 1 and one below 0, and P1's su from
+# February 1st delivered twice (both rows break the key). January has one more bad
+# extent, March a clean repeat of February's key (no duplicate: keys are per period).
+ROWS = [
+    (P1, "su", FEB, 0.5, FEB),
+    (P1, "su", FEB, 0.5, FEB),
+    ("0101901234", "su", FEB, 0.5, FEB),
+    (None, "su", FEB, 0.5, FEB),
+    (P2, "lottogevinst", FEB, 0.5, FEB),
+    (P2, "su", FEB, 1.5, FEB),
+    (P2, "dagpenge", FEB, -0.25, FEB),
+    (P2, "su", JAN, 2.0, JAN),
+    (P1, "su", FEB, 0.5, MAR),
+]
 
 
-def test_failures_are_summed_over_the_chunks():
-    not_null = "expect_column_values_to_not_be_null"
-    first = SuiteResult("t a", False, 7, [Failure(not_null, "a", 1)])
-    second = SuiteResult("t b", False, 7, [Failure(not_null, "a", 2), Failure("x", "b", None)])
-    clean = SuiteResult("t c", True, 7, [])
-    assert combined("t", [first, second, clean]) == SuiteResult(
-        "t", False, 7, [Failure(not_null, "a", 3), Failure("x", "b", None)]
-    )
-    assert combined("t", [clean, clean]) == SuiteResult("t", True, 7, [])
-
-
-def test_the_suite_over_chunks_finds_what_the_whole_table_has():
-    # Missing vacant_since once in January and twice in March; A020 twice in February
-    # (both rows break the key), and again in March, which is no duplicate: keys are
-    # unique per period, so chunks of whole periods see every duplicate.
-    rows = [*_months({JAN: 2, FEB: 2, MAR: 2}), ("B1", None, JAN)]
-    rows += [("B2", None, MAR), ("B3", None, MAR), ("A020", FEB, FEB), ("A020", FEB, MAR)]
-    con = _raw(rows)
-    chunks = period_chunks(con, "housing__vacancies", [JAN, FEB, MAR], max_rows=3)
-    result = validate_source(VACANCIES, chunks)
+def test_the_suite_counts_each_failure_by_hand():
+    result = validate_source(_raw(ROWS), BENEFITS, [FEB])
     assert not result.success
-    failures = {(f.expectation, f.column): f.unexpected_count for f in result.failures}
-    assert failures == {
-        ("expect_column_values_to_not_be_null", "vacant_since"): 3,
+    assert result.evaluated == len(contract_expectations(BENEFITS)) == 9
+    assert _failures(result) == {
         ("expect_compound_columns_to_be_unique", None): 2,
+        ("expect_column_values_to_not_be_null", "person_key"): 1,
+        ("expect_column_values_to_match_regex", "person_key"): 1,
+        ("expect_column_values_to_be_in_set", "benefit_type"): 1,
+        ("expect_column_values_to_be_between", "weekly_extent"): 2,
     }
-    clean = _raw(_months({JAN: 2, FEB: 1}))
-    whole = validate_source(VACANCIES, period_chunks(clean, "housing__vacancies", [JAN, FEB]))
-    assert whole.success and whole.failures == []
-    assert isinstance(next(period_chunks(clean, "housing__vacancies", [JAN]))[1], pd.DataFrame)
+    # The run's periods only: January's extent counts when January is in the run.
+    failures = _failures(validate_source(_raw(ROWS), BENEFITS, [JAN, FEB, MAR]))
+    assert failures[("expect_column_values_to_be_between", "weekly_extent")] == 3
+    assert failures[("expect_compound_columns_to_be_unique", None)] == 2
+    clean = validate_source(_raw(ROWS), BENEFITS, [MAR])
+    assert clean.success and clean.failures == [] and clean.evaluated == 9
+
+
+def test_the_sql_counts_are_gx_pandas_counts():
+    con = _raw(ROWS)
+    frame = con.execute("select * from raw.employment__benefits where period = ?", [FEB]).df()
+    [gx_result] = run_suites([("benefits", frame, contract_expectations(BENEFITS))])
+    sql_result = validate_source(con, BENEFITS, [FEB])
+    assert _failures(sql_result) == _failures(gx_result)
+    assert (sql_result.success, sql_result.evaluated) == (gx_result.success, gx_result.evaluated)
+
+
+def test_a_changed_table_fails_the_column_set_uncounted():
+    con = _raw(ROWS)
+    con.execute("alter table raw.employment__benefits drop column weekly_extent")
+    failures = _failures(validate_source(con, BENEFITS, [MAR]))
+    assert failures == {
+        ("expect_table_columns_to_match_set", None): None,
+        ("expect_column_values_to_not_be_null", "weekly_extent"): None,
+        ("expect_column_values_to_be_between", "weekly_extent"): None,
+    }
+
+
+def test_options_without_sql_are_refused():
+    import great_expectations as gx
+
+    loose = gx.expectations.ExpectColumnValuesToNotBeNull(column="a", mostly=0.9)
+    with pytest.raises(NotImplementedError, match="mostly"):
+        expectation_sql(loose, "t")
+    unknown = gx.expectations.ExpectColumnValuesToBeUnique(column="a")
+    with pytest.raises(NotImplementedError, match="expect_column_values_to_be_unique"):
+        expectation_sql(unknown, "t")

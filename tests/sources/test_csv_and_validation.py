@@ -2,12 +2,14 @@
 
 import datetime as dt
 
+import duckdb
 import pytest
 
 from sources.contracts import Column, Contract
 from sources.cpr import normalise, pseudonymise
 from sources.readers import DeliveryError, read_csv
-from tests.sources.validation import run
+from sources.validate import Pseudonymiser, validate
+from tests.sources.validation import frame, run
 
 KEY = b"test-key"
 CONTRACT = Contract(
@@ -93,6 +95,22 @@ def test_bad_rows_are_quarantined_with_line_column_and_reason(tmp_path):
         [11, "navn", "", "missing value in a required column"],
     ]
     assert result.rows_read == len(result.records) + len(result.quarantine)
+
+
+def test_a_cpr_without_a_real_date_is_refused_again_next_month(tmp_path):
+    # Only numbers with a real date get a pseudonym, once per run: a bad one comes back
+    # every month and is quarantined every month; a good one is checked once and loads.
+    con = duckdb.connect()
+    pseudonymise = Pseudonymiser(KEY)
+    text = f"{HEADER}\n310290-1234;x;01-01-2025;1;1;a;ja\n010190-1234;x;01-01-2025;1;1;a;ja\n"
+    cells = read_csv(write(tmp_path, text), CONTRACT)
+    for _ in range(2):
+        stats = validate(con, cells.frame, cells.lines, CONTRACT, cells.dialect, pseudonymise)
+        assert (stats.rows_loaded, stats.rows_quarantined) == (1, 1)
+        assert frame(con, "select line, reason from validated_quarantine").values.tolist() == [
+            [2, "invalid CPR number: the first six digits are not a real date"]
+        ]
+    assert con.execute("select digits from cpr_pseudonyms").fetchall() == [("0101901234",)]
 
 
 @pytest.mark.parametrize(
