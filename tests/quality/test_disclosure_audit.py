@@ -428,7 +428,7 @@ def test_quantities_proven_zero_together():
     rows = np.arange(3)
     intervals = _Intervals(block.quantities, np.zeros(3), np.zeros(3, bool), 5)
     intervals.harvest(rows, block.quantities, np.array([3.0, 0.0, 0.0]))
-    intervals.settle_zeros(block, rows, least=1)
+    intervals.settle_by_sums(block, rows, least=1)
     assert intervals.fixed.tolist() == [False, False, True]
     assert intervals.high[1] == 3
     assert intervals.open(rows).tolist() == [True, True, False]
@@ -440,7 +440,7 @@ def test_a_complement_is_not_proven_zero_by_a_sum():
     block = equalities_block([[1.0, 1.0]], [0], sparse.csr_matrix([[-1.0, 1.0]]))
     intervals = _Intervals(block.quantities, np.zeros(1), np.zeros(1, bool), 5)
     intervals.harvest(np.arange(1), block.quantities, np.zeros(2))
-    intervals.settle_zeros(block, np.arange(1), least=1)
+    intervals.settle_by_sums(block, np.arange(1), least=1)
     assert intervals.fixed.tolist() == [False]
 
 
@@ -485,7 +485,7 @@ def test_complements_kept_non_negative_are_proven_zero_together():
         rows = np.arange(2)
         intervals = _Intervals(complements, np.zeros(2), np.zeros(2, bool), 5, never_negative)
         intervals.harvest(rows, complements, np.full(4, 3.0))
-        intervals.settle_zeros(block, rows, least=1)
+        intervals.settle_by_sums(block, rows, least=1)
         return intervals.fixed.tolist()
 
     assert proven(np.array([True, True])) == [True, True]
