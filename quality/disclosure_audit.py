@@ -14,14 +14,16 @@ disclosure). This is the audit step of secondary cell suppression (tau-Argus; de
 "Statistical Disclosure Control", Wiley 2012, ch. 4).
 
 Speed: the system is built a relation at a time for all cells at once (numpy, pandas).
-Each connected block of it is solved apart, and a few solves per block (all open
-quantities raised at once, each capped at its lowest value plus the protection level)
-exhibit, for most quantities, two feasible points at least the protection level apart;
-a large block starts from points that hold all they can in one area or calendar month
-(swaps then settle the rest against them) and quantities seen only at zero (counts, and
-complements, each kept non-negative by a row) are proven zero together. Variables that a
-row forces to zero are fixed beforehand. Only the rest get an exact maximum and minimum,
-and each point those solves find is a start for swaps too.
+Each connected block of it is solved apart. A large block starts from points that hold
+all they can in one area or calendar month, and "swaps" (paired moves checked against
+every row and bound) settle many quantities against each point. The open quantities are
+then moved together, one warm-started solve at a time: the largest sum of those seen only
+at zero (counts, and complements, each kept non-negative by a row), which proves them all
+zero when it is zero; then random positive weights. A quantity is settled by two feasible
+points at least the protection level apart. Variables that a row forces to zero are
+fixed beforehand. Only the rest get an exact maximum and minimum, and exposures come only
+from those. A solve that ends without an optimum is retried with other options
+(`RETRIES`); a block that none solves fails the audit, named.
 Windows of distinct people (`people`) are not sums of monthly counts and enter through the
 totals only.
 

@@ -4,6 +4,7 @@ worked out by hand in the comments."""
 
 from pathlib import Path
 
+import highspy
 import numpy as np
 import pandas as pd
 import pytest
@@ -509,3 +510,61 @@ def test_the_model_marks_complements_never_negative():
     assert len(complements) == 13  # the cell's, and 12 months of the window
     assert (system.q[complements].min(axis=1).toarray() < 0).all()
     assert system.never_negative.all()
+
+
+def test_one_solve_of_random_weights_settles_two_quantities_against_each_other():
+    # a + b = 10, seen at (5, 5): both open. Whatever the random weights and signs, the
+    # optimum is a corner, (10, 0) or (0, 10): each quantity seen at 5 and at 0 or 10, so
+    # one solve settles both.
+    block = equalities_block([[1.0, 1.0]], [10], sparse.identity(2))
+    rows = np.arange(2)
+    intervals = _Intervals(block.quantities, np.zeros(2), np.zeros(2, bool), 5)
+    intervals.harvest(rows, block.quantities, np.array([5.0, 5.0]))
+    intervals.settle_by_sums(block, rows, least=1)
+    assert intervals.solves == 2  # the harvest above and one solve
+    assert not intervals.open(rows).any()
+    assert sorted([intervals.low[0], intervals.high[0]]) in ([0, 5], [5, 10])
+
+
+def failing_first(monkeypatch, failures):
+    """Make the first `failures` attempts of any solve end with status Unknown."""
+    calls = []
+    run = disclosure_audit._run
+
+    def flaky(highs):
+        calls.append(highs.getOptionValue("presolve")[1])
+        status = run(highs)
+        return highspy.HighsModelStatus.kUnknown if len(calls) <= failures else status
+
+    monkeypatch.setattr(disclosure_audit, "_run", flaky)
+    return calls
+
+
+def test_a_failed_solve_is_retried_with_other_options(monkeypatch):
+    # Maximise a subject to a + b = 10: (10, 0). The first attempt and the first retry
+    # (simplex, presolve off) are made to fail; the second retry (presolve on) solves it,
+    # and the instance keeps presolve off for its warm-started re-solves.
+    calls = failing_first(monkeypatch, failures=2)
+    block = equalities_block([[1.0, 1.0]], [10], sparse.identity(2))
+    assert block.solve(np.array([-1.0, 0.0])).tolist() == [10, 0]
+    assert calls == ["off", "off", "on"]
+    assert block.highs.getOptionValue("presolve")[1] == "off"
+    # Minimising a then needs one attempt: (0, 10).
+    assert block.solve(np.array([1.0, 0.0])).tolist() == [0, 10]
+    assert len(calls) == 4
+
+
+def test_a_bin_that_no_retry_solves_fails_closed(monkeypatch):
+    # Three hidden cells under a published total, safe when solved (each numerator in
+    # [0, 23]), but every attempt fails: the audit does not pass, names the bin and its
+    # unproven quantities, and reports no exposure it has not solved.
+    calls = failing_first(monkeypatch, failures=10**6)
+    frame = cells([(area, MARCH, "x", None, None) for area in "ABC"]
+                  + [("municipality", MARCH, "x", 23, 190)])  # fmt: skip
+    report = audit(frame, CATALOGUE, RELATIONS, protection_level=5)
+    assert not report.passed and not report.exposures
+    assert len(calls) == 1 + len(disclosure_audit.RETRIES)
+    [unproven] = report.unproven
+    assert unproven.startswith("block of x (")
+    assert "linear program not solved (Unknown) after 4 retries; 6 hidden quantities" in unproven
+    assert report.findings == [unproven]
