@@ -682,11 +682,13 @@ class _Intervals:
             point = block.solve(-np.asarray(block.quantities.T @ weights).ravel())
             self.harvest(rows, block.quantities, point)
             values = block.quantities @ point + block.constants
-            if zero.any() and values[zero].sum() <= TOLERANCE:
-                self.fixed[rows[zero]] = True
+            proven = zero.any() and values[zero].sum() <= TOLERANCE
+            self.fixed[rows[zero]] |= proven
             if swaps:
                 swaps.certify(block, point, rows, self)
-            if not zero.any() and still_open.sum() - self.open(rows).sum() < least:
+            # A sum above zero that raises none past the tolerance would repeat itself.
+            stuck = zero.any() and not proven and not (values[zero] > TOLERANCE).any()
+            if stuck or (not zero.any() and still_open.sum() - self.open(rows).sum() < least):
                 return
 
     def settle_exactly(self, block: _Block, rows, swaps: _Swaps | None = None) -> None:

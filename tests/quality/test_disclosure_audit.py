@@ -568,3 +568,41 @@ def test_a_bin_that_no_retry_solves_fails_closed(monkeypatch):
     assert unproven.startswith("block of x (")
     assert "linear program not solved (Unknown) after 4 retries; 6 hidden quantities" in unproven
     assert report.findings == [unproven]
+
+
+def test_after_a_zero_proof_the_others_still_get_random_weights():
+    # Quantities a and c, seen at (5, 0): c only at zero. A stand-in block answers the
+    # largest c with (5, 0): c is a known zero, a not settled. The same call goes on to
+    # random weights; their answer (0, 0) shows a at 0 and 5: settled, after 2 solves.
+    class Answers:
+        quantities, constants = sparse.identity(2, format="csr"), np.zeros(2)
+        points = iter([np.array([5.0, 0.0]), np.array([0.0, 0.0])])
+
+        def solve(self, objective):
+            return next(self.points)
+
+    block, rows = Answers(), np.arange(2)
+    intervals = _Intervals(block.quantities, np.zeros(2), np.zeros(2, bool), 5)
+    intervals.harvest(rows, block.quantities, np.array([5.0, 0.0]))
+    intervals.settle_by_sums(block, rows, least=1)
+    assert intervals.fixed.tolist() == [False, True]
+    assert not intervals.open(rows).any()
+    assert intervals.solves == 3
+
+
+def test_a_zero_proof_that_raises_nothing_past_the_tolerance_stops():
+    # Two quantities seen only at zero; the stand-in's largest sum is 1.8e-6 (above the
+    # tolerance), each 0.9e-6 (within it): not proven zero, none raised. Repeating the
+    # solve would answer the same forever: the call returns, both left to exact solves.
+    class Answers:
+        quantities, constants = sparse.identity(2, format="csr"), np.zeros(2)
+
+        def solve(self, objective):
+            return np.full(2, 0.9e-6)
+
+    block, rows = Answers(), np.arange(2)
+    intervals = _Intervals(block.quantities, np.zeros(2), np.zeros(2, bool), 5)
+    intervals.harvest(rows, block.quantities, np.zeros(2))
+    intervals.settle_by_sums(block, rows, least=1)
+    assert intervals.fixed.tolist() == [False, False]
+    assert intervals.open(rows).all() and intervals.solves == 2
