@@ -68,7 +68,7 @@ def main() -> None:
             "passed": reports[0].passed,
             "hidden_quantities": reports[0].hidden_quantities,
             "solved_exactly": reports[0].exactly_solved,
-            "findings": len(reports[0].exposures) + len(reports[0].inconsistencies),
+            "findings": len(reports[0].findings),
             "hidden_share": loss,
         },
     )

@@ -14,14 +14,16 @@ disclosure). This is the audit step of secondary cell suppression (tau-Argus; de
 "Statistical Disclosure Control", Wiley 2012, ch. 4).
 
 Speed: the system is built a relation at a time for all cells at once (numpy, pandas).
-Each connected block of it is solved apart, and a few solves per block (all open
-quantities raised at once, each capped at its lowest value plus the protection level)
-exhibit, for most quantities, two feasible points at least the protection level apart;
-a large block starts from points that hold all they can in one area or calendar month
-(swaps then settle the rest against them) and quantities seen only at zero (counts, and
-complements, each kept non-negative by a row) are proven zero together. Variables that a
-row forces to zero are fixed beforehand. Only the rest get an exact maximum and minimum,
-and each point those solves find is a start for swaps too.
+Each connected block of it is solved apart. A large block starts from points that hold
+all they can in one area or calendar month, and "swaps" (paired moves checked against
+every row and bound) settle many quantities against each point. The open quantities are
+then moved together, one warm-started solve at a time: the largest sum of those seen only
+at zero (counts, and complements, each kept non-negative by a row), which proves them all
+zero when it is zero; then random positive weights. A quantity is settled by two feasible
+points at least the protection level apart. Variables that a row forces to zero are
+fixed beforehand. Only the rest get an exact maximum and minimum, and exposures come only
+from those. A solve that ends without an optimum is retried with other options
+(`RETRIES`); a block that none solves fails the audit, named.
 Windows of distinct people (`people`) are not sums of monthly counts and enter through the
 totals only.
 
@@ -75,11 +77,17 @@ class AuditReport:
     exactly_solved: int = 0
     exposures: list[Exposure] = field(default_factory=list)
     inconsistencies: list[str] = field(default_factory=list)
+    # Bins whose linear programs failed (`SolverFailure`): nothing in them proven safe.
+    unproven: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
+    def findings(self) -> list[str]:
+        return [str(e) for e in self.exposures] + self.inconsistencies + self.unproven
+
+    @property
     def passed(self) -> bool:
-        return not self.exposures and not self.inconsistencies
+        return not self.findings
 
 
 @dataclass
@@ -100,7 +108,7 @@ class _LinearSystem:
     # Candidate moves for `_Swaps` (columns: a change of a few variables and of the
     # hidden windows they feed).
     units: sparse.csc_matrix
-    # Quantities that no feasible point makes negative (`_Intervals.settle_zeros`).
+    # Quantities that no feasible point makes negative (`_Intervals.settle_by_sums`).
     never_negative: np.ndarray
 
 
@@ -484,20 +492,49 @@ def _highs(matrix, row_lower, row_upper, upper, cost, strategy) -> highspy.Highs
 PRIMAL, DUAL, INTERIOR = 4, 1, "interior"
 
 
+class SolverFailure(RuntimeError):
+    """A linear program that no attempt (`RETRIES`) solved to optimality."""
+
+
+# Tried in turn when a solve ends without an optimum (a city copy once ended the interior
+# point and the simplex both with status Unknown): each from scratch, with the options
+# changed; the instance's own options come back afterwards, for its warm-started re-solves.
+RETRIES = (
+    {"solver": "simplex", "simplex_strategy": DUAL},
+    {"solver": "simplex", "simplex_strategy": DUAL, "presolve": "on"},
+    {"solver": "ipm", "presolve": "on"},
+    {"solver": "simplex", "simplex_strategy": PRIMAL, "presolve": "on",
+     "simplex_scale_strategy": 0},
+)  # fmt: skip
+
+
+def _run(highs: highspy.Highs) -> highspy.HighsModelStatus:
+    """One attempt (a seam for the tests)."""
+    highs.run()
+    return highs.getModelStatus()
+
+
 def _optimum(highs: highspy.Highs, then=None) -> np.ndarray:
     """An optimal point; with `then`, later runs of `highs` use that simplex strategy (an
     instance is first solved from scratch by the interior point and crossover, then
-    re-solved from the basis that leaves)."""
-    highs.run()
-    status = highs.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
-        # The interior point fails on some small degenerate blocks: the simplex then.
+    re-solved from the basis that leaves). Raises `SolverFailure` when every retry fails."""
+    status = _run(highs)
+    attempts = iter(RETRIES)
+    while status != highspy.HighsModelStatus.kOptimal:
+        options = next(attempts, None)
+        if options is None:
+            raise SolverFailure(
+                f"linear program not solved ({highs.modelStatusToString(status)}) after "
+                f"{len(RETRIES)} retries"
+            )
+        # (getOptionValue answers (status, value).)
+        kept = {name: highs.getOptionValue(name)[1] for name in options}
         highs.clearSolver()
-        highs.setOptionValue("solver", "simplex")
-        highs.run()
-        status = highs.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
-        raise RuntimeError("disclosure audit LP failed: " + highs.modelStatusToString(status))
+        for name, value in options.items():
+            highs.setOptionValue(name, value)
+        status = _run(highs)
+        for name, value in kept.items():
+            highs.setOptionValue(name, value)
     if then is not None:
         highs.setOptionValue("solver", "simplex")
         highs.setOptionValue("simplex_strategy", then)
@@ -625,26 +662,34 @@ class _Intervals:
             if settled < WORTH_A_ROUND:
                 break
 
-    def settle_zeros(self, block: _Block, rows, attempts=3, least=WORTH_A_ROUND) -> None:
-        """Quantities seen only at zero, proven zero together: for quantities that no
-        feasible point makes negative (counts; complements, each kept >= 0 by its own
-        row), a largest sum of zero makes each zero at every feasible point, a known zero
-        and no disclosure. Those the solve raises leave the set; up to `attempts` solves,
-        while at least `least` are left (fewer get their own solves)."""
-        zero = self.open(rows) & (self.high[rows] <= TOLERANCE) & self.never_negative[rows]
-        for _ in range(attempts):
-            if zero.sum() < least:
-                return
-            point = block.solve_afresh(-np.asarray(block.quantities[zero].sum(axis=0)).ravel())
+    def settle_by_sums(self, block: _Block, rows, swaps: _Swaps | None = None, least=2) -> None:
+        """Open quantities moved together by one solve at a time, warm-started (a new
+        objective only), each point also a start for `swaps`. First, while some are seen
+        only at zero and never negative (counts; complements, each kept >= 0 by a row),
+        their largest sum: zero makes each a known zero at every feasible point (no
+        disclosure); otherwise those it raises leave the set. Then random positive
+        weights over all open quantities, each raised (lowered for a random half of
+        those that can go lower), while a solve settles at least `least`."""
+        while self.open(rows).any():
+            still_open = self.open(rows)
+            zero = still_open & (self.high[rows] <= TOLERANCE) & self.never_negative[rows]
+            if zero.any():
+                weights = zero.astype(float)
+            else:
+                can_fall = (self.low[rows] > TOLERANCE) | ~self.never_negative[rows]
+                sign = np.where(can_fall & (self.rng.random(len(rows)) < 0.5), -1.0, 1.0)
+                weights = still_open * sign * self.rng.uniform(0.5, 1.5, len(rows))
+            point = block.solve(-np.asarray(block.quantities.T @ weights).ravel())
             self.harvest(rows, block.quantities, point)
             values = block.quantities @ point + block.constants
-            raised = zero & (values > TOLERANCE)
-            if values[zero].sum() <= TOLERANCE:
-                self.fixed[rows[zero]] = True
+            proven = zero.any() and values[zero].sum() <= TOLERANCE
+            self.fixed[rows[zero]] |= proven
+            if swaps:
+                swaps.certify(block, point, rows, self)
+            # A sum above zero that raises none past the tolerance would repeat itself.
+            stuck = zero.any() and not proven and not (values[zero] > TOLERANCE).any()
+            if stuck or (not zero.any() and still_open.sum() - self.open(rows).sum() < least):
                 return
-            if not raised.any():
-                return
-            zero &= ~raised
 
     def settle_exactly(self, block: _Block, rows, swaps: _Swaps | None = None) -> None:
         """Each quantity still open gets its own maximum and then, unless that is zero (a
@@ -664,18 +709,17 @@ class _Intervals:
         return block.quantities[r].toarray().ravel()
 
 
-def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[list[Exposure], int]:
-    """The quantities whose feasible interval is narrower than the protection level.
+def solve_intervals(
+    system: _LinearSystem, protection_level: float
+) -> tuple[list[Exposure], list[str], int]:
+    """The quantities whose feasible interval is narrower than the protection level, the
+    bins a solver failure left unproven, and the number of solves.
 
     Connected blocks of variables are solved apart (small ones binned together, since a
-    solve has a fixed cost). Each bin starts from one or more points (`_starts`), each
-    also a start for swaps (`_Swaps`); quantities seen only at zero are proven zero
-    together. On a small bin rounds of `_Intervals.move` then move the open quantities
-    together; on a large one a round costs seconds and settles little that the exact
-    solves' own points and their swaps do not. Whatever is still narrower than the
-    protection level gets its own exact maximum and minimum on the whole bin."""
+    solve has a fixed cost): `_settle_bin`. A bin whose linear programs fail on every
+    retry fails closed: it is named, and none of its open quantities counts as safe."""
     if not len(system.labels):
-        return [], 0
+        return [], [], 0
     a_eq, b_eq, a_ub, b_ub = system.a_eq, system.b_eq, system.a_ub, system.b_ub
     upper, q, q_constant = _forced_to_zero(system), system.q, system.q_constant
     # Quantities whose variables are all fixed at zero are known exactly: a disclosure
@@ -685,6 +729,7 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
         Exposure(system.labels[i], q_constant[i], q_constant[i])
         for i in np.flatnonzero(fixed & (q_constant > TOLERANCE))
     ]
+    unproven = []
     constraints = (abs(sparse.vstack([a_eq, a_ub])) > 0).astype(int)
     incidence = sparse.vstack([constraints, (abs(q) > 0).astype(int)]).tocsc()
     _, block = connected_components(incidence.T @ incidence, directed=False)
@@ -698,35 +743,48 @@ def solve_intervals(system: _LinearSystem, protection_level: float) -> tuple[lis
         members = np.flatnonzero(np.isin(block, blocks))
         rows = np.flatnonzero(np.isin(quantity_block, blocks) & ~fixed)
         eq, ub = _restrict(a_eq, b_eq, members), _restrict(a_ub, b_ub, members)
-        whole = _Block(*eq, *ub, upper[members], q[rows][:, members].tocsr(), q_constant[rows])
-        moves = np.isin(unit_block, blocks)
-        swaps = _Swaps(units[members][:, moves].tocsc(), eq[0])
-        for objective in _starts(system.places[members], system.months[members]):
-            point = whole.solve_afresh(objective)
-            intervals.harvest(rows, whole.quantities, point)
-            swaps.certify(whole, point, rows, intervals)
-        intervals.settle_zeros(whole, rows)
-        still_open = rows[intervals.open(rows)]
-        if len(still_open):
-            rest = _Block(
-                *eq,
-                *ub,
-                upper[members],
-                q[still_open][:, members].tocsr(),
-                q_constant[still_open],
-                first=INTERIOR,
+        swaps = _Swaps(units[members][:, np.isin(unit_block, blocks)].tocsc(), eq[0])
+        try:
+            _settle_bin(system, eq, ub, upper, members, rows, swaps, intervals)
+        except SolverFailure as failure:
+            still_open = rows[intervals.open(rows)]
+            indicators = sorted({label.split()[0] for label in system.labels[still_open]})
+            unproven.append(
+                f"block of {', '.join(indicators)} ({len(members)} variables): {failure};"
+                f" {len(still_open)} hidden quantities not proven safe,"
+                f" e.g. {system.labels[still_open[0]]}"
             )
-            # Rounds cost seconds on a large bin and settle little after its starts:
-            # only a small bin gets them before the exact solves.
-            if len(members) <= LARGE_VARIABLES:
-                intervals.move(rest, still_open, swaps)
-            intervals.settle_exactly(rest, still_open, swaps)
+            continue
         exposures += [
             Exposure(system.labels[i], round(intervals.low[i], 6), round(intervals.high[i], 6))
             for i in rows[intervals.open(rows)]
             if intervals.high[i] > TOLERANCE
         ]
-    return exposures, intervals.solves
+    return exposures, unproven, intervals.solves
+
+
+def _settle_bin(system, eq, ub, upper, members, rows, swaps, intervals: _Intervals) -> None:
+    """Settle a bin's quantities `rows`: from one or more starting points (`_starts`),
+    each also a start for swaps (`_Swaps`); then the open quantities moved together,
+    warm-started (`_Intervals.settle_by_sums`; a small bin also gets rounds of
+    `_Intervals.move`); whatever is still narrower than the protection level gets its own
+    exact maximum and minimum on the whole bin."""
+    whole = _Block(*eq, *ub, upper[members], system.q[rows][:, members].tocsr(),
+                   system.q_constant[rows])  # fmt: skip
+    for objective in _starts(system.places[members], system.months[members]):
+        point = whole.solve_afresh(objective)
+        intervals.harvest(rows, whole.quantities, point)
+        swaps.certify(whole, point, rows, intervals)
+    still_open = rows[intervals.open(rows)]
+    if not len(still_open):
+        return
+    rest = _Block(*eq, *ub, upper[members], system.q[still_open][:, members].tocsr(),
+                  system.q_constant[still_open], first=INTERIOR)  # fmt: skip
+    intervals.settle_by_sums(rest, still_open, swaps)
+    # Rounds cost seconds on a large bin: only a small bin gets them.
+    if len(members) <= LARGE_VARIABLES:
+        intervals.move(rest, still_open, swaps)
+    intervals.settle_exactly(rest, still_open, swaps)
 
 
 class _Swaps:
@@ -917,7 +975,9 @@ def audit(
     report = AuditReport(protection_level=protection_level)
     report.inconsistencies = model.inconsistencies
     report.hidden_quantities = len(system.labels)
-    report.exposures, report.exactly_solved = solve_intervals(system, protection_level)
+    report.exposures, report.unproven, report.exactly_solved = solve_intervals(
+        system, protection_level
+    )
     report.seconds = time.perf_counter() - started
     return report
 

@@ -50,7 +50,7 @@ class DisclosureError(Exception):
     """The staged copy failed the disclosure audit and was not published."""
 
     def __init__(self, report: AuditReport):
-        findings = [str(e) for e in report.exposures] + report.inconsistencies
+        findings = report.findings
         super().__init__(
             f"disclosure audit failed: {len(findings)} finding(s), e.g. "
             + "; ".join(findings[:EXAMPLES_SHOWN])
@@ -104,7 +104,7 @@ def write_parquet(published: Path) -> None:
 
 
 def _check_metadata(report: AuditReport) -> dict:
-    findings = [str(e) for e in report.exposures] + report.inconsistencies
+    findings = report.findings
     return {
         "protection_level": report.protection_level,
         "hidden_quantities": report.hidden_quantities,

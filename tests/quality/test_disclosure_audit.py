@@ -4,6 +4,7 @@ worked out by hand in the comments."""
 
 from pathlib import Path
 
+import highspy
 import numpy as np
 import pandas as pd
 import pytest
@@ -428,7 +429,7 @@ def test_quantities_proven_zero_together():
     rows = np.arange(3)
     intervals = _Intervals(block.quantities, np.zeros(3), np.zeros(3, bool), 5)
     intervals.harvest(rows, block.quantities, np.array([3.0, 0.0, 0.0]))
-    intervals.settle_zeros(block, rows, least=1)
+    intervals.settle_by_sums(block, rows, least=1)
     assert intervals.fixed.tolist() == [False, False, True]
     assert intervals.high[1] == 3
     assert intervals.open(rows).tolist() == [True, True, False]
@@ -440,7 +441,7 @@ def test_a_complement_is_not_proven_zero_by_a_sum():
     block = equalities_block([[1.0, 1.0]], [0], sparse.csr_matrix([[-1.0, 1.0]]))
     intervals = _Intervals(block.quantities, np.zeros(1), np.zeros(1, bool), 5)
     intervals.harvest(np.arange(1), block.quantities, np.zeros(2))
-    intervals.settle_zeros(block, np.arange(1), least=1)
+    intervals.settle_by_sums(block, np.arange(1), least=1)
     assert intervals.fixed.tolist() == [False]
 
 
@@ -485,7 +486,7 @@ def test_complements_kept_non_negative_are_proven_zero_together():
         rows = np.arange(2)
         intervals = _Intervals(complements, np.zeros(2), np.zeros(2, bool), 5, never_negative)
         intervals.harvest(rows, complements, np.full(4, 3.0))
-        intervals.settle_zeros(block, rows, least=1)
+        intervals.settle_by_sums(block, rows, least=1)
         return intervals.fixed.tolist()
 
     assert proven(np.array([True, True])) == [True, True]
@@ -509,3 +510,99 @@ def test_the_model_marks_complements_never_negative():
     assert len(complements) == 13  # the cell's, and 12 months of the window
     assert (system.q[complements].min(axis=1).toarray() < 0).all()
     assert system.never_negative.all()
+
+
+def test_one_solve_of_random_weights_settles_two_quantities_against_each_other():
+    # a + b = 10, seen at (5, 5): both open. Whatever the random weights and signs, the
+    # optimum is a corner, (10, 0) or (0, 10): each quantity seen at 5 and at 0 or 10, so
+    # one solve settles both.
+    block = equalities_block([[1.0, 1.0]], [10], sparse.identity(2))
+    rows = np.arange(2)
+    intervals = _Intervals(block.quantities, np.zeros(2), np.zeros(2, bool), 5)
+    intervals.harvest(rows, block.quantities, np.array([5.0, 5.0]))
+    intervals.settle_by_sums(block, rows, least=1)
+    assert intervals.solves == 2  # the harvest above and one solve
+    assert not intervals.open(rows).any()
+    assert sorted([intervals.low[0], intervals.high[0]]) in ([0, 5], [5, 10])
+
+
+def failing_first(monkeypatch, failures):
+    """Make the first `failures` attempts of any solve end with status Unknown."""
+    calls = []
+    run = disclosure_audit._run
+
+    def flaky(highs):
+        calls.append(highs.getOptionValue("presolve")[1])
+        status = run(highs)
+        return highspy.HighsModelStatus.kUnknown if len(calls) <= failures else status
+
+    monkeypatch.setattr(disclosure_audit, "_run", flaky)
+    return calls
+
+
+def test_a_failed_solve_is_retried_with_other_options(monkeypatch):
+    # Maximise a subject to a + b = 10: (10, 0). The first attempt and the first retry
+    # (simplex, presolve off) are made to fail; the second retry (presolve on) solves it,
+    # and the instance keeps presolve off for its warm-started re-solves.
+    calls = failing_first(monkeypatch, failures=2)
+    block = equalities_block([[1.0, 1.0]], [10], sparse.identity(2))
+    assert block.solve(np.array([-1.0, 0.0])).tolist() == [10, 0]
+    assert calls == ["off", "off", "on"]
+    assert block.highs.getOptionValue("presolve")[1] == "off"
+    # Minimising a then needs one attempt: (0, 10).
+    assert block.solve(np.array([1.0, 0.0])).tolist() == [0, 10]
+    assert len(calls) == 4
+
+
+def test_a_bin_that_no_retry_solves_fails_closed(monkeypatch):
+    # Three hidden cells under a published total, safe when solved (each numerator in
+    # [0, 23]), but every attempt fails: the audit does not pass, names the bin and its
+    # unproven quantities, and reports no exposure it has not solved.
+    calls = failing_first(monkeypatch, failures=10**6)
+    frame = cells([(area, MARCH, "x", None, None) for area in "ABC"]
+                  + [("municipality", MARCH, "x", 23, 190)])  # fmt: skip
+    report = audit(frame, CATALOGUE, RELATIONS, protection_level=5)
+    assert not report.passed and not report.exposures
+    assert len(calls) == 1 + len(disclosure_audit.RETRIES)
+    [unproven] = report.unproven
+    assert unproven.startswith("block of x (")
+    assert "linear program not solved (Unknown) after 4 retries; 6 hidden quantities" in unproven
+    assert report.findings == [unproven]
+
+
+def test_after_a_zero_proof_the_others_still_get_random_weights():
+    # Quantities a and c, seen at (5, 0): c only at zero. A stand-in block answers the
+    # largest c with (5, 0): c is a known zero, a not settled. The same call goes on to
+    # random weights; their answer (0, 0) shows a at 0 and 5: settled, after 2 solves.
+    class Answers:
+        quantities, constants = sparse.identity(2, format="csr"), np.zeros(2)
+        points = iter([np.array([5.0, 0.0]), np.array([0.0, 0.0])])
+
+        def solve(self, objective):
+            return next(self.points)
+
+    block, rows = Answers(), np.arange(2)
+    intervals = _Intervals(block.quantities, np.zeros(2), np.zeros(2, bool), 5)
+    intervals.harvest(rows, block.quantities, np.array([5.0, 0.0]))
+    intervals.settle_by_sums(block, rows, least=1)
+    assert intervals.fixed.tolist() == [False, True]
+    assert not intervals.open(rows).any()
+    assert intervals.solves == 3
+
+
+def test_a_zero_proof_that_raises_nothing_past_the_tolerance_stops():
+    # Two quantities seen only at zero; the stand-in's largest sum is 1.8e-6 (above the
+    # tolerance), each 0.9e-6 (within it): not proven zero, none raised. Repeating the
+    # solve would answer the same forever: the call returns, both left to exact solves.
+    class Answers:
+        quantities, constants = sparse.identity(2, format="csr"), np.zeros(2)
+
+        def solve(self, objective):
+            return np.full(2, 0.9e-6)
+
+    block, rows = Answers(), np.arange(2)
+    intervals = _Intervals(block.quantities, np.zeros(2), np.zeros(2, bool), 5)
+    intervals.harvest(rows, block.quantities, np.zeros(2))
+    intervals.settle_by_sums(block, rows, least=1)
+    assert intervals.fixed.tolist() == [False, False]
+    assert intervals.open(rows).all() and intervals.solves == 2
