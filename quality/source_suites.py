@@ -17,7 +17,7 @@ import duckdb
 
 from quality.gx_runner import Failure, SuiteResult
 from sources.contracts import Contract
-from sources.warehouse import RAW_SCHEMA
+from sources.warehouse import RAW_SCHEMA, raw_columns
 
 PSEUDONYM = r"^[0-9a-f]{64}$"
 
@@ -128,14 +128,7 @@ def validate_source(
         f"(select * from {RAW_SCHEMA}.{contract.table} where period between ? and ?) as suite_rows"
     )
     bounds = [min(periods), max(periods)]
-    columns = {
-        name
-        for (name,) in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ?",
-            [RAW_SCHEMA, contract.table],
-        ).fetchall()
-    }
+    columns = set(raw_columns(con, contract))
     counts: dict[int, int | None] = {}
     per_row = []
     for i, expectation in enumerate(expectations):

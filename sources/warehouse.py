@@ -44,9 +44,9 @@ class SchemaMismatch(Exception):
     pass
 
 
-def check_raw_columns(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
-    """Fail clearly when a warehouse built by an older contract meets a newer one."""
-    found = [
+def raw_columns(con: duckdb.DuckDBPyConnection, contract: Contract) -> list[str]:
+    """The columns of the contract's raw table as the warehouse holds them, in order."""
+    return [
         name
         for (name,) in con.execute(
             "select column_name from information_schema.columns "
@@ -54,6 +54,11 @@ def check_raw_columns(con: duckdb.DuckDBPyConnection, contract: Contract) -> Non
             [RAW_SCHEMA, contract.table],
         ).fetchall()
     ]
+
+
+def check_raw_columns(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """Fail clearly when a warehouse built by an older contract meets a newer one."""
+    found = raw_columns(con, contract)
     expected = [c.name for c in contract.columns] + [name for name, _ in LINEAGE]
     if found != expected:
         raise SchemaMismatch(
