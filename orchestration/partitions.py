@@ -28,3 +28,11 @@ def month_range_tags(first: str, last: str) -> dict[str, str]:
         "dagster/asset_partition_range_start": first,
         "dagster/asset_partition_range_end": last,
     }
+
+
+def run_month_range(tags: dict[str, str]) -> tuple[str, str] | None:
+    """The months first..last a run covers (a range or a single partition), if any."""
+    first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
+    if not first:
+        return None
+    return first, tags.get("dagster/asset_partition_range_end") or first

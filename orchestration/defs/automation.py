@@ -15,7 +15,13 @@ import json
 import dagster as dg
 
 from orchestration.defs.extract import extract_keys, monthly_keys, yearly_keys
-from orchestration.partitions import month_range_tags, monthly, partition_date, partition_key
+from orchestration.partitions import (
+    month_range_tags,
+    monthly,
+    partition_date,
+    partition_key,
+    run_month_range,
+)
 from orchestration.resources import KvarterStorage
 from sources.landing import FILE_FORMATS, delivered_periods, delivery_path
 from sources.registry import ALL_CONTRACTS
@@ -78,8 +84,8 @@ def refreshed_months(extract_job: str, tags: dict[str, str]) -> tuple[str, str]:
     A yearly partition (national statistics, exams) feeds the months of its year that
     exist so far.
     """
-    first = tags.get("dagster/asset_partition_range_start") or tags["dagster/partition"]
-    last = partition_date(tags.get("dagster/asset_partition_range_end") or first)
+    first, last_key = run_month_range(tags)
+    last = partition_date(last_key)
     if extract_job == yearly_extract_job.name:
         newest = partition_date(monthly.get_last_partition_key())
         last = min(dt.date(last.year, 12, 1), newest)

@@ -19,7 +19,7 @@ from dagster_dbt import (
     get_asset_key_for_model,
 )
 
-from orchestration.partitions import monthly
+from orchestration.partitions import monthly, run_month_range
 from orchestration.resources import PROJECT_ROOT, WAREHOUSE_POOL, KvarterStorage
 from sources import duckdb_limits
 
@@ -73,8 +73,10 @@ def dbt_reference_and_staging(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, storage: KvarterStorage
 ):
     # Only tests whose every parent is built here: a later model's test that also reads a
-    # seed runs with that model.
-    args = [*dbt_build_args(storage), "--indirect-selection", "cautious"]
+    # seed runs with that model. A refresh of some months tests only those months' rows.
+    months = run_month_range(context.run.tags)
+    dbt_vars = {"period_from": months[0], "period_to": months[1]} if months else {}
+    args = [*dbt_build_args(storage, **dbt_vars), "--indirect-selection", "cautious"]
     yield from dbt.cli(args, context=context).stream()
 
 

@@ -1,0 +1,56 @@
+"""A refresh of some months tests uniqueness only in those months (and later ones)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from orchestration.partitions import month_range_tags, run_month_range
+from sources.population import RESIDENTS
+from sources.warehouse import create_raw_tables
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+DBT = Path(sys.executable).parent / "dbt"
+TEST = "unique_combination_stg_population__residents"
+
+
+def build_residents(tmp_path: Path, warehouse: Path, dbt_vars: dict, *flags: str):
+    args = ["build", "--select", "stg_population__residents", "--profiles-dir", "."]
+    args += ["--target-path", str(tmp_path / "target"), *flags]
+    args += ["--vars", json.dumps({"warehouse": str(warehouse), **dbt_vars})]
+    return subprocess.run([DBT, *args], cwd=DBT_DIR, capture_output=True, text=True)
+
+
+def test_a_duplicate_is_found_only_when_its_month_is_refreshed(tmp_path):
+    warehouse = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        create_raw_tables(con, (RESIDENTS,))
+        # January holds the same spell twice; February is clean.
+        con.execute(
+            f"insert into raw.{RESIDENTS.table} (person_key, address_id, move_in_date, period) "
+            "values ('p1', 'a1', date '2020-05-01', date '2025-01-01'), "
+            "('p1', 'a1', date '2020-05-01', date '2025-01-01'), "
+            "('p1', 'a1', date '2020-05-01', date '2025-02-01')"
+        )
+    february = {"period_from": "2025-02-01", "period_to": "2025-02-01"}
+    january = {"period_from": "2025-01-01", "period_to": "2025-01-01"}
+
+    passed = build_residents(tmp_path, warehouse, february)
+    assert passed.returncode == 0, passed.stdout
+    for failed in (
+        build_residents(tmp_path, warehouse, january),
+        build_residents(tmp_path, warehouse, february, "--full-refresh"),
+    ):
+        assert failed.returncode == 1
+        assert f"FAIL 1 {TEST}" in failed.stdout
+
+
+def test_run_month_range_reads_a_range_or_a_partition():
+    assert run_month_range(month_range_tags("2025-01-01", "2025-03-01")) == (
+        "2025-01-01",
+        "2025-03-01",
+    )
+    assert run_month_range({"dagster/partition": "2025-02-01"}) == ("2025-02-01", "2025-02-01")
+    assert run_month_range({"other": "x"}) is None
