@@ -102,7 +102,8 @@ def cmd_summary(storage: KvarterStorage) -> None:
     unplaced = dict(
         con.sql(
             "select source_system || '__' || source_entity, sum(records) "
-            "from restricted.restricted_unplaced_records group by source_system, source_entity"
+            "from restricted.restricted_unplaced_records group by source_system, source_entity "
+            "having sum(records) > 0"
         ).fetchall()
     )
     if unplaced:

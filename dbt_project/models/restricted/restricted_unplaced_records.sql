@@ -2,8 +2,9 @@
 -- municipality on the first of the record's month (moved in later that month, moved
 -- away, or not registered), so the record counts in no indicator. Nothing is dropped
 -- silently: they are counted here per source and month with the reason, beside the
--- extract's row accounting (README, "Definitions").
-{{ config(materialized='table') }}
+-- extract's row accounting (README, "Definitions"). Each source keeps a row for every
+-- month it has records in, 0 when all were placed, so a refreshed month always replaces
+-- its rows (incremental by period, as every restricted model).
 
 with records as (
     select
@@ -12,6 +13,7 @@ with records as (
         period,
         person_key
     from {{ ref('stg_employment__benefits') }}
+    where {{ in_refresh_window('period', later_months=0) }}
     {%- for system, entity in [
         ('employment', 'youth_status'),
         ('health', 'home_visits'),
@@ -30,6 +32,7 @@ with records as (
             period,
             person_key
         from {{ ref('stg_' ~ system ~ '__' ~ entity) }}
+        where {{ in_refresh_window('period', later_months=0) }}
     {%- endfor %}
 )
 
@@ -38,11 +41,11 @@ select
     records.source_entity,
     records.period,
     'ingen bopæl i kommunen den 1. i måneden' as reason,
-    count(*) as records
+    count(*) filter (where residents.person_key is null) as records
 from records
 left join {{ ref('int_person_months') }} as residents
     on
         records.period = residents.period
         and records.person_key = residents.person_key
-where residents.person_key is null
+        and {{ in_refresh_window('residents.period', later_months=0) }}
 group by records.source_system, records.source_entity, records.period
