@@ -1,20 +1,22 @@
 """Housing allocation system and housing organisations: a SQL database.
 
-Queries order by key, so record numbers in the quarantine are stable. Read through a
-SQLAlchemy URL ($KVARTER_HOUSING_DB_URL): the demo's SQLite file, or
+Read through a SQLAlchemy URL ($KVARTER_HOUSING_DB_URL): the demo's SQLite file, or
 PostgreSQL in production (postgresql+psycopg://user@host/db, with a driver installed).
 
 The database holds its current state, so every query is as-of the end of its month
 (m.period_end): it returns what the system knew then, and restating an old month later
-gives the same rows. Each query joins `months` (period_start, period_end: the months
-extracted, sources/readers.py), so an extract of many months reads each entity with one
-query, split by month in SQL, instead of one query per month. Tenancies and evictions
-carry registration timestamps (`registreret`, `fraflytning_registreret`) besides their
-dates: a move-out is shown once its date has come and it was registered, else the tenancy
-is still open; a change registered late comes in the month it was registered (each
-eviction once). Vacancies are kept as a monthly snapshot
-(`maaned`) and complaint cases are dated by their registration (`oprettet`), so their
-month is fixed already.
+gives the same rows. Each query joins `months` (period_start, period_end: the month
+extracted). The tables a query names are read once per extract, whole, and the query
+runs on them in an in-memory DuckDB once per month (sources/readers.py): the as-of
+snapshots repeat each tenancy in every month it is active, some 60 times the table's rows
+over a five-year extract, which the database would otherwise have to return one by one.
+Dates are compared as ISO text, as SQLite holds them. Queries order by key (and, where the
+key may repeat, by every column), so record numbers in the quarantine are stable. Tenancies
+and evictions carry registration timestamps (`registreret`, `fraflytning_registreret`)
+besides their dates: a move-out is shown once its date has come and it was registered, else
+the tenancy is still open; a change registered late comes in the month it was registered
+(each eviction once). Vacancies are kept as a monthly snapshot (`maaned`) and complaint
+cases are dated by their registration (`oprettet`), so their month is fixed already.
 """
 
 import dataclasses
@@ -61,7 +63,7 @@ VACANCIES = Contract(
     fmt="sql",
     source="select m.period_start, adresse_id, ledig_siden "
     "from months as m join ledige_boliger on maaned = m.period_start "
-    "order by m.period_start, adresse_id",
+    "order by m.period_start, adresse_id, ledig_siden",
     description="Dwellings vacant on the first of the month.",
     key=("address_id",),
     columns=(

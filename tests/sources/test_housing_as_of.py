@@ -126,3 +126,18 @@ def test_the_database_is_opened_read_only(tmp_path):
     with pytest.raises(DeliveryError, match=r"missing\.sqlite \(tenancies\): query failed"):
         read_sql(f"sqlite:///{missing}", housing.TENANCIES, MARCH)
     assert not missing.exists()  # a writable connection would have created an empty file
+
+
+def test_a_dwelling_listed_twice_in_a_month_keeps_the_earlier_vacancy(tmp_path):
+    """Ties on the key are ordered by the other columns: the same row is first every time."""
+    path = tmp_path / "vacancies.sqlite"
+    columns = ["maaned", "adresse_id", "ledig_siden"]
+    rows = [("2025-03-01", "A1", "2025-02-10"), ("2025-03-01", "A1", "2025-01-05")]
+    writers.write_housing_db(path, {"ledige_boliger": pd.DataFrame(rows, columns=columns)})
+    result = delivery(f"sqlite:///{path}", housing.VACANCIES, MARCH)
+    assert result.records[["address_id", "vacant_since", "source_line"]].values.tolist() == [
+        ["A1", dt.date(2025, 1, 5), 1]
+    ]
+    assert result.quarantine.values.tolist() == [
+        [2, "address_id", "", "duplicate key, first seen on line 1"]
+    ]

@@ -1,0 +1,160 @@
+"""Typed cells of workbooks and databases become the validator's text a column at a time
+(sources/readers.py), spelled as the per-cell to_text did, and a database is split by
+month after one read of each table."""
+
+import datetime as dt
+import sqlite3
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from sources import readers
+from sources.contracts import Column, Contract
+from sources.readers import _text_table, read_sql, read_sql_months, read_xlsx
+from sources.synthetic import writers
+from tests.sources.validation import run
+
+MARCH, APRIL = dt.date(2025, 3, 1), dt.date(2025, 4, 1)
+
+
+def spelled(values, kind=None) -> list[str]:
+    return _text_table(pa.table({"c": pa.array(values, kind)}), ["c"])["c"].to_pylist()
+
+
+def test_each_typed_column_is_spelled_as_text():
+    assert spelled(["a", None, ""]) == ["a", "", ""]
+    assert spelled([3, None, -12]) == ["3", "", "-12"]
+    assert spelled([True, False, None]) == ["ja", "nej", ""]
+    assert spelled([dt.date(2025, 3, 1), None]) == ["2025-03-01", ""]
+    assert spelled([dt.datetime(2025, 3, 31, 23, 59)]) == ["2025-03-31"]
+    assert spelled([None, None]) == ["", ""]
+    # Decimals are not among the column-wise types: spelled cell by cell, as before.
+    assert spelled([Decimal("1.50"), None]) == ["1.50", ""]
+
+
+def test_numbers_are_whole_without_a_fraction_and_otherwise_as_python_writes_them():
+    values = [2.5, 3.0, -0.0, 1e-05, 0.1 + 0.2, 2.0**53, 1e16, float("nan"), None, 123456789.125]
+    assert spelled(values) == [
+        "2.5",
+        "3",
+        "0",
+        "1e-05",
+        "0.30000000000000004",
+        "9007199254740992.0",  # 2**53 and above are not taken for whole numbers
+        "1e+16",
+        "",
+        "",
+        "123456789.125",
+    ]
+
+
+def test_duckdb_writes_a_double_as_python_does():
+    rng = np.random.default_rng(15)
+    magnitudes = 10.0 ** rng.uniform(-12, 22, 20_000)
+    values = np.concatenate([magnitudes * rng.choice([-1, 1], 20_000), rng.random(20_000) * 23])
+    fractions = [v for v in values.tolist() if not v.is_integer()]
+    assert spelled(fractions) == [str(v) for v in fractions]
+
+
+def test_a_workbook_column_of_mixed_cells_is_spelled_cell_by_cell(tmp_path):
+    contract = Contract(
+        system="test",
+        entity="hours",
+        fmt="xlsx",
+        source="timer.xlsx",
+        description="test",
+        key=("name",),
+        columns=(Column("navn", "name", "text"), Column("timer", "hours", "decimal")),
+    )
+    path = tmp_path / "timer.xlsx"
+    frame = pd.DataFrame(
+        [("Anna", 1.5), (None, None), ("Bo", "2,5"), ("Carl", 3.0)], columns=contract.headers
+    )
+    writers.write_xlsx(path, frame, contract)
+    cells = read_xlsx(path, contract)
+    # Row 3 is empty (not a row read); numbers and text mixed in `timer`.
+    assert cells.lines.tolist() == [2, 4, 5]
+    assert cells.frame.to_pydict() == {"navn": ["Anna", "Bo", "Carl"], "timer": ["1.5", "2,5", "3"]}
+    result = run(cells, contract)
+    assert result.records[["name", "hours"]].values.tolist() == [["Anna", 1.5], ["Carl", 3.0]]
+    assert result.quarantine.values.tolist() == [[4, "timer", "2,5", "not a number"]]
+
+
+THINGS = Contract(
+    system="test",
+    entity="things",
+    fmt="sql",
+    source="select m.period_start, ting_id, antal, set_dato from months as m join ting "
+    "on set_dato >= m.period_start and set_dato < m.period_end order by m.period_start, ting_id",
+    description="test",
+    key=("thing_id",),
+    columns=(
+        Column("ting_id", "thing_id", "text"),
+        Column("antal", "amount", "decimal"),
+        Column("set_dato", "seen_date", "date", nullable=True),
+    ),
+)
+
+
+@pytest.fixture
+def things(tmp_path):
+    """SQLite keeps each value's own type: a column may mix whole numbers, fractions and
+    text, and a timestamp is text that sorts after its date."""
+    path = tmp_path / "ting.sqlite"
+    with sqlite3.connect(path) as con:
+        con.execute("create table ting (ting_id text, antal numeric, set_dato date)")
+        con.executemany(
+            "insert into ting values (?, ?, ?)",
+            [
+                ("T1", 5, "2025-03-02"),
+                ("T2", 2.5, "2025-03-31 23:59:59"),
+                ("T3", "7 stk", "2025-04-01"),
+                ("T4", None, "2025-04-01 00:00:00"),
+            ],
+        )
+    con.close()
+    return f"sqlite:///{path}"
+
+
+def months_of(url, contract, periods):
+    return {
+        f"{period:%Y-%m}": cells.frame.to_pylist()
+        for period, cells in read_sql_months(url, contract, periods)
+    }
+
+
+@pytest.mark.parametrize("fetch_rows", [1, 2, 100])
+def test_a_database_read_in_chunks_gives_each_month_its_rows_as_text(
+    monkeypatch, things, fetch_rows
+):
+    monkeypatch.setattr(readers, "FETCH_ROWS", fetch_rows)
+    assert months_of(things, THINGS, [APRIL, MARCH]) == {
+        "2025-03": [
+            {"ting_id": "T1", "antal": "5", "set_dato": "2025-03-02"},
+            {"ting_id": "T2", "antal": "2.5", "set_dato": "2025-03-31 23:59:59"},
+        ],
+        "2025-04": [
+            {"ting_id": "T3", "antal": "7 stk", "set_dato": "2025-04-01"},
+            {"ting_id": "T4", "antal": "", "set_dato": "2025-04-01 00:00:00"},
+        ],
+    }
+
+
+def test_each_table_is_read_once_per_extract(monkeypatch, things):
+    fetched = []
+    fetch = readers._fetch_table
+    monkeypatch.setattr(
+        readers, "_fetch_table", lambda con, name: fetched.append(name) or fetch(con, name)
+    )
+    months = [dt.date(2025, m, 1) for m in range(1, 7)]
+    assert [len(rows) for rows in months_of(things, THINGS, months).values()] == [0, 0, 2, 2, 0, 0]
+    assert fetched == ["ting"]
+
+
+def test_a_query_the_database_tables_do_not_answer_names_the_database(things):
+    broken = Contract(**{**vars(THINGS), "source": THINGS.source.replace("antal", "antal_x")})
+    with pytest.raises(readers.DeliveryError, match=r"ting\.sqlite \(things\): query failed"):
+        read_sql(things, broken, MARCH)
