@@ -55,7 +55,8 @@ class Contract:
     # csv / xlsx / geojson: file name in the delivery folder; sql: a query joining
     # `months` (period_start, period_end: the first day after the month, also the as-of
     # moment: the query returns what the system knew by then), returning period_start
-    # first and ordered by it; http: the endpoint path.
+    # first, ordered by it and the key; it runs once per month on the tables it names,
+    # each read once per extract (sources/readers.py); http: the endpoint path.
     source: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
