@@ -466,9 +466,9 @@ def read_sql_months(
 
     Every table the contract's query names is read once, whole, into an in-memory DuckDB;
     the query then runs there once per month with `months` holding that month. An as-of
-    query returns each row once for every month it is active in (tenancies: 60 times the
-    table at city scale), so reading the tables once moves a tenth of the rows out of the
-    database and splits them by month in DuckDB. Only one month's rows are held as text.
+    query returns each row once for every month it is active in, so reading the tables
+    once moves far fewer rows out of the database (tenancies at city scale: 231 k instead
+    of 8.4 M). Only one month's rows are held as text.
     """
     import sqlalchemy as sa
 
