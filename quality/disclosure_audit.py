@@ -3,7 +3,9 @@
 The published fact is one system of linear relations: the areas (with `outside`) add up to
 the municipality; indicators share components in the same area and month (seed
 `disclosure_relations`: dwellings, occupied dwellings, residents by age band); rolling
-12-month windows are sums of monthly counts that overlap month by month. For every hidden
+12-month windows are sums of monthly counts that overlap month by month, and a window over
+summed denominators that an area lacks in a computed month was zero (the models publish
+only windows above zero; `dim_area` says when an area existed). For every hidden
 quantity (a hidden cell's numerator and, for proportions, its complement; every monthly
 count behind a rolling window, and for windows over summed denominators those counts'
 denominators and complements) the auditor computes the smallest and largest value
@@ -294,6 +296,42 @@ class _Model:
             # A published zero window: none of its months had any.
             zero = valid & (self.variable[cells, w] < 0) & (self.value[cells, w] == 0)
             self.upper[months.reshape(-1, 12)[zero].ravel()] = 0.0
+
+    def add_absent_windows(self, areas: pd.DataFrame) -> None:
+        """A window over summed denominators is published only when its denominator is
+        above zero (`where denominator > 0` in the indicator models), and only in months
+        with 12 delivered months (then some cell of the indicator has that month). So an
+        area in `areas` (area_id, first_period, last_period) through all 12 months of such
+        a window without a cell of it had none in any of those months: an attacker reads
+        the gap as zeros. (Were that wrong, the zeros could only narrow intervals: more
+        findings, never fewer.)"""
+        both = np.unique(self.indicator[self.windowed & (self.kind == "both")])
+        if not len(both) or areas.empty:
+            return
+        first, last = (
+            (lambda p: (p.dt.year * 12 + p.dt.month - 1).to_numpy())(pd.to_datetime(areas[c]))
+            for c in ("first_period", "last_period")
+        )
+        named = areas["area_id"].to_numpy(dtype=object) != MUNICIPALITY
+        frames = []
+        for indicator in both:
+            months = np.unique(self.month[self.indicator == indicator])
+            area = np.repeat(areas["area_id"].to_numpy(dtype=object)[named], len(months))
+            month = np.tile(months, named.sum())
+            valid = (np.repeat(first[named], len(months)) <= month - 11) & (
+                month <= np.repeat(last[named], len(months))
+            )
+            frames.append((area[valid], month[valid], np.full(valid.sum(), indicator)))
+        area, month, indicator = (np.concatenate(part) for part in zip(*frames))
+        absent = self.cell_index.get_indexer(_keys(area, month, indicator)) < 0
+        keys = (
+            np.repeat(area[absent], 12),
+            (month[absent][:, None] - np.arange(12)).ravel(),
+            np.repeat(indicator[absent], 12),
+        )
+        for w in range(len(COMPONENTS)):
+            latent = self._latent(w, *keys)
+            self.upper[latent[latent >= 0]] = 0.0
 
     def add_quantities(self) -> None:
         """The protected quantities: every hidden cell's numerator (and complement, for
@@ -960,15 +998,19 @@ def audit(
     catalogue: pd.DataFrame,
     relations: pd.DataFrame,
     protection_level: float,
+    areas: pd.DataFrame | None = None,
 ) -> AuditReport:
     """Audit published fact cells (area_id, period, indicator_id, numerator, denominator,
-    suppressed) against the catalogue (indicator_id, unit, rolling_window) and the shared
-    component relations (relation_id, indicator_id, component, coefficient)."""
+    suppressed) against the catalogue (indicator_id, unit, rolling_window), the shared
+    component relations (relation_id, indicator_id, component, coefficient) and the areas'
+    months (area_id, first_period, last_period: `_Model.add_absent_windows`)."""
     started = time.perf_counter()
     model = _Model(cells, catalogue)
     model.add_totals()
     model.add_shared_components(relations)
     model.add_rolling_windows()
+    if areas is not None:
+        model.add_absent_windows(areas)
     model.add_quantities()
     model.add_moves()
     system = model.system()
@@ -1119,6 +1161,7 @@ def audit_published(path: Path | str) -> AuditReport:
             "select indicator_id, unit, rolling_window from indicator_catalogue"
         ).df()
         relations = con.execute("select * from disclosure_relations").df()
+        areas = con.execute("select area_id, first_period, last_period from dim_area").df()
         protection = con.execute("select protection_level from disclosure_rules").fetchone()[0]
         derived = (
             _criteria_checks(con)
@@ -1127,6 +1170,6 @@ def audit_published(path: Path | str) -> AuditReport:
             + _episode_checks(con)
             + _unaudited_tables(con)
         )
-    report = audit(cells, catalogue, relations, float(protection))
+    report = audit(cells, catalogue, relations, float(protection), areas)
     report.inconsistencies += derived
     return report

@@ -211,6 +211,50 @@ def test_the_chain_is_broken_by_the_linked_cells():
     assert exposed(current) == {}
 
 
+def _absent_february(last_period):
+    """u = completed / ended over 12 months. A publishes 7 of 14 by January 2025 and has no
+    cell in February: a window over summed denominators is published only above zero. B
+    publishes 10 of 20 both months; the municipality the sums."""
+    frame = cells(
+        [
+            ("A", "2025-01-01", "u", 7, 14),
+            ("B", "2025-01-01", "u", 10, 20),
+            ("B", "2025-02-01", "u", 10, 20),
+            ("municipality", "2025-01-01", "u", 17, 34),
+            ("municipality", "2025-02-01", "u", 10, 20),
+        ]
+    )
+    areas = pd.DataFrame(
+        {
+            "area_id": ["A", "B", "municipality"],
+            "first_period": pd.to_datetime(["2023-01-01"] * 3),
+            "last_period": pd.to_datetime([last_period, "2025-12-01", "2025-12-01"]),
+        }
+    )
+    report = audit(frame, CATALOGUE, RELATIONS, protection_level=5, areas=areas)
+    assert not report.inconsistencies
+    return {e.quantity: (e.low, e.high) for e in report.exposures}
+
+
+def test_a_window_without_its_cell_is_read_as_zeros():
+    # A through all of March 2024 - February 2025 without a February cell: those 12
+    # months are 0 at A, so January's window is A's February 2024 alone: 7 completed of
+    # 14 ended, 7 not. (Without the gap read, each of A's months lies in [0, 7], [0, 14]
+    # and [0, 7].)
+    assert _absent_february("2025-12-01") == {
+        "u A 2024-02 monthly count": (7, 7),
+        "u A 2024-02 monthly denominator count": (14, 14),
+        "u A 2024-02 monthly complement": (7, 7),
+    }
+
+
+def test_a_window_past_the_areas_last_month_is_not_read():
+    # A ends in January 2025: no February window could be computed for it, so the gap
+    # says nothing, and A's months stay in [0, 7] (ended in [0, 14], not completed in
+    # [0, 7]).
+    assert _absent_february("2025-01-01") == {}
+
+
 def test_a_known_zero_is_not_a_disclosure():
     # A hidden cell that must be 0 (the total is 0) tells nobody anything about a person.
     frame = cells(
