@@ -316,7 +316,7 @@ def swapped(frame, level=5, objectives=None):
         objectives(system.places, system.months) if objectives else [np.zeros(len(system.upper))]
     )
     for objective in starts:
-        point = block.solve_afresh(objective)
+        point = block.solve(objective)
         intervals.harvest(rows, system.q, point)
         _Swaps(system.units, system.a_eq).certify(block, point, rows, intervals)
     return {
@@ -429,7 +429,7 @@ def test_a_swap_across_areas_that_breaks_a_published_window_is_refused():
     model.add_moves()
     system = model.system()
     block = whole_block(system)
-    point = block.solve_afresh(np.zeros(len(system.upper)))
+    point = block.solve(np.zeros(len(system.upper)))
     february = [
         i for i, label in enumerate(system.labels) if label.endswith("2025-02 monthly count")
     ]
@@ -650,3 +650,47 @@ def test_a_zero_proof_that_raises_nothing_past_the_tolerance_stops():
     intervals.settle_by_sums(block, rows, least=1)
     assert intervals.fixed.tolist() == [False, False]
     assert intervals.open(rows).all() and intervals.solves == 2
+
+
+def test_bins_solved_in_two_processes_give_what_one_gives(monkeypatch):
+    # Two independent blocks, each a bin of its own: the pair under a total (A + B = 3,
+    # as above) and the overlapping windows of area D (January 5, February 2, as above).
+    # Each bin has its own seed, so two processes find what one does, down to the number
+    # of solves.
+    monkeypatch.setattr(disclosure_audit, "BIN_VARIABLES", 1)
+    mapped = disclosure_audit._map_bins
+    bins = []
+
+    def counted(jobs, workers):
+        jobs = list(jobs)
+        bins.append(len(jobs))
+        return mapped(jobs, workers)
+
+    monkeypatch.setattr(disclosure_audit, "_map_bins", counted)
+    frame = cells(
+        [
+            ("A", MARCH, "x", None, 40),
+            ("B", MARCH, "x", None, 50),
+            ("C", MARCH, "x", 20, 100),
+            ("municipality", MARCH, "x", 23, 190),
+            *rolling([("2024-12-01", 0), ("2025-01-01", 5), ("2025-02-01", 7)], area="D"),
+        ]
+    )
+    frame.loc[frame["numerator"].isna(), "suppressed"] = True
+    model = _Model(frame, CATALOGUE)
+    model.add_totals()
+    model.add_rolling_windows()
+    model.add_quantities()
+    model.add_moves()
+    system = model.system()
+    serial = disclosure_audit.solve_intervals(system, 5, workers=1)
+    assert serial == disclosure_audit.solve_intervals(system, 5, workers=2)
+    assert bins == [2, 2]
+    assert {e.quantity: (e.low, e.high) for e in serial[0]} == {
+        "x A 2025-03 numerator": (0, 3),
+        "x B 2025-03 numerator": (0, 3),
+        "x A 2025-03 complement": (37, 40),
+        "x B 2025-03 complement": (47, 50),
+        "e D 2025-01 monthly count": (5, 5),
+        "e D 2025-02 monthly count": (2, 2),
+    }
