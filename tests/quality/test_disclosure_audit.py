@@ -694,3 +694,10 @@ def test_bins_solved_in_two_processes_give_what_one_gives(monkeypatch):
         "e D 2025-01 monthly count": (5, 5),
         "e D 2025-02 monthly count": (2, 2),
     }
+
+
+def test_blocks_are_variables_connected_by_rows_numbered_by_their_first_variable():
+    # Row 0 joins variables 2 and 3, row 1 holds variable 0 alone, variable 1 is in none:
+    # blocks {0}, {1}, {2, 3}, numbered in that order.
+    rows = sparse.csr_matrix([[0, 0, 1, -1], [2, 0, 0, 0]])
+    assert disclosure_audit._connected_blocks(rows).tolist() == [0, 1, 2, 2]
