@@ -16,7 +16,8 @@ disclosure). This is the audit step of secondary cell suppression (tau-Argus; de
 "Statistical Disclosure Control", Wiley 2012, ch. 4).
 
 Speed: the system is built a relation at a time for all cells at once (numpy, pandas).
-Each connected block of it is solved apart. A large block starts from points that hold
+Each connected block of it is solved apart, in two processes for a large system, each
+from one solver instance re-solved from its last basis. A large block starts from points that hold
 all they can in one area or calendar month, and "swaps" (paired moves checked against
 every row and bound) settle many quantities against each point. The open quantities are
 then moved together, one warm-started solve at a time: the largest sum of those seen only
