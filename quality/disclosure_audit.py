@@ -17,8 +17,8 @@ disclosure). This is the audit step of secondary cell suppression (tau-Argus; de
 
 Speed: the system is built a relation at a time for all cells at once (numpy, pandas).
 Each connected block of it is solved apart, in two processes for a large system, each
-from one solver instance re-solved from its last basis. A large block starts from points that hold
-all they can in one area or calendar month, and "swaps" (paired moves checked against
+from one solver instance re-solved from its last basis. A large block starts from points
+that hold all they can in one area or calendar month, and "swaps" (paired moves checked against
 every row and bound) settle many quantities against each point. The open quantities are
 then moved together, one warm-started solve at a time: the largest sum of those seen only
 at zero (counts, and complements, each kept non-negative by a row), which proves them all
@@ -846,8 +846,9 @@ def _connected_blocks(rows: sparse.spmatrix) -> np.ndarray:
 
 
 # The publish step runs alone on a 2-core machine: a large system's bins are solved in two
-# processes (city: about half the wall time). Below PARALLEL_VARIABLES starting them costs
-# more than they save.
+# processes (city, measured only on a loaded machine: 83 s against 90 s wall at load 6-7).
+# Below PARALLEL_VARIABLES starting them (imports, about 1-5 s of CPU each) costs more
+# than they save.
 WORKERS = 2
 PARALLEL_VARIABLES = 50_000
 
