@@ -3,7 +3,9 @@
 The published fact is one system of linear relations: the areas (with `outside`) add up to
 the municipality; indicators share components in the same area and month (seed
 `disclosure_relations`: dwellings, occupied dwellings, residents by age band); rolling
-12-month windows are sums of monthly counts that overlap month by month. For every hidden
+12-month windows are sums of monthly counts that overlap month by month, and a window over
+summed denominators that an area lacks in a computed month was zero (the models publish
+only windows above zero; `dim_area` says when an area existed). For every hidden
 quantity (a hidden cell's numerator and, for proportions, its complement; every monthly
 count behind a rolling window, and for windows over summed denominators those counts'
 denominators and complements) the auditor computes the smallest and largest value
@@ -14,8 +16,9 @@ disclosure). This is the audit step of secondary cell suppression (tau-Argus; de
 "Statistical Disclosure Control", Wiley 2012, ch. 4).
 
 Speed: the system is built a relation at a time for all cells at once (numpy, pandas).
-Each connected block of it is solved apart. A large block starts from points that hold
-all they can in one area or calendar month, and "swaps" (paired moves checked against
+Each connected block of it is solved apart, in two processes for a large system, each
+from one solver instance re-solved from its last basis. A large block starts from points
+that hold all they can in one area or calendar month, and "swaps" (paired moves checked against
 every row and bound) settle many quantities against each point. The open quantities are
 then moved together, one warm-started solve at a time: the largest sum of those seen only
 at zero (counts, and complements, each kept non-negative by a row), which proves them all
@@ -33,7 +36,10 @@ fact cell.
 
 from __future__ import annotations
 
+import copy
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -295,6 +301,42 @@ class _Model:
             zero = valid & (self.variable[cells, w] < 0) & (self.value[cells, w] == 0)
             self.upper[months.reshape(-1, 12)[zero].ravel()] = 0.0
 
+    def add_absent_windows(self, areas: pd.DataFrame) -> None:
+        """A window over summed denominators is published only when its denominator is
+        above zero (`where denominator > 0` in the indicator models), and only in months
+        with 12 delivered months (then some cell of the indicator has that month). So an
+        area in `areas` (area_id, first_period, last_period) through all 12 months of such
+        a window without a cell of it had none in any of those months: an attacker reads
+        the gap as zeros. (Were that wrong, the zeros could only narrow intervals: more
+        findings, never fewer.)"""
+        both = np.unique(self.indicator[self.windowed & (self.kind == "both")])
+        if not len(both) or areas.empty:
+            return
+        first, last = (
+            (lambda p: (p.dt.year * 12 + p.dt.month - 1).to_numpy())(pd.to_datetime(areas[c]))
+            for c in ("first_period", "last_period")
+        )
+        named = areas["area_id"].to_numpy(dtype=object) != MUNICIPALITY
+        frames = []
+        for indicator in both:
+            months = np.unique(self.month[self.indicator == indicator])
+            area = np.repeat(areas["area_id"].to_numpy(dtype=object)[named], len(months))
+            month = np.tile(months, named.sum())
+            valid = (np.repeat(first[named], len(months)) <= month - 11) & (
+                month <= np.repeat(last[named], len(months))
+            )
+            frames.append((area[valid], month[valid], np.full(valid.sum(), indicator)))
+        area, month, indicator = (np.concatenate(part) for part in zip(*frames))
+        absent = self.cell_index.get_indexer(_keys(area, month, indicator)) < 0
+        keys = (
+            np.repeat(area[absent], 12),
+            (month[absent][:, None] - np.arange(12)).ravel(),
+            np.repeat(indicator[absent], 12),
+        )
+        for w in range(len(COMPONENTS)):
+            latent = self._latent(w, *keys)
+            self.upper[latent[latent >= 0]] = 0.0
+
     def add_quantities(self) -> None:
         """The protected quantities: every hidden cell's numerator (and complement, for
         proportions, each at most its denominator), every latent monthly count (and its
@@ -551,19 +593,27 @@ class _Block:
         self.row_lower = np.concatenate([b_eq, np.full(len(b_ub), -INF)])
         self.row_upper = np.concatenate([b_eq, b_ub])
         self.upper = upper
+        self.columns = np.arange(len(upper), dtype=np.int32)
+        self._quantities(quantities, constants)
+        # `first`: INTERIOR for a whole large block, whose first solve starts from scratch.
+        self.highs = _highs(
+            self.matrix, self.row_lower, self.row_upper, upper, np.zeros(len(upper)), first
+        )
+
+    def _quantities(self, quantities, constants) -> None:
         self.quantities, self.constants = quantities, constants
-        n, k, m = len(upper), quantities.shape[0], self.matrix.shape[0]
-        self.columns = np.arange(n, dtype=np.int32)
+        n, k, m = len(self.upper), quantities.shape[0], self.matrix.shape[0]
         self.slacks = np.arange(n, n + k, dtype=np.int32)
         self.moved_rows = np.arange(m, m + k, dtype=np.int32)
-        # `first`: INTERIOR for a whole large block, whose first solve starts from scratch.
-        self.highs = _highs(self.matrix, self.row_lower, self.row_upper, upper, np.zeros(n), first)
 
-    def solve_afresh(self, objective: np.ndarray) -> np.ndarray:
-        """A point minimising `objective`, from scratch."""
-        return _optimum(
-            _highs(self.matrix, self.row_lower, self.row_upper, self.upper, objective, INTERIOR)
-        )
+    def restricted(self, rows) -> _Block:
+        """The block for its quantities `rows` only, re-solved from the same instance's
+        basis (a new instance would start from scratch: 2-3 s on the city's largest)."""
+        part = copy.copy(self)
+        part.__dict__.pop("raiser", None)
+        part.__dict__.pop("lowerer", None)
+        part._quantities(self.quantities[rows], self.constants[rows])
+        return part
 
     def solve(self, objective: np.ndarray) -> np.ndarray:
         """A point minimising `objective` over the block."""
@@ -613,7 +663,7 @@ class _Block:
 class _Intervals:
     """The lowest and highest value seen so far for each quantity, from feasible points."""
 
-    def __init__(self, q, q_constant, fixed, protection_level: float, never_negative=None):
+    def __init__(self, q, q_constant, fixed, protection_level: float, never_negative=None, seed=0):
         self.q, self.q_constant, self.fixed = q, q_constant, fixed
         # Without the model's word, only sums of non-negative terms are never negative.
         if never_negative is None:
@@ -624,7 +674,7 @@ class _Intervals:
         self.low = np.full(q.shape[0], np.inf)
         self.high = np.full(q.shape[0], -np.inf)
         self.solves = 0
-        self.rng = np.random.default_rng(0)
+        self.rng = np.random.default_rng(seed)
 
     def open(self, rows) -> np.ndarray:
         """Whether each quantity's interval is still narrower than the protection level."""
@@ -669,7 +719,8 @@ class _Intervals:
         their largest sum: zero makes each a known zero at every feasible point (no
         disclosure); otherwise those it raises leave the set. Then random positive
         weights over all open quantities, each raised (lowered for a random half of
-        those that can go lower), while a solve settles at least `least`."""
+        those that can go lower), while a solve settles at least `least`. Swaps are
+        tried until a point's settle nothing."""
         while self.open(rows).any():
             still_open = self.open(rows)
             zero = still_open & (self.high[rows] <= TOLERANCE) & self.never_negative[rows]
@@ -685,7 +736,12 @@ class _Intervals:
             proven = zero.any() and values[zero].sum() <= TOLERANCE
             self.fixed[rows[zero]] |= proven
             if swaps:
+                before = self.open(rows).sum()
                 swaps.certify(block, point, rows, self)
+                # Once a point's swaps settle nothing, later sums' points rarely do
+                # (city allocation bin: none of its last 150; 3 s of CPU).
+                if self.open(rows).sum() == before:
+                    swaps = None
             # A sum above zero that raises none past the tolerance would repeat itself.
             stuck = zero.any() and not proven and not (values[zero] > TOLERANCE).any()
             if stuck or (not zero.any() and still_open.sum() - self.open(rows).sum() < least):
@@ -710,14 +766,15 @@ class _Intervals:
 
 
 def solve_intervals(
-    system: _LinearSystem, protection_level: float
+    system: _LinearSystem, protection_level: float, workers: int | None = None
 ) -> tuple[list[Exposure], list[str], int]:
     """The quantities whose feasible interval is narrower than the protection level, the
     bins a solver failure left unproven, and the number of solves.
 
     Connected blocks of variables are solved apart (small ones binned together, since a
-    solve has a fixed cost): `_settle_bin`. A bin whose linear programs fail on every
-    retry fails closed: it is named, and none of its open quantities counts as safe."""
+    solve has a fixed cost): `_settle`, in `workers` processes when the system is large
+    (`_map_bins`). A bin whose linear programs fail on every retry fails closed: it is
+    named, and none of its open quantities counts as safe."""
     if not len(system.labels):
         return [], [], 0
     a_eq, b_eq, a_ub, b_ub = system.a_eq, system.b_eq, system.a_ub, system.b_ub
@@ -730,60 +787,149 @@ def solve_intervals(
         for i in np.flatnonzero(fixed & (q_constant > TOLERANCE))
     ]
     unproven = []
-    constraints = (abs(sparse.vstack([a_eq, a_ub])) > 0).astype(int)
-    incidence = sparse.vstack([constraints, (abs(q) > 0).astype(int)]).tocsc()
-    _, block = connected_components(incidence.T @ incidence, directed=False)
-    main_variable = np.asarray(abs(q).argmax(axis=1)).ravel()
-    quantity_block = block[main_variable]
+    block = _connected_blocks(sparse.vstack([a_eq, a_ub, q]))
+    # A quantity's variables are in one block (its row is part of the graph): its first.
+    quantity_block = block[q.indices[q.indptr[:-1]]]
     intervals = _Intervals(q, q_constant, fixed, protection_level, system.never_negative)
 
     units = system.units.tocsr()
     unit_block = block[units.tocsc().indices[units.tocsc().indptr[:-1]]]
-    for blocks in _bins(block, np.unique(quantity_block[~fixed])):
-        members = np.flatnonzero(np.isin(block, blocks))
-        rows = np.flatnonzero(np.isin(quantity_block, blocks) & ~fixed)
-        eq, ub = _restrict(a_eq, b_eq, members), _restrict(a_ub, b_ub, members)
-        swaps = _Swaps(units[members][:, np.isin(unit_block, blocks)].tocsc(), eq[0])
-        try:
-            _settle_bin(system, eq, ub, upper, members, rows, swaps, intervals)
-        except SolverFailure as failure:
-            still_open = rows[intervals.open(rows)]
+
+    def bins():
+        blocks_with_quantities = np.unique(quantity_block[~fixed])
+        for seed, blocks in enumerate(_bins(block, blocks_with_quantities, BIN_VARIABLES)):
+            members = np.flatnonzero(np.isin(block, blocks))
+            rows = np.flatnonzero(np.isin(quantity_block, blocks) & ~fixed)
+            eq = _restrict(a_eq, b_eq, members)
+            yield rows, _Bin(
+                eq, _restrict(a_ub, b_ub, members), upper[members],
+                q[rows][:, members].tocsr(), q_constant[rows], system.places[members],
+                system.months[members], system.never_negative[rows], fixed[rows],
+                units[members][:, np.isin(unit_block, blocks)].tocsc(), protection_level,
+                seed,
+            )  # fmt: skip
+
+    if workers is None:
+        workers = WORKERS if len(system.places) >= PARALLEL_VARIABLES else 1
+    for rows, (low, high, settled, solves, failure) in _map_bins(bins(), workers):
+        intervals.low[rows], intervals.high[rows], intervals.fixed[rows] = low, high, settled
+        intervals.solves += solves
+        still_open = rows[intervals.open(rows)]
+        if failure is not None:
             indicators = sorted({label.split()[0] for label in system.labels[still_open]})
             unproven.append(
-                f"block of {', '.join(indicators)} ({len(members)} variables): {failure};"
+                f"block of {', '.join(indicators)} ({failure[1]} variables): {failure[0]};"
                 f" {len(still_open)} hidden quantities not proven safe,"
                 f" e.g. {system.labels[still_open[0]]}"
             )
             continue
         exposures += [
             Exposure(system.labels[i], round(intervals.low[i], 6), round(intervals.high[i], 6))
-            for i in rows[intervals.open(rows)]
+            for i in still_open
             if intervals.high[i] > TOLERANCE
         ]
     return exposures, unproven, intervals.solves
 
 
-def _settle_bin(system, eq, ub, upper, members, rows, swaps, intervals: _Intervals) -> None:
-    """Settle a bin's quantities `rows`: from one or more starting points (`_starts`),
+def _connected_blocks(rows: sparse.spmatrix) -> np.ndarray:
+    """Each variable's block: variables are connected through the rows they share. The
+    graph of rows and variables, not variables alone (whose product of the rows with
+    themselves costs seconds at city); blocks numbered in order of their first variable."""
+    coo = rows.tocoo()
+    m, n = rows.shape
+    graph = sparse.csr_matrix((np.ones(len(coo.row)), (coo.row, coo.col + m)), shape=(m + n, m + n))
+    _, label = connected_components(graph, directed=False)
+    _, first, block = np.unique(label[m:], return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=int)
+    rank[np.argsort(first)] = np.arange(len(first))
+    return rank[block]
+
+
+# The publish step runs alone on a 2-core machine: a large system's bins are solved in two
+# processes (city, measured only on a loaded machine: 83 s against 90 s wall at load 6-7).
+# Below PARALLEL_VARIABLES starting them (imports, about 1-5 s of CPU each) costs more
+# than they save.
+WORKERS = 2
+PARALLEL_VARIABLES = 50_000
+
+
+@dataclass
+class _Bin:
+    """One bin of blocks, all a process needs to settle its quantities: its rows and
+    bounds, its quantities, the variables' areas and months (`_starts`), the quantities
+    never negative and those already fixed, its swap moves, and a seed of its own (the
+    random weights do not depend on which process or order solved the bins)."""
+
+    eq: tuple[sparse.csr_matrix, np.ndarray]
+    ub: tuple[sparse.csr_matrix, np.ndarray]
+    upper: np.ndarray
+    quantities: sparse.csr_matrix
+    constants: np.ndarray
+    places: np.ndarray
+    months: np.ndarray
+    never_negative: np.ndarray
+    fixed: np.ndarray
+    units: sparse.csc_matrix
+    level: float
+    seed: int
+
+
+def _map_bins(bins, workers: int):
+    """(rows, `_settle` of the bin) in the bins' order; with `workers` > 1 solved in that
+    many processes, the largest bins first (the longest one then sets the time)."""
+    if workers <= 1:
+        for rows, job in bins:
+            yield rows, _settle(job)
+        return
+    jobs = list(bins)
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1].upper))
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = {i: pool.submit(_settle, jobs[i][1]) for i in order}
+        for i, (rows, _) in enumerate(jobs):
+            yield rows, futures.pop(i).result()
+            jobs[i] = None  # free the bin's matrices once settled
+
+
+def _settle(job: _Bin):
+    """A bin's (low, high, fixed, solves, failure): the lowest and highest values seen of
+    its quantities, which are fixed (proven zero), the solves made, and (message, bin
+    variables) if a solver failure stopped it (`_settle_bin`)."""
+    intervals = _Intervals(job.quantities, job.constants, job.fixed.copy(), job.level,
+                           job.never_negative, seed=job.seed)  # fmt: skip
+    swaps = _Swaps(job.units, job.eq[0])
+    failure = None
+    try:
+        _settle_bin(job, swaps, intervals)
+    except SolverFailure as error:
+        failure = (str(error), len(job.upper))
+    return intervals.low, intervals.high, intervals.fixed, intervals.solves, failure
+
+
+def _settle_bin(job: _Bin, swaps, intervals: _Intervals) -> None:
+    """Settle a bin's quantities: from one or more starting points (`_starts`),
     each also a start for swaps (`_Swaps`); then the open quantities moved together,
-    warm-started (`_Intervals.settle_by_sums`; a small bin also gets rounds of
-    `_Intervals.move`); whatever is still narrower than the protection level gets its own
-    exact maximum and minimum on the whole bin."""
-    whole = _Block(*eq, *ub, upper[members], system.q[rows][:, members].tocsr(),
-                   system.q_constant[rows])  # fmt: skip
-    for objective in _starts(system.places[members], system.months[members]):
-        point = whole.solve_afresh(objective)
+    warm-started (a small bin's rounds of `_Intervals.move`, then
+    `_Intervals.settle_by_sums`); whatever is still narrower than the protection level
+    gets its own exact maximum and minimum on the whole bin."""
+    rows = np.arange(len(job.constants))
+    # Each start re-solved from the last one's basis (city rehab completion's four: 4 s
+    # instead of 12 s of CPU), as are the sums and exact solves after them.
+    whole = _Block(*job.eq, *job.ub, job.upper, job.quantities, job.constants, first=INTERIOR)
+    for objective in _starts(job.places, job.months):
+        point = whole.solve(objective)
         intervals.harvest(rows, whole.quantities, point)
         swaps.certify(whole, point, rows, intervals)
     still_open = rows[intervals.open(rows)]
     if not len(still_open):
         return
-    rest = _Block(*eq, *ub, upper[members], system.q[still_open][:, members].tocsr(),
-                  system.q_constant[still_open], first=INTERIOR)  # fmt: skip
-    intervals.settle_by_sums(rest, still_open, swaps)
-    # Rounds cost seconds on a large bin: only a small bin gets them.
-    if len(members) <= LARGE_VARIABLES:
+    rest = whole.restricted(still_open)
+    # Rounds cost seconds on a large bin: only a small bin gets them, first (city vacancy
+    # bins: 0.3 s instead of 1.9 s, whose quantities come in pairs that a sum moves one
+    # at a time, such as a hidden count and its complement).
+    if len(job.upper) <= LARGE_VARIABLES:
         intervals.move(rest, still_open, swaps)
+    intervals.settle_by_sums(rest, still_open, swaps)
     intervals.settle_exactly(rest, still_open, swaps)
 
 
@@ -933,7 +1079,7 @@ def _forced_to_zero(system: _LinearSystem) -> np.ndarray:
         upper[forced] = 0.0
 
 
-def _bins(block: np.ndarray, blocks: np.ndarray, size: int = BIN_VARIABLES):
+def _bins(block: np.ndarray, blocks: np.ndarray, size: int):
     """Blocks gathered into bins of about `size` variables (a large block alone)."""
     sizes = np.bincount(block)
     current, total = [], 0
@@ -960,15 +1106,19 @@ def audit(
     catalogue: pd.DataFrame,
     relations: pd.DataFrame,
     protection_level: float,
+    areas: pd.DataFrame | None = None,
 ) -> AuditReport:
     """Audit published fact cells (area_id, period, indicator_id, numerator, denominator,
-    suppressed) against the catalogue (indicator_id, unit, rolling_window) and the shared
-    component relations (relation_id, indicator_id, component, coefficient)."""
+    suppressed) against the catalogue (indicator_id, unit, rolling_window), the shared
+    component relations (relation_id, indicator_id, component, coefficient) and the areas'
+    months (area_id, first_period, last_period: `_Model.add_absent_windows`)."""
     started = time.perf_counter()
     model = _Model(cells, catalogue)
     model.add_totals()
     model.add_shared_components(relations)
     model.add_rolling_windows()
+    if areas is not None:
+        model.add_absent_windows(areas)
     model.add_quantities()
     model.add_moves()
     system = model.system()
@@ -1119,6 +1269,7 @@ def audit_published(path: Path | str) -> AuditReport:
             "select indicator_id, unit, rolling_window from indicator_catalogue"
         ).df()
         relations = con.execute("select * from disclosure_relations").df()
+        areas = con.execute("select area_id, first_period, last_period from dim_area").df()
         protection = con.execute("select protection_level from disclosure_rules").fetchone()[0]
         derived = (
             _criteria_checks(con)
@@ -1127,6 +1278,6 @@ def audit_published(path: Path | str) -> AuditReport:
             + _episode_checks(con)
             + _unaudited_tables(con)
         )
-    report = audit(cells, catalogue, relations, float(protection))
+    report = audit(cells, catalogue, relations, float(protection), areas)
     report.inconsistencies += derived
     return report

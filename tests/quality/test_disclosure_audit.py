@@ -211,6 +211,50 @@ def test_the_chain_is_broken_by_the_linked_cells():
     assert exposed(current) == {}
 
 
+def _absent_february(last_period):
+    """u = completed / ended over 12 months. A publishes 7 of 14 by January 2025 and has no
+    cell in February: a window over summed denominators is published only above zero. B
+    publishes 10 of 20 both months; the municipality the sums."""
+    frame = cells(
+        [
+            ("A", "2025-01-01", "u", 7, 14),
+            ("B", "2025-01-01", "u", 10, 20),
+            ("B", "2025-02-01", "u", 10, 20),
+            ("municipality", "2025-01-01", "u", 17, 34),
+            ("municipality", "2025-02-01", "u", 10, 20),
+        ]
+    )
+    areas = pd.DataFrame(
+        {
+            "area_id": ["A", "B", "municipality"],
+            "first_period": pd.to_datetime(["2023-01-01"] * 3),
+            "last_period": pd.to_datetime([last_period, "2025-12-01", "2025-12-01"]),
+        }
+    )
+    report = audit(frame, CATALOGUE, RELATIONS, protection_level=5, areas=areas)
+    assert not report.inconsistencies
+    return {e.quantity: (e.low, e.high) for e in report.exposures}
+
+
+def test_a_window_without_its_cell_is_read_as_zeros():
+    # A through all of March 2024 - February 2025 without a February cell: those 12
+    # months are 0 at A, so January's window is A's February 2024 alone: 7 completed of
+    # 14 ended, 7 not. (Without the gap read, each of A's months lies in [0, 7], [0, 14]
+    # and [0, 7].)
+    assert _absent_february("2025-12-01") == {
+        "u A 2024-02 monthly count": (7, 7),
+        "u A 2024-02 monthly denominator count": (14, 14),
+        "u A 2024-02 monthly complement": (7, 7),
+    }
+
+
+def test_a_window_past_the_areas_last_month_is_not_read():
+    # A ends in January 2025: no February window could be computed for it, so the gap
+    # says nothing, and A's months stay in [0, 7] (ended in [0, 14], not completed in
+    # [0, 7]).
+    assert _absent_february("2025-01-01") == {}
+
+
 def test_a_known_zero_is_not_a_disclosure():
     # A hidden cell that must be 0 (the total is 0) tells nobody anything about a person.
     frame = cells(
@@ -272,7 +316,7 @@ def swapped(frame, level=5, objectives=None):
         objectives(system.places, system.months) if objectives else [np.zeros(len(system.upper))]
     )
     for objective in starts:
-        point = block.solve_afresh(objective)
+        point = block.solve(objective)
         intervals.harvest(rows, system.q, point)
         _Swaps(system.units, system.a_eq).certify(block, point, rows, intervals)
     return {
@@ -385,7 +429,7 @@ def test_a_swap_across_areas_that_breaks_a_published_window_is_refused():
     model.add_moves()
     system = model.system()
     block = whole_block(system)
-    point = block.solve_afresh(np.zeros(len(system.upper)))
+    point = block.solve(np.zeros(len(system.upper)))
     february = [
         i for i, label in enumerate(system.labels) if label.endswith("2025-02 monthly count")
     ]
@@ -606,3 +650,54 @@ def test_a_zero_proof_that_raises_nothing_past_the_tolerance_stops():
     intervals.settle_by_sums(block, rows, least=1)
     assert intervals.fixed.tolist() == [False, False]
     assert intervals.open(rows).all() and intervals.solves == 2
+
+
+def test_bins_solved_in_two_processes_give_what_one_gives(monkeypatch):
+    # Two independent blocks, each a bin of its own: the pair under a total (A + B = 3,
+    # as above) and the overlapping windows of area D (January 5, February 2, as above).
+    # Each bin has its own seed, so two processes find what one does, down to the number
+    # of solves.
+    monkeypatch.setattr(disclosure_audit, "BIN_VARIABLES", 1)
+    mapped = disclosure_audit._map_bins
+    bins = []
+
+    def counted(jobs, workers):
+        jobs = list(jobs)
+        bins.append(len(jobs))
+        return mapped(jobs, workers)
+
+    monkeypatch.setattr(disclosure_audit, "_map_bins", counted)
+    frame = cells(
+        [
+            ("A", MARCH, "x", None, 40),
+            ("B", MARCH, "x", None, 50),
+            ("C", MARCH, "x", 20, 100),
+            ("municipality", MARCH, "x", 23, 190),
+            *rolling([("2024-12-01", 0), ("2025-01-01", 5), ("2025-02-01", 7)], area="D"),
+        ]
+    )
+    frame.loc[frame["numerator"].isna(), "suppressed"] = True
+    model = _Model(frame, CATALOGUE)
+    model.add_totals()
+    model.add_rolling_windows()
+    model.add_quantities()
+    model.add_moves()
+    system = model.system()
+    serial = disclosure_audit.solve_intervals(system, 5, workers=1)
+    assert serial == disclosure_audit.solve_intervals(system, 5, workers=2)
+    assert bins == [2, 2]
+    assert {e.quantity: (e.low, e.high) for e in serial[0]} == {
+        "x A 2025-03 numerator": (0, 3),
+        "x B 2025-03 numerator": (0, 3),
+        "x A 2025-03 complement": (37, 40),
+        "x B 2025-03 complement": (47, 50),
+        "e D 2025-01 monthly count": (5, 5),
+        "e D 2025-02 monthly count": (2, 2),
+    }
+
+
+def test_blocks_are_variables_connected_by_rows_numbered_by_their_first_variable():
+    # Row 0 joins variables 2 and 3, row 1 holds variable 0 alone, variable 1 is in none:
+    # blocks {0}, {1}, {2, 3}, numbered in that order.
+    rows = sparse.csr_matrix([[0, 0, 1, -1], [2, 0, 0, 0]])
+    assert disclosure_audit._connected_blocks(rows).tolist() == [0, 1, 2, 2]
