@@ -47,9 +47,10 @@ ISO = Dialect("%Y-%m-%d", decimal_comma=False)  # Excel, SQL and JSON values as 
 
 
 # The in-run map of CPR digits to pseudonyms: a temporary table, gone with the connection.
+# No key constraint: only numbers not yet in it are added, and keeping an index up to date
+# costs more than it saves (the lookups are hash joins).
 PSEUDONYMS_DDL = (
-    "create temp table if not exists cpr_pseudonyms (digits varchar primary key, "
-    "person_key varchar)"
+    "create temp table if not exists cpr_pseudonyms (digits varchar, person_key varchar)"
 )
 
 
@@ -131,6 +132,7 @@ def _column_sql(column: Column, cell: str, parsed: str, dialect: Dialect) -> tup
         shaped = f"regexp_full_match({cell}, '{CPR_SHAPE}')"
         parse = "null"  # the caller joins the keyed pseudonym
         checks += [
+            (f"{parsed} is not null", "null"),  # has a pseudonym: shape and date are fine
             _check(
                 f"not {missing} and not {shaped}",
                 "invalid CPR number: not 10 digits in the form DDMMYY-SSSS",
@@ -279,8 +281,9 @@ def _split_duplicates(con: duckdb.DuckDBPyConnection, contract: Contract, names:
         from validated_all as a join duplicate_keys as d on {same_key}
         where a.reason is null and a.source_line != d.first_line
     """)
+    # A view: its rows are read once, by the load into the raw table.
     con.execute(f"""
-        create or replace temp table validated_records as
+        create or replace temp view validated_records as
         select {names}, source_line from validated_all
         where reason is null and source_line not in (select source_line from duplicate_lines)
     """)

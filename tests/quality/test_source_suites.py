@@ -76,6 +76,14 @@ def test_the_sql_counts_are_gx_pandas_counts():
     assert (sql_result.success, sql_result.evaluated) == (gx_result.success, gx_result.evaluated)
 
 
+def test_a_repeated_bad_person_key_counts_on_every_row():
+    # The regex is matched once per distinct value; each row with that value counts.
+    rows = [("0101901234", "su", FEB, 0.5, FEB), ("0101901234", "su", JAN, 0.5, FEB)]
+    rows += [(P1, "su", FEB, 0.5, FEB), ("0101901234", "su", FEB, 0.5, MAR)]
+    failures = _failures(validate_source(_raw(rows), BENEFITS, [FEB]))
+    assert failures == {("expect_column_values_to_match_regex", "person_key"): 2}
+
+
 def test_a_changed_table_fails_the_column_set_uncounted():
     con = _raw(ROWS)
     con.execute("alter table raw.employment__benefits drop column weekly_extent")
