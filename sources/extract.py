@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,12 +30,19 @@ def read(
     contract: Contract, periods: list[dt.date], where: SourceLocations
 ) -> Iterator[tuple[dt.date, readers.Cells]]:
     """Each period's delivery, in order. A database is read once for all the periods
-    (split by month in its SQL); files and the API are read a period at a time."""
+    (split by month in its SQL); files and the API are read a period at a time, the next
+    one in a thread while the caller loads this one: the readers (DuckDB's CSV parse,
+    calamine's workbook parse, the HTTP wait) release the GIL, so the two overlap."""
     if contract.fmt == "sql":
         yield from housing.read_database(where.housing_db_url, contract, periods)
         return
-    for period in periods:
-        yield period, _read_period(contract, period, where)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = [pool.submit(_read_period, contract, period, where) for period in periods[:1]]
+        for i, period in enumerate(periods):
+            cells = ahead.pop().result()
+            if i + 1 < len(periods):
+                ahead.append(pool.submit(_read_period, contract, periods[i + 1], where))
+            yield period, cells
 
 
 def _read_period(contract: Contract, period: dt.date, where: SourceLocations) -> readers.Cells:
