@@ -281,7 +281,7 @@ def _split_duplicates(con: duckdb.DuckDBPyConnection, contract: Contract, names:
         from validated_all as a join duplicate_keys as d on {same_key}
         where a.reason is null and a.source_line != d.first_line
     """)
-    # A view: its rows are read once, by the load into the raw table.
+    # A view, not a copy: only the count and the load into the raw table read it.
     con.execute(f"""
         create or replace temp view validated_records as
         select {names}, source_line from validated_all
