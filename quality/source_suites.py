@@ -19,7 +19,8 @@ from quality.gx_runner import Failure, SuiteResult
 from sources.contracts import Contract
 from sources.warehouse import RAW_SCHEMA, raw_columns
 
-PSEUDONYM = r"^[0-9a-f]{64}$"
+# sources/cpr.py: pseudonymise, as text
+PSEUDONYM = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 # Expectations whose SQL is a query of its own, not an aggregate in the shared scan.
 WHOLE_QUERIES = ("expect_compound_columns_to_be_unique", "expect_column_values_to_match_regex")
 
@@ -78,7 +79,8 @@ def _unexpected(expectation) -> str:
             bounds.append(f"{column} > {_literal(expectation.max_value)}")
         return " or ".join(bounds)
     if kind == "expect_column_values_to_match_regex":
-        return f"not ({column} ~ {_literal(expectation.regex)})"
+        # As text: the warehouse's person keys are UUIDs, which a regex does not take.
+        return f"not (cast({column} as varchar) ~ {_literal(expectation.regex)})"
     raise NotImplementedError(f"no SQL for the expectation {kind}")
 
 

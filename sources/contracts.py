@@ -20,7 +20,7 @@ SQL_TYPES: dict[str, str] = {
     "decimal": "double",
     "date": "date",
     "yes_no": "boolean",
-    "cpr": "varchar",  # holds the keyed pseudonym, never the number
+    "cpr": "uuid",  # holds the keyed pseudonym (sources/cpr.py), never the number
 }
 
 # Lineage columns every raw table carries, for partition replace and tracing a row back.

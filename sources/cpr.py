@@ -12,6 +12,7 @@ import hmac
 import os
 import re
 import secrets
+import uuid
 from pathlib import Path
 
 KEY_ENV = "KVARTER_CPR_KEY"
@@ -76,12 +77,16 @@ def birth_date(cpr10: str) -> dt.date:
 
 
 def pseudonymise(cpr10: str, key: bytes) -> str:
-    """Keyed HMAC-SHA256 of a normalised CPR number, hex encoded.
+    """Keyed HMAC-SHA256 of a normalised CPR number: its first 128 bits, written as a UUID.
 
     A plain hash would be reversible by enumerating the ~3.6 million valid numbers
-    of a birth cohort; the key makes that impossible without the key.
+    of a birth cohort; the key makes that impossible without the key. 128 bits keep
+    collisions out of reach (about 1e-25 for ten million people), and as a UUID the
+    warehouse stores the key in 16 bytes (DuckDB's and PostgreSQL's `uuid`) instead of
+    64 characters of hex: every join, count and spill on the person is 2-3x cheaper.
     """
-    return hmac.new(key, cpr10.encode("ascii"), hashlib.sha256).hexdigest()
+    digest = hmac.new(key, cpr10.encode("ascii"), hashlib.sha256).digest()
+    return str(uuid.UUID(bytes=digest[:16]))
 
 
 def load_key(default_key_file: Path) -> bytes:

@@ -56,7 +56,7 @@ def _rule(column) -> str:
     if column.maximum is not None:
         parts.append(f"<= {column.maximum:g}")
     if column.kind == "cpr":
-        parts.append("valid CPR; stored as keyed HMAC pseudonym")
+        parts.append("valid CPR; stored as keyed HMAC pseudonym (uuid)")
     return "; ".join(parts)
 
 

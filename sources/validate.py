@@ -50,7 +50,7 @@ ISO = Dialect("%Y-%m-%d", decimal_comma=False)  # Excel, SQL and JSON values as 
 # No key constraint: only numbers not yet in it are added, and keeping an index up to date
 # costs more than it saves (the lookups are hash joins).
 PSEUDONYMS_DDL = (
-    "create temp table if not exists cpr_pseudonyms (digits varchar, person_key varchar)"
+    "create temp table if not exists cpr_pseudonyms (digits varchar, person_key uuid)"
 )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from sources.contracts import LINEAGE, Contract
+from sources.contracts import LINEAGE, SQL_TYPES, Contract
 from sources.validate import Validated
 
 RAW_SCHEMA = "raw"
@@ -57,9 +57,19 @@ def raw_columns(con: duckdb.DuckDBPyConnection, contract: Contract) -> list[str]
 
 
 def check_raw_columns(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
-    """Fail clearly when a warehouse built by an older contract meets a newer one."""
-    found = raw_columns(con, contract)
-    expected = [c.name for c in contract.columns] + [name for name, _ in LINEAGE]
+    """Fail clearly when a warehouse built by an older contract meets a newer one: a
+    column added, dropped or retyped (person keys were text before they were UUIDs, and
+    an insert would silently cast new keys to text beside the old ones)."""
+    found = [
+        f"{name} {data_type.lower()}"
+        for name, data_type in con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [RAW_SCHEMA, contract.table],
+        ).fetchall()
+    ]
+    expected = [f"{c.name} {SQL_TYPES[c.kind]}" for c in contract.columns]
+    expected += [f"{name} {sql_type}" for name, sql_type in LINEAGE]
     if found != expected:
         raise SchemaMismatch(
             f"{RAW_SCHEMA}.{contract.table} has columns {found}, but its contract now has "

@@ -28,11 +28,12 @@ def test_a_duplicate_is_found_only_when_its_month_is_refreshed(tmp_path):
     with duckdb.connect(str(warehouse)) as con:
         create_raw_tables(con, (RESIDENTS,))
         # January holds the same spell twice; February is clean.
+        p1 = "uuid '00000000-0000-0000-0000-000000000001'"
         con.execute(
             f"insert into raw.{RESIDENTS.table} (person_key, address_id, move_in_date, period) "
-            "values ('p1', 'a1', date '2020-05-01', date '2025-01-01'), "
-            "('p1', 'a1', date '2020-05-01', date '2025-01-01'), "
-            "('p1', 'a1', date '2020-05-01', date '2025-02-01')"
+            f"values ({p1}, 'a1', date '2020-05-01', date '2025-01-01'), "
+            f"({p1}, 'a1', date '2020-05-01', date '2025-01-01'), "
+            f"({p1}, 'a1', date '2020-05-01', date '2025-02-01')"
         )
     february = {"period_from": "2025-02-01", "period_to": "2025-02-01"}
     january = {"period_from": "2025-01-01", "period_to": "2025-01-01"}

@@ -9,6 +9,7 @@ import pytest
 
 from orchestration.defs.dbt import FACT, RESTRICTED
 from orchestration.resources import KvarterStorage
+from quality.source_suites import PSEUDONYM
 from tests import tiny_municipality as tiny
 
 PARTITION = "2025-03-01"
@@ -247,9 +248,9 @@ def test_no_raw_cpr_anywhere_in_the_warehouse(pipeline):
                     text = str(cell)
                     for token in re.findall(r"\d{6}-?\d{4}", text):
                         assert token not in numbers and token not in digits, (schema, table)
-    # The pseudonymised keys are HMACs, present and unlike the numbers.
-    keys = query(storage, "select person_key from raw.population__residents")
-    assert len(keys) == 35 and all(re.fullmatch(r"[0-9a-f]{64}", k) for (k,) in keys)
+    # The pseudonymised keys are keyed HMACs as UUIDs, present and unlike the numbers.
+    keys = query(storage, "select cast(person_key as varchar) from raw.population__residents")
+    assert len(keys) == 35 and all(re.fullmatch(PSEUDONYM, k) for (k,) in keys)
 
 
 def test_no_raw_cpr_in_any_file_the_run_left(pipeline):

@@ -11,15 +11,17 @@ from sources.registry import ALL_CONTRACTS
 
 BENEFITS = next(c for c in ALL_CONTRACTS if c.table == "employment__benefits")
 JAN, FEB, MAR = dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1)
-P1, P2 = "a" * 64, "b" * 64
+P1, P2 = "a" * 8 + "-aaaa" * 3 + "-" + "a" * 12, "b" * 8 + "-bbbb" * 3 + "-" + "b" * 12
 
 
 def _raw(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
     """raw.employment__benefits with (person_key, benefit_type, start_date, weekly_extent,
-    period) rows; end_date empty."""
+    period) rows; end_date empty. The person key is text here, so that a CPR number left
+    unpseudonymised can be stored (the warehouse's uuid column would refuse it)."""
     con = duckdb.connect()
     con.execute("create schema raw")
     con.execute(BENEFITS.ddl("raw"))
+    con.execute("alter table raw.employment__benefits alter person_key type varchar")
     con.executemany(
         "insert into raw.employment__benefits values (?, ?, ?, null, ?, ?, 'f.csv', 2)",
         [list(r) for r in rows],

@@ -1,6 +1,7 @@
 """Danish CSV quirks and contract validation, with hand-checked expectations."""
 
 import datetime as dt
+import uuid
 
 import duckdb
 import pytest
@@ -51,7 +52,7 @@ def test_danish_format_in_every_encoding(tmp_path, encoding):
     assert len(result.quarantine) == 0
     assert result.records.to_dict("records") == [
         {
-            "person_key": pseudonymise(normalise("010190-1234"), KEY),
+            "person_key": uuid.UUID(pseudonymise(normalise("010190-1234"), KEY)),
             "name": "Søren Ærø Åby",
             "day": dt.date(2024, 12, 31),
             "amount": 1234.5,

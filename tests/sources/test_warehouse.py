@@ -1,4 +1,5 @@
 import datetime as dt
+import uuid
 
 import duckdb
 import pandas as pd
@@ -8,6 +9,8 @@ from sources.validate import QUARANTINE_COLUMNS, Validated
 from sources.warehouse import create_raw_tables, replace_partition
 
 MARCH, APRIL = dt.date(2025, 3, 1), dt.date(2025, 4, 1)
+# Person keys as the extract writes them (sources/cpr.py: pseudonymise)
+P1, P2, P3 = (uuid.UUID(int=i) for i in (1, 2, 3))
 
 
 def delivery(con, *rows, quarantined=0):
@@ -17,7 +20,7 @@ def delivery(con, *rows, quarantined=0):
     con.register(
         "records",
         pd.DataFrame(
-            [(k, t, MARCH, None, f, i + 2) for i, (k, t, f) in enumerate(rows)],
+            [(str(k), t, MARCH, None, f, i + 2) for i, (k, t, f) in enumerate(rows)],
             columns=[c.name for c in BENEFITS.columns] + ["source_line"],
         ).astype(object),
     )
@@ -52,14 +55,14 @@ def content(con):
 def test_a_corrected_delivery_replaces_its_month_only():
     con = duckdb.connect()
     replace_partition(
-        con, BENEFITS, MARCH, "m1.csv", delivery(con, ("p1", "su", 1.0), ("p2", "su", 1.0))
+        con, BENEFITS, MARCH, "m1.csv", delivery(con, (P1, "su", 1.0), (P2, "su", 1.0))
     )
-    replace_partition(con, BENEFITS, APRIL, "a1.csv", delivery(con, ("p1", "su", 1.0)))
+    replace_partition(con, BENEFITS, APRIL, "a1.csv", delivery(con, (P1, "su", 1.0)))
     stats = replace_partition(
-        con, BENEFITS, MARCH, "m2.csv", delivery(con, ("p3", "dagpenge", 0.5), quarantined=1)
+        con, BENEFITS, MARCH, "m2.csv", delivery(con, (P3, "dagpenge", 0.5), quarantined=1)
     )
     assert (stats.rows_read, stats.rows_loaded, stats.rows_quarantined) == (2, 1, 1)
-    assert content(con) == [(MARCH, "p3", "dagpenge", 0.5), (APRIL, "p1", "su", 1.0)]
+    assert content(con) == [(MARCH, P3, "dagpenge", 0.5), (APRIL, P1, "su", 1.0)]
     assert con.execute(
         "select period, delivery_file, rows_read, rows_loaded, rows_quarantined "
         "from raw.deliveries order by period"
@@ -71,7 +74,7 @@ def test_a_corrected_delivery_replaces_its_month_only():
 
 def test_reloading_the_same_delivery_is_idempotent():
     con = duckdb.connect()
-    same = delivery(con, ("p1", "su", 1.0), quarantined=2)
+    same = delivery(con, (P1, "su", 1.0), quarantined=2)
     replace_partition(con, BENEFITS, MARCH, "m.csv", same)
     before = (content(con), con.execute("select * from raw.quarantine").fetchall())
     replace_partition(con, BENEFITS, MARCH, "m.csv", same)

@@ -12,7 +12,17 @@ def test_an_older_raw_table_fails_naming_table_and_columns(tmp_path):
         con.execute("create schema raw")
         con.execute(f"create table raw.{BENEFITS.table} (person_key varchar, period date)")
         with pytest.raises(SchemaMismatch, match=rf"raw\.{BENEFITS.table} has columns "
-                           r"\['person_key', 'period'\].*older version"):
+                           r"\['person_key varchar', 'period date'\].*older version"):
+            create_raw_tables(con, (BENEFITS,))
+
+
+def test_a_retyped_column_fails_too(tmp_path):
+    # Person keys were 64 hex characters of text before they were UUIDs: a new key would
+    # be cast to text and sit beside the old ones, so the same person would be two.
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        create_raw_tables(con, (BENEFITS,))
+        con.execute(f"alter table raw.{BENEFITS.table} alter person_key type varchar")
+        with pytest.raises(SchemaMismatch, match=r"'person_key varchar'.*'person_key uuid'"):
             create_raw_tables(con, (BENEFITS,))
 
 
