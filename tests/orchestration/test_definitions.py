@@ -157,10 +157,11 @@ def test_a_month_range_becomes_dbt_vars_and_full_refresh_rebuilds(tmp_path, monk
         "duckdb_threads": "1",
         "duckdb_temp_directory": warehouse + ".tmp",
     }
-    command, flag, dbt_vars = dbt_build_args(storage)
+    command, *no_unit_tests, flag, dbt_vars = dbt_build_args(storage)
     assert (command, flag, json.loads(dbt_vars)) == ("build", "--vars", profile)
+    assert no_unit_tests == ["--exclude-resource-type", "unit_test"]
     months = dg.PartitionKeyRange("2025-01-01", "2025-03-01")
-    command, flag, dbt_vars = monthly_build_args(storage, months, full_refresh=False)
+    *_, flag, dbt_vars = monthly_build_args(storage, months, full_refresh=False)
     assert json.loads(dbt_vars) == {
         **profile,
         "period_from": "2025-01-01",
