@@ -9,6 +9,7 @@ i + 2, and the fields come as Arrow columns the validator scans without a pandas
 Anything else returns None and takes the loop.
 """
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -19,6 +20,9 @@ from sources import duckdb_limits
 
 # cp1252 and latin-1 differ only in bytes 0x80-0x9F (cp1252's €, curly quotes, dashes ...).
 CP1252_ONLY = bytes(range(0x80, 0xA0))
+# C0 controls but the line end, and DEL: the bytes of sources/validate.py's CONTROL in ASCII.
+CONTROL_BYTES = bytes([*range(0x0A), *range(0x0B, 0x0D), *range(0x0E, 0x20), 0x7F])
+UTF8_C1 = re.compile(rb"\xc2[\x80-\x9f]")  # U+0080-U+009F in UTF-8
 
 
 def _duckdb_encoding(raw: bytes, encoding: str) -> str | None:
@@ -43,6 +47,16 @@ def _plain_rows(raw: bytes, width: int) -> int | None:
         return None  # a CR that is not part of a CRLF line end
     lines = raw.count(b"\n") + (not raw.endswith(b"\n"))
     return lines - 1 or None
+
+
+def control_free(raw: bytes) -> bool:
+    """Whether no cell of a file the fast path took can hold a control character, so the
+    validator need not look for one cell by cell (a regex per text cell).
+
+    Line ends are the only CR and LF left in a taken file (`_plain_rows`); a latin-1 read
+    has no byte 0x80-0x9F (`_duckdb_encoding`), so C1 characters are possible in UTF-8 only.
+    """
+    return len(raw.translate(None, CONTROL_BYTES)) == len(raw) and not UTF8_C1.search(raw)
 
 
 _reader: duckdb.DuckDBPyConnection | None = None

@@ -113,7 +113,14 @@ def _load(
     pseudonymise: Pseudonymiser,
 ) -> LoadStats:
     validated = validate(
-        con, cells.frame, cells.lines, contract, cells.dialect, pseudonymise, cells.rejected
+        con,
+        cells.frame,
+        cells.lines,
+        contract,
+        cells.dialect,
+        pseudonymise,
+        cells.rejected,
+        control_free=cells.control_free,
     )
     origin = cells.origin
     if contract.fmt in ("csv", "xlsx", "geojson"):

@@ -37,6 +37,7 @@ class Cells:
     dialect: Dialect
     origin: str  # file, URL or table, for messages and lineage
     encoding: str | None = None
+    control_free: bool = False  # no cell holds a control character (proven for the file)
 
 
 def _no_rejects() -> pd.DataFrame:
@@ -343,7 +344,8 @@ def read_csv(path: Path, contract: Contract) -> Cells:
     header = _csv_header([first] if text else [], contract, origin)
     fast = csv_fast.read(path, raw, encoding, header, contract.headers)
     if fast is not None:
-        return Cells(fast[0], fast[1], _no_rejects(), DANISH, origin, encoding)
+        free = csv_fast.control_free(raw)
+        return Cells(fast[0], fast[1], _no_rejects(), DANISH, origin, encoding, free)
     lines, ended = _physical_lines(text)
     frame, numbers, rejected = _loop_rows(lines, ended, header, contract.headers, origin)
     return Cells(frame, numbers, rejected, DANISH, origin, encoding)

@@ -116,11 +116,14 @@ def _check(condition: str, reason: str) -> tuple[str, str]:
     return condition, _quote(reason)
 
 
-def _column_sql(column: Column, cell: str, parsed: str, dialect: Dialect) -> tuple[str, str, str]:
+def _column_sql(
+    column: Column, cell: str, parsed: str, dialect: Dialect, control_free: bool = False
+) -> tuple[str, str, str]:
     """(parsed value, typed value, reason) SQL for one column; reason is null when fine.
 
     `cell` names the trimmed text and `parsed` the parsed value in the query: each cell is
-    parsed once (regex, cast, strptime) and the checks compare the parsed value.
+    parsed once (regex, cast, strptime) and the checks compare the parsed value. A file
+    proven `control_free` skips the control-character regex on its text cells.
     """
     missing = f"{cell} = ''"
     checks: list[tuple[str, str]] = []
@@ -149,12 +152,14 @@ def _column_sql(column: Column, cell: str, parsed: str, dialect: Dialect) -> tup
         control = f"unicode(regexp_extract({cell}, '{CONTROL}'))"
         if column.allowed:  # an allowed value passes the rest: no regex on the most cells
             checks.append((f"{cell} in {_in(column.allowed)}", "null"))
-        checks.append(
-            (  # the reason names the character: a tab, a line break and a NUL need different fixes
-                f"regexp_matches({cell}, '{CONTROL}')",
-                f"printf('control character U+%04X in the text', {control})",
+        if not control_free:
+            # The reason names the character: a tab, a line break and a NUL need other fixes.
+            checks.append(
+                (
+                    f"regexp_matches({cell}, '{CONTROL}')",
+                    f"printf('control character U+%04X in the text', {control})",
+                )
             )
-        )
         if column.allowed:
             checks.append(
                 _check(
@@ -312,8 +317,10 @@ def validate(
     dialect: Dialect,
     pseudonymise: Pseudonymiser,
     rejected: pd.DataFrame | None = None,
+    control_free: bool = False,
 ) -> Validated:
-    """Type and check every row; `rejected` holds rows a reader already refused."""
+    """Type and check every row; `rejected` holds rows a reader already refused;
+    `control_free` when the reader proved no cell holds a control character."""
     if isinstance(frame, pa.Table):  # the CSV fast path: text columns without nulls
         cells = frame.select(contract.headers).append_column(
             "_line", pa.array(lines, type=pa.int64())
@@ -329,7 +336,7 @@ def validate(
     try:
         for i, column in enumerate(contract.columns):
             trims.append(f'trim(cells."{column.header}") as c{i}')
-            parse, value, reason = _column_sql(column, f"c{i}", f"p{i}", dialect)
+            parse, value, reason = _column_sql(column, f"c{i}", f"p{i}", dialect, control_free)
             if column.kind == "cpr":
                 _register_pseudonyms(con, column, pseudonymise)
                 joins.append(

@@ -40,6 +40,8 @@ CASES = [
     ("spaces, empty cells, empty row", f"{H}\n 010190-1234 ; ;2 \n;;\n".encode(), True),
     ("columns reordered, extra column", b"timer;x;cpr;navn\n3;y;010190-1234;A\n", True),
     ("tab and vertical tab in text", f"{H}\n010190-1234;a\tb\x0bc;1\n".encode(), True),
+    ("C1 control (NEL) in UTF-8 text", f"{H}\n{ROW1}\n010190-1234;E\x85va;1\n".encode(), True),
+    ("DEL and escape in text", f"{H}\n010190-1234;a\x7f;1\n020290-2345;\x1b;2\n".encode(), True),
     ("header only", f"{H}\n".encode(), False),
     ("quoted field with a ;", f'{H}\n010190-1234;"a;b";1\n'.encode(), False),
     ("quote not closed", f'{H}\n010190-1234;"ab;1\n{ROW2}\n'.encode(), False),
@@ -125,3 +127,20 @@ def test_generated_municipality_reads_the_same_both_ways(demo_landing, monkeypat
     slow = [p for p, fast in taken.items() if not fast]
     assert len(taken) > 100 and len(slow) < len(taken) / 2
     assert all(p.read_bytes().count(b"\n") == 1 for p in slow)
+
+
+@pytest.mark.parametrize(
+    "data, free",
+    [
+        (f"{H}\r\n{ROW1}\r\n{ROW2}".encode(), True),  # line ends are not in any cell
+        (f"{H}\n{ROW1}\n".encode("cp1252"), True),
+        (f"{H}\n010190-1234;a\tb;1\n".encode(), False),
+        (f"{H}\n010190-1234;\x00;1\n".encode(), False),
+        (f"{H}\n010190-1234;\x1f;1\n".encode(), False),
+        (f"{H}\n010190-1234;\x7f;1\n".encode(), False),
+        (f"{H}\n010190-1234;\x85\x9f;1\n".encode(), False),  # C1 in UTF-8
+        (f"{H}\n010190-1234;\xa0\u0100;1\n".encode(), True),  # the letters around C1
+    ],
+)
+def test_control_free_finds_every_control_character(data, free):
+    assert csv_fast.control_free(data) == free

@@ -18,7 +18,14 @@ def frame(con, sql):
 def run(cells, contract, key=b"test-key"):
     con = duckdb.connect()
     stats = validate(
-        con, cells.frame, cells.lines, contract, cells.dialect, Pseudonymiser(key), cells.rejected
+        con,
+        cells.frame,
+        cells.lines,
+        contract,
+        cells.dialect,
+        Pseudonymiser(key),
+        cells.rejected,
+        control_free=cells.control_free,
     )
     records = frame(con, "select * from validated_records order by source_line")
     quarantine = frame(con, "select * from validated_quarantine order by line")
