@@ -62,33 +62,44 @@ class Validated:
 
 
 class Pseudonymiser:
-    """Keyed CPR pseudonyms with a cache: the same person recurs every month and in
-    several sources. One instance serves a whole extract run (orchestration/defs/extract.py),
-    so each person's HMAC is computed once per run; the cache lives in memory only."""
+    """Keyed CPR pseudonyms (sources/cpr.py), computed in DuckDB and kept for the run: the
+    same person recurs every month and in several sources. One instance serves a whole
+    extract run (orchestration/defs/extract.py), so each person's HMAC is computed once
+    per run; what it keeps lives in memory only."""
 
     def __init__(self, key: bytes):
-        self._key = key
-        self._cache: dict[str, str] = {}
+        self._pads = cpr_mod.hmac_pads(key)
+        self._known: list[pa.Table] = []  # (digits, person_key) computed in this run
+        self.computed = 0
 
     def attach(self, con: duckdb.DuckDBPyConnection) -> None:
         """Give the connection's `cpr_pseudonyms` every pseudonym computed so far, so a new
         connection's months look up only people new to the run."""
         con.execute(PSEUDONYMS_DDL)
-        known = pd.DataFrame(
-            {"digits": list(self._cache), "person_key": list(self._cache.values())}, dtype=object
-        )
-        con.register("known_pseudonyms", known)
+        if not self._known:
+            return
+        self._known = [pa.concat_tables(self._known)]
+        con.register("known_pseudonyms", self._known[0])
         con.execute(
             "insert into cpr_pseudonyms select digits, person_key from known_pseudonyms "
             "where digits not in (select digits from cpr_pseudonyms)"
         )
         con.unregister("known_pseudonyms")
 
-    def __call__(self, cpr10: str) -> str:
-        found = self._cache.get(cpr10)
-        if found is None:
-            found = self._cache[cpr10] = cpr_mod.pseudonymise(cpr10, self._key)
-        return found
+    def add(self, con: duckdb.DuckDBPyConnection, new_digits: str) -> None:
+        """Pseudonymise the numbers the query `new_digits` selects (column `digits`, none of
+        them in the connection's `cpr_pseudonyms` yet) into that table, and keep them."""
+        new = con.sql(
+            f"select digits, {cpr_mod.pseudonym_sql('digits')} as person_key "
+            f"from ({new_digits}) as numbers",
+            params=self._pads,
+        ).to_arrow_table()
+        if new.num_rows:
+            con.register("new_pseudonyms", new)
+            con.execute("insert into cpr_pseudonyms select digits, person_key from new_pseudonyms")
+            con.unregister("new_pseudonyms")
+            self._known.append(new)
+            self.computed += new.num_rows
 
 
 def _quote(text: str) -> str:
@@ -249,21 +260,14 @@ def _register_pseudonyms(
     con.execute(PSEUDONYMS_DDL)
     cell = f'trim("{column.header}")'
     # Shape and date are checked on the cells new to the run only (materialized first).
-    new = con.execute(
+    pseudonymise.add(
+        con,
         f"with new as materialized (select {cell} as cell from incoming_cells "
         f"where replace({cell}, '-', '') not in (select digits from cpr_pseudonyms)) "
         "select distinct digits from (select replace(cell, '-', '') as digits from new "
         f"where regexp_full_match(cell, '{CPR_SHAPE}')) as shaped where "
-        f"{_cpr_real_date('digits')}"
-    ).fetchall()
-    if new:
-        mapping = pd.DataFrame(
-            {"digits": [d for (d,) in new], "person_key": [pseudonymise(d) for (d,) in new]},
-            dtype=object,
-        )
-        con.register("new_pseudonyms", mapping)
-        con.execute("insert into cpr_pseudonyms select digits, person_key from new_pseudonyms")
-        con.unregister("new_pseudonyms")
+        f"{_cpr_real_date('digits')}",
+    )
 
 
 def _split_duplicates(con: duckdb.DuckDBPyConnection, contract: Contract, names: str) -> None:

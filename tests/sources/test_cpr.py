@@ -61,6 +61,20 @@ def test_pseudonym_is_keyed_and_stable():
     assert a == f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 
+@pytest.mark.parametrize("key", [b"", b"short", b"k" * 64, b"k" * 65, bytes(range(200))])
+def test_the_extracts_sql_pseudonym_is_the_hmac(key):
+    # DuckDB's two SHA-256 over the padded keys give Python's HMAC, for keys shorter than,
+    # as long as and longer than SHA-256's block.
+    numbers = ["0101901234", "3112991234", "0101054321"]
+    con = duckdb.connect()
+    sql = cpr.pseudonym_sql("digits")
+    rows = con.execute(
+        f"select digits, cast({sql} as varchar) from (select unnest($numbers) as digits)",
+        {**cpr.hmac_pads(key), "numbers": numbers},
+    ).fetchall()
+    assert dict(rows) == {n: cpr.pseudonymise(n, key) for n in numbers}
+
+
 def test_key_from_environment_wins(monkeypatch, tmp_path):
     monkeypatch.setenv(cpr.KEY_ENV, "from-env")
     assert cpr.load_key(tmp_path / "unused") == b"from-env"
