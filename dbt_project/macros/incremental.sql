@@ -1,18 +1,33 @@
 {#-
-    Incremental monthly builds. Dagster passes the months that changed as the vars
-    `period_from` and `period_to` (first days of months). A model then rebuilds only the
-    periods from `period_from` to `later_months` after `period_to`: the rolling 12-month
-    windows that contain a changed month end up to 11 months later. Inputs that feed such
-    windows are read from `lookback_months` before `period_from`. A full build (first run,
-    --full-refresh, or no vars) filters nothing.
+    Incremental monthly builds. A run names the months that changed (first days of
+    months): Dagster sets the environment variables KVARTER_PERIOD_FROM and
+    KVARTER_PERIOD_TO, and a run by hand may pass the vars `period_from` and `period_to`
+    instead. A model then rebuilds only the periods from the first to `later_months`
+    after the last: the rolling 12-month windows that contain a changed month end up to
+    11 months later. Inputs that feed such windows are read from `lookback_months` before
+    the first. A full build (first run, --full-refresh, or no months) filters nothing.
 -#}
 {% macro in_refresh_window(column, lookback_months=0, later_months=11) -%}
-    {%- if is_incremental() and var('period_from', none) -%}
-        {%- set first = "date '" ~ var('period_from') ~ "'" -%}
-        {%- set last = "date '" ~ var('period_to', var('period_from')) ~ "'" -%}
+    {%- set first_month = run_month('from') -%}
+    {%- if is_incremental() and first_month -%}
+        {%- set first = "date '" ~ first_month ~ "'" -%}
+        {%- set last = "date '" ~ (run_month('to') or first_month) ~ "'" -%}
         {{ column }} between cast({{ dbt.dateadd('month', -lookback_months, first) }} as date)
         and cast({{ dbt.dateadd('month', later_months, last) }} as date)
     {%- else -%}
         true
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The run's first or last changed month (`bound`: 'from' or 'to'), or none. Read only
+    when executing: the parse does not depend on it, so every run reuses one parse of the
+    project (dbt re-parses it whole when `--vars` differ from the last parse's, and
+    re-parses a file whose environment variables changed).
+-#}
+{% macro run_month(bound) -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(var('period_' ~ bound, env_var('KVARTER_PERIOD_' ~ bound | upper, '')) or none) }}
 {%- endmacro %}

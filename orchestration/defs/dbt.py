@@ -2,12 +2,17 @@
 
 Seeds and staging views come first, the month-grained incremental models (intermediate
 and restricted) are partitioned by month, and the marts are rebuilt whole after them.
-A run over a range of months is one dbt invocation whose vars are the range
+A run over a range of months is one dbt invocation told the range
 (dbt_project/macros/incremental.sql); the UI shows each month's status.
 """
 
 import json
-from collections.abc import Mapping
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -47,12 +52,65 @@ class KvarterDbtTranslator(DagsterDbtTranslator):
 NOT_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
 
 
-def dbt_build_args(storage: KvarterStorage, **dbt_vars: str) -> list[str]:
+def dbt_build_args(storage: KvarterStorage) -> list[str]:
     """`dbt build` against the storage's warehouse, within DuckDB's memory and thread
-    bounds (the profile reads both as vars), without the unit tests."""
+    bounds (the profile reads both as vars), without the unit tests. The vars are the
+    same for every run of a deployment, so that each run reuses the last one's parse."""
     limits = duckdb_limits.settings(storage.warehouse_path)
     profile = {"warehouse": storage.warehouse_path, **{f"duckdb_{k}": v for k, v in limits.items()}}
-    return ["build", *NOT_UNIT_TESTS, "--vars", json.dumps({**profile, **dbt_vars})]
+    return ["build", *NOT_UNIT_TESTS, "--vars", json.dumps(profile)]
+
+
+# The months a run changed reach dbt as these environment variables, which the models
+# read only when executing (macros/incremental.sql: `run_month`): as `--vars` they would
+# make dbt parse the whole project again in every run (3 steps x 2 s at city).
+PERIOD_ENV = ("KVARTER_PERIOD_FROM", "KVARTER_PERIOD_TO")
+
+
+@contextmanager
+def months_in_environment(months: tuple[str, str] | None) -> Iterator[None]:
+    """PERIOD_ENV set to `months` (unset without) while dbt's process is started."""
+    saved = {name: os.environ.pop(name, None) for name in PERIOD_ENV}
+    os.environ.update(dict(zip(PERIOD_ENV, months or ())))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+
+
+def parse_state(storage: KvarterStorage) -> Path:
+    """dbt's partial-parse file of the last run on this warehouse: each run starts from it
+    (the parse depends on the profile, which names the warehouse)."""
+    return Path(f"{storage.warehouse_path}.dbt") / "partial_parse.msgpack"
+
+
+def _build(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    storage: KvarterStorage,
+    args: list[str],
+    months: tuple[str, str] | None = None,
+) -> Iterator:
+    """Run `dbt build` for the step, told the run's months, starting from the last run's
+    parse of the project and leaving this run's for the next."""
+    target = (
+        DBT_PROJECT_DIR / dbt_project.target_path
+        / f"{context.op.name}-{context.run.run_id[:8]}-{uuid.uuid4().hex[:7]}"
+    )  # fmt: skip
+    state = parse_state(storage)
+    if state.exists():
+        target.mkdir(parents=True)
+        shutil.copyfile(state, target / state.name)
+    with months_in_environment(months):
+        invocation = dbt.cli(args, context=context, target_path=target)
+    yield from invocation.stream()
+    if (target / state.name).exists():
+        state.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(target / state.name, state.with_suffix(".new"))
+        state.with_suffix(".new").replace(state)
 
 
 class MonthlyBuild(dg.Config):
@@ -60,13 +118,6 @@ class MonthlyBuild(dg.Config):
     their columns); otherwise only the run's months and the rolling windows after them."""
 
     full_refresh: bool = False
-
-
-def monthly_build_args(
-    storage: KvarterStorage, months: dg.PartitionKeyRange, full_refresh: bool
-) -> list[str]:
-    args = dbt_build_args(storage, period_from=months.start, period_to=months.end)
-    return [*args, "--full-refresh"] if full_refresh else args
 
 
 @dbt_assets(
@@ -80,10 +131,8 @@ def dbt_reference_and_staging(
 ):
     # Only tests whose every parent is built here: a later model's test that also reads a
     # seed runs with that model. A refresh of some months tests only those months' rows.
-    months = run_month_range(context.run.tags)
-    dbt_vars = {"period_from": months[0], "period_to": months[1]} if months else {}
-    args = [*dbt_build_args(storage, **dbt_vars), "--indirect-selection", "cautious"]
-    yield from dbt.cli(args, context=context).stream()
+    args = [*dbt_build_args(storage), "--indirect-selection", "cautious"]
+    yield from _build(context, dbt, storage, args, run_month_range(context.run.tags))
 
 
 @dbt_assets(
@@ -101,8 +150,9 @@ def dbt_monthly(
     storage: KvarterStorage,
     config: MonthlyBuild,
 ):
-    args = monthly_build_args(storage, context.partition_key_range, config.full_refresh)
-    yield from dbt.cli(args, context=context).stream()
+    months = context.partition_key_range
+    args = dbt_build_args(storage) + (["--full-refresh"] if config.full_refresh else [])
+    yield from _build(context, dbt, storage, args, (months.start, months.end))
 
 
 @dbt_assets(
@@ -112,7 +162,7 @@ def dbt_monthly(
     pool=WAREHOUSE_POOL,
 )
 def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, storage: KvarterStorage):
-    yield from dbt.cli(dbt_build_args(storage), context=context).stream()
+    yield from _build(context, dbt, storage, dbt_build_args(storage))
 
 
 def dbt_key(model: str) -> dg.AssetKey:

@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 
 from orchestration.defs.automation import refreshed_months
-from orchestration.defs.dbt import dbt_build_args, monthly_build_args
+from orchestration.defs.dbt import PERIOD_ENV, dbt_build_args, months_in_environment, parse_state
 from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
 from sources.registry import ALL_CONTRACTS
 
@@ -145,10 +145,12 @@ def test_an_extract_run_refreshes_the_months_it_loaded(job, tags, months):
     assert refreshed_months(job, tags) == months
 
 
-def test_a_month_range_becomes_dbt_vars_and_full_refresh_rebuilds(tmp_path, monkeypatch):
+def test_dbt_gets_the_warehouse_as_vars_and_the_months_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("KVARTER_DUCKDB_MEMORY_LIMIT", "2GB")
     monkeypatch.setenv("KVARTER_DUCKDB_THREADS", "1")
     monkeypatch.delenv("KVARTER_DUCKDB_TEMP_DIR", raising=False)
+    monkeypatch.setenv("KVARTER_PERIOD_FROM", "2020-01-01")  # a user's, kept
+    monkeypatch.delenv("KVARTER_PERIOD_TO", raising=False)
     storage = KvarterStorage.under(tmp_path)
     warehouse = str(tmp_path / "warehouse.duckdb")
     profile = {
@@ -160,11 +162,9 @@ def test_a_month_range_becomes_dbt_vars_and_full_refresh_rebuilds(tmp_path, monk
     command, *no_unit_tests, flag, dbt_vars = dbt_build_args(storage)
     assert (command, flag, json.loads(dbt_vars)) == ("build", "--vars", profile)
     assert no_unit_tests == ["--exclude-resource-type", "unit_test"]
-    months = dg.PartitionKeyRange("2025-01-01", "2025-03-01")
-    *_, flag, dbt_vars = monthly_build_args(storage, months, full_refresh=False)
-    assert json.loads(dbt_vars) == {
-        **profile,
-        "period_from": "2025-01-01",
-        "period_to": "2025-03-01",
-    }
-    assert monthly_build_args(storage, months, full_refresh=True)[-1] == "--full-refresh"
+    with months_in_environment(("2025-01-01", "2025-03-01")):
+        assert [os.environ.get(name) for name in PERIOD_ENV] == ["2025-01-01", "2025-03-01"]
+    with months_in_environment(None):
+        assert [os.environ.get(name) for name in PERIOD_ENV] == [None, None]
+    assert [os.environ.get(name) for name in PERIOD_ENV] == ["2020-01-01", None]
+    assert parse_state(storage) == tmp_path / "warehouse.duckdb.dbt" / "partial_parse.msgpack"
