@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
-from orchestration.defs.dbt import DBT_PROJECT_DIR, dbt_project
+from orchestration.defs.dbt import DBT_PROJECT_DIR, KvarterDbtCli, dbt_project
 from orchestration.resources import KvarterStorage
 
 
@@ -19,7 +18,7 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "storage": KvarterStorage.from_env_vars(),
-            "dbt": DbtCliResource(
+            "dbt": KvarterDbtCli(
                 project_dir=dbt_project,
                 profiles_dir=DBT_PROJECT_DIR,
                 # The venv's dbt, also when the venv's bin/ is not on PATH.

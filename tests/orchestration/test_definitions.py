@@ -168,3 +168,11 @@ def test_dbt_gets_the_warehouse_as_vars_and_the_months_from_the_environment(tmp_
         assert [os.environ.get(name) for name in PERIOD_ENV] == [None, None]
     assert [os.environ.get(name) for name in PERIOD_ENV] == ["2020-01-01", None]
     assert parse_state(storage) == tmp_path / "warehouse.duckdb.dbt" / "partial_parse.msgpack"
+
+
+def test_the_dbt_resource_runs_dbt_without_an_adapter_in_the_run_process(code_location, tmp_path):
+    dbt = code_location.resources["dbt"]
+    invocation = dbt.cli(["parse", "--vars", json.dumps({"warehouse": str(tmp_path / "w.duckdb")})])
+    assert invocation.wait().is_successful()
+    assert invocation.adapter is None
+    assert invocation.get_artifact("manifest.json")["nodes"]
