@@ -6,6 +6,7 @@ A run over a range of months is one dbt invocation told the range
 (dbt_project/macros/incremental.sql); the UI shows each month's status.
 """
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -23,6 +24,7 @@ from dagster_dbt import (
     dbt_assets,
     get_asset_key_for_model,
 )
+from packaging import version
 
 from orchestration.partitions import monthly, run_month_range
 from orchestration.resources import PROJECT_ROOT, WAREHOUSE_POOL, KvarterStorage
@@ -38,11 +40,16 @@ dbt_project.prepare_if_dev()
 
 
 class KvarterDbtCli(DbtCliResource):
-    """dagster-dbt's dbt CLI without the dbt adapter it loads into the run's process
-    before each invocation. That adapter serves only `fetch_row_counts` and
-    `fetch_column_metadata`, which no step here calls; loading it imports dbt and reads
-    the project and profile in the run's process, some 5 s of each refresh run at city
-    (dagster-dbt already runs on without it when loading fails)."""
+    """dagster-dbt's dbt CLI, for the venv's own dbt-core (orchestration/defs/resources.py),
+    without two costs it has before a run's first dbt step (~5 s at city): asking the
+    executable its version (`dbt --version` starts dbt: the installed package says it),
+    and the dbt adapter it loads into the run's process before each invocation, which
+    serves only `fetch_row_counts` and `fetch_column_metadata`, calls no step makes
+    (dagster-dbt runs on without the adapter when loading it fails)."""
+
+    @property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
 
     def _initialize_dbt_core_adapter(self, args):
         return None

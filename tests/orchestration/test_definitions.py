@@ -8,6 +8,7 @@ up as a diff of that file; after a deliberate change, rewrite it with
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import dagster as dg
@@ -176,3 +177,6 @@ def test_the_dbt_resource_runs_dbt_without_an_adapter_in_the_run_process(code_lo
     assert invocation.wait().is_successful()
     assert invocation.adapter is None
     assert invocation.get_artifact("manifest.json")["nodes"]
+    # The version it takes from the installed package is the executable's own.
+    asked = subprocess.run([dbt.dbt_executable, "--version"], capture_output=True, text=True)
+    assert f"installed: {dbt._cli_version}" in asked.stdout
