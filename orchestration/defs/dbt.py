@@ -10,6 +10,7 @@ import importlib.metadata
 import json
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -40,15 +41,17 @@ dbt_project.prepare_if_dev()
 
 
 class KvarterDbtCli(DbtCliResource):
-    """dagster-dbt's dbt CLI, for the venv's own dbt-core (orchestration/defs/resources.py),
-    without two costs it has before a run's first dbt step (~5 s at city): asking the
-    executable its version (`dbt --version` starts dbt: the installed package says it),
+    """dagster-dbt's dbt CLI without two costs it has before a run's first dbt step (~5 s at
+    city): asking the executable its version (`dbt --version` starts dbt; for the venv's
+    own dbt, orchestration/defs/resources.py, the installed package says it),
     and the dbt adapter it loads into the run's process before each invocation, which
     serves only `fetch_row_counts` and `fetch_column_metadata`, calls no step makes
     (dagster-dbt runs on without the adapter when loading it fails)."""
 
     @property
     def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable).parent != Path(sys.executable).parent:
+            return super()._cli_version  # another dbt: ask it
         return version.parse(importlib.metadata.version("dbt-core"))
 
     def _initialize_dbt_core_adapter(self, args):
@@ -114,21 +117,26 @@ def _build(
 ) -> Iterator:
     """Run `dbt build` for the step, told the run's months, starting from the last run's
     parse of the project and leaving this run's for the next."""
+    unique = f"{context.run.run_id[:8]}-{uuid.uuid4().hex[:7]}"
     target = (
         DBT_PROJECT_DIR / dbt_project.target_path
-        / f"{context.op.name}-{context.run.run_id[:8]}-{uuid.uuid4().hex[:7]}"
+        / f"{context.op_execution_context.op.name}-{unique}"
     )  # fmt: skip
     state = parse_state(storage)
     if state.exists():
         target.mkdir(parents=True)
         shutil.copyfile(state, target / state.name)
-    with months_in_environment(months):
-        invocation = dbt.cli(args, context=context, target_path=target)
-    yield from invocation.stream()
-    if (target / state.name).exists():
-        state.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(target / state.name, state.with_suffix(".new"))
-        state.with_suffix(".new").replace(state)
+    try:
+        with months_in_environment(months):
+            invocation = dbt.cli(args, context=context, target_path=target)
+        yield from invocation.stream()
+    finally:
+        # dbt writes the file only after a whole parse: kept also when a test failed.
+        if (target / state.name).exists():
+            state.parent.mkdir(parents=True, exist_ok=True)
+            staged = state.with_suffix(f".{unique}")
+            shutil.copyfile(target / state.name, staged)
+            staged.replace(state)
 
 
 class MonthlyBuild(dg.Config):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.dbt import PERIOD_ENV
+from orchestration.defs.dbt import months_in_environment
 from orchestration.partitions import month_range_tags, run_month_range
 from sources.population import RESIDENTS
 from sources.warehouse import create_raw_tables
@@ -24,9 +24,8 @@ def build_residents(tmp_path: Path, warehouse: Path, months: dict, *flags: str, 
     args = ["build", "--select", "stg_population__residents", "--profiles-dir", "."]
     args += ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path), *flags]
     dbt_vars = {"warehouse": str(warehouse), **(months if by_hand else {})}
-    env = {name: v for name, v in os.environ.items() if name not in PERIOD_ENV}
-    if not by_hand:
-        env.update({f"KVARTER_{name.upper()}": value for name, value in months.items()})
+    with months_in_environment(None if by_hand else (months["period_from"], months["period_to"])):
+        env = dict(os.environ)
     args += ["--vars", json.dumps(dbt_vars)]
     return subprocess.run([DBT, *args], cwd=DBT_DIR, capture_output=True, text=True, env=env)
 

@@ -9,12 +9,14 @@ refresh afterwards must reproduce every intermediate, restricted and mart table 
 """
 
 import datetime as dt
+import json
 
 import dagster as dg
 import duckdb
 import pytest
 
 from orchestration.defs.automation import refresh_after_extract
+from orchestration.defs.dbt import DBT_PROJECT_DIR
 from orchestration.partitions import month_range_tags, monthly
 from orchestration.pipeline import FULL_REFRESH
 from orchestration.resources import KvarterStorage
@@ -82,6 +84,14 @@ def builds(tmp_path_factory, code_location, wire):
                     dg.PartitionKeyRange(windows[-1]["period_from"], windows[-1]["period_to"])
                 )
             )
+            # dbt was told the months: the SQL it ran names the first (a build told
+            # nothing would rebuild and test every month, to the same tables).
+            [results] = (DBT_PROJECT_DIR / "target").glob(
+                f"dbt_monthly-{run.run_id[:8]}-*/run_results.json"
+            )
+            ran = json.loads(results.read_text())["results"]
+            compiled = [r.get("compiled_code") or "" for r in ran]
+            assert any(f"'{windows[-1]['period_from']}'" in sql for sql in compiled)
 
         months = month_range_tags
 

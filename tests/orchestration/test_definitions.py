@@ -173,7 +173,8 @@ def test_dbt_gets_the_warehouse_as_vars_and_the_months_from_the_environment(tmp_
 
 def test_the_dbt_resource_runs_dbt_without_an_adapter_in_the_run_process(code_location, tmp_path):
     dbt = code_location.resources["dbt"]
-    invocation = dbt.cli(["parse", "--vars", json.dumps({"warehouse": str(tmp_path / "w.duckdb")})])
+    dbt_vars = json.dumps({"warehouse": str(tmp_path / "w.duckdb")})
+    invocation = dbt.cli(["parse", "--vars", dbt_vars], target_path=tmp_path / "target")
     assert invocation.wait().is_successful()
     assert invocation.adapter is None
     assert invocation.get_artifact("manifest.json")["nodes"]

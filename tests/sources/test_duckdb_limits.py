@@ -34,7 +34,7 @@ def test_the_default_memory_is_a_sixth_of_the_machine_less_what_python_holds():
     gib = 2**30
     assert duckdb_limits.default_memory(24 * gib) == "3584MiB"  # 4096 - 512
     assert duckdb_limits.default_memory(64 * gib) == "10410MiB"  # 10922 - 512
-    assert duckdb_limits.default_memory(8 * gib) == "1024MiB"  # 853 - 512, at least 1 GiB
+    assert duckdb_limits.default_memory(8 * gib) == "1024MiB"  # 1365 - 512 = 853, raised to 1 GiB
 
 
 def test_dbt_opens_the_database_with_the_bounds():
