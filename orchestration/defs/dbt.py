@@ -41,12 +41,12 @@ dbt_project.prepare_if_dev()
 
 
 class KvarterDbtCli(DbtCliResource):
-    """dagster-dbt's dbt CLI without two costs it has before a run's first dbt step (~5 s at
-    city): asking the executable its version (`dbt --version` starts dbt; for the venv's
-    own dbt, orchestration/defs/resources.py, the installed package says it),
-    and the dbt adapter it loads into the run's process before each invocation, which
-    serves only `fetch_row_counts` and `fetch_column_metadata`, calls no step makes
-    (dagster-dbt runs on without the adapter when loading it fails)."""
+    """dagster-dbt's dbt CLI without two costs it has before a run's dbt steps (~5 s a run
+    at city). It ran `dbt --version`, which starts dbt: for the venv's own dbt
+    (orchestration/defs/resources.py) the installed dbt-core package says the version.
+    It loaded a dbt adapter into the run's process before each invocation, used only by
+    `fetch_row_counts` and `fetch_column_metadata`, which no step calls (dagster-dbt
+    runs on without an adapter when loading one fails)."""
 
     @property
     def _cli_version(self) -> version.Version:
