@@ -11,10 +11,10 @@ import duckdb
 from sources import health, housing, readers
 from sources.contracts import Contract
 from sources.landing import delivery_path
-from sources.validate import Pseudonymiser, validate
-from sources.warehouse import LoadStats, create_raw_tables, replace_partition
+from sources.validate import Pseudonymiser, validate_deliveries
+from sources.warehouse import LoadStats, create_raw_tables, replace_partitions
 
-COMMIT_ROWS = 200_000  # rows read per commit of an extract over many periods
+BATCH_ROWS = 200_000  # rows validated in one pass and committed together (`_batches`)
 
 
 @dataclass(frozen=True)
@@ -57,39 +57,54 @@ def _read_period(contract: Contract, period: dt.date, where: SourceLocations) ->
     return reader[contract.fmt](path, contract)
 
 
+def _batches(
+    deliveries: Iterator[tuple[dt.date, readers.Cells]],
+) -> Iterator[list[tuple[dt.date, readers.Cells]]]:
+    """Consecutive deliveries of at least BATCH_ROWS rows together (the last batch may be
+    smaller): a month of a large source is a batch of its own, a small source's months
+    go together."""
+    batch, rows = [], 0
+    for period, cells in deliveries:
+        batch.append((period, cells))
+        rows += len(cells.frame) + len(cells.rejected)
+        if rows >= BATCH_ROWS:
+            yield batch
+            batch, rows = [], 0
+    if batch:
+        yield batch
+
+
 def extract_periods(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
     periods: list[dt.date],
     where: SourceLocations,
     pseudonymise: Pseudonymiser,
-) -> Iterator[tuple[dt.date, LoadStats]]:
-    """Read, validate, pseudonymise and load each period's delivery of one entity.
+) -> Iterator[list[tuple[dt.date, LoadStats]]]:
+    """Read, validate, pseudonymise and load each period's delivery of one entity; yields
+    each batch's (period, counts) once it is committed.
 
-    Whole periods commit together until COMMIT_ROWS rows have been read (a commit syncs
-    the WAL, some 10 ms; a transaction keeps every replaced temporary table until it
-    ends, so it is bounded): a failing period rolls back only its own batch, each period
-    is loaded whole or not at all.
+    Periods are validated and loaded in batches (`_batches`), each in one SQL pass and one
+    transaction: a pass and a commit (which syncs the WAL) have a fixed cost that a month
+    of a small source would otherwise pay alone, and a transaction keeps every replaced
+    temporary table until it ends, so it is bounded. A failing period rolls back only its
+    own batch; each period is loaded whole or not at all.
     """
     if any(c.kind == "cpr" for c in contract.columns):  # the run's map only where needed
         pseudonymise.attach(con)
-    pending = 0
-    con.execute("begin transaction")
-    try:
-        for n, (period, cells) in enumerate(read(contract, sorted(periods), where)):
-            if n == 0:  # once, not per period (catalog queries); after the first read
-                create_raw_tables(con, (contract,))
-            stats = _load(con, contract, period, cells, where, pseudonymise)
-            pending += stats.rows_read
-            if pending >= COMMIT_ROWS:
-                con.execute("commit")
-                con.execute("begin transaction")
-                pending = 0
-            yield period, stats
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+    created = False
+    for batch in _batches(read(contract, sorted(periods), where)):
+        if not created:  # once, not per batch (catalog queries); after the first read
+            create_raw_tables(con, (contract,))
+            created = True
+        con.execute("begin transaction")
+        try:
+            stats = _load(con, contract, batch, where, pseudonymise)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        yield [(period, one) for (period, _), one in zip(batch, stats, strict=True)]
 
 
 def extract_period(
@@ -100,29 +115,22 @@ def extract_period(
     pseudonymise: Pseudonymiser,
 ) -> LoadStats:
     """Read, validate, pseudonymise and load one period's delivery of one entity."""
-    [(_, stats)] = extract_periods(con, contract, [period], where, pseudonymise)
+    [[(_, stats)]] = extract_periods(con, contract, [period], where, pseudonymise)
     return stats
 
 
 def _load(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
-    period: dt.date,
-    cells: readers.Cells,
+    batch: list[tuple[dt.date, readers.Cells]],
     where: SourceLocations,
     pseudonymise: Pseudonymiser,
-) -> LoadStats:
-    validated = validate(
-        con,
-        cells.frame,
-        cells.lines,
-        contract,
-        cells.dialect,
-        pseudonymise,
-        cells.rejected,
-        control_free=cells.control_free,
-    )
-    origin = cells.origin
-    if contract.fmt in ("csv", "xlsx", "geojson"):
-        origin = str(Path(cells.origin).relative_to(where.landing))
-    return replace_partition(con, contract, period, origin, validated)
+) -> list[LoadStats]:
+    validated = validate_deliveries(con, contract, [cells for _, cells in batch], pseudonymise)
+    deliveries = []
+    for period, cells in batch:
+        origin = cells.origin
+        if contract.fmt in ("csv", "xlsx", "geojson"):
+            origin = str(Path(cells.origin).relative_to(where.landing))
+        deliveries.append((period, origin))
+    return replace_partitions(con, contract, deliveries, validated)

@@ -12,7 +12,6 @@ import functools
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -22,22 +21,11 @@ import pyarrow as pa
 
 from sources import csv_fast, duckdb_limits
 from sources.contracts import Contract
-from sources.validate import DANISH, ISO, QUARANTINE_COLUMNS, Dialect
+from sources.validate import DANISH, ISO, QUARANTINE_COLUMNS, Cells
 
 
 class DeliveryError(Exception):
     """A delivery that cannot be parsed at all; nothing of it is loaded."""
-
-
-@dataclass
-class Cells:
-    frame: pd.DataFrame | pa.Table  # one text column per contract header, no nulls
-    lines: np.ndarray  # line or record number of each row
-    rejected: pd.DataFrame  # lines refused before validation (field count, quotes)
-    dialect: Dialect
-    origin: str  # file, URL or table, for messages and lineage
-    encoding: str | None = None
-    control_free: bool = False  # no cell holds a control character (proven for the file)
 
 
 def _no_rejects() -> pd.DataFrame:
@@ -344,8 +332,8 @@ def read_csv(path: Path, contract: Contract) -> Cells:
     header = _csv_header([first] if text else [], contract, origin)
     fast = csv_fast.read(path, raw, encoding, header, contract.headers)
     if fast is not None:
-        free = csv_fast.control_free(raw)
-        return Cells(fast[0], fast[1], _no_rejects(), DANISH, origin, encoding, free)
+        free, trimmed = csv_fast.control_free(raw), csv_fast.trimmed(raw, encoding)
+        return Cells(fast[0], fast[1], _no_rejects(), DANISH, origin, encoding, free, trimmed)
     lines, ended = _physical_lines(text)
     frame, numbers, rejected = _loop_rows(lines, ended, header, contract.headers, origin)
     return Cells(frame, numbers, rejected, DANISH, origin, encoding)

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
+import pyarrow as pa
 
 from sources.contracts import LINEAGE, SQL_TYPES, Contract
 from sources.validate import Validated
@@ -85,6 +86,72 @@ class LoadStats:
     rows_quarantined: int
 
 
+def replace_partitions(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    deliveries: list[tuple[dt.date, str]],
+    validated: list[Validated],
+) -> list[LoadStats]:
+    """Replace the periods of one raw table that `deliveries` (period, delivery file) name,
+    with their quarantine rows and log entries, in the caller's transaction
+    (`extract_periods`: one per batch of periods).
+
+    Loads the temporary tables `validate_deliveries` left on the connection, whose `part`
+    is the index of a delivery here, into the raw tables (`create_raw_tables` made them).
+    """
+    stats = [LoadStats(v.rows_read, v.rows_loaded, v.rows_quarantined) for v in validated]
+    for (_, delivery_file), one in zip(deliveries, stats, strict=True):
+        if one.rows_read != one.rows_loaded + one.rows_quarantined:
+            raise AssertionError(f"row accounting does not add up for {delivery_file}: {one}")
+    periods = [period for period, _ in deliveries]
+    con.register(
+        "batch_deliveries",
+        pa.table(
+            {
+                "part": pa.array(range(len(deliveries)), pa.int32()),
+                "period": pa.array(periods, pa.date32()),
+                "delivery_file": [delivery_file for _, delivery_file in deliveries],
+                **{k: [vars(one)[k] for one in stats] for k in vars(stats[0])},
+            }
+        ),
+    )
+    names = ", ".join(f"r.{c.name}" for c in contract.columns)
+    table = f"{RAW_SCHEMA}.{contract.table}"
+    these = f"period in ({', '.join('?' * len(periods))})"
+    where = f"system = ? and entity = ? and {these}"
+    source = [contract.system, contract.entity]
+    try:
+        con.execute(f"delete from {table} where {these}", periods)
+        con.execute(f"""
+            insert into {table} select {names}, d.period, d.delivery_file, r.source_line
+            from validated_records as r join batch_deliveries as d on d.part = r.part
+            order by r.part, r.source_line
+        """)
+        con.execute(f"delete from {RAW_SCHEMA}.quarantine where {where}", [*source, *periods])
+        con.execute(
+            f"""
+            insert into {RAW_SCHEMA}.quarantine select ?, ?, d.period, d.delivery_file, q.line,
+                q.column_name, q.value, q.reason
+            from validated_quarantine as q join batch_deliveries as d on d.part = q.part
+            order by q.part, q.line
+            """,
+            source,
+        )
+        # The delivery log tells later stages which periods exist, even when empty.
+        con.execute(f"delete from {RAW_SCHEMA}.deliveries where {where}", [*source, *periods])
+        con.execute(
+            f"""
+            insert into {RAW_SCHEMA}.deliveries select ?, ?, period, delivery_file, rows_read,
+                rows_loaded, rows_quarantined
+            from batch_deliveries order by part
+            """,
+            source,
+        )
+    finally:
+        con.unregister("batch_deliveries")
+    return stats
+
+
 def replace_partition(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -92,35 +159,6 @@ def replace_partition(
     delivery_file: str,
     validated: Validated,
 ) -> LoadStats:
-    """Replace one period of one raw table, its quarantine rows and its log entry, in the
-    caller's transaction (`extract_periods`: one per extract).
-
-    Loads the temporary tables `validate` left on the connection into the raw tables
-    (`create_raw_tables` made them).
-    """
-    stats = LoadStats(validated.rows_read, validated.rows_loaded, validated.rows_quarantined)
-    if stats.rows_read != stats.rows_loaded + stats.rows_quarantined:
-        raise AssertionError(f"row accounting does not add up for {delivery_file}: {stats}")
-    names = ", ".join(c.name for c in contract.columns)
-    table = f"{RAW_SCHEMA}.{contract.table}"
-    where = "system = ? and entity = ? and period = ?"
-    this = [contract.system, contract.entity, period]
-    con.execute(f"delete from {table} where period = ?", [period])
-    con.execute(
-        f"insert into {table} select {names}, cast(? as date), ?, source_line "
-        "from validated_records order by source_line",
-        [period, delivery_file],
-    )
-    con.execute(f"delete from {RAW_SCHEMA}.quarantine where {where}", this)
-    con.execute(
-        f"insert into {RAW_SCHEMA}.quarantine select ?, ?, ?, ?, line, column_name, value, "
-        "reason from validated_quarantine order by line",
-        [*this, delivery_file],
-    )
-    # The delivery log tells later stages which periods exist, even when empty.
-    con.execute(f"delete from {RAW_SCHEMA}.deliveries where {where}", this)
-    con.execute(
-        f"insert into {RAW_SCHEMA}.deliveries values (?, ?, ?, ?, ?, ?, ?)",
-        [*this, delivery_file, *vars(stats).values()],
-    )
+    """Replace one period of one raw table (`replace_partitions` of it alone)."""
+    [stats] = replace_partitions(con, contract, [(period, delivery_file)], [validated])
     return stats

@@ -305,13 +305,13 @@ def test_a_source_breaking_its_contract_fails_its_extract(pipeline, monkeypatch)
     real = extract_assets.extract_periods
 
     def buggy_reader(con, contract, periods, *args):
-        for period, stats in real(con, contract, periods, *args):
+        for batch in real(con, contract, periods, *args):
             if contract.entity == "benefits":
                 # A weekly extent above full time, which the real reader quarantines.
                 con.execute(
                     "update raw.employment__benefits set weekly_extent = 2 where source_line = 2"
                 )
-            yield period, stats
+            yield batch
 
     monkeypatch.setattr(extract_assets, "extract_periods", buggy_reader)
     result = defs.resolve_job_def("monthly_extract").execute_in_process(

@@ -38,6 +38,8 @@ CASES = [
     ("cp1252 with a euro sign", f"{H}\n010190-1234;5 €;1\n".encode("cp1252"), False),
     ("no line end at the end", f"{H}\n{ROW1}\n{ROW2}".encode(), True),
     ("spaces, empty cells, empty row", f"{H}\n 010190-1234 ; ;2 \n;;\n".encode(), True),
+    ("no-break and em spaces", f"{H}\n010190-1234;\u00a0Bo\u2003;1\n".encode(), True),
+    ("cp1252 no-break space", f"{H}\n010190-1234;\u00a0Bo;1\n".encode("cp1252"), True),
     ("columns reordered, extra column", b"timer;x;cpr;navn\n3;y;010190-1234;A\n", True),
     ("tab and vertical tab in text", f"{H}\n010190-1234;a\tb\x0bc;1\n".encode(), True),
     ("C1 control (NEL) in UTF-8 text", f"{H}\n{ROW1}\n010190-1234;E\x85va;1\n".encode(), True),
@@ -144,3 +146,23 @@ def test_generated_municipality_reads_the_same_both_ways(demo_landing, monkeypat
 )
 def test_control_free_finds_every_control_character(data, free):
     assert csv_fast.control_free(data) == free
+
+
+@pytest.mark.parametrize(
+    "text, encoding, trimmed",
+    [
+        (f"{H}\r\n{ROW1}\r\n{ROW2}", "utf-8", True),  # a space inside a cell is kept
+        (f"{H}\n{ROW1}\n", "cp1252", True),  # Å and Ø are not spaces
+        (f"{H}\n 010190-1234;Bo;1\n", "utf-8", False),  # at the start of a line
+        (f"{H}\n010190-1234; Bo;1\n", "utf-8", False),  # after a separator
+        (f"{H}\n010190-1234;Bo ;1\n", "utf-8", False),  # before a separator
+        (f"{H}\n010190-1234;Bo;1 \n", "utf-8", False),  # before LF
+        (f"{H}\r\n010190-1234;Bo;1 \r\n", "utf-8", False),  # before CRLF
+        (f"{H}\n010190-1234;Bo;1 ", "utf-8", False),  # at the end of the file
+        (f"{H}\n010190-1234;B\u00a0o;1\n", "utf-8", False),  # no-break space: anywhere
+        (f"{H}\n010190-1234;Bo\u2003;1\n", "utf-8", False),  # em space
+        (f"{H}\n010190-1234;B\u00a0o;1\n", "cp1252", False),
+    ],
+)
+def test_trimmed_finds_every_space_trim_would_remove(text, encoding, trimmed):
+    assert csv_fast.trimmed(text.encode(encoding), encoding) == trimmed

@@ -1,4 +1,5 @@
-"""An extract over many periods: commits in batches of whole periods, one pseudonym map."""
+"""An extract over many periods: validates and commits in batches of whole periods, one
+pseudonym map."""
 
 import datetime as dt
 import uuid
@@ -39,14 +40,14 @@ def loaded_months(con) -> list[dt.date]:
 
 
 @pytest.mark.parametrize(
-    ("commit_rows", "kept"),
+    ("batch_rows", "kept"),
     [
         (3, [JAN, FEB]),  # Jan (2 rows) + Feb (2) reach 3: committed before March fails
-        (5, []),  # 4 rows pending when March fails: the batch (raw tables too) rolls back
+        (5, []),  # 4 rows pending when March fails: nothing of the batch was loaded
     ],
 )
-def test_a_failing_period_rolls_back_only_its_batch(tmp_path, monkeypatch, commit_rows, kept):
-    monkeypatch.setattr(extract, "COMMIT_ROWS", commit_rows)
+def test_a_failing_period_rolls_back_only_its_batch(tmp_path, monkeypatch, batch_rows, kept):
+    monkeypatch.setattr(extract, "BATCH_ROWS", batch_rows)
     where = landing(tmp_path, damaged_march=True)
     con = duckdb.connect()
     with pytest.raises(DeliveryError, match="mixed encodings"):
@@ -71,3 +72,50 @@ def test_each_person_is_hashed_once_across_connections(tmp_path):
         == sorted((uuid.UUID(cpr_mod.pseudonymise(d, b"k")),) for d in ("0101901001", "0101901002"))
     )
     assert loaded_months(con) == [JAN, FEB, MAR]
+
+
+def test_months_validated_together_keep_their_own_keys_lines_and_counts(tmp_path):
+    """A small source's months go through one validation pass and one transaction, yet
+    each keeps its own duplicate check, line numbers, quarantine rows and log entry."""
+    bodies = {
+        JAN: TWO_ROWS,
+        # The same person as in January (loads), then again in this month (line 3: a
+        # duplicate), then a number with a letter (line 4).
+        FEB: HEADER + b"010190-1001;Anna;1\n010190-1001;Anna;3\n010190-1003;Cy;x\n",
+        # A line the reader refuses (two fields): a quarantine row from before validation.
+        MAR: HEADER + b"010190-1001;Anna;1\n010190-1004;Di\n",
+    }
+    for month, body in bodies.items():
+        folder = tmp_path / "test" / f"{month:%Y-%m}"
+        folder.mkdir(parents=True)
+        (folder / "boern.csv").write_bytes(body)
+    where = SourceLocations(tmp_path, housing_db_url="", health_api_url="")
+    con = duckdb.connect()
+    batches = list(extract_periods(con, CONTRACT, [MAR, JAN, FEB], where, Pseudonymiser(b"k")))
+    counts = [(p, s.rows_read, s.rows_loaded, s.rows_quarantined) for p, s in batches[0]]
+    assert len(batches) == 1
+    assert counts == [(JAN, 2, 2, 0), (FEB, 3, 1, 2), (MAR, 2, 1, 1)]
+    assert con.execute(
+        "select period, name, hours, source_line from raw.test__children order by all"
+    ).fetchall() == [
+        (JAN, "Anna", 1.0, 2),
+        (JAN, "Bo", 2.0, 3),
+        (FEB, "Anna", 1.0, 2),
+        (MAR, "Anna", 1.0, 2),
+    ]
+    assert con.execute(
+        "select period, delivery_file, line, column_name, reason from raw.quarantine "
+        "order by period, line"
+    ).fetchall() == [
+        (FEB, "test/2025-02/boern.csv", 3, "person_key", "duplicate key, first seen on line 2"),
+        (FEB, "test/2025-02/boern.csv", 4, "timer", "not a number with decimal comma"),
+        (MAR, "test/2025-03/boern.csv", 3, "", "2 fields, expected 3"),
+    ]
+    assert con.execute(
+        "select period, delivery_file, rows_read, rows_loaded, rows_quarantined "
+        "from raw.deliveries order by period"
+    ).fetchall() == [
+        (JAN, "test/2025-01/boern.csv", 2, 2, 0),
+        (FEB, "test/2025-02/boern.csv", 3, 1, 2),
+        (MAR, "test/2025-03/boern.csv", 2, 1, 1),
+    ]

@@ -25,7 +25,8 @@ def delivery(con, *rows, quarantined=0):
         ).astype(object),
     )
     con.execute("""
-        create or replace temp table validated_records as select person_key, benefit_type,
+        create or replace temp table validated_records as select 0 as part, person_key,
+            benefit_type,
             cast(start_date as date) as start_date, cast(end_date as date) as end_date,
             cast(weekly_extent as double) as weekly_extent,
             cast(source_line as bigint) as source_line
@@ -38,7 +39,8 @@ def delivery(con, *rows, quarantined=0):
         ).astype(object),
     )
     con.execute("""
-        create or replace temp table validated_quarantine as select cast(line as bigint) as line,
+        create or replace temp table validated_quarantine as select 0 as part,
+            cast(line as bigint) as line,
             cast(column_name as varchar) as column_name, cast(value as varchar) as value,
             cast(reason as varchar) as reason from bad
     """)
