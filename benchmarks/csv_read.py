@@ -15,7 +15,7 @@ import duckdb
 from benchmarks.record import append
 from sources import employment, population, readers
 from sources.landing import delivered_periods, delivery_path
-from sources.validate import Pseudonymiser, validate
+from sources.validate import Pseudonymiser, validate_deliveries
 
 RESULTS = Path(__file__).parent / "results" / "csv_read.jsonl"
 CONTRACTS = (population.RESIDENTS, population.ADDRESSES, employment.BENEFITS)
@@ -36,9 +36,7 @@ def main() -> None:
             start = time.perf_counter()
             cells = readers.read_csv(delivery_path(args.landing, contract, period), contract)
             read = time.perf_counter()
-            validate(
-                con, cells.frame, cells.lines, contract, cells.dialect, pseudonymise, cells.rejected
-            )
+            validate_deliveries(con, contract, [cells], pseudonymise)
             reads.append(read - start)
             checks.append(time.perf_counter() - read)
         record[contract.entity] = {

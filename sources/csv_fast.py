@@ -59,11 +59,12 @@ def control_free(raw: bytes) -> bool:
     return len(raw.translate(None, CONTROL_BYTES)) == len(raw) and not UTF8_C1.search(raw)
 
 
-# DuckDB's trim removes Unicode's space separators (category Zs). Besides the ASCII
-# space: where each starts in UTF-8 (b"\xe2\x80" also starts dashes and quotes: a file
-# with one is just not proven), and cp1252's only one, the no-break space.
-UTF8_SPACES = (b"\xc2\xa0", b"\xe1\x9a\x80", b"\xe2\x80", b"\xe2\x81\x9f", b"\xe3\x80\x80")
-CP1252_SPACES = (b"\xa0",)
+# DuckDB's trim removes Unicode's space separators (category Zs): besides the ASCII space,
+# U+00A0, U+1680, U+2000-U+200A, U+202F, U+205F and U+3000 in UTF-8; cp1252 has only the
+# no-break space (0xA0).
+UTF8_SPACES = re.compile(
+    rb"\xc2\xa0|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xaf]|\xe2\x81\x9f|\xe3\x80\x80"
+)
 
 
 def trimmed(raw: bytes, encoding: str) -> bool:
@@ -77,8 +78,9 @@ def trimmed(raw: bytes, encoding: str) -> bool:
     edges = (b"; ", b"\n ", b" ;", b" \r", b" \n")
     if raw.endswith(b" ") or any(edge in raw for edge in edges):
         return False
-    wide = CP1252_SPACES if encoding == "cp1252" else UTF8_SPACES
-    return raw.isascii() or not any(space in raw for space in wide)
+    if raw.isascii():
+        return True
+    return b"\xa0" not in raw if encoding == "cp1252" else not UTF8_SPACES.search(raw)
 
 
 _reader: duckdb.DuckDBPyConnection | None = None

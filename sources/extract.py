@@ -60,9 +60,9 @@ def _read_period(contract: Contract, period: dt.date, where: SourceLocations) ->
 def _batches(
     deliveries: Iterator[tuple[dt.date, readers.Cells]],
 ) -> Iterator[list[tuple[dt.date, readers.Cells]]]:
-    """Consecutive deliveries of at least BATCH_ROWS rows together (the last batch may be
-    smaller): a month of a large source is a batch of its own, a small source's months
-    go together."""
+    """Consecutive deliveries together until they hold BATCH_ROWS rows (the last batch may
+    hold fewer): a month of a city's residents makes a batch alone, a small source's
+    months go together."""
     batch, rows = [], 0
     for period, cells in deliveries:
         batch.append((period, cells))
@@ -93,7 +93,7 @@ def extract_periods(
     if any(c.kind == "cpr" for c in contract.columns):  # the run's map only where needed
         pseudonymise.attach(con)
     created = False
-    for batch in _batches(read(contract, sorted(periods), where)):
+    for batch in _batches(read(contract, sorted(set(periods)), where)):
         if not created:  # once, not per batch (catalog queries); after the first read
             create_raw_tables(con, (contract,))
             created = True

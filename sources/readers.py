@@ -458,7 +458,7 @@ def read_sql_months(
     the query then runs there once per month with `months` holding that month. An as-of
     query returns each row once for every month it is active in, so reading the tables
     once moves far fewer rows out of the database (tenancies at city scale: 231 k instead
-    of 8.4 M). Only one month's rows are held as text.
+    of 8.4 M). A month's rows are text only until the extract has validated its batch.
     """
     import sqlalchemy as sa
 

@@ -1,12 +1,13 @@
 """Validation of delivered rows against their contract, inside DuckDB.
 
-Readers hand over every data row as text cells (one column per contract header, a pandas
-frame or an Arrow table) plus the line or record number of each row. `validate` types and
-checks them in one SQL pass and leaves two temporary tables on the connection:
-`validated_records` (contract column names + source_line) and `validated_quarantine`
-(line, column_name, value, reason), the first failing check of each bad row: a column's
-own check, else one of the contract's intervals ending before it starts. CPR numbers
-become keyed pseudonyms here; the quarantine shows them as <redacted>.
+Readers hand over each delivery's data rows as text cells (`Cells`: one column per
+contract header, a pandas frame or an Arrow table) plus the line or record number of each
+row. `validate_deliveries` types and checks one or more deliveries in one SQL pass and
+leaves two temporary tables on the connection: `validated_records` (part, the contract's
+column names, source_line) and `validated_quarantine` (part, line, column_name, value,
+reason), the first failing check of each bad row: a column's own check, else one of the
+contract's intervals ending before it starts. `part` is the delivery's index in the pass.
+CPR numbers become keyed pseudonyms here; the quarantine shows them as <redacted>.
 """
 
 from collections.abc import Sequence
@@ -361,9 +362,15 @@ def validate_deliveries(
     month of a few hundred rows would otherwise pay alone. Rows keep their delivery's
     index as `part`, and keys are unique within a delivery. One `Validated` per delivery,
     in order."""
-    [dialect] = {d.dialect for d in deliveries}  # one source, one dialect
+    dialects = {d.dialect for d in deliveries}
+    if len(dialects) != 1:
+        raise ValueError(f"{contract.table}: one pass takes deliveries of one dialect")
+    [dialect] = dialects
     frames = [_text_columns(d.frame, contract.headers) for d in deliveries]
     sizes = [f.num_rows for f in frames]
+    for delivery, size in zip(deliveries, sizes, strict=True):
+        if len(delivery.lines) != size:  # a reader's fault: line numbers would shift
+            raise ValueError(f"{delivery.origin}: {len(delivery.lines)} line numbers, {size} rows")
     parts = np.repeat(np.arange(len(deliveries), dtype=np.int32), sizes)
     lines = np.concatenate([d.lines for d in deliveries]).astype(np.int64)
     cells = (
@@ -430,23 +437,3 @@ def validate_deliveries(
 
 def _counts_by_part(con: duckdb.DuckDBPyConnection, table: str) -> dict[int, int]:
     return dict(con.execute(f"select part, count(*) from {table} group by part").fetchall())
-
-
-def validate(
-    con: duckdb.DuckDBPyConnection,
-    frame: pd.DataFrame | pa.Table,
-    lines: np.ndarray,
-    contract: Contract,
-    dialect: Dialect,
-    pseudonymise: Pseudonymiser,
-    rejected: pd.DataFrame | None = None,
-    control_free: bool = False,
-) -> Validated:
-    """Type and check every row of one delivery (`validate_deliveries` of it alone);
-    `rejected` holds rows a reader already refused; `control_free` when the reader proved
-    no cell holds a control character."""
-    if rejected is None:
-        rejected = pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    cells = Cells(frame, lines, rejected, dialect, "", control_free=control_free)
-    [validated] = validate_deliveries(con, contract, [cells], pseudonymise)
-    return validated

@@ -151,14 +151,3 @@ def replace_partitions(
         con.unregister("batch_deliveries")
     return stats
 
-
-def replace_partition(
-    con: duckdb.DuckDBPyConnection,
-    contract: Contract,
-    period: dt.date,
-    delivery_file: str,
-    validated: Validated,
-) -> LoadStats:
-    """Replace one period of one raw table (`replace_partitions` of it alone)."""
-    [stats] = replace_partitions(con, contract, [(period, delivery_file)], [validated])
-    return stats

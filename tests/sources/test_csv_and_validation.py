@@ -9,7 +9,7 @@ import pytest
 from sources.contracts import Column, Contract
 from sources.cpr import normalise, pseudonymise
 from sources.readers import DeliveryError, read_csv
-from sources.validate import Pseudonymiser, validate
+from sources.validate import Pseudonymiser, validate_deliveries
 from tests.sources.validation import frame, run
 
 KEY = b"test-key"
@@ -106,7 +106,7 @@ def test_a_cpr_without_a_real_date_is_refused_again_next_month(tmp_path):
     text = f"{HEADER}\n310290-1234;x;01-01-2025;1;1;a;ja\n010190-1234;x;01-01-2025;1;1;a;ja\n"
     cells = read_csv(write(tmp_path, text), CONTRACT)
     for _ in range(2):
-        stats = validate(con, cells.frame, cells.lines, CONTRACT, cells.dialect, pseudonymise)
+        [stats] = validate_deliveries(con, CONTRACT, [cells], pseudonymise)
         assert (stats.rows_loaded, stats.rows_quarantined) == (1, 1)
         assert frame(con, "select line, reason from validated_quarantine").values.tolist() == [
             [2, "invalid CPR number: the first six digits are not a real date"]

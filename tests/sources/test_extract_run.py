@@ -32,7 +32,8 @@ def landing(tmp_path, damaged_march: bool) -> SourceLocations:
 
 
 def loaded_months(con) -> list[dt.date]:
-    """Months in the delivery log; none when even the raw tables were rolled back."""
+    """Months in the delivery log; none when the extract failed before its first batch
+    (the raw tables are made with the first one)."""
     tables = con.execute("select table_name from information_schema.tables").fetchall()
     if ("deliveries",) not in tables:
         return []
@@ -119,3 +120,27 @@ def test_months_validated_together_keep_their_own_keys_lines_and_counts(tmp_path
         (FEB, "test/2025-02/boern.csv", 3, 1, 2),
         (MAR, "test/2025-03/boern.csv", 2, 1, 1),
     ]
+
+
+def test_a_batch_failing_while_it_loads_leaves_the_loaded_months_as_they_were(
+    tmp_path, monkeypatch
+):
+    where = landing(tmp_path, damaged_march=False)
+    con = duckdb.connect()
+    list(extract_periods(con, CONTRACT, [JAN, FEB, MAR], where, Pseudonymiser(b"k")))
+    before = con.execute("select * from raw.test__children order by all").fetchall()
+    (tmp_path / "test" / "2025-02" / "boern.csv").write_bytes(HEADER + b"010190-1009;Di;4\n")
+    real = extract.replace_partitions
+
+    def fails_after_writing(*args):
+        real(*args)  # February's new row is written, then the load fails
+        raise OSError("disk full")
+
+    monkeypatch.setattr(extract, "replace_partitions", fails_after_writing)
+    with pytest.raises(OSError, match="disk full"):
+        list(extract_periods(con, CONTRACT, [FEB, MAR], where, Pseudonymiser(b"k")))
+    assert con.execute("select * from raw.test__children order by all").fetchall() == before
+    assert len(before) == 6
+    assert con.execute(
+        "select period, rows_read from raw.deliveries order by period"
+    ).fetchall() == [(JAN, 2), (FEB, 2), (MAR, 2)]

@@ -6,7 +6,7 @@ import pandas as pd
 
 from sources.employment import BENEFITS
 from sources.validate import QUARANTINE_COLUMNS, Validated
-from sources.warehouse import create_raw_tables, replace_partition
+from sources.warehouse import create_raw_tables, replace_partitions
 
 MARCH, APRIL = dt.date(2025, 3, 1), dt.date(2025, 4, 1)
 # Person keys as the extract writes them (sources/cpr.py: pseudonymise)
@@ -47,6 +47,12 @@ def delivery(con, *rows, quarantined=0):
     return Validated(len(rows) + quarantined, len(rows), quarantined)
 
 
+def replace(con, period, delivery_file, validated):
+    """One period replaced alone (a batch of one delivery, `part` 0)."""
+    [stats] = replace_partitions(con, BENEFITS, [(period, delivery_file)], [validated])
+    return stats
+
+
 def content(con):
     return con.execute(
         "select period, person_key, benefit_type, weekly_extent from raw.employment__benefits "
@@ -56,12 +62,12 @@ def content(con):
 
 def test_a_corrected_delivery_replaces_its_month_only():
     con = duckdb.connect()
-    replace_partition(
-        con, BENEFITS, MARCH, "m1.csv", delivery(con, (P1, "su", 1.0), (P2, "su", 1.0))
+    replace(
+        con, MARCH, "m1.csv", delivery(con, (P1, "su", 1.0), (P2, "su", 1.0))
     )
-    replace_partition(con, BENEFITS, APRIL, "a1.csv", delivery(con, (P1, "su", 1.0)))
-    stats = replace_partition(
-        con, BENEFITS, MARCH, "m2.csv", delivery(con, (P3, "dagpenge", 0.5), quarantined=1)
+    replace(con, APRIL, "a1.csv", delivery(con, (P1, "su", 1.0)))
+    stats = replace(
+        con, MARCH, "m2.csv", delivery(con, (P3, "dagpenge", 0.5), quarantined=1)
     )
     assert (stats.rows_read, stats.rows_loaded, stats.rows_quarantined) == (2, 1, 1)
     assert content(con) == [(MARCH, P3, "dagpenge", 0.5), (APRIL, P1, "su", 1.0)]
@@ -77,14 +83,14 @@ def test_a_corrected_delivery_replaces_its_month_only():
 def test_reloading_the_same_delivery_is_idempotent():
     con = duckdb.connect()
     same = delivery(con, (P1, "su", 1.0), quarantined=2)
-    replace_partition(con, BENEFITS, MARCH, "m.csv", same)
+    replace(con, MARCH, "m.csv", same)
     before = (content(con), con.execute("select * from raw.quarantine").fetchall())
-    replace_partition(con, BENEFITS, MARCH, "m.csv", same)
+    replace(con, MARCH, "m.csv", same)
     assert (content(con), con.execute("select * from raw.quarantine").fetchall()) == before
 
 
 def test_an_empty_delivery_is_logged_as_delivered():
     con = duckdb.connect()
-    replace_partition(con, BENEFITS, MARCH, "m.csv", delivery(con))
+    replace(con, MARCH, "m.csv", delivery(con))
     assert content(con) == []
     assert con.execute("select period, rows_read from raw.deliveries").fetchall() == [(MARCH, 0)]

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import duckdb
 import pandas as pd
 
-from sources.validate import Pseudonymiser, validate
+from sources.validate import Pseudonymiser, validate_deliveries
 
 
 def frame(con, sql):
@@ -17,16 +17,7 @@ def frame(con, sql):
 
 def run(cells, contract, key=b"test-key"):
     con = duckdb.connect()
-    stats = validate(
-        con,
-        cells.frame,
-        cells.lines,
-        contract,
-        cells.dialect,
-        Pseudonymiser(key),
-        cells.rejected,
-        control_free=cells.control_free,
-    )
+    [stats] = validate_deliveries(con, contract, [cells], Pseudonymiser(key))
     # One delivery: its `part` is 0 throughout.
     records = frame(con, "select * exclude (part) from validated_records order by source_line")
     quarantine = frame(con, "select * exclude (part) from validated_quarantine order by line")
