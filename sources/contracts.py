@@ -25,6 +25,8 @@ SQL_TYPES: dict[str, str] = {
 
 # Lineage columns every raw table carries, for partition replace and tracing a row back.
 LINEAGE = (("period", "date"), ("delivery_file", "varchar"), ("source_line", "bigint"))
+# Names the validator's tables give their own columns beside a contract's (sources/validate.py).
+RESERVED = {name for name, _ in LINEAGE} | {"part", "reason", "column_name", "value"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ class Contract:
     intervals: tuple[Interval, ...] = ()
 
     def __post_init__(self) -> None:
+        reserved = sorted(RESERVED & {c.name for c in self.columns})
+        if reserved:
+            raise ValueError(f"{self.table}: column name(s) {', '.join(reserved)} are reserved")
         dates = {c.name for c in self.columns if c.kind == "date"}
         for interval in self.intervals:
             if not {interval.start, interval.end} <= dates:

@@ -3,6 +3,7 @@
 import duckdb
 import pytest
 
+from sources.contracts import Column, Contract
 from sources.employment import BENEFITS
 from sources.warehouse import SchemaMismatch, create_raw_tables
 
@@ -30,3 +31,17 @@ def test_a_current_warehouse_passes_twice(tmp_path):
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         create_raw_tables(con, (BENEFITS,))
         create_raw_tables(con, (BENEFITS,))
+
+
+@pytest.mark.parametrize("name", ["part", "source_line", "period", "reason"])
+def test_a_contract_column_may_not_take_a_name_the_validator_or_lineage_uses(name):
+    with pytest.raises(ValueError, match=f"column name\\(s\\) {name} are reserved"):
+        Contract(
+            system="test",
+            entity="x",
+            fmt="csv",
+            source="x.csv",
+            description="test",
+            key=(name,),
+            columns=(Column("a", name, "text"),),
+        )
