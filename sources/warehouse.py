@@ -111,7 +111,9 @@ def replace_partitions(
                 "part": pa.array(range(len(deliveries)), pa.int32()),
                 "period": pa.array(periods, pa.date32()),
                 "delivery_file": [delivery_file for _, delivery_file in deliveries],
-                **{k: [vars(one)[k] for one in stats] for k in vars(stats[0])},
+                "rows_read": [one.rows_read for one in stats],
+                "rows_loaded": [one.rows_loaded for one in stats],
+                "rows_quarantined": [one.rows_quarantined for one in stats],
             }
         ),
     )
