@@ -10,18 +10,18 @@ import duckdb
 
 from orchestration.defs.dbt import months_in_environment
 from orchestration.partitions import month_range_tags, run_month_range
-from sources.population import RESIDENTS
+from sources.population import ADDRESSES, RESIDENTS
 from sources.warehouse import create_raw_tables
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
-TEST = "unique_combination_stg_population__residents"
+TEST = "unique_combination_int_person_months_period__person_key"
 
 
-def build_residents(tmp_path: Path, warehouse: Path, months: dict, *flags: str, by_hand=False):
+def build_person_months(tmp_path: Path, warehouse: Path, months: dict, *flags: str, by_hand=False):
     """dbt told `months` as the orchestration tells it (environment variables, read when
     executing) or, `by_hand`, as vars."""
-    args = ["build", "--select", "stg_population__residents", "--profiles-dir", "."]
+    args = ["build", "--select", "+int_person_months", "--profiles-dir", "."]
     args += ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path), *flags]
     dbt_vars = {"warehouse": str(warehouse), **(months if by_hand else {})}
     with months_in_environment(None if by_hand else (months["period_from"], months["period_to"])):
@@ -33,24 +33,25 @@ def build_residents(tmp_path: Path, warehouse: Path, months: dict, *flags: str, 
 def test_a_duplicate_is_found_only_when_its_month_is_refreshed(tmp_path):
     warehouse = tmp_path / "wh.duckdb"
     with duckdb.connect(str(warehouse)) as con:
-        create_raw_tables(con, (RESIDENTS,))
-        # January holds the same spell twice; February is clean.
+        create_raw_tables(con, (RESIDENTS, ADDRESSES))
+        # On 1 January the person lives at two addresses (two months in one); February
+        # is clean.
         p1 = "uuid '00000000-0000-0000-0000-000000000001'"
         con.execute(
             f"insert into raw.{RESIDENTS.table} (person_key, address_id, move_in_date, period) "
             f"values ({p1}, 'a1', date '2020-05-01', date '2025-01-01'), "
-            f"({p1}, 'a1', date '2020-05-01', date '2025-01-01'), "
+            f"({p1}, 'a2', date '2020-05-01', date '2025-01-01'), "
             f"({p1}, 'a1', date '2020-05-01', date '2025-02-01')"
         )
     february = {"period_from": "2025-02-01", "period_to": "2025-02-01"}
     january = {"period_from": "2025-01-01", "period_to": "2025-01-01"}
 
-    passed = build_residents(tmp_path, warehouse, february)
+    passed = build_person_months(tmp_path, warehouse, february)
     assert passed.returncode == 0, passed.stdout
     for failed in (
-        build_residents(tmp_path, warehouse, january),
-        build_residents(tmp_path, warehouse, february, "--full-refresh"),
-        build_residents(tmp_path, warehouse, january, by_hand=True),
+        build_person_months(tmp_path, warehouse, january),
+        build_person_months(tmp_path, warehouse, february, "--full-refresh"),
+        build_person_months(tmp_path, warehouse, january, by_hand=True),
     ):
         assert failed.returncode == 1
         assert f"FAIL 1 {TEST}" in failed.stdout
