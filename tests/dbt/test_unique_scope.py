@@ -34,8 +34,7 @@ def test_a_duplicate_is_found_only_when_its_month_is_refreshed(tmp_path):
     warehouse = tmp_path / "wh.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         create_raw_tables(con, (RESIDENTS, ADDRESSES))
-        # On 1 January the person lives at two addresses (two months in one); February
-        # is clean.
+        # On 1 January the person lives at two addresses at once; February is clean.
         p1 = "uuid '00000000-0000-0000-0000-000000000001'"
         con.execute(
             f"insert into raw.{RESIDENTS.table} (person_key, address_id, move_in_date, period) "
