@@ -4,9 +4,11 @@
 -- Not materialised: each use below then reads int_person_months with its own filters and
 -- the planner's row estimates, instead of one spilled copy of every person-month.
 with person_months as not materialized (
-    -- With the 11 months before the refresh window: the rolling windows read them.
+    -- With the 2 months before the refresh window: an unlawful-absence quarter ending in
+    -- it pools them. The rolling windows need no more: they count the children living in
+    -- the area in the window's last month, and their cases come from the staging views.
     select * from {{ ref('int_person_months') }}
-    where {{ in_refresh_window('period', lookback_months=11) }}
+    where {{ in_refresh_window('period', lookback_months=2) }}
 ),
 
 pupils as (

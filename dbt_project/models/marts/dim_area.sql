@@ -1,7 +1,15 @@
 -- Housing areas (boligomraader), the explicit 'outside' member and the whole
 -- municipality, with the months in which the address register placed dwellings in them.
-with addresses as (
-    select * from {{ ref('stg_population__addresses') }}
+-- One row per area and housing department first: the counts below read those few
+-- thousand rows, not every address of every month (city: 18.5 million).
+with departments as (
+    select
+        area_id,
+        housing_department,
+        min(period) as first_period,
+        max(period) as last_period
+    from {{ ref('stg_population__addresses') }}
+    group by area_id, housing_department
 ),
 
 names as (
@@ -13,15 +21,16 @@ names as (
 )
 
 select
-    addresses.area_id,
-    case when addresses.area_id = 'outside' then 'outside' else 'area' end as area_level,
+    departments.area_id,
+    case when departments.area_id = 'outside' then 'outside' else 'area' end as area_level,
     coalesce(max(names.area_name), 'Uden for boligområder') as area_name,
-    count(distinct addresses.housing_department) as housing_departments,
-    min(addresses.period) as first_period,
-    max(addresses.period) as last_period
-from addresses
-left join names on addresses.area_id = names.area_id
-group by addresses.area_id
+    -- The group of addresses without a department counts none (count skips nulls).
+    count(departments.housing_department) as housing_departments,
+    min(departments.first_period) as first_period,
+    max(departments.last_period) as last_period
+from departments
+left join names on departments.area_id = names.area_id
+group by departments.area_id
 
 union all
 
@@ -31,6 +40,6 @@ select
     'municipality' as area_level,
     'Hele kommunen' as area_name,
     count(distinct housing_department) as housing_departments,
-    min(period) as first_period,
-    max(period) as last_period
-from addresses
+    min(first_period) as first_period,
+    max(last_period) as last_period
+from departments
