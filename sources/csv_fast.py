@@ -20,9 +20,7 @@ from sources import duckdb_limits
 
 # cp1252 and latin-1 differ only in bytes 0x80-0x9F (cp1252's €, curly quotes, dashes ...).
 CP1252_ONLY = bytes(range(0x80, 0xA0))
-# C0 controls but the line end, and DEL: the bytes of sources/validate.py's CONTROL in ASCII.
-CONTROL_BYTES = bytes([*range(0x0A), *range(0x0B, 0x0D), *range(0x0E, 0x20), 0x7F])
-UTF8_C1 = re.compile(rb"\xc2[\x80-\x9f]")  # U+0080-U+009F in UTF-8
+CR, LF = ord("\r"), ord("\n")
 
 
 def _duckdb_encoding(raw: bytes, encoding: str) -> str | None:
@@ -42,10 +40,12 @@ def _plain_rows(raw: bytes, width: int) -> int | None:
     """
     if width < 2 or b'"' in raw:
         return None
-    crs = raw.count(b"\r")
-    if crs and crs != raw.count(b"\r\n"):
-        return None  # a CR that is not part of a CRLF line end
-    lines = raw.count(b"\n") + (not raw.endswith(b"\n"))
+    data = _bytes(raw)
+    if b"\r" in raw:
+        crs = np.flatnonzero(data == CR)
+        if crs[-1] == len(data) - 1 or (data[crs + 1] != LF).any():
+            return None  # a CR that is not part of a CRLF line end
+    lines = int(np.count_nonzero(data == LF)) + (not raw.endswith(b"\n"))
     return lines - 1 or None
 
 
@@ -56,7 +56,13 @@ def control_free(raw: bytes) -> bool:
     Line ends are the only CR and LF left in a taken file (`_plain_rows`); a latin-1 read
     has no byte 0x80-0x9F (`_duckdb_encoding`), so C1 characters are possible in UTF-8 only.
     """
-    return len(raw.translate(None, CONTROL_BYTES)) == len(raw) and not UTF8_C1.search(raw)
+    # sources/validate.py's CONTROL in ASCII: the C0 controls (but the line ends) and DEL.
+    data = _bytes(raw)
+    line_ends = np.count_nonzero(data == LF) + np.count_nonzero(data == CR)
+    if np.count_nonzero(data < 0x20) != line_ends or b"\x7f" in raw:
+        return False
+    # U+0080-U+009F in UTF-8: 0xC2 and a byte 0x80-0x9F.
+    return b"\xc2" not in raw or not _followed_by(data, 0xC2, 0x80, 0x9F)
 
 
 # DuckDB's trim removes Unicode's space separators (category Zs): besides the ASCII space,
@@ -65,6 +71,8 @@ def control_free(raw: bytes) -> bool:
 UTF8_SPACES = re.compile(
     rb"\xc2\xa0|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xaf]|\xe2\x81\x9f|\xe3\x80\x80"
 )
+UTF8_SPACE_LEADS = (b"\xc2", b"\xe1", b"\xe2", b"\xe3")  # their first bytes
+SEPARATOR = ord(";")
 
 
 def trimmed(raw: bytes, encoding: str) -> bool:
@@ -75,12 +83,36 @@ def trimmed(raw: bytes, encoding: str) -> bool:
     file's only CRs end lines: `_plain_rows`); an ASCII space is looked for there, the
     other spaces anywhere in a file that is not ASCII.
     """
-    edges = (b"; ", b"\n ", b" ;", b" \r", b" \n")
-    if raw.endswith(b" ") or any(edge in raw for edge in edges):
+    if raw.endswith(b" "):
         return False
+    if b" " in raw:
+        data = _bytes(raw)
+        spaces = np.flatnonzero(data == ord(" "))
+        before = data[spaces[spaces > 0] - 1]
+        after = data[spaces + 1]  # a space is never the last byte (above)
+        if np.isin(before, (SEPARATOR, LF)).any() or np.isin(after, (SEPARATOR, CR, LF)).any():
+            return False
     if raw.isascii():
         return True
-    return b"\xa0" not in raw if encoding == "cp1252" else not UTF8_SPACES.search(raw)
+    if encoding == "cp1252":
+        return b"\xa0" not in raw
+    # The regex scans slowly; most text beyond ASCII (æ, ø, å: 0xC3 ...) has none of the
+    # spaces' first bytes, which a byte search rules out at memory speed.
+    return not any(lead in raw for lead in UTF8_SPACE_LEADS) or not UTF8_SPACES.search(raw)
+
+
+def _bytes(raw: bytes) -> np.ndarray:
+    """The file's bytes as an array, without a copy, for the checks' vectorised passes
+    (with bytes' own `count`, `translate` and two-byte searches they took 0.3 s of a
+    city month's residents; now 0.07 s)."""
+    return np.frombuffer(raw, dtype=np.uint8)
+
+
+def _followed_by(data: np.ndarray, lead: int, low: int, high: int) -> bool:
+    """Whether byte `lead` is anywhere followed by a byte from `low` to `high`."""
+    leads = np.flatnonzero(data[:-1] == lead)
+    after = data[leads + 1]
+    return bool(((after >= low) & (after <= high)).any())
 
 
 _reader: duckdb.DuckDBPyConnection | None = None

@@ -328,7 +328,8 @@ def read_csv(path: Path, contract: Contract) -> Cells:
     except OSError as exc:
         raise DeliveryError(f"{origin}: cannot be read ({exc.strerror})") from None
     text, encoding = decode(raw, origin)
-    first = text.split("\n", 1)[0].removesuffix("\r")
+    end = text.find("\n")  # the header line, without copying the rest (a split would)
+    first = (text if end < 0 else text[:end]).removesuffix("\r")
     header = _csv_header([first] if text else [], contract, origin)
     fast = csv_fast.read(path, raw, encoding, header, contract.headers)
     if fast is not None:

@@ -54,6 +54,7 @@ CASES = [
     ("truncated last line", f"{H}\n{ROW1}\n020290-2345;B".encode(), False),
     ("lone CR inside a line", f"{H}\n010190-1234;a\rb;1\n".encode(), False),
     ("CR-only line ends", f"{H}\r{ROW1}\r".encode(), False),
+    ("a lone CR ends the file", f"{H}\r\n{ROW1}\r\n{ROW2}\r".encode(), False),
     ("mixed encodings", f"{H}\nå;1;1\n".encode() + "ø;1;1\n".encode("cp1252"), False),
     ("empty file", b"", False),
     ("comma separated", b"cpr,navn,timer\n1,2,3\n", False),
@@ -161,6 +162,9 @@ def test_control_free_finds_every_control_character(data, free):
         (f"{H}\n010190-1234;Bo;1 ", "utf-8", False),  # at the end of the file
         (f"{H}\n010190-1234;B\u00a0o;1\n", "utf-8", False),  # no-break space: anywhere
         (f"{H}\n010190-1234;Bo\u2003;1\n", "utf-8", False),  # em space
+        (f"{H}\n010190-1234;Bo\u3000;1\n", "utf-8", False),  # ideographic space
+        (f"{H}\n010190-1234;Åse Ørn;1\n", "utf-8", True),  # letters beyond ASCII
+        (f"{H}\n010190-1234;\u20acBo;1\n", "utf-8", True),  # a first byte 0xE2, no space
         (f"{H}\n010190-1234;B\u00a0o;1\n", "cp1252", False),
     ],
 )
