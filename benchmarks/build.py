@@ -87,7 +87,7 @@ def _phase(args: list[str], env: dict | None = None) -> dict:
     return {
         "seconds": round(time.perf_counter() - started, 1),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
-        # Read from the disk, not the page cache: a run that reads much is a slow run.
+        # Read from the disk, not from the page cache (the kernel counts 512-byte blocks).
         "disk_read_mib": round(usage.ru_inblock * 512 / 2**20),
         "peak_mib": round(usage.ru_maxrss / 1024),
         "tree_peak_mib": round(peak[0] / 2**20),
