@@ -1,0 +1,95 @@
+"""The instance of dagster.yaml: its event log keeps connections open, stores what
+Dagster's own stores, and holds only a few databases open."""
+
+import os
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.instance_storage import RUN_DATABASES_KEPT, KeptConnectionsEventLogStorage
+from orchestration.resources import PROJECT_ROOT
+
+MONTHS = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_date="2024-04-01")
+
+
+@dg.asset(partitions_def=MONTHS, backfill_policy=dg.BackfillPolicy.single_run())
+def deliveries(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"months": len(context.partition_keys)})
+
+
+JOB = dg.Definitions(
+    assets=[deliveries],
+    jobs=[dg.define_asset_job("extract")],
+).resolve_job_def("extract")
+
+
+@pytest.fixture
+def instance_of(monkeypatch, tmp_path):
+    """A new instance of the project's dagster.yaml, as another process would load it."""
+    monkeypatch.setenv("KVARTER_DAGSTER_STORAGE", str(tmp_path))
+    return lambda: dg.DagsterInstance.from_config(str(PROJECT_ROOT))
+
+
+def backfill(instance: dg.DagsterInstance, first: str, last: str) -> str:
+    tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+    result = JOB.execute_in_process(instance=instance, tags=tags)
+    assert result.success
+    return result.run_id
+
+
+def open_databases(folder: Path) -> set[str]:
+    """The SQLite databases under `folder` this process holds a file of open (a database
+    in WAL mode is three files), '(deleted)' marking one whose file is gone."""
+    names = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except FileNotFoundError:
+            continue  # the descriptor listdir itself used
+        if target.startswith(f"{folder}/"):
+            name = os.path.basename(target)
+            names.add(name.replace("-wal", "").replace("-shm", "").replace(".db", ""))
+    return names
+
+
+def test_a_backfill_run_is_stored_whole_and_read_by_another_instance(instance_of):
+    writer = instance_of()
+    assert isinstance(writer.event_log_storage, KeptConnectionsEventLogStorage)
+    reader = instance_of()  # e.g. the webserver's, open before the runs
+    first = backfill(writer, "2024-01-01", "2024-03-01")
+
+    planned = dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+    assert [e.dagster_event_type for e in reader.all_logs(first)].count(planned) == 3
+    assert reader.get_materialized_partitions(deliveries.key) == {
+        "2024-01-01",
+        "2024-02-01",
+        "2024-03-01",
+    }
+    assert reader.get_run_by_id(first).status == dg.DagsterRunStatus.SUCCESS
+
+    # A later run of the writer is seen by the reader's kept connection, not a stale one.
+    second = backfill(writer, "2024-02-01", "2024-02-01")
+    records = reader.fetch_materializations(deliveries.key, limit=10).records
+    assert [(r.run_id, r.partition_key) for r in records][:2] == [
+        (second, "2024-02-01"),
+        (first, "2024-03-01"),
+    ]
+    assert len(records) == 4
+
+
+def test_a_long_lived_instance_holds_the_index_and_the_latest_runs_open(instance_of, tmp_path):
+    instance = instance_of()
+    runs = [backfill(instance, "2024-01-01", "2024-01-01") for _ in range(RUN_DATABASES_KEPT + 2)]
+    history = tmp_path / "history" / "runs"
+    assert open_databases(history) == {"index", *runs[-RUN_DATABASES_KEPT:]}
+
+    # Wiping deletes the run databases: nothing may stay open on a deleted file.
+    instance.wipe()
+    assert not any(name.endswith("(deleted)") for name in open_databases(history))
+    after = backfill(instance, "2024-03-01", "2024-03-01")
+    assert len(instance.fetch_materializations(deliveries.key, limit=10).records) == 1
+    assert instance.get_run_by_id(after).status == dg.DagsterRunStatus.SUCCESS
+
+    instance.dispose()
+    assert open_databases(history) == set()
