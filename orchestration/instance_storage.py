@@ -30,6 +30,7 @@ class KeptConnectionsEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data=None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._tables_seen: set[str] = set()
         super().__init__(base_dir, inst_data)
 
     @contextmanager
@@ -57,6 +58,13 @@ class KeptConnectionsEventLogStorage(SqliteEventLogStorage):
         for name in runs[:-RUN_DATABASES_KEPT]:
             self._engines.pop(name).dispose()
         return engine
+
+    def has_table(self, table_name: str) -> bool:
+        # Asked before every asset event's tags are written, with a new engine each time.
+        # A table, once there, stays (migrations add tables; wiping deletes rows).
+        if table_name not in self._tables_seen and super().has_table(table_name):
+            self._tables_seen.add(table_name)
+        return table_name in self._tables_seen
 
     def _close_all(self) -> None:
         with self._db_lock:

@@ -67,6 +67,8 @@ def test_a_backfill_run_is_stored_whole_and_read_by_another_instance(instance_of
         "2024-03-01",
     }
     assert reader.get_run_by_id(first).status == dg.DagsterRunStatus.SUCCESS
+    # Each materialisation's tags are indexed (written only when their table is found).
+    assert len(reader.get_event_tags_for_asset(deliveries.key)) == 3
 
     # A later run of the writer is seen by the reader's kept connection, not a stale one.
     second = backfill(writer, "2024-02-01", "2024-02-01")
