@@ -146,19 +146,22 @@ def cmd_summary(storage: KvarterStorage) -> None:
     print("\nOpen the Dagster UI on these runs: make ui  (then http://127.0.0.1:3000)")
 
 
-def cmd_ui(storage: KvarterStorage, synthetic: bool) -> int:
+def cmd_ui(storage: KvarterStorage, synthetic: bool, port: int) -> int:
     """`dagster dev` on this code location; with --synthetic its runs read the synthetic
     sources for any source address left unset."""
     command = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions",
-               "-h", "127.0.0.1", "-p", "3000"]  # fmt: skip
+               "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
+    # Under `dagster dev`, dagster-dbt prepares the dbt project with the `dbt` on PATH:
+    # the venv's, also when the venv is not activated (`make ui`).
+    path = os.pathsep.join((str(Path(sys.executable).parent), os.environ.get("PATH", "")))
     if not synthetic:
-        return subprocess.call(command)
+        return subprocess.call(command, env={**os.environ, "PATH": path})
     from orchestration.demo import synthetic_sources
 
     before = {name: os.environ.get(name) for name in SOURCE_ADDRESSES}
     with synthetic_sources(storage):
         # Addresses the user set win over the synthetic ones.
-        env = {**os.environ, **{k: v for k, v in before.items() if v}}
+        env = {**os.environ, "PATH": path, **{k: v for k, v in before.items() if v}}
         return subprocess.call(command, env=env)
 
 
@@ -194,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="serve the synthetic sources for the UI's runs (unless their addresses are set)",
     )
+    ui.add_argument("--port", type=int, default=3000)
     api = sub.add_parser("serve-health-api", help="serve the synthetic health system's API")
     api.add_argument("--port", type=int, default=8765)
     board = sub.add_parser("dashboard", help="the departments' dashboard on the published copy")
@@ -207,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "dashboard":
         return cmd_dashboard(args.published or storage.published_path, args.port)
     if args.command == "ui":
-        return cmd_ui(storage, args.synthetic)
+        return cmd_ui(storage, args.synthetic, args.port)
     if args.command in ("generate", "demo"):
         from orchestration.demo import generate_municipality
 
