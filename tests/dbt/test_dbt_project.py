@@ -1,5 +1,6 @@
 """dbt parse and sqlfluff lint of dbt_project/ (the same commands a developer runs)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -10,7 +11,8 @@ BIN = Path(sys.executable).parent
 
 
 def run(args, tmp_path):
-    env = {**os.environ, "KVARTER_WAREHOUSE": str(tmp_path / "lint.duckdb")}
+    env = {k: v for k, v in os.environ.items() if k != "DO_NOT_TRACK"}  # as a daemon might
+    env["KVARTER_WAREHOUSE"] = str(tmp_path / "lint.duckdb")
     return subprocess.run(args, cwd=DBT_DIR, env=env, capture_output=True, text=True)
 
 
@@ -20,6 +22,9 @@ def test_dbt_parse(tmp_path):
         tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    # The project turns dbt's usage statistics off itself, not only DO_NOT_TRACK.
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    assert manifest["metadata"]["send_anonymous_usage_stats"] is False
 
 
 def test_sqlfluff_lint_is_clean(tmp_path):
