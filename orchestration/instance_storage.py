@@ -41,8 +41,15 @@ class KeptConnectionsEventLogStorage(SqliteEventLogStorage):
     def _connect(self, shard: str) -> Iterator[Connection]:
         # As Dagster's own: one connection at a time per storage, a transaction per use.
         with self._db_lock:
-            with self._engine(shard).connect() as conn, conn.begin():
-                yield conn
+            with self._engine(shard).connect() as conn:
+                with conn.begin():
+                    yield conn
+                if shard != INDEX_SHARD_NAME:
+                    # A run's database is in WAL mode, and the UI follows a live run by
+                    # watching its .db file change (SqliteEventLogStorage.watch). Dagster's
+                    # own storage closes the connection after every use, which copies the
+                    # WAL into the .db file. Kept connections copy it here instead.
+                    conn.exec_driver_sql("pragma wal_checkpoint(passive)")
 
     def _engine(self, shard: str) -> Engine:
         engine = self._engines.pop(shard, None)
@@ -80,8 +87,8 @@ class KeptConnectionsEventLogStorage(SqliteEventLogStorage):
         super().wipe()
 
     def dispose(self) -> None:
+        super().dispose()  # stops the watchers first: they would open connections again
         self._close_all()
-        super().dispose()
 
 
 class KvarterSqliteStorage(DagsterSqliteStorage):

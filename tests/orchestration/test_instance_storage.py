@@ -1,11 +1,15 @@
 """The instance of dagster.yaml: its event log keeps connections open, stores what
 Dagster's own stores, and holds only a few databases open."""
 
+import logging
 import os
+import sqlite3
+import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.events.log import EventLogEntry
 
 from orchestration.instance_storage import RUN_DATABASES_KEPT, KeptConnectionsEventLogStorage
 from orchestration.resources import PROJECT_ROOT
@@ -95,3 +99,41 @@ def test_a_long_lived_instance_holds_the_index_and_the_latest_runs_open(instance
 
     instance.dispose()
     assert open_databases(history) == set()
+
+
+def log_entry(run_id: str, message: str) -> EventLogEntry:
+    return EventLogEntry(
+        error_info=None,
+        level=logging.INFO,
+        user_message=message,
+        run_id=run_id,
+        timestamp=time.time(),
+    )
+
+
+def test_a_run_in_progress_is_followed_live_by_another_instance(instance_of):
+    """The UI follows a live run by watching its database file (Dagster's
+    SqliteEventLogStorage.watch); kept connections must not hide the writes from it."""
+    writer = instance_of().event_log_storage
+    writer.store_event(log_entry("r1", "started"))
+    reader = instance_of().event_log_storage
+    assert len(reader.get_records_for_run("r1").records) == 1  # keeps the database open
+    seen = []
+    reader.watch("r1", None, lambda entry, cursor: seen.append(entry.user_message))
+    for i in range(5):
+        writer.store_event(log_entry("r1", f"step {i}"))
+    deadline = time.monotonic() + 10
+    while len(seen) < 6 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert seen == ["started", *(f"step {i}" for i in range(5))]  # while the writer is open
+    reader.dispose()
+    writer.dispose()
+
+
+def test_a_table_found_missing_is_looked_for_again(instance_of, tmp_path):
+    storage = instance_of().event_log_storage
+    assert not storage.has_table("later")
+    index = tmp_path / "history" / "runs" / "index.db"
+    with sqlite3.connect(index) as con:  # another process's migration, say
+        con.execute("create table later (id integer)")
+    assert storage.has_table("later")
