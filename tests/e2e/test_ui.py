@@ -4,7 +4,6 @@ location and shows the run history of the instance in dagster.yaml."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,8 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.resources import PROJECT_ROOT
-from tests.orchestration.test_instance_storage import backfill
+from tests.partitioned_run import backfill
+from tests.smtp_server import free_port
 
 LOCATION = """{ workspaceOrError { ... on Workspace { locationEntries {
     name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }"""
@@ -51,9 +51,7 @@ def test_the_ui_loads_the_code_location_and_shows_the_runs(monkeypatch, tmp_path
     monkeypatch.setenv("KVARTER_DAGSTER_STORAGE", str(storage))
     run_id = backfill(dg.DagsterInstance.from_config(str(PROJECT_ROOT)), "2024-01-01", "2024-02-01")
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("KVARTER_", "DAGSTER_"))},
         "PATH": "/usr/local/bin:/usr/bin:/bin",  # no venv on it, as in a plain shell

@@ -13,19 +13,7 @@ from dagster._core.events.log import EventLogEntry
 
 from orchestration.instance_storage import RUN_DATABASES_KEPT, KeptConnectionsEventLogStorage
 from orchestration.resources import PROJECT_ROOT
-
-MONTHS = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_date="2024-04-01")
-
-
-@dg.asset(partitions_def=MONTHS, backfill_policy=dg.BackfillPolicy.single_run())
-def deliveries(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    return dg.MaterializeResult(metadata={"months": len(context.partition_keys)})
-
-
-JOB = dg.Definitions(
-    assets=[deliveries],
-    jobs=[dg.define_asset_job("extract")],
-).resolve_job_def("extract")
+from tests.partitioned_run import backfill, deliveries
 
 
 @pytest.fixture
@@ -33,13 +21,6 @@ def instance_of(monkeypatch, tmp_path):
     """A new instance of the project's dagster.yaml, as another process would load it."""
     monkeypatch.setenv("KVARTER_DAGSTER_STORAGE", str(tmp_path))
     return lambda: dg.DagsterInstance.from_config(str(PROJECT_ROOT))
-
-
-def backfill(instance: dg.DagsterInstance, first: str, last: str) -> str:
-    tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
-    result = JOB.execute_in_process(instance=instance, tags=tags)
-    assert result.success
-    return result.run_id
 
 
 def open_databases(folder: Path) -> set[str]:
