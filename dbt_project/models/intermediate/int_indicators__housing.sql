@@ -6,14 +6,47 @@ with addresses as (
     where {{ in_refresh_window('period', lookback_months=11) }}
 ),
 
+tenancies as (
+    -- With the 12 months before the refresh window: a letting looks a month back.
+    select * from {{ ref('stg_housing__tenancies') }}
+    where {{ in_refresh_window('period', lookback_months=12) }}
+),
+
+lettings as (
+    -- A tenancy is let in the first month whose delivery holds it (sources/housing.py):
+    -- its move-in month, or the month a late registration brought it in, when it was not
+    -- in the delivered month before. A source's first month has no month before: only
+    -- its move-ins count there.
+    select
+        tenancies.period,
+        tenancies.address_id,
+        tenancies.letting_channel
+    from tenancies
+    left join {{ ref('stg_extract__deliveries') }} as month_before
+        on
+            month_before.system = 'housing'
+            and month_before.entity = 'tenancies'
+            and month_before.period
+            = cast({{ dbt.dateadd('month', -1, 'tenancies.period') }} as date)
+    left join tenancies as held_before
+        on
+            tenancies.tenancy_id = held_before.tenancy_id
+            and month_before.period = held_before.period
+    where
+        tenancies.move_in_date >= tenancies.period
+        or (month_before.period is not null and held_before.tenancy_id is null)
+),
+
 events as (
     -- Every housing event with its kind, dated by its delivery month.
     select
         period,
         address_id,
         'move_out' as kind
-    from {{ ref('stg_housing__tenancies') }}
-    where move_out_date between period and {{ dbt.last_day('period', 'month') }}
+    from tenancies
+    -- A move-out is delivered once, in the month by whose end it had happened and was
+    -- registered (sources/housing.py): the one delivery that shows its date.
+    where move_out_date is not null
     union all
     select
         period,
@@ -22,8 +55,7 @@ events as (
             when letting_channel = 'kommunal_anvisning' then 'municipal_letting'
             else 'other_letting'
         end as kind
-    from {{ ref('stg_housing__tenancies') }}
-    where move_in_date between period and {{ dbt.last_day('period', 'month') }}
+    from lettings
     union all
     select
         period,
