@@ -299,6 +299,55 @@ def test_nul_and_non_numbers_from_a_database_or_api_are_quarantined():
     ]
 
 
+# 6. Dates: a year of fewer than four digits is not a date of the form.
+
+DATED = Contract(
+    system="test",
+    entity="children",
+    fmt="csv",
+    source="boern.csv",
+    description="test",
+    key=("person_key",),
+    columns=(Column("cpr", "person_key", "cpr"), Column("dato", "day", "date")),
+)
+
+
+def test_a_short_year_is_not_a_date_in_a_danish_csv(tmp_path):
+    path = write(
+        tmp_path,
+        b"cpr;dato\n"
+        + b"010190-1001;29-03-2023\n"  # line 2: loads
+        + b"010190-1002;1-3-2023\n"  # line 3: loads, one-digit day and month
+        + b"010190-1003;29-03-23\n"  # line 4: two-digit year
+        + b"010190-1004;29-03-023\n"  # line 5: three-digit year
+        + b"010190-1005;31-02-2023\n",  # line 6: no such day
+    )
+    result = run(read_csv(path, DATED), DATED)
+    assert result.records[["day", "source_line"]].values.tolist() == [
+        [dt.date(2023, 3, 29), 2],
+        [dt.date(2023, 3, 1), 3],
+    ]
+    assert result.quarantine.values.tolist() == [
+        [4, "dato", "29-03-23", "not a date in the form dd-mm-yyyy"],
+        [5, "dato", "29-03-023", "not a date in the form dd-mm-yyyy"],
+        [6, "dato", "31-02-2023", "not a date in the form dd-mm-yyyy"],
+    ]
+
+
+def test_a_short_year_is_not_an_iso_date():
+    frame = pd.DataFrame(
+        [("010190-1001", "2025-03-01"), ("010190-1002", "25-03-01"), ("010190-1003", "825-03-01")],
+        columns=DATED.headers,
+    )
+    rejected = pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    result = run(Cells(frame, np.arange(1, 4, dtype=np.int64), rejected, ISO, "hand-made"), DATED)
+    assert result.records[["day", "source_line"]].values.tolist() == [[dt.date(2025, 3, 1), 1]]
+    assert result.quarantine.values.tolist() == [
+        [2, "dato", "25-03-01", "not a date in the form yyyy-mm-dd"],
+        [3, "dato", "825-03-01", "not a date in the form yyyy-mm-dd"],
+    ]
+
+
 # A file-level fault loads nothing of the delivery: the month keeps what it had.
 
 
