@@ -10,6 +10,7 @@ contract's intervals ending before it starts. `part` is the delivery's index in 
 CPR numbers become keyed pseudonyms here; the quarantine shows them as <redacted>.
 """
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -230,7 +231,9 @@ def _column_sql(
                     "not a whole number",
                 )
             )
-            value = f"cast({parsed} as bigint)"
+            # try_cast: the typed value is computed for every row, and a number beyond
+            # BIGINT (quarantined below) would otherwise fail the whole statement.
+            value = f"try_cast({parsed} as bigint)"
         else:
             word = "number with decimal comma" if dialect.decimal_comma else "number"
             checks.append(_check(f"not {missing} and {parsed} is null", f"not a {word}"))
@@ -241,6 +244,10 @@ def _column_sql(
         if column.maximum is not None:
             checks.append(
                 _check(f"{parsed} > {column.maximum}", f"above the maximum {column.maximum:g}")
+            )
+        if kind == "int":  # after the range: a column with a maximum names it
+            checks.append(
+                _check(f"abs({parsed}) >= {2.0**63:.0f}", "too large for a 64-bit whole number")
             )
     reason = "case " + " ".join(f"when {c} then {r}" for c, r in checks) + " end"
     return parse, value, (reason if checks else "null")
@@ -430,8 +437,11 @@ def validate_deliveries(
         """)
         _split_duplicates(con, contract, names)
     finally:
-        con.unregister("incoming_cells")
-        con.unregister("rejected_rows")
+        # After a failed statement the transaction refuses anything but a rollback (which
+        # drops these views): the statement's own error must be the one raised.
+        for name in ("incoming_cells", "rejected_rows"):
+            with contextlib.suppress(duckdb.TransactionException):
+                con.unregister(name)
     loaded = _counts_by_part(con, "validated_records")
     quarantined = _counts_by_part(con, "validated_quarantine")
     refused = rejected["part"].value_counts()

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sources import population, validate
 from sources.contracts import Column, Contract
 from sources.extract import SourceLocations, extract_period
 from sources.readers import Cells, DeliveryError, read_csv, read_xlsx
@@ -346,6 +347,68 @@ def test_a_short_year_is_not_an_iso_date():
         [2, "dato", "25-03-01", "not a date in the form yyyy-mm-dd"],
         [3, "dato", "825-03-01", "not a date in the form yyyy-mm-dd"],
     ]
+
+
+# 7. Whole numbers too large for 64 bits are quarantined, not a failed delivery.
+
+
+def test_a_number_too_large_for_64_bits_is_above_the_maximum(tmp_path):
+    folder = tmp_path / "population" / "2025-03"
+    folder.mkdir(parents=True)
+    (folder / "adresser.csv").write_bytes(
+        b"adresse_id;adresse;boligafdeling;boligomraade_id;boliger;x;y\n"
+        + b"A1;Vej 1;;;12;575000;6220000\n"
+        + b"A2;Vej 2;;;99999999999999999999;575000;6220000\n"
+    )
+    con = duckdb.connect()
+    where = SourceLocations(tmp_path, housing_db_url="", health_api_url="")
+    stats = extract_period(con, population.ADDRESSES, MARCH, where, Pseudonymiser(b"k"))
+    assert (stats.rows_read, stats.rows_loaded, stats.rows_quarantined) == (2, 1, 1)
+    assert con.execute(
+        "select address_id, dwellings from raw.population__addresses"
+    ).fetchall() == [("A1", 12)]
+    assert con.execute("select line, value, reason from raw.quarantine").fetchall() == [
+        (3, "99999999999999999999", "above the maximum 500")
+    ]
+
+
+def test_a_number_too_large_for_64_bits_without_a_maximum():
+    contract = Contract(
+        system="test",
+        entity="counts",
+        fmt="xlsx",
+        source="antal.xlsx",
+        description="test",
+        key=("area",),
+        columns=(Column("omraade", "area", "text"), Column("antal", "count", "int", minimum=0)),
+    )
+    frame = pd.DataFrame([("A", "12"), ("B", "1e+20"), ("C", "9223372036854775808")])
+    frame.columns = contract.headers
+    rejected = pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    result = run(
+        Cells(frame, np.arange(1, 4, dtype=np.int64), rejected, ISO, "hand-made"), contract
+    )
+    assert result.records[["count", "source_line"]].values.tolist() == [[12, 1]]
+    assert result.quarantine.values.tolist() == [
+        [2, "antal", "1e+20", "too large for a 64-bit whole number"],
+        [3, "antal", "9223372036854775808", "too large for a 64-bit whole number"],
+    ]
+
+
+def test_a_failing_validation_statement_raises_its_own_error(monkeypatch):
+    """The cleanup after a failed statement in a transaction (which refuses anything but a
+    rollback) does not replace the statement's error."""
+
+    def failing(con, *args):
+        con.execute("select cast('x' as integer)")
+
+    monkeypatch.setattr(validate, "_split_duplicates", failing)
+    con = duckdb.connect()
+    con.execute("begin transaction")
+    frame = pd.DataFrame([("010190-1001", "Anna", "1")], columns=CONTRACT.headers)
+    cells = Cells(frame, np.array([1]), pd.DataFrame(columns=QUARANTINE_COLUMNS), ISO, "hand")
+    with pytest.raises(duckdb.ConversionException, match="'x'"):
+        validate.validate_deliveries(con, CONTRACT, [cells], Pseudonymiser(b"k"))
 
 
 # A file-level fault loads nothing of the delivery: the month keeps what it had.
