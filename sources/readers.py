@@ -515,11 +515,21 @@ def read_geojson(path: Path, contract: Contract) -> Cells:
         raise DeliveryError(f"{origin}: cannot be read ({exc.strerror})") from None
     except json.JSONDecodeError as exc:
         raise DeliveryError(f"{origin}: not JSON ({exc.msg} at position {exc.pos})") from None
-    if collection.get("type") != "FeatureCollection":
+    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
         raise DeliveryError(f"{origin}: not a GeoJSON FeatureCollection")
+    # A collection without its list is a broken export, not a month without areas
+    # (an empty list is one).
+    features = collection.get("features")
+    if not isinstance(features, list):
+        raise DeliveryError(f"{origin}: no 'features' list")
     rows = []
-    for feature in collection.get("features", []):
-        cells = {k: to_text(v) for k, v in (feature.get("properties") or {}).items()}
+    for n, feature in enumerate(features, start=1):
+        if not isinstance(feature, dict):
+            raise DeliveryError(f"{origin}: feature {n} is not an object")
+        properties = feature.get("properties") or {}
+        if not isinstance(properties, dict):
+            raise DeliveryError(f"{origin}: feature {n}: 'properties' is not an object")
+        cells = {k: to_text(v) for k, v in properties.items()}
         geometry = feature.get("geometry")
         cells["geometri"] = json.dumps(geometry) if geometry else ""
         rows.append(cells)

@@ -121,3 +121,31 @@ def test_geojson_areas(tmp_path):
         dt.date(2024, 1, 1),
     )
     assert json.loads(row["geometry_geojson"]) == {"type": "Polygon", "coordinates": [ring]}
+
+
+FEATURE = {
+    "type": "Feature",
+    "properties": {"boligomraade_id": "BO01", "navn": "Æblehaven", "gyldig_fra": "2024-01-01"},
+    "geometry": None,
+}
+
+
+@pytest.mark.parametrize(
+    ("collection", "problem"),
+    [
+        ([FEATURE], "not a GeoJSON FeatureCollection"),
+        ({"type": "FeatureCollection"}, "no 'features' list"),
+        ({"type": "FeatureCollection", "features": None}, "no 'features' list"),
+        ({"type": "FeatureCollection", "features": [FEATURE, None]}, "feature 2 is not an object"),
+        (
+            {"type": "FeatureCollection", "features": [{**FEATURE, "properties": [1]}]},
+            "feature 1: 'properties' is not an object",
+        ),
+    ],
+)
+def test_a_malformed_geojson_fails_naming_the_file_and_problem(tmp_path, collection, problem):
+    path = tmp_path / "omr.geojson"
+    path.write_text(json.dumps(collection))
+    with pytest.raises(DeliveryError) as error:
+        read_geojson(path, population.AREAS)
+    assert str(error.value) == f"{path}: {problem}"
