@@ -160,8 +160,13 @@ def _get_page(http: urllib3.PoolManager, url: str, period: dt.date, first: bool)
         page = json.loads(response.data)
     except json.JSONDecodeError as exc:
         raise DeliveryError(f"{url}: not JSON ({exc.msg} at position {exc.pos})") from None
+    except UnicodeDecodeError as exc:  # JSON is UTF-8 (RFC 8259)
+        where = f"byte 0x{exc.object[exc.start]:02X} at position {exc.start}"
+        raise DeliveryError(f"{url}: not UTF-8 ({where})") from None
     if not isinstance(page, dict) or not isinstance(page.get("items"), list):
         raise DeliveryError(f"{url}: expected an object with an 'items' list")
+    if not isinstance(page.get("next"), str | None):  # read_api joins it to the URL
+        raise DeliveryError(f"{url}: 'next' is neither a URL nor null")
     return page
 
 

@@ -220,6 +220,8 @@ class _Broken(BaseHTTPRequestHandler):
             "/500": (b"oops", 500),
             "/html": (b"<html>", 200),
             "/shape": (json.dumps({"rows": []}).encode(), 200),
+            "/cp1252": ('{"items": [{"navn": "Åse"}], "next": null}'.encode("cp1252"), 200),
+            "/next": (json.dumps({"items": [], "next": 2}).encode(), 200),
         }[self.path.split("?")[0]]
         self.send_response(status)
         self.end_headers()
@@ -232,6 +234,8 @@ class _Broken(BaseHTTPRequestHandler):
         ("/500", "too many 500 error responses"),
         ("/html", "not JSON"),
         ("/shape", "expected an object with an 'items'"),
+        ("/cp1252", r"not UTF-8 \(byte 0xC5 at position 21\)"),
+        ("/next", "'next' is neither a URL nor null"),
     ],
 )
 def test_http_failures_name_the_url(path, message):
