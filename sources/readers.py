@@ -522,7 +522,7 @@ def read_geojson(path: Path, contract: Contract) -> Cells:
     features = collection.get("features")
     if not isinstance(features, list):
         raise DeliveryError(f"{origin}: no 'features' list")
-    rows = []
+    rows, lines, rejected, found = [], [], [], set()
     for n, feature in enumerate(features, start=1):
         if not isinstance(feature, dict):
             raise DeliveryError(f"{origin}: feature {n} is not an object")
@@ -531,13 +531,70 @@ def read_geojson(path: Path, contract: Contract) -> Cells:
             raise DeliveryError(f"{origin}: feature {n}: 'properties' is not an object")
         cells = {k: to_text(v) for k, v in properties.items()}
         geometry = feature.get("geometry")
-        cells["geometri"] = json.dumps(geometry) if geometry else ""
-        rows.append(cells)
-    if rows:
-        _check_headers(origin, sorted(set().union(*rows)), contract)
+        cells["geometri"] = json.dumps(geometry) if geometry else ""  # none: a missing value
+        found.update(cells)
+        problem = _geometry_problem(geometry) if geometry else None
+        if problem:  # the feature is quarantined, numbered like the loaded ones
+            rejected.append((n, "geometri", cells["geometri"], problem))
+        else:
+            rows.append(cells)
+            lines.append(n)
+    if features:
+        _check_headers(origin, sorted(found), contract)
     frame = pd.DataFrame(
         [[r.get(h, "") for h in contract.headers] for r in rows],
         columns=contract.headers,
         dtype=str,
     )
-    return Cells(frame, np.arange(1, len(rows) + 1, dtype=np.int64), _no_rejects(), ISO, origin)
+    return Cells(
+        frame,
+        np.array(lines, dtype=np.int64),
+        pd.DataFrame(rejected, columns=QUARANTINE_COLUMNS),
+        ISO,
+        origin,
+    )
+
+
+# EPSG:25832 (ETRS89 / UTM zone 32N) in Denmark, the addresses' x and y ranges
+# (sources/population.py): longitude and latitude in degrees, or another projection's
+# metres, fall outside.
+EASTING = (400_000, 900_000)
+NORTHING = (6_000_000, 6_450_000)
+
+
+def _is_position(value: object) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) in (2, 3)
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    )
+
+
+def _geometry_problem(geometry: object) -> str | None:
+    """Why a geometry is not a Polygon or MultiPolygon of closed rings of at least four
+    positions in EPSG:25832 in Denmark; None when it is one. The marts and the dashboard's
+    map take the area polygons as they are."""
+    kind = geometry.get("type") if isinstance(geometry, dict) else None
+    if kind not in ("Polygon", "MultiPolygon"):
+        return f"geometry type {kind}, expected Polygon or MultiPolygon"
+    coordinates = geometry.get("coordinates")
+    polygons = [coordinates] if kind == "Polygon" else coordinates
+    if not isinstance(polygons, list) or not polygons:
+        return "no polygon in the coordinates"
+    for polygon in polygons:
+        if not isinstance(polygon, list) or not polygon:
+            return "a polygon is not a list of rings"
+        for ring in polygon:
+            if not isinstance(ring, list) or not all(_is_position(p) for p in ring):
+                return "a ring is not a list of [x, y] positions"
+            if len(ring) < 4:
+                return f"a ring of {len(ring)} positions, at least 4"
+            if ring[0] != ring[-1]:
+                return "a ring not closed: its last position is not its first"
+            for x, y, *_ in ring:
+                if not (EASTING[0] <= x <= EASTING[1] and NORTHING[0] <= y <= NORTHING[1]):
+                    return (
+                        f"position [{x}, {y}] outside EPSG:25832 in Denmark (easting "
+                        f"{EASTING[0]}-{EASTING[1]}, northing {NORTHING[0]}-{NORTHING[1]})"
+                    )
+    return None

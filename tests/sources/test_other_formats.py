@@ -109,7 +109,7 @@ def test_sql_source_that_fails_names_the_database(tmp_path):
 
 def test_geojson_areas(tmp_path):
     path = tmp_path / "omr.geojson"
-    ring = [[0, 0], [1, 0], [1, 1], [0, 0]]
+    ring = [[560_000, 6_220_000], [560_500, 6_220_000], [560_500, 6_220_500], [560_000, 6_220_000]]
     writers.write_geojson(
         path, [{"area_id": "BO01", "name": "Æblehaven", "ring": ring}], dt.date(2024, 1, 1)
     )
@@ -149,3 +149,49 @@ def test_a_malformed_geojson_fails_naming_the_file_and_problem(tmp_path, collect
     with pytest.raises(DeliveryError) as error:
         read_geojson(path, population.AREAS)
     assert str(error.value) == f"{path}: {problem}"
+
+
+SQUARE = [[560_000, 6_220_000], [560_500, 6_220_000], [560_500, 6_220_500], [560_000, 6_220_000]]
+
+
+def test_a_geometry_that_is_no_polygon_in_utm32_is_quarantined(tmp_path):
+    geometries = [
+        {"type": "Polygon", "coordinates": [SQUARE]},  # 1: loads
+        {"type": "Banana"},  # 2
+        {"type": "Polygon", "coordinates": [SQUARE[:2]]},  # 3: two positions
+        {"type": "Polygon", "coordinates": [SQUARE[:3] + [[560_000, 6_220_500]]]},  # 4: open
+        {  # 5: WGS84 longitude and latitude
+            "type": "Polygon",
+            "coordinates": [[[10.2, 56.1], [10.3, 56.1], [10.3, 56.2], [10.2, 56.1]]],
+        },
+        {"type": "MultiPolygon", "coordinates": [[SQUARE], [SQUARE]]},  # 6: loads
+        {"type": "MultiPolygon", "coordinates": []},  # 7: no polygon
+        {"type": "Polygon", "coordinates": [[[560_000, "6220000"], *SQUARE[1:]]]},  # 8: text
+    ]
+    features = [
+        {
+            **FEATURE,
+            "properties": {**FEATURE["properties"], "boligomraade_id": f"BO{n}"},
+            "geometry": g,
+        }
+        for n, g in enumerate(geometries, start=1)
+    ]
+    path = tmp_path / "omr.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    result = check(read_geojson(path, population.AREAS), population.AREAS)
+    assert result.rows_read == 8
+    assert result.records[["area_id", "source_line"]].values.tolist() == [["BO1", 1], ["BO6", 6]]
+    assert [(line, column, reason) for line, column, _, reason in result.quarantine.values] == [
+        (2, "geometri", "geometry type Banana, expected Polygon or MultiPolygon"),
+        (3, "geometri", "a ring of 2 positions, at least 4"),
+        (4, "geometri", "a ring not closed: its last position is not its first"),
+        (
+            5,
+            "geometri",
+            "position [10.2, 56.1] outside EPSG:25832 in Denmark "
+            "(easting 400000-900000, northing 6000000-6450000)",
+        ),
+        (7, "geometri", "no polygon in the coordinates"),
+        (8, "geometri", "a ring is not a list of [x, y] positions"),
+    ]
+    assert json.loads(result.quarantine["value"][0]) == {"type": "Banana"}
