@@ -50,6 +50,20 @@ class Interval:
 
 
 @dataclass(frozen=True)
+class QueryDate:
+    """A date or timestamp column of a database table that a `sql` contract's query compares
+    as ISO text to the month's bounds. A row where it is NULL, or text of another form,
+    matches no month and would vanish from every delivery unseen, so the reader refuses the
+    delivery instead (sources/readers.py)."""
+
+    table: str
+    column: str
+    nullable: bool = False
+    required_with: str = ""  # a nullable column needed when this other one is set
+    month_start: bool = False  # compared for equality with the month's first day
+
+
+@dataclass(frozen=True)
 class Contract:
     system: str
     entity: str
@@ -65,6 +79,7 @@ class Contract:
     description: str
     cadence: Literal["monthly", "yearly"] = "monthly"
     intervals: tuple[Interval, ...] = ()
+    query_dates: tuple[QueryDate, ...] = ()  # sql: every date column the query filters on
 
     def __post_init__(self) -> None:
         reserved = sorted(RESERVED & {c.name for c in self.columns})

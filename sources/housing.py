@@ -26,7 +26,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from sources.contracts import Column, Contract, Interval
+from sources.contracts import Column, Contract, Interval, QueryDate
 from sources.readers import Cells, DeliveryError, read_sql_months
 
 LETTING_CHANNELS = ("kommunal_anvisning", "boligorganisation", "fleksibel_udlejning")
@@ -47,6 +47,15 @@ TENANCIES = Contract(
     "letting channel and move-out date (empty when after the month or not yet registered), "
     "and tenancies whose earlier move-out was first registered in the month.",
     intervals=(Interval("move_in_date", "move_out_date"),),
+    # An open tenancy has neither move-out column; a move-out date needs its registration.
+    query_dates=(
+        QueryDate("lejemaal", "registreret"),
+        QueryDate("lejemaal", "indflytningsdato"),
+        QueryDate("lejemaal", "fraflytningsdato", nullable=True),
+        QueryDate(
+            "lejemaal", "fraflytning_registreret", nullable=True, required_with="fraflytningsdato"
+        ),
+    ),
     key=("tenancy_id",),
     columns=(
         Column("lejemaal_id", "tenancy_id", "text"),
@@ -65,6 +74,7 @@ VACANCIES = Contract(
     "from months as m join ledige_boliger on maaned = m.period_start "
     "order by m.period_start, adresse_id, ledig_siden",
     description="Dwellings vacant on the first of the month.",
+    query_dates=(QueryDate("ledige_boliger", "maaned", month_start=True),),
     key=("address_id",),
     columns=(
         Column("adresse_id", "address_id", "text"),
@@ -80,6 +90,7 @@ COMPLAINTS = Contract(
     "from months as m join klagesager on oprettet >= m.period_start "
     "and oprettet < m.period_end order by m.period_start, sag_id",
     description="Housing-social complaint cases opened in the month.",
+    query_dates=(QueryDate("klagesager", "oprettet"),),
     key=("case_id",),
     columns=(
         Column("sag_id", "case_id", "text"),
@@ -100,6 +111,10 @@ EVICTIONS = Contract(
     "order by m.period_start, sag_id",
     description="Evictions carried out in the month and registered by its end, and earlier "
     "evictions first registered in it (each eviction is delivered once).",
+    query_dates=(
+        QueryDate("udsaettelser", "udsaettelsesdato"),
+        QueryDate("udsaettelser", "registreret"),
+    ),
     key=("case_id",),
     columns=(
         Column("sag_id", "case_id", "text"),

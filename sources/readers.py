@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sources import csv_fast, duckdb_limits
-from sources.contracts import Contract
+from sources.contracts import Contract, QueryDate
 from sources.validate import DANISH, ISO, QUARANTINE_COLUMNS, Cells
 
 
@@ -469,6 +469,7 @@ def read_sql_months(
     cur = _scratch().cursor()
     try:
         _copy_tables(url, sorted(duckdb.get_table_names(contract.source) - {"months"}), cur, origin)
+        _check_query_dates(cur, contract, origin)
         for period in sorted(periods):
             cur.register("months", _month_bounds(period))
             try:
@@ -498,6 +499,59 @@ def _copy_tables(url: str, names: list[str], cur: duckdb.DuckDBPyConnection, ori
         raise DeliveryError(f"{origin}: query failed ({exc.__class__.__name__}: {exc})") from None
     finally:
         engine.dispose()
+
+
+# ISO text as the queries compare it: a date, or a date and a time (timestamps).
+ISO_DATE_TEXT = r"\d{4}-\d{2}-\d{2}([ T].*)?"
+MONTH_START_TEXT = r"\d{4}-\d{2}-01"
+
+
+def _check_query_dates(cur: duckdb.DuckDBPyConnection, contract: Contract, origin: str) -> None:
+    """Refuse the delivery if a date column the query filters on is NULL where needed or not
+    ISO text: such a row matches no month, so it would be missing from every delivery and
+    from its count of rows read. It cannot be quarantined either: no month is its own."""
+    keys = [c.header for c in contract.columns if c.name in contract.key]
+    key = ", ".join(f"cast({_ident(k)} as varchar)" for k in keys)
+    problems = []
+    for date in contract.query_dates:
+        value = f"cast({_ident(date.column)} as varchar)"
+        form = MONTH_START_TEXT if date.month_start else ISO_DATE_TEXT
+        wrong = (
+            f"{value} is not null and (not regexp_full_match({value}, '{form}') "
+            f"or try_cast(left({value}, 10) as date) is null)"
+        )
+        missing = f"{value} is null"
+        if date.required_with:
+            missing += f" and {_ident(date.required_with)} is not null"
+        elif date.nullable:
+            missing = "false"
+        try:
+            bad = cur.sql(
+                f"select concat_ws('/', {key}) as k, {value}, count(*) over () "
+                f"from {_ident(date.table)} where ({missing}) or ({wrong}) "
+                f"order by k limit {SHOWN_LINES}"
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise DeliveryError(f"{origin}: query failed ({exc})") from None
+        if bad:
+            problems.append(_query_date_problem(date, "/".join(keys), bad))
+    if problems:
+        raise DeliveryError(f"{origin}: {'; '.join(problems)}")
+
+
+def _query_date_problem(date: QueryDate, keys: str, bad: list[tuple]) -> str:
+    count = bad[0][2]
+    form = "an ISO first day of a month (YYYY-MM-01)" if date.month_start else "an ISO date"
+    if date.required_with:
+        what = f"not {form}, or NULL beside a {date.required_with}"
+    else:
+        what = f"not {form}" if date.nullable else f"NULL or not {form}"
+    shown = ", ".join(f"{k} {'NULL' if v is None else repr(v)}" for k, v, _ in bad)
+    more = f" and {count - len(bad)} more" if count > len(bad) else ""
+    return (
+        f"{date.table}.{date.column}: {count} row(s) {what} ({keys} {shown}{more}); the query "
+        "compares it as ISO text, so these rows would be in no month's delivery"
+    )
 
 
 def read_sql(url: str, contract: Contract, period: dt.date) -> Cells:

@@ -5,6 +5,7 @@ system knew at the month's end, whenever it is extracted.
 """
 
 import datetime as dt
+import sqlite3
 
 import pandas as pd
 import pytest
@@ -141,3 +142,78 @@ def test_a_dwelling_listed_twice_in_a_month_keeps_the_earlier_vacancy(tmp_path):
     assert result.quarantine.values.tolist() == [
         [2, "address_id", "", "duplicate key, first seen on line 1"]
     ]
+
+
+def plain_database(path, tables: dict[str, tuple[list[str], list[tuple]]]) -> str:
+    """Tables without the synthetic schema's NOT NULL and checks, as a real system may hold."""
+    with sqlite3.connect(path) as con:
+        for name, (columns, rows) in tables.items():
+            con.execute(f"create table {name} ({', '.join(columns)})")
+            con.executemany(f"insert into {name} values ({', '.join('?' * len(columns))})", rows)
+    con.close()
+    return f"sqlite:///{path}"
+
+
+COMPLAINT_COLUMNS = ["sag_id", "adresse_id", "oprettet", "kategori"]
+
+
+def test_a_complaint_with_an_unreadable_or_missing_date_fails_the_delivery(tmp_path):
+    """Compared as text, '15-03-2025' and NULL fall in no month: the cases would vanish."""
+    rows = [
+        ("K1", "A1", "2025-03-10", "støj"),
+        ("K2", "A2", "15-03-2025", "støj"),
+        ("K3", "A3", None, "andet"),
+    ]
+    url = plain_database(tmp_path / "k.sqlite", {"klagesager": (COMPLAINT_COLUMNS, rows)})
+    with pytest.raises(DeliveryError) as error:
+        read_sql(url, housing.COMPLAINTS, MARCH)
+    assert str(error.value).startswith(f"{url} (complaints): ")
+    assert (
+        "klagesager.oprettet: 2 row(s) NULL or not an ISO date (sag_id K2 '15-03-2025', K3 NULL)"
+        in str(error.value)
+    )
+
+
+def test_a_tenancy_missing_a_date_its_months_depend_on_fails_the_delivery(tmp_path):
+    """An open tenancy has no move-out columns; a move-out date without its registration,
+    or a tenancy without a move-in date, would drop out of months unseen."""
+    open_tenancy = L2
+    no_move_in = ("L5", "A5", None, None, "boligorganisation", "2025-01-02 10:00:00", None)
+    unregistered_move_out = (*L1[:6], None)
+    url = plain_database(
+        tmp_path / "l.sqlite",
+        {"lejemaal": (TENANCY_COLUMNS, [open_tenancy, no_move_in, unregistered_move_out])},
+    )
+    with pytest.raises(DeliveryError) as error:
+        read_sql(url, housing.TENANCIES, MARCH)
+    why = "; the query compares it as ISO text, so these rows would be in no month's delivery"
+    assert str(error.value) == (
+        f"{url} (tenancies): lejemaal.indflytningsdato: 1 row(s) NULL or not an ISO date "
+        f"(lejemaal_id L5 NULL){why}; lejemaal.fraflytning_registreret: 1 row(s) not an ISO "
+        f"date, or NULL beside a fraflytningsdato (lejemaal_id L1 NULL){why}"
+    )
+
+
+def test_a_vacancy_month_not_on_the_first_fails_the_delivery(tmp_path):
+    """maaned is matched to the month's first day: '2024-03' would give March no rows."""
+    rows = [("2025-03-01", "A1", "2025-02-10"), ("2025-03", "A2", "2025-02-11")]
+    url = plain_database(
+        tmp_path / "v.sqlite", {"ledige_boliger": (["maaned", "adresse_id", "ledig_siden"], rows)}
+    )
+    with pytest.raises(
+        DeliveryError,
+        match=r"ledige_boliger\.maaned: 1 row\(s\) NULL or not an ISO first day of a month "
+        r"\(YYYY-MM-01\) \(adresse_id A2 '2025-03'\)",
+    ):
+        read_sql(url, housing.VACANCIES, MARCH)
+
+
+def test_an_eviction_registered_in_another_form_fails_the_delivery(tmp_path):
+    rows = [*EVICTIONS, ("E4", "A8", "2025-03-11", "11.03.2025 10:00")]
+    url = plain_database(tmp_path / "e.sqlite", {"udsaettelser": (EVICTION_COLUMNS, rows)})
+    with pytest.raises(
+        DeliveryError,
+        match=r"udsaettelser\.registreret: 1 row\(s\) NULL or not an ISO date "
+        r"\(sag_id E4 '11\.03\.2025 10:00'\)",
+    ):
+        read_sql(url, housing.EVICTIONS, MARCH)
