@@ -51,7 +51,9 @@ def _period_of(path_column: str) -> str:
 
 
 def _files(landing: Path, contract: Contract) -> list[str]:
-    return [str(delivery_path(landing, contract, p)) for p in delivered_periods(landing, contract)]
+    return [
+        str(delivery_path(landing, contract, p)) for p in delivered_periods(landing, contract)[0]
+    ]
 
 
 def _csv(con, landing: Path, contract: Contract) -> None:
@@ -161,7 +163,9 @@ def _housing(con, landing: Path, contracts: list[Contract]) -> None:
     src.close()
     con.execute("set search_path = 'main,housing_source'")
     # The months the file deliveries cover: the pipeline extracts the same periods.
-    months = sorted({p for c in MONTHLY if c.fmt == "csv" for p in delivered_periods(landing, c)})
+    months = sorted(
+        {p for c in MONTHLY if c.fmt == "csv" for p in delivered_periods(landing, c)[0]}
+    )
     for contract in contracts:
         con.execute(
             f"create table {contract.table} as select {_typed(contract)}, "

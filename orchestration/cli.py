@@ -37,6 +37,7 @@ def cmd_run(storage: KvarterStorage, synthetic: bool) -> int:
             file=sys.stderr,
         )
         return 2
+    _print_skipped_folders(storage, "kvarter run: warning: ")
     if synthetic:
         from orchestration.demo import synthetic_sources
 
@@ -85,11 +86,21 @@ def failure_lines(result) -> list[str]:
     return lines_of_events(result.all_events)
 
 
+def _print_skipped_folders(storage: KvarterStorage, prefix: str) -> None:
+    """Landing folders no run reads (a name that is not a period, or a period without a
+    partition): the other deliveries are extracted, and these must not go unnoticed."""
+    from orchestration.partitions import skipped_folders
+
+    for message in skipped_folders(storage.landing):
+        print(f"{prefix}{message}")
+
+
 def cmd_summary(storage: KvarterStorage) -> None:
     import duckdb
 
     con = duckdb.connect(storage.warehouse_path, read_only=True)
     print(f"\nWarehouse {storage.warehouse_path}")
+    _print_skipped_folders(storage, "  ")
     for system, entity, months, read, loaded, quarantined in con.sql(
         "select system, entity, count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
         "from raw.deliveries group by all order by all"

@@ -2,8 +2,13 @@
 
 import datetime as dt
 import os
+from pathlib import Path
 
 import dagster as dg
+
+from sources.contracts import Contract
+from sources.landing import FILE_FORMATS, delivered_periods
+from sources.registry import ALL_CONTRACTS
 
 FIRST_MONTH = os.environ.get("KVARTER_FIRST_MONTH", "2021-01-01")
 
@@ -36,3 +41,23 @@ def run_month_range(tags: dict[str, str]) -> tuple[str, str] | None:
     if not first:
         return None
     return first, tags.get("dagster/asset_partition_range_end") or first
+
+
+def landed_periods(landing: Path, contract: Contract) -> tuple[list[dt.date], list[str]]:
+    """The contract's deliveries in the landing zone that have a partition, and a message per
+    folder not read (sources/landing.py): a run or sensor request for a period without a
+    partition fails every extract step, not only that folder's."""
+    partitions = monthly if contract.cadence == "monthly" else yearly
+    first = partition_date(partitions.get_first_partition_key())
+    last = partition_date(partitions.get_last_partition_key())
+    return delivered_periods(landing, contract, first, last)
+
+
+def skipped_folders(landing: Path) -> list[str]:
+    """A message per landing folder that is not read, over every file source."""
+    return [
+        message
+        for contract in ALL_CONTRACTS
+        if contract.fmt in FILE_FORMATS
+        for message in landed_periods(landing, contract)[1]
+    ]

@@ -16,6 +16,7 @@ import dagster as dg
 
 from orchestration.defs.extract import extract_keys, monthly_keys, yearly_keys
 from orchestration.partitions import (
+    landed_periods,
     month_range_tags,
     monthly,
     partition_date,
@@ -23,7 +24,7 @@ from orchestration.partitions import (
     run_month_range,
 )
 from orchestration.resources import KvarterStorage
-from sources.landing import FILE_FORMATS, delivered_periods, delivery_path
+from sources.landing import FILE_FORMATS, delivery_path
 from sources.registry import ALL_CONTRACTS
 
 monthly_extract_job = dg.define_asset_job(
@@ -92,21 +93,26 @@ def refreshed_months(extract_job: str, tags: dict[str, str]) -> tuple[str, str]:
     return first, partition_key(last)
 
 
-def landing_fingerprints(storage: KvarterStorage) -> dict[str, str]:
-    """'<cadence>/<period>' -> a hash of the size and mtime of every file delivered for it."""
+def landing_fingerprints(storage: KvarterStorage) -> tuple[dict[str, str], list[str]]:
+    """'<cadence>/<period>' -> a hash of the size and mtime of every file delivered for it;
+    and a message per folder not read (a name that is not a period, or no partition)."""
     files: dict[str, list[str]] = {}
+    skipped: list[str] = []
     for contract in ALL_CONTRACTS:
         if contract.fmt not in FILE_FORMATS:
             continue
-        for period in delivered_periods(storage.landing, contract):
+        periods, not_read = landed_periods(storage.landing, contract)
+        skipped += not_read
+        for period in periods:
             stat = delivery_path(storage.landing, contract, period).stat()
             files.setdefault(f"{contract.cadence}/{partition_key(period)}", []).append(
                 f"{contract.table}:{stat.st_size}:{stat.st_mtime_ns}"
             )
-    return {
+    fingerprints = {
         period: hashlib.sha256("|".join(sorted(parts)).encode()).hexdigest()[:16]
         for period, parts in files.items()
     }
+    return fingerprints, skipped
 
 
 @dg.sensor(
@@ -116,13 +122,21 @@ def landing_fingerprints(storage: KvarterStorage) -> dict[str, str]:
     default_status=dg.DefaultSensorStatus.STOPPED,
 )
 def landing_sensor(context: dg.SensorEvaluationContext, storage: KvarterStorage):
-    """Request an extract of every period whose deliveries are new or were replaced."""
+    """Request an extract of every period whose deliveries are new or were replaced.
+
+    A folder not read is logged as a warning on every tick until it is renamed or removed,
+    and is the tick's skip reason when nothing else is requested; the other periods are
+    requested as usual."""
     seen = json.loads(context.cursor) if context.cursor else {}
-    now = landing_fingerprints(storage)
+    now, skipped = landing_fingerprints(storage)
+    for message in skipped:
+        context.log.warning(message)
+    requested = False
     for period, fingerprint in sorted(now.items()):
         if seen.get(period) == fingerprint:
             continue
         cadence, key = period.split("/")
+        requested = True
         yield dg.RunRequest(
             run_key=f"{period}:{fingerprint}",
             job_name="monthly_extract" if cadence == "monthly" else "yearly_extract",
@@ -130,3 +144,5 @@ def landing_sensor(context: dg.SensorEvaluationContext, storage: KvarterStorage)
             tags={"kvarter/reason": "new delivery" if period not in seen else "restatement"},
         )
     context.update_cursor(json.dumps(now, sort_keys=True))
+    if skipped and not requested:
+        yield dg.SkipReason("; ".join(skipped))

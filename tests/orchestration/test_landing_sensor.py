@@ -3,9 +3,12 @@ import os
 import dagster as dg
 
 from orchestration.defs.automation import landing_sensor
+from orchestration.partitions import skipped_folders
+from orchestration.pipeline import delivered_range
 from orchestration.resources import KvarterStorage
 from sources.employment import BENEFITS
 from sources.landing import delivery_path
+from sources.registry import MONTHLY
 from tests import tiny_municipality as tiny
 
 
@@ -38,3 +41,29 @@ def test_new_and_replaced_deliveries_request_an_extract(tmp_path):
     (storage.landing / "national" / "2025" / "boligomraader.csv").write_text("x")
     requests, _ = evaluate(storage, cursor)
     assert [(r.job_name, r.partition_key) for r in requests] == [("yearly_extract", "2025-01-01")]
+
+
+def test_a_folder_not_read_is_named_and_the_other_periods_still_extracted(tmp_path):
+    """'2025-13' is no month and 2020-12 is before the first partition: each would fail
+    every tick and every extract step of a run over the delivered range."""
+    storage = KvarterStorage.under(tmp_path)
+    tiny.write(storage.landing)
+    for folder in ("2025-13", "2020-12"):
+        (storage.landing / "employment" / folder).mkdir()
+        (storage.landing / "employment" / folder / "ydelser.csv").write_text("x")
+    employment = storage.landing / "employment"
+    not_read = [
+        f"{employment}/2020-12/ydelser.csv: not read: 2020-12 is before the first period, "
+        "2021-01 (KVARTER_FIRST_MONTH)",
+        f"{employment}/2025-13/ydelser.csv: not read: 2025-13 is not a month (YYYY-MM, "
+        "month 01-12)",
+    ]
+
+    requests, cursor = evaluate(storage)
+    assert [(r.job_name, r.partition_key) for r in requests] == [("monthly_extract", "2025-03-01")]
+    [skip] = evaluate(storage, cursor)[0]  # nothing new: the tick says why it skips them
+    assert isinstance(skip, dg.SkipReason)
+    assert skip.skip_message == "; ".join(not_read)
+
+    assert delivered_range(storage, MONTHLY) == (tiny.PERIOD, tiny.PERIOD)
+    assert skipped_folders(storage.landing) == not_read

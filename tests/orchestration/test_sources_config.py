@@ -100,3 +100,23 @@ def test_only_an_unavailable_source_is_retried(monkeypatch, tmp_path, error, att
 def test_every_extract_asset_has_the_retry_policy():
     for asset in extract_assets.extract_assets:
         assert asset.op.retry_policy == extract_assets.RETRY_POLICY
+
+
+def test_run_names_the_landing_folders_it_does_not_read(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("KVARTER_DATA_DIR", str(tmp_path))
+    for name in layout_defaults(tmp_path):
+        monkeypatch.delenv(name, raising=False)
+    folder = tmp_path / "landing" / "employment" / "2025-13"
+    folder.mkdir(parents=True)
+    (folder / "ydelser.csv").write_text("x")
+
+    def run_pipeline(defs, storage, instance):
+        raise SystemExit(0)
+
+    monkeypatch.setattr("orchestration.pipeline.run_pipeline", run_pipeline)
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--synthetic"])
+    assert capsys.readouterr().out == (
+        f"kvarter run: warning: {folder}/ydelser.csv: not read: 2025-13 is not a month "
+        "(YYYY-MM, month 01-12)\n"
+    )
