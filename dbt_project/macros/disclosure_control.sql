@@ -28,7 +28,41 @@
 {%- endmacro %}
 
 {#-
-    Secondary suppression, step 1: hide every cell that shares a component with a hidden
+    Secondary suppression, step 1: a stock (seed `disclosure_stock_flows`: the vacant
+    dwellings on the 1st) changes each month by its inflow less its outflow, whose rolling
+    windows are published, so a published month gives a hidden one away a year later. A
+    stock series with a hidden cell is hidden in every month, and the municipality's
+    whenever an area's is (else the total less the published areas pins their sum).
+-#}
+{% macro hide_stock_series(cells) -%}
+    with hidden_series as (
+        select distinct
+            hidden_cells.area_id,
+            hidden_cells.indicator_id
+        from {{ cells }} as hidden_cells
+        inner join {{ ref('disclosure_stock_flows') }} as flows
+            on
+                hidden_cells.indicator_id = flows.indicator_id
+                and flows.role = 'stock'
+        where hidden_cells.hidden
+    )
+
+    select
+        {{- disclosure_cell_columns('cells') }}
+        cells.hidden or exists (
+            select 1 from hidden_series
+            where
+                hidden_series.indicator_id = cells.indicator_id
+                and (
+                    hidden_series.area_id = cells.area_id
+                    or cells.area_id = 'municipality'
+                )
+        ) as hidden
+    from {{ cells }} as cells
+{%- endmacro %}
+
+{#-
+    Secondary suppression, step 2: hide every cell that shares a component with a hidden
     cell of the same area and month (seed `disclosure_links`).
 -#}
 {% macro hide_linked(cells) -%}
@@ -53,7 +87,7 @@
 {%- endmacro %}
 
 {#-
-    Secondary suppression, step 2: where the municipality total is published, the hidden
+    Secondary suppression, step 3: where the municipality total is published, the hidden
     area cells of an indicator and month must be at least two, and their numerators (and,
     for proportions, their complements) must add up to at least the protection level, or
     the total minus the published areas pins them. Published areas are added smallest

@@ -103,6 +103,7 @@ def test_published_copy_holds_only_published_tables(demo):
             "indicator_catalogue",
             "disclosure_rules",
             "disclosure_relations",
+            "disclosure_stock_flows",
             "signals",
             "alert_episodes",
             "alert_transitions",

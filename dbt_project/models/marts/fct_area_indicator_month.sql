@@ -5,11 +5,14 @@
 --   2. time: a rolling 12-month series whose overlapping windows would pin its monthly
 --      counts publishes only the windows of quarter ends, or, if those would pin its
 --      quarterly counts, of December (which do not overlap);
---   3. links: a cell sharing a component with a hidden cell of the same area and month
+--   3. stocks: a stock series (seed disclosure_stock_flows: vacant dwellings, which the
+--      published move-out and letting windows carry from month to month) with a hidden
+--      cell is hidden in every month, the municipality's when any area's is;
+--   4. links: a cell sharing a component with a hidden cell of the same area and month
 --      (seed disclosure_links);
---   4. totals: hidden area cells of a published municipality total are at least two and
+--   5. totals: hidden area cells of a published municipality total are at least two and
 --      together hold at least the protection level (numerators and complements).
--- Steps 3 and 4 run three times, since each can expose cells for the other. The auditor
+-- Steps 3 to 5 run three times, since each can expose cells for the others. The auditor
 -- in quality/disclosure_audit.py proves the result with linear programs on every publish
 -- (a copy that still exposes a cell is not published).
 -- A hidden cell carries no numerator, denominator or value and one reason for all.
@@ -217,12 +220,16 @@ step_primary_and_time as (
             and cells.indicator_id = cadence.indicator_id
 ),
 
-{#- Links and totals can each expose cells for the other: three rounds of both. -#}
+{#- Stocks, links and totals can each expose cells for the others: three rounds. -#}
 {%- set rounds = 3 %}
 {%- set ns = namespace(previous='step_primary_and_time') %}
 {%- for round in range(1, rounds + 1) %}
+    step_stocks_{{ round }} as (
+        {{ hide_stock_series(ns.previous) }}
+    ),
+
     step_links_{{ round }} as (
-        {{ hide_linked(ns.previous) }}
+        {{ hide_linked('step_stocks_' ~ round) }}
     ),
 
     step_totals_{{ round }} as (
