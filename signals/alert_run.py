@@ -162,7 +162,12 @@ def mail_month(
     """The month's episodes -> digests -> outbox -> SMTP (if configured)."""
     report = AlertRunReport(month, transitions)
     everything = episode_store.load_episodes(con)
-    digests = plan(everything, episode_store.transitions_of(con, month=month), month, routing)
+    # The digests go to the departments beside the published copy: an episode that names
+    # a hidden month is left out of both, as its state would tell something of the hidden
+    # value. It stays in the restricted store (`kvarter alerts list`).
+    publishable = episode_store.publishable_ids(con)
+    mailable = [e for e in everything if e.episode_id in publishable]
+    digests = plan(mailable, episode_store.transitions_of(con, month=month), month, routing)
     mailed = {e.episode_id for d in digests for e in d.in_full + d.ongoing_short + d.resolved}
     series = series_of(con, [e for e in everything if e.episode_id in mailed], month)
     shown = queue_digests(digests, series, outbox, report)

@@ -83,6 +83,12 @@ def ensure_schema(con) -> None:
         con.execute(statement)
 
 
+def publishable_ids(con) -> set[str]:
+    """The episodes every month of which is a published cell of their series: the ones
+    the published copy shows, and the only ones mailed."""
+    return {episode_id for (episode_id,) in con.execute(_SHOWN).fetchall()}
+
+
 def write_published_view(con) -> None:
     """Rebuild the publishable view of the episodes (alerts.published_*)."""
     for statement in PUBLISHED_VIEW:

@@ -98,6 +98,20 @@ def test_a_month_delivers_one_digest_per_recipient_and_never_twice(tmp_path, pla
         assert shown["BO04-hou_evictions-op-2025-12"] is None  # its digest was not made
 
 
+def test_an_episode_on_a_hidden_month_is_not_mailed(tmp_path, plain_server):
+    server, smtp = plain_server
+    signals = [("BO04", "emp_benefit_fte", "alarm"), ("BO05", "emp_benefit_fte", "alarm")]
+    with warehouse(tmp_path / "w.duckdb", dt.date(2025, 12, 1), signals) as con:
+        con.execute("""update marts.fct_area_indicator_month set suppressed = true
+            where area_id = 'BO05' and period = date '2025-12-01'""")
+        report = run_month(con, tmp_path / "outbox", "run-1", smtp, NOW)
+        assert len(report.transitions) == 2  # both episodes are kept, restricted
+        [(_, msg)] = server.inbox.received
+        assert msg["Subject"] == "Kvarterprofil, tidlig varsling december 2025: 1 ny"
+        text = msg.get_body("plain").get_content()
+        assert "(BO04)" in text and "BO05" not in text
+
+
 def test_months_go_by_ongoing_is_quiet_then_resolved_is_told(tmp_path, plain_server):
     server, smtp = plain_server
     outbox = tmp_path / "outbox"
