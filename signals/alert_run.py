@@ -163,10 +163,11 @@ def mail_month(
     report = AlertRunReport(month, transitions)
     everything = episode_store.load_episodes(con)
     # The digests go to the departments beside the published copy: an episode that names
-    # a hidden month is left out of both, as its state would tell something of the hidden
-    # value. It stays in the restricted store (`kvarter alerts list`).
-    publishable = episode_store.publishable_ids(con)
-    mailable = [e for e in everything if e.episode_id in publishable]
+    # a hidden month, or whose series is hidden this month, is left out, as its state or
+    # severity would tell something of the hidden value. It stays in the restricted store
+    # (`kvarter alerts list`).
+    allowed = episode_store.mailable_ids(con, month)
+    mailable = [e for e in everything if e.episode_id in allowed]
     digests = plan(mailable, episode_store.transitions_of(con, month=month), month, routing)
     mailed = {e.episode_id for d in digests for e in d.in_full + d.ongoing_short + d.resolved}
     series = series_of(con, [e for e in everything if e.episode_id in mailed], month)

@@ -83,10 +83,18 @@ def ensure_schema(con) -> None:
         con.execute(statement)
 
 
-def publishable_ids(con) -> set[str]:
-    """The episodes every month of which is a published cell of their series: the ones
-    the published copy shows, and the only ones mailed."""
-    return {episode_id for (episode_id,) in con.execute(_SHOWN).fetchall()}
+def mailable_ids(con, month) -> set[str]:
+    """The episodes a digest of `month` may name: shown in the published copy, and with
+    their series published in `month` too (an ongoing episode's severity that month comes
+    from its value then, with no transition to check)."""
+    rows = con.execute(
+        f"""select e.episode_id from alerts.episodes as e
+        inner join marts.fct_area_indicator_month as f
+            on f.area_id = e.area_id and f.indicator_id = e.indicator_id and f.period = ?
+        where not f.suppressed and e.episode_id in ({_SHOWN})""",
+        [month],
+    ).fetchall()
+    return {episode_id for (episode_id,) in rows}
 
 
 def write_published_view(con) -> None:

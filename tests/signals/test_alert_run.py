@@ -112,6 +112,25 @@ def test_an_episode_on_a_hidden_month_is_not_mailed(tmp_path, plain_server):
         assert "(BO04)" in text and "BO05" not in text
 
 
+def test_an_ongoing_episode_is_not_mailed_in_a_hidden_month(tmp_path, plain_server):
+    # December: new (mailed). January: ongoing, a short line (no digest). February and
+    # March: still in alarm, then watch; March's cell is hidden, so its full ongoing text
+    # (due every third month), whose severity comes from March's value, is not mailed.
+    server, smtp = plain_server
+    outbox = tmp_path / "outbox"
+    months = [dt.date(2025, 12, 1), dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)]
+    for month, severity in zip(months, ["alarm", "alarm", "alarm", "watch"], strict=True):
+        signals = [("BO05", "emp_benefit_fte", severity)]
+        with warehouse(tmp_path / "w.duckdb", month, signals) as con:
+            if month == months[-1]:
+                con.execute("""update marts.fct_area_indicator_month set suppressed = true
+                    where period = date '2026-03-01'""")
+            run_month(con, outbox, f"run-{month:%Y-%m}", smtp, NOW)
+    assert [m["Subject"] for _, m in server.inbox.received] == [
+        "Kvarterprofil, tidlig varsling december 2025: 1 ny",
+    ]
+
+
 def test_months_go_by_ongoing_is_quiet_then_resolved_is_told(tmp_path, plain_server):
     server, smtp = plain_server
     outbox = tmp_path / "outbox"
