@@ -281,7 +281,7 @@ class _Model:
             ],
         )
 
-    def add_stock_flows(self, flows: pd.DataFrame) -> None:
+    def add_stock_flows(self, flows: pd.DataFrame, every_series: bool = False) -> None:
         """A stock's change over a month is the month's inflow less its outflow (seed
         `disclosure_stock_flows`: the vacant dwellings on the 1st gain the month's
         move-outs and lose its lettings), for each area and month with a cell of the stock
@@ -290,10 +290,10 @@ class _Model:
         ties a stock to itself a year earlier, so a published month can give a hidden
         one away. The municipality's follows from its areas' through the totals.
 
-        Only series with a published month get the rows. A series hidden in every month
-        can only shift as a whole within its dwellings, and its rows would bind its flows
-        only by the dwellings; with them, the city's housing cells make one program of
-        73,000 variables through the municipality's hidden totals (190 s, not 10 s)."""
+        Unless `every_series`, only series with a published month get the rows: with the
+        rows of series hidden in every month, the municipality's hidden totals make the
+        city's housing cells one program of 73,000 variables (190 s, not 10 s). Those are
+        audited apart, area by area (`audit_stock_series`)."""
         for relation, parts in flows.groupby("relation_id"):
             role = {
                 p.role: (p.indicator_id, COMPONENTS.index(p.component)) for p in parts.itertuples()
@@ -301,7 +301,7 @@ class _Model:
             stock, w = role["stock"]
             series = (self.indicator == stock) & (self.area != MUNICIPALITY)
             published = series & (self.variable[:-1, w] < 0) & ~self.missing[:-1, w]
-            anchored = np.isin(self.area, np.unique(self.area[published]))
+            anchored = every_series | np.isin(self.area, np.unique(self.area[published]))
             start = np.flatnonzero(series & anchored)
             end = self.cell_index.get_indexer(
                 _keys(self.area[start], self.month[start] + 1, self.indicator[start])
@@ -1165,6 +1165,7 @@ def audit(
     protection_level: float,
     areas: pd.DataFrame | None = None,
     flows: pd.DataFrame | None = None,
+    every_stock_series: bool = False,
 ) -> AuditReport:
     """Audit published fact cells (area_id, period, indicator_id, numerator, denominator,
     suppressed) against the catalogue (indicator_id, unit, rolling_window), the shared
@@ -1176,7 +1177,7 @@ def audit(
     model.add_totals()
     model.add_shared_components(relations)
     if flows is not None:
-        model.add_stock_flows(flows)
+        model.add_stock_flows(flows, every_stock_series)
     model.add_rolling_windows()
     if areas is not None:
         model.add_absent_windows(areas)
@@ -1191,6 +1192,24 @@ def audit(
     )
     report.seconds = time.perf_counter() - started
     return report
+
+
+def audit_stock_series(
+    cells: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    relations: pd.DataFrame,
+    protection_level: float,
+    areas: pd.DataFrame | None,
+    flows: pd.DataFrame,
+) -> AuditReport:
+    """The stock rows of every series, those hidden in every month included, on the areas'
+    cells of the stocks and their flows alone (no municipality, no other indicator): each
+    area is then a small block of its own. A part of what an attacker holds, so what it
+    exposes is exposed. It finds what the dwellings pin: a new block of 20 dwellings, all
+    vacant in one month and all let within the year, had 20 vacant."""
+    named = flows["indicator_id"].unique()
+    part = cells[cells["indicator_id"].isin(named) & (cells["area_id"] != MUNICIPALITY)]
+    return audit(part, catalogue, relations, protection_level, areas, flows, True)
 
 
 # The statutory criteria and the fact cells behind them: column, indicator, and the
@@ -1342,5 +1361,11 @@ def audit_published(path: Path | str) -> AuditReport:
             + _unaudited_tables(con)
         )
     report = audit(cells, catalogue, relations, float(protection), areas, flows)
+    stocks = audit_stock_series(cells, catalogue, relations, float(protection), areas, flows)
+    known = {e.quantity for e in report.exposures}
+    report.exposures += [e for e in stocks.exposures if e.quantity not in known]
+    report.unproven += stocks.unproven
+    report.exactly_solved += stocks.exactly_solved
+    report.seconds += stocks.seconds
     report.inconsistencies += derived
     return report

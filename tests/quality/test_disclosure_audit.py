@@ -11,7 +11,14 @@ import pytest
 from scipy import sparse
 
 from quality import disclosure_audit
-from quality.disclosure_audit import _Block, _Intervals, _Model, _Swaps, audit
+from quality.disclosure_audit import (
+    _Block,
+    _Intervals,
+    _Model,
+    _Swaps,
+    audit,
+    audit_stock_series,
+)
 
 SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 RELATIONS = pd.read_csv(SEEDS / "disclosure_relations.csv")
@@ -311,7 +318,7 @@ HOUSING = pd.DataFrame(
 MONTHS = pd.date_range("2024-02-01", "2025-02-01", freq="MS")
 
 
-def _vacancy_year(hidden_months):
+def _vacancy_cells(hidden_months):
     """A's vacancy February 2024 - February 2025, 0 of 100 dwellings but 3 in February
     2025, the given months hidden; the windows of January 2025 publish 38 move-outs and
     35 lettings (20 of them municipal) in February 2024 - January 2025."""
@@ -324,22 +331,41 @@ def _vacancy_year(hidden_months):
         ("A", january, "hou_turnover", 38, 100),
         ("A", january, "hou_municipal_allocation", 20, 35),
     ]
-    report = audit(cells(rows), HOUSING, RELATIONS, protection_level=5, flows=FLOWS)
-    assert not report.inconsistencies
-    return {e.quantity: (e.low, e.high) for e in report.exposures}
+    return cells(rows)
 
 
 def test_move_outs_and_lettings_gave_a_hidden_vacancy_away():
     # Former rules: only February 2025 (3 vacant) hidden. Every earlier month is 0, so each
     # month's move-outs equal its lettings but January's, which exceed them by February's
     # vacancy: 38 - 35 = 3, exactly.
-    assert _vacancy_year(MONTHS[-1:]) == {"hou_vacancy A 2025-02 numerator": (3, 3)}
+    report = audit(_vacancy_cells(MONTHS[-1:]), HOUSING, RELATIONS, 5, flows=FLOWS)
+    assert not report.inconsistencies
+    exposed = {e.quantity: (e.low, e.high) for e in report.exposures}
+    assert exposed == {"hou_vacancy A 2025-02 numerator": (3, 3)}
 
 
 def test_a_hidden_vacancy_series_is_safe():
-    # Current rules: the whole series hidden. February 2025 is still 3 more than February
-    # 2024, but that can be anything from 0 to the dwellings: 3 to 100.
-    assert _vacancy_year(MONTHS) == {}
+    # Current rules: the whole series hidden (its rows audited area by area). February
+    # 2025 is still 3 more than February 2024, but that can be anything from 3 to 100.
+    frame = _vacancy_cells(MONTHS)
+    assert audit(frame, HOUSING, RELATIONS, protection_level=5, flows=FLOWS).passed
+    report = audit_stock_series(frame, HOUSING, RELATIONS, 5, None, FLOWS)
+    assert report.hidden_quantities and report.passed
+
+
+def test_a_new_block_let_within_the_year_pinned_its_hidden_vacancy():
+    # 20 new dwellings, all vacant on 1 February 2025 and all let by January 2026, none
+    # left: the windows of February 2025 - January 2026 publish the 20 dwellings, no
+    # move-outs, and January's 20 lettings. Vacancy is hidden in every month, yet February
+    # 2025's is at least 20 more than February 2026's, and at most the 20 dwellings: 20.
+    months = pd.date_range("2025-02-01", "2026-02-01", freq="MS")
+    rows = [("A", m, "hou_vacancy", None, None) for m in months]
+    rows += [("A", m, "hou_turnover", 0, 20) for m in months[:-1]]
+    rows += [("A", months[-2], "hou_municipal_allocation", 8, 20)]
+    report = audit_stock_series(cells(rows), HOUSING, RELATIONS, 5, None, FLOWS)
+    assert {e.quantity: (e.low, e.high) for e in report.exposures} == {
+        "hou_vacancy A 2025-02 numerator": (20, 20)
+    }
 
 
 # Certificates by swaps: a second feasible point built without a solve, checked against
