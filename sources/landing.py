@@ -29,14 +29,16 @@ def delivered_periods(
     its period is outside first..last (no partition exists for it). One misnamed folder
     must not stop every other delivery from being read, nor go unnoticed."""
     yearly = contract.cadence == "yearly"
-    pattern = re.compile(r"^(\d{4})$" if yearly else r"^(\d{4})-(0[1-9]|1[0-2])$")
+    # ASCII digits only (\d takes any script's); year 0000 is no date (checked below).
+    year = r"([0-9]{4})"
+    pattern = re.compile(year if yearly else year + r"-(0[1-9]|1[0-2])")
     periods, skipped = [], []
     root = landing / contract.system
     for folder in sorted(root.iterdir()) if root.exists() else []:
         if not (folder / contract.source).exists():
             continue
-        name = pattern.match(folder.name)
-        if name is None:
+        name = pattern.fullmatch(folder.name)
+        if name is None or name[1] == "0000":
             form = "a year (YYYY)" if yearly else "a month (YYYY-MM, month 01-12)"
             skipped.append(f"{folder / contract.source}: not read: {folder.name} is not {form}")
             continue

@@ -41,3 +41,16 @@ def test_a_yearly_folder_must_be_a_year(tmp_path):
         [dt.date(2024, 1, 1)],
         [f"{tmp_path}/national/2024-01/boligomraader.csv: not read: 2024-01 is not a year (YYYY)"],
     )
+
+
+def test_year_zero_and_other_scripts_digits_are_no_period(tmp_path):
+    # '0000-01' has no date (it stopped the whole run); '٢٠٢٥-03' has Arabic-Indic digits,
+    # which \d would take and delivery_path would then spell as another folder.
+    for folder in ("0000-01", "٢٠٢٥-03", "2025-03"):
+        deliver(tmp_path, "employment", folder, "ydelser.csv")
+    periods, skipped = delivered_periods(tmp_path, BENEFITS, FIRST, LAST)
+    assert periods == [dt.date(2025, 3, 1)]
+    assert [message.split(": not read: ")[1] for message in skipped] == [
+        "0000-01 is not a month (YYYY-MM, month 01-12)",
+        "٢٠٢٥-03 is not a month (YYYY-MM, month 01-12)",
+    ]
