@@ -83,14 +83,17 @@ def refreshed_months(extract_job: str, tags: dict[str, str]) -> tuple[str, str]:
     """First and last monthly partition an extract run's deliveries feed.
 
     A yearly partition (national statistics, exams) feeds the months of its year that
-    exist so far.
+    exist so far. A month's deliveries also feed the next month's: a tenancy missing from
+    a month's snapshot is let in the next month that holds it (int_indicators__housing).
     """
     first, last_key = run_month_range(tags)
     last = partition_date(last_key)
+    newest = partition_date(monthly.get_last_partition_key())
     if extract_job == yearly_extract_job.name:
-        newest = partition_date(monthly.get_last_partition_key())
-        last = min(dt.date(last.year, 12, 1), newest)
-    return first, partition_key(last)
+        last = dt.date(last.year, 12, 1)
+    else:
+        last = dt.date(last.year + last.month // 12, last.month % 12 + 1, 1)
+    return first, partition_key(min(last, newest))
 
 
 def landing_fingerprints(storage: KvarterStorage) -> tuple[dict[str, str], list[str]]:
