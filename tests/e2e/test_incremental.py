@@ -114,12 +114,13 @@ def builds(tmp_path_factory, code_location, wire):
 
 def test_each_extract_reaches_dbt_as_its_months(builds):
     windows, *_ = builds
+    # A monthly extract's months and the month after (its lettings read their snapshot).
     assert windows == [
-        {"period_from": "2024-01-01", "period_to": "2025-10-01"},
+        {"period_from": "2024-01-01", "period_to": "2025-11-01"},
         {"period_from": "2024-01-01", "period_to": "2025-12-01"},  # yearly: whole years
-        {"period_from": "2025-11-01", "period_to": "2025-11-01"},
-        {"period_from": "2025-12-01", "period_to": "2025-12-01"},
-        {"period_from": "2025-03-01", "period_to": "2025-03-01"},
+        {"period_from": "2025-11-01", "period_to": "2025-12-01"},
+        {"period_from": "2025-12-01", "period_to": "2026-01-01"},
+        {"period_from": "2025-03-01", "period_to": "2025-04-01"},
     ]
 
 
