@@ -292,7 +292,7 @@ class _Model:
 
         Unless `every_series`, only series with a published month get the rows: with the
         rows of series hidden in every month, the municipality's hidden totals make the
-        city's housing cells one program of 73,000 variables (190 s, not 10 s). Those are
+        city's housing cells one program of 73,000 variables (190 s, not 12 s). Those are
         audited apart, area by area (`audit_stock_series`)."""
         for relation, parts in flows.groupby("relation_id"):
             role = {
