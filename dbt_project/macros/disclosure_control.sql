@@ -17,11 +17,15 @@
     )
 {%- endmacro %}
 
-{#- The columns every disclosure step reads and passes on. -#}
+{#-
+    The columns every disclosure step reads and passes on. `frozen`: published before
+    with the same values, never hidden; `implied`: a stock's month after the newest, judged
+    but not published.
+-#}
 {% macro disclosure_cell_columns(alias) -%}
     {%- for column in [
         'area_id', 'period', 'indicator_id', 'numerator', 'denominator', 'value',
-        'is_proportion',
+        'is_proportion', 'implied', 'frozen',
     ] %}
         {{ alias }}.{{ column }},
     {%- endfor %}
@@ -32,7 +36,8 @@
     dwellings on the 1st) changes each month by its inflow less its outflow, whose rolling
     windows are published, so a published month gives a hidden one away a year later. A
     stock series with a hidden cell is hidden in every month, and the municipality's
-    whenever an area's is (else the total less the published areas pins their sum).
+    whenever an area's is (else the total less the published areas pins their sum). A
+    month published before stays published (`frozen`): see step 1b.
 -#}
 {% macro hide_stock_series(cells) -%}
     with hidden_series as (
@@ -49,16 +54,56 @@
 
     select
         {{- disclosure_cell_columns('cells') }}
-        cells.hidden or exists (
-            select 1 from hidden_series
-            where
-                hidden_series.indicator_id = cells.indicator_id
-                and (
-                    hidden_series.area_id = cells.area_id
-                    or cells.area_id = 'municipality'
-                )
+        cells.hidden or (
+            not cells.frozen and exists (
+                select 1 from hidden_series
+                where
+                    hidden_series.indicator_id = cells.indicator_id
+                    and (
+                        hidden_series.area_id = cells.area_id
+                        or cells.area_id = 'municipality'
+                    )
+            )
         ) as hidden
     from {{ cells }} as cells
+{%- endmacro %}
+
+{#-
+    Secondary suppression, step 1b: a stock a year earlier plus the flows of the twelve
+    months since (one published window each) is the stock now. Where a hidden stock
+    month's stock a year earlier is published (an earlier copy's, kept), the area's flow
+    windows of the month before are hidden. For the month after the newest (`implied`)
+    that is done before its flows are published.
+-#}
+{% macro hide_carrying_flows(cells) -%}
+    with carrying as (
+        select distinct
+            stock.area_id,
+            cast({{ dbt.dateadd('month', -1, 'stock.period') }} as date) as period,
+            flow.indicator_id
+        from {{ cells }} as stock
+        inner join {{ ref('disclosure_stock_flows') }} as relation
+            on stock.indicator_id = relation.indicator_id and relation.role = 'stock'
+        inner join {{ ref('disclosure_stock_flows') }} as flow
+            on relation.relation_id = flow.relation_id and flow.role != 'stock'
+        inner join {{ cells }} as year_before
+            on
+                stock.area_id = year_before.area_id
+                and stock.indicator_id = year_before.indicator_id
+                and year_before.period
+                = cast({{ dbt.dateadd('month', -12, 'stock.period') }} as date)
+        where stock.hidden and not year_before.hidden
+    )
+
+    select
+        {{- disclosure_cell_columns('cells') }}
+        cells.hidden or (not cells.frozen and carrying.area_id is not null) as hidden
+    from {{ cells }} as cells
+    left join carrying
+        on
+            cells.area_id = carrying.area_id
+            and cells.period = carrying.period
+            and cells.indicator_id = carrying.indicator_id
 {%- endmacro %}
 
 {#-
@@ -68,7 +113,7 @@
 {% macro hide_linked(cells) -%}
     select
         {{- disclosure_cell_columns('cells') }}
-        cells.hidden or linked.also_hide is not null as hidden
+        cells.hidden or (not cells.frozen and linked.also_hide is not null) as hidden
     from {{ cells }} as cells
     left join (
         select distinct
@@ -92,6 +137,7 @@
     for proportions, their complements) must add up to at least the protection level, or
     the total minus the published areas pins them. Published areas are added smallest
     first until that holds; if no number of them is enough, the total is hidden instead.
+    Cells published before (`frozen`) are neither added nor hidden.
 -#}
 {% macro protect_totals(cells) -%}
     with state as (
@@ -151,7 +197,7 @@
             on
                 cells.period = exposed.period
                 and cells.indicator_id = exposed.indicator_id
-        where cells.area_id != 'municipality' and not cells.hidden
+        where cells.area_id != 'municipality' and not cells.hidden and not cells.frozen
         window smallest_first as (
             partition by cells.period, cells.indicator_id
             order by coalesce(cells.denominator, cells.numerator), cells.area_id
@@ -178,6 +224,7 @@
         or coalesce(candidates.size_rank <= needed.areas_needed, false)
         or (
             cells.area_id = 'municipality'
+            and not cells.frozen
             and needed.period is not null
             and needed.areas_needed is null
         ) as hidden

@@ -28,6 +28,7 @@ from orchestration.defs.dbt import (
 from orchestration.defs.detection import area_signals
 from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
 from quality.disclosure_audit import AuditReport, audit_published
+from quality.disclosure_memory import withdrawn_unchanged
 
 PUBLISHED_TABLES = {
     "fct_area_indicator_month": "marts.fct_area_indicator_month",
@@ -79,10 +80,14 @@ def stage(warehouse: Path, target: Path) -> tuple[Path, dict[str, int]]:
 
 
 def publish(warehouse: Path, target: Path) -> tuple[dict[str, int], AuditReport]:
-    """Stage, audit, and swap the copy into place atomically; raise if the audit fails."""
+    """Stage, audit, and swap the copy into place atomically; raise if the audit fails or
+    the copy would hide a cell the live one publishes with the same value (the audit of a
+    copy covers the earlier ones only while each holds the one before)."""
     staged, counts = stage(warehouse, target)
     try:
         report = audit_published(staged)
+        if report.passed:
+            report.inconsistencies += withdrawn_unchanged(staged, warehouse, target)
         if not report.passed:
             raise DisclosureError(report)
     except Exception:

@@ -6,6 +6,7 @@ March 2025 (fewer benefit spells and notifications, which moves the rolling 12-m
 windows that hold March). After each extract run the `refresh_after_extract` sensor asks
 for a refresh run of the months it loaded, which runs those monthly dbt partitions. A full
 refresh afterwards must reproduce every intermediate, restricted and mart table row for row.
+Each refresh publishes a copy; each copy must hold every cell the one before published.
 """
 
 import datetime as dt
@@ -36,6 +37,16 @@ def drop_every_third_row(path):
     path.write_bytes(b"\r\n".join([header, *kept]) + b"\r\n")
 
 
+def published_cells(storage) -> dict[tuple, tuple]:
+    """The live copy's published cells: (area, month, indicator) -> (numerator, denominator)."""
+    with duckdb.connect(storage.published_path, read_only=True) as con:
+        rows = con.execute(
+            "select area_id, period, indicator_id, numerator, denominator"
+            " from fct_area_indicator_month where not suppressed"
+        ).fetchall()
+    return {row[:3]: row[3:] for row in rows}
+
+
 def snapshot(storage) -> dict[str, list[tuple]]:
     with duckdb.connect(storage.warehouse_path, read_only=True) as con:
         tables = con.execute(
@@ -52,7 +63,7 @@ def builds(tmp_path_factory, code_location, wire):
     instance = dg.DagsterInstance.ephemeral()
     refresh = code_location.resolve_job_def("refresh_marts_and_alerts")
     with wire(storage) as storage:
-        windows = []
+        windows, copies = [], []
 
         def extract_then_refresh(job: str, tags: dict[str, str]) -> None:
             extract = code_location.resolve_job_def(job).execute_in_process(
@@ -74,6 +85,7 @@ def builds(tmp_path_factory, code_location, wire):
             )
             run = refresh.execute_in_process(instance=instance, tags=request.tags)
             assert run.success
+            copies.append(published_cells(storage))
             dbt_months = {
                 e.partition
                 for e in run.get_asset_materialization_events()
@@ -109,7 +121,7 @@ def builds(tmp_path_factory, code_location, wire):
             run_config=FULL_REFRESH, instance=instance, tags=months("2024-01-01", "2025-12-01")
         )
         assert full.success
-        yield windows, before_restatement, incremental, snapshot(storage)
+        yield windows, before_restatement, incremental, snapshot(storage), copies
 
 
 def test_each_extract_reaches_dbt_as_its_months(builds):
@@ -125,7 +137,7 @@ def test_each_extract_reaches_dbt_as_its_months(builds):
 
 
 def test_incremental_builds_equal_a_full_refresh(builds):
-    _, _, incremental, full = builds
+    _, _, incremental, full, _ = builds
     assert sorted(incremental) == sorted(full)
     assert "marts.fct_area_indicator_month" in full and "marts.kvarterprofil" in full
     for table, rows in full.items():
@@ -135,7 +147,7 @@ def test_incremental_builds_equal_a_full_refresh(builds):
 def test_the_restatement_moved_its_month_and_the_rolling_windows_after_it(builds):
     """The comparison is not vacuous: the restated March changed March's benefit FTE only,
     and the 12-month notification rates of March to December, nothing before March."""
-    _, before, incremental, _ = builds
+    _, before, incremental, _, _ = builds
 
     def changed(indicator: str) -> set[dt.date]:
         table = "restricted.restricted_area_indicator_month"
@@ -146,3 +158,24 @@ def test_the_restatement_moved_its_month_and_the_rolling_windows_after_it(builds
     assert changed("emp_benefit_fte") == {RESTATED}
     assert changed("cy_notifications") == {dt.date(2025, m, 1) for m in range(3, 13)}
     assert changed("hou_turnover") == set()
+
+
+def test_each_copy_publishes_every_cell_of_the_copy_before(builds):
+    """The memory (README, "Disclosure control"): a published cell stays published with
+    its value, so the newest copy holds every earlier one. Only the restatement changes
+    values (March's employment indicators, built on the benefit spells, and the
+    notification windows of March to December), and only those cells may be withdrawn
+    (judged afresh)."""
+    *_, copies = builds
+    assert len(copies) == 5  # October's first load, the yearly data, November, December, March
+    for before, after in zip(copies[:3], copies[1:4]):
+        assert len(after) > len(before) > 1_000
+        assert all(after.get(cell) == values for cell, values in before.items())
+    before, after = copies[3:]
+    changed = {cell for cell, values in before.items() if after.get(cell) != values}
+    assert changed  # the comparison saw the restatement
+    assert all(
+        (indicator.startswith("emp_") and month == RESTATED)  # from the benefit spells
+        or (indicator == "cy_notifications" and month >= RESTATED)
+        for _, month, indicator in changed
+    )

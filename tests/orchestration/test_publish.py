@@ -49,3 +49,45 @@ def test_a_copy_that_passes_replaces_the_old_one(warehouse, tmp_path, monkeypatc
         f"{name}.parquet" for name in PUBLISHED_TABLES
     )
     assert pd.read_parquet(parquet / "dim_area.parquet").to_dict("records") == [{"x": 1}]
+
+
+def test_a_copy_that_hides_a_cell_published_unchanged_is_not_published(
+    warehouse, tmp_path, monkeypatch
+):
+    """The live copy published A (10 of 40), B (8 of 40) and their total (18 of 80). The
+    warehouse now has A unchanged and B restated to 3 of 40, and its fact hides all three:
+    B and the total changed and may be judged afresh, A may not (README, memory)."""
+    cells = "area_id text, period date, indicator_id text, numerator double, denominator double"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema restricted")
+        con.execute(f"create table restricted.restricted_area_indicator_month ({cells})")
+        con.execute(
+            "insert into restricted.restricted_area_indicator_month values"
+            " ('A', '2025-03-01', 'x', 10, 40), ('B', '2025-03-01', 'x', 3, 40)"
+        )
+        con.execute(
+            "create or replace table marts.fct_area_indicator_month as select area_id, period,"
+            " indicator_id, true as suppressed, null::double as numerator,"
+            " null::double as denominator from restricted.restricted_area_indicator_month"
+            " union all select 'municipality', '2025-03-01', 'x', true, null, null"
+        )
+    target = tmp_path / "published" / "kvarter.duckdb"
+    target.parent.mkdir()
+    with duckdb.connect(str(target)) as con:
+        con.execute(
+            "create table fct_area_indicator_month as select * from (values"
+            " ('A', date '2025-03-01', 'x', false, 10.0, 40.0),"
+            " ('B', date '2025-03-01', 'x', false, 8.0, 40.0),"
+            " ('municipality', date '2025-03-01', 'x', false, 18.0, 80.0))"
+            " as t (area_id, period, indicator_id, suppressed, numerator, denominator)"
+        )
+    before = target.read_bytes()
+    monkeypatch.setattr(
+        publish_assets, "audit_published", lambda path: AuditReport(protection_level=5)
+    )
+    with pytest.raises(DisclosureError) as error:
+        publish(warehouse, target)
+    assert error.value.report.findings == [
+        "x A 2025-03 published unchanged in the live copy, hidden now"
+    ]
+    assert target.read_bytes() == before

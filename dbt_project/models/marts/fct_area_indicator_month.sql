@@ -15,6 +15,12 @@
 -- Steps 3 to 5 run three times, since each can expose cells for the others. The auditor
 -- in quality/disclosure_audit.py proves the result with linear programs on every publish
 -- (a copy that still exposes a cell is not published).
+-- Memory: whoever keeps earlier copies holds all of them, so a cell the live copy
+-- publishes is published again while its value is unchanged (no step hides it), and the
+-- new copy holds every earlier one: the audit of the new copy is the audit of them all.
+-- The steps choose among the other cells; the time rule waits a year after a series'
+-- published windows off its cadence, and a stock's month implied by the newest month's
+-- flows is judged with its series before it is published.
 -- A hidden cell carries no numerator, denominator or value and one reason for all.
 -- Rebuilt whole: a series' time rule and the totals look across all months and areas.
 {{ config(materialized='table') }}
@@ -32,6 +38,12 @@ rules as (
     select * from {{ ref('disclosure_rules') }}
 ),
 
+published_before as (
+    -- The cells the live published copy shows, with their values: public already.
+    -- Copied in before every marts build (quality/disclosure_memory.py).
+    select * from {{ source('publication', 'published_cells') }}
+),
+
 catalogue as (
     select
         catalogue.indicator_id,
@@ -40,6 +52,72 @@ catalogue as (
         coalesce(catalogue.min_denominator, rules.min_denominator) as min_denominator
     from {{ ref('indicator_catalogue') }} as catalogue
     cross join rules
+),
+
+newest_month as (
+    select max(period) as period from restricted
+),
+
+flows_in_newest_month as (
+    -- Each stock flow's count in the newest month (seed disclosure_stock_flows): the
+    -- month's own count where the indicator is summed in rolling windows.
+    select
+        flows.relation_id,
+        restricted.area_id,
+        case flows.role when 'inflow' then 1 else -1 end * case
+            when flows.component = 'numerator' and catalogue.rolling_window is not null
+                then restricted.month_numerator
+            when flows.component = 'numerator' then restricted.numerator
+            when catalogue.rolling_window = 'both' then restricted.month_denominator
+            else restricted.denominator
+        end as stock_change
+    from restricted
+    inner join newest_month on restricted.period = newest_month.period
+    inner join {{ ref('disclosure_stock_flows') }} as flows
+        on restricted.indicator_id = flows.indicator_id and flows.role != 'stock'
+    inner join catalogue on restricted.indicator_id = catalogue.indicator_id
+),
+
+next_month_stocks as (
+    -- A stock on the 1st of the month after the newest is the newest month's plus its
+    -- inflow less its outflow: published flows give it away before its own month is
+    -- delivered, so it is judged now (with its denominator as of the newest month).
+    select
+        stock.area_id,
+        cast({{ dbt.dateadd('month', 1, 'stock.period') }} as date) as period,
+        stock.indicator_id,
+        stock.denominator,
+        stock.disclosure_population,
+        stock.numerator + coalesce(sum(flows.stock_change), 0) as numerator,
+        stock.numerator + coalesce(sum(flows.stock_change), 0) as disclosure_count
+    from restricted as stock
+    inner join newest_month on stock.period = newest_month.period
+    inner join {{ ref('disclosure_stock_flows') }} as relation
+        on stock.indicator_id = relation.indicator_id and relation.role = 'stock'
+    left join flows_in_newest_month as flows
+        on relation.relation_id = flows.relation_id and stock.area_id = flows.area_id
+    group by
+        stock.area_id, stock.period, stock.indicator_id, stock.numerator,
+        stock.denominator, stock.disclosure_population
+),
+
+area_cells as (
+    select
+        {{ cell_columns | join(', ') }},
+        false as implied
+    from restricted
+    union all
+    select
+        area_id,
+        period,
+        indicator_id,
+        numerator,
+        denominator,
+        numerator / nullif(denominator, 0) as value,
+        disclosure_count,
+        disclosure_population,
+        true as implied
+    from next_month_stocks
 ),
 
 municipality as (
@@ -53,6 +131,7 @@ municipality as (
         denominator,
         disclosure_count,
         disclosure_population,
+        implied,
         case
             when denominator is null then numerator
             when denominator > 0 then numerator / denominator
@@ -61,13 +140,14 @@ municipality as (
         select
             period,
             indicator_id,
+            implied,
             cast(sum(cast(numerator as decimal(18, 6))) as double precision) as numerator,
             cast(sum(cast(denominator as decimal(18, 6))) as double precision)
                 as denominator,
             sum(disclosure_count) as disclosure_count,
             sum(disclosure_population) as disclosure_population
-        from restricted
-        group by period, indicator_id
+        from area_cells
+        group by period, indicator_id, implied
     ) as sums
 ),
 
@@ -188,10 +268,48 @@ series_cadence as (
     group by area_id, indicator_id
 ),
 
-cells as (
-    select {{ cell_columns | join(', ') }} from restricted
+published_off_cadence as (
+    -- The newest window a series published off its cadence, in a copy made before its
+    -- slack fell: the monthly counts around it are pinned as far as that copy pinned
+    -- them, and a window of the new cadence less it would pin them further. A window
+    -- twelve months on shares no month with it.
+    select
+        published_before.area_id,
+        published_before.indicator_id,
+        max(published_before.period) as period
+    from published_before
+    inner join series_cadence as cadence
+        on
+            published_before.area_id = cadence.area_id
+            and published_before.indicator_id = cadence.indicator_id
+    where cast(date_part('month', published_before.period) as integer) % cadence.every_months != 0
+    group by published_before.area_id, published_before.indicator_id
+),
+
+all_cells as (
+    select {{ cell_columns | join(', ') }}, implied from area_cells
     union all
-    select {{ cell_columns | join(', ') }} from municipality
+    select {{ cell_columns | join(', ') }}, implied from municipality
+),
+
+cells as (
+    -- frozen: published before with the same values (a restated cell is judged afresh).
+    select
+        all_cells.*,
+        coalesce(
+            abs(all_cells.numerator - published_before.numerator) < 0.0000005
+            and (
+                all_cells.denominator is null and published_before.denominator is null
+                or abs(all_cells.denominator - published_before.denominator) < 0.0000005
+            ),
+            false
+        ) as frozen
+    from all_cells
+    left join published_before
+        on
+            all_cells.area_id = published_before.area_id
+            and all_cells.period = published_before.period
+            and all_cells.indicator_id = published_before.indicator_id
 ),
 
 step_primary_and_time as (
@@ -203,13 +321,20 @@ step_primary_and_time as (
         cells.denominator,
         cells.value,
         catalogue.is_proportion,
-        {{ is_sensitive(
-            'cells.disclosure_count', 'cells.disclosure_population',
-            'catalogue.min_denominator'
-        ) }}
-        or coalesce(
-            cast(date_part('month', cells.period) as integer) % cadence.every_months != 0,
-            false
+        cells.implied,
+        cells.frozen,
+        not cells.frozen and (
+            {{ is_sensitive(
+                'cells.disclosure_count', 'cells.disclosure_population',
+                'catalogue.min_denominator'
+            ) }}
+            or coalesce(
+                cast(date_part('month', cells.period) as integer) % cadence.every_months != 0,
+                false
+            )
+            or coalesce(
+                cells.period < {{ dbt.dateadd('month', 12, 'off_cadence.period') }}, false
+            )
         ) as hidden
     from cells
     inner join catalogue on cells.indicator_id = catalogue.indicator_id
@@ -218,6 +343,10 @@ step_primary_and_time as (
         on
             cells.area_id = cadence.area_id
             and cells.indicator_id = cadence.indicator_id
+    left join published_off_cadence as off_cadence
+        on
+            cells.area_id = off_cadence.area_id
+            and cells.indicator_id = off_cadence.indicator_id
 ),
 
 {#- Stocks, links and totals can each expose cells for the others: three rounds. -#}
@@ -228,8 +357,12 @@ step_primary_and_time as (
         {{ hide_stock_series(ns.previous) }}
     ),
 
+    step_stock_flows_{{ round }} as (
+        {{ hide_carrying_flows('step_stocks_' ~ round) }}
+    ),
+
     step_links_{{ round }} as (
-        {{ hide_linked('step_stocks_' ~ round) }}
+        {{ hide_linked('step_stock_flows_' ~ round) }}
     ),
 
     step_totals_{{ round }} as (
@@ -240,6 +373,7 @@ step_primary_and_time as (
 
 protected as (
     select * from {{ ns.previous }}
+    where not implied
 ),
 
 municipality_values as (

@@ -1,0 +1,82 @@
+"""What the live published copy shows, remembered in the warehouse for the fact's
+suppression (README, "Disclosure control", memory).
+
+Whoever keeps the earlier copies holds them all. The fact publishes again every cell the
+live copy publishes while its value is unchanged, so each new copy holds every earlier
+one and the audit of the new copy covers them all. The live copy is the memory: it is
+copied into `publication.published_cells` before every marts build, so a rebuilt
+warehouse still remembers what was published from the old one.
+"""
+
+from pathlib import Path
+
+import duckdb
+
+from sources import duckdb_limits
+
+TABLE = "publication.published_cells"
+# As dbt_project.yml's on-run-start creates it for dbt runs without a published copy.
+COLUMNS = (
+    "area_id varchar, period date, indicator_id varchar, "
+    "numerator double precision, denominator double precision"
+)
+
+
+def remember_published(warehouse: Path, published: Path) -> int:
+    """Replace the remembered cells with those `published` shows (none if it does not
+    exist yet); returns how many."""
+    with duckdb.connect(str(warehouse)) as con:
+        duckdb_limits.apply(con, str(warehouse))
+        con.execute("create schema if not exists publication")
+        con.execute(f"create or replace table {TABLE} ({COLUMNS})")
+        if published.exists():
+            con.execute(f"attach '{published}' as live (read_only)")
+            con.execute(
+                f"insert into {TABLE} select area_id, period, indicator_id, numerator, "
+                "denominator from live.fct_area_indicator_month where not suppressed"
+            )
+            con.execute("detach live")
+        return con.execute(f"select count(*) from {TABLE}").fetchone()[0]
+
+
+def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:
+    """Cells the live copy publishes and the staged copy hides although their values
+    (the warehouse's) are unchanged: what the memory must prevent. A restated cell, whose
+    value changed, may be hidden now."""
+    if not live.exists():
+        return []
+    with duckdb.connect(str(staged), read_only=True) as con:
+        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        con.execute(f"attach '{live}' as live (read_only)")
+        rows = con.execute(
+            """
+            with restricted as (
+                select * from warehouse.restricted.restricted_area_indicator_month
+            ),
+
+            current_values as (
+                select area_id, period, indicator_id, numerator, denominator from restricted
+                union all
+                select 'municipality', period, indicator_id, sum(numerator), sum(denominator)
+                from restricted
+                group by period, indicator_id
+            )
+
+            select published.area_id, published.period, published.indicator_id
+            from live.fct_area_indicator_month as published
+            inner join main.fct_area_indicator_month as staged
+                using (area_id, period, indicator_id)
+            inner join current_values using (area_id, period, indicator_id)
+            where
+                not published.suppressed
+                and staged.suppressed
+                and abs(current_values.numerator - published.numerator) < 0.0000005
+                and (
+                    current_values.denominator is null and published.denominator is null
+                    or abs(current_values.denominator - published.denominator) < 0.0000005
+                )
+            order by all
+            """
+        ).fetchall()
+    withdrawn = "published unchanged in the live copy, hidden now"
+    return [f"{i} {a} {m:%Y-%m} {withdrawn}" for a, m, i in rows]
