@@ -231,9 +231,12 @@ def _column_sql(
                     "not a whole number",
                 )
             )
-            # try_cast: the typed value is computed for every row, and a number beyond
-            # BIGINT (quarantined below) would otherwise fail the whole statement.
-            value = f"try_cast({parsed} as bigint)"
+            # From the text where it is plain digits: through a double, a number above
+            # 2^53 would load rounded. try_cast: the typed value is computed for every
+            # row, and a number beyond BIGINT (quarantined below) would otherwise fail
+            # the whole statement.
+            exact = f"try_cast({text} as bigint)"
+            value = f"coalesce({exact}, try_cast({parsed} as bigint))"
         else:
             word = "number with decimal comma" if dialect.decimal_comma else "number"
             checks.append(_check(f"not {missing} and {parsed} is null", f"not a {word}"))
@@ -247,7 +250,10 @@ def _column_sql(
             )
         if kind == "int":  # after the range: a column with a maximum names it
             checks.append(
-                _check(f"abs({parsed}) >= {2.0**63:.0f}", "too large for a 64-bit whole number")
+                _check(
+                    f"abs({parsed}) >= {2.0**63:.0f} and {exact} is null",
+                    "too large for a 64-bit whole number",
+                )
             )
     reason = "case " + " ".join(f"when {c} then {r}" for c, r in checks) + " end"
     return parse, value, (reason if checks else "null")

@@ -382,13 +382,25 @@ def test_a_number_too_large_for_64_bits_without_a_maximum():
         key=("area",),
         columns=(Column("omraade", "area", "text"), Column("antal", "count", "int", minimum=0)),
     )
-    frame = pd.DataFrame([("A", "12"), ("B", "1e+20"), ("C", "9223372036854775808")])
+    frame = pd.DataFrame(
+        [
+            ("A", "12"),
+            ("B", "1e+20"),
+            ("C", "9223372036854775808"),  # 2^63
+            ("D", "9007199254740993"),  # 2^53 + 1: a double would round it to 2^53
+            ("E", "9223372036854775807"),  # 2^63 - 1, the largest 64-bit whole number
+        ]
+    )
     frame.columns = contract.headers
     rejected = pd.DataFrame(columns=QUARANTINE_COLUMNS)
     result = run(
-        Cells(frame, np.arange(1, 4, dtype=np.int64), rejected, ISO, "hand-made"), contract
+        Cells(frame, np.arange(1, 6, dtype=np.int64), rejected, ISO, "hand-made"), contract
     )
-    assert result.records[["count", "source_line"]].values.tolist() == [[12, 1]]
+    assert result.records[["count", "source_line"]].values.tolist() == [
+        [12, 1],
+        [9007199254740993, 4],
+        [9223372036854775807, 5],
+    ]
     assert result.quarantine.values.tolist() == [
         [2, "antal", "1e+20", "too large for a 64-bit whole number"],
         [3, "antal", "9223372036854775808", "too large for a 64-bit whole number"],
