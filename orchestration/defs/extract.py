@@ -8,6 +8,7 @@ import datetime as dt
 import warnings
 
 import dagster as dg
+import duckdb
 
 from orchestration.defs.quality_checks import as_check_result
 from orchestration.partitions import monthly, partition_date, yearly
@@ -26,7 +27,8 @@ from sources.warehouse import LoadStats, create_raw_tables
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
 # A source that stayed unreachable through the reader's own retries is tried again by
-# Dagster a few times, minutes apart (30, 60, 120 s); nothing else is retried (see below).
+# Dagster a few times, minutes apart (30, 60, 120 s), and so is a warehouse locked by
+# another process; nothing else is retried (`_transient`).
 RETRY_POLICY = dg.RetryPolicy(
     max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
@@ -72,6 +74,55 @@ def _batch_message(contract: Contract, batch: list[tuple[dt.date, LoadStats]]) -
     return message
 
 
+def _transient(error: Exception) -> bool:
+    """A source still unreachable after the reader's retries, or the warehouse locked by
+    another process (`duckdb.connect`: "Could not set lock on file")."""
+    return isinstance(error, SourceUnavailable) or (
+        isinstance(error, duckdb.IOException) and "Could not set lock" in str(error)
+    )
+
+
+def _load(
+    context: dg.AssetExecutionContext, storage: KvarterStorage, contract: Contract
+) -> dg.MaterializeResult:
+    """Extract the run's periods of `contract` into its raw table, with the contract suite."""
+    pseudonymise = _run_pseudonymiser(context.run.run_id, load_key(storage.cpr_key_file))
+    read = loaded = quarantined = 0
+    with storage.connect() as con:
+        duckdb_limits.apply(con, storage.warehouse_path)
+        create_raw_tables(con, ALL_CONTRACTS)
+        # The periods of this run (a restated old month included), nothing else.
+        periods = [partition_date(p) for p in context.partition_keys]
+        for batch in extract_periods(con, contract, periods, storage.locations, pseudonymise):
+            context.log.info(_batch_message(contract, batch))
+            for _, stats in batch:
+                read += stats.rows_read
+                loaded += stats.rows_loaded
+                quarantined += stats.rows_quarantined
+        checked = con.execute(
+            f"select count(*) from raw.{contract.table} where period between ? and ?",
+            [min(periods), max(periods)],
+        ).fetchall()[0][0]
+        check = as_check_result(validate_source(con, contract, periods))
+    return dg.MaterializeResult(
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="gx_contract_suite",
+                passed=check.passed,
+                severity=check.severity,
+                metadata={**check.metadata, "rows_checked": checked},
+            )
+        ],
+        metadata={
+            "periods": len(context.partition_keys),
+            "rows_read": read,
+            "rows_loaded": loaded,
+            "rows_quarantined": quarantined,
+            "table": f"raw.{contract.table}",
+        },
+    )
+
+
 def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey([contract.system, contract.entity]),
@@ -96,49 +147,14 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
     def _extract(
         context: dg.AssetExecutionContext, storage: KvarterStorage
     ) -> dg.MaterializeResult:
-        pseudonymise = _run_pseudonymiser(context.run.run_id, load_key(storage.cpr_key_file))
-        read = loaded = quarantined = 0
-        with storage.connect() as con:
-            duckdb_limits.apply(con, storage.warehouse_path)
-            create_raw_tables(con, ALL_CONTRACTS)
-            # The periods of this run (a restated old month included), nothing else.
-            periods = [partition_date(p) for p in context.partition_keys]
-            try:
-                for batch in extract_periods(
-                    con, contract, periods, storage.locations, pseudonymise
-                ):
-                    context.log.info(_batch_message(contract, batch))
-                    for _, stats in batch:
-                        read += stats.rows_read
-                        loaded += stats.rows_loaded
-                        quarantined += stats.rows_quarantined
-            except SourceUnavailable:
-                raise  # transient: RETRY_POLICY applies
-            except Exception as error:
-                # A broken delivery or contract fault gives the same result every time.
-                raise dg.Failure(str(error), allow_retries=False) from error
-            checked = con.execute(
-                f"select count(*) from raw.{contract.table} where period between ? and ?",
-                [min(periods), max(periods)],
-            ).fetchall()[0][0]
-            check = as_check_result(validate_source(con, contract, periods))
-        return dg.MaterializeResult(
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name="gx_contract_suite",
-                    passed=check.passed,
-                    severity=check.severity,
-                    metadata={**check.metadata, "rows_checked": checked},
-                )
-            ],
-            metadata={
-                "periods": len(context.partition_keys),
-                "rows_read": read,
-                "rows_loaded": loaded,
-                "rows_quarantined": quarantined,
-                "table": f"raw.{contract.table}",
-            },
-        )
+        try:
+            return _load(context, storage, contract)
+        except Exception as error:
+            if _transient(error):
+                raise  # RETRY_POLICY applies
+            # A broken delivery, a contract fault or a missing key file gives the same
+            # result every time: fail at once, not after minutes of retries.
+            raise dg.Failure(str(error), allow_retries=False) from error
 
     return _extract
 

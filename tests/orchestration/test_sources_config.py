@@ -2,6 +2,7 @@
 transient."""
 
 import dagster as dg
+import duckdb
 import pytest
 
 from orchestration import cli, demo
@@ -70,6 +71,8 @@ def test_the_layout_has_no_source_addresses(tmp_path):
         (SourceUnavailable("http://h/v1/rygestop?month=2025-03: timed out"), 2),
         (DeliveryError("http://h/v1/rygestop?month=2025-03: HTTP 404"), 1),
         (AssertionError("row accounting does not add up"), 1),
+        (duckdb.IOException('IO Error: Could not set lock on file "w.duckdb": Conflict'), 2),
+        (duckdb.IOException("IO Error: No space left on device"), 1),
     ],
 )
 def test_only_an_unavailable_source_is_retried(monkeypatch, tmp_path, error, attempts):
@@ -95,6 +98,27 @@ def test_only_an_unavailable_source_is_retried(monkeypatch, tmp_path, error, att
     while cause.cause is not None:
         cause = cause.cause
     assert str(error) in cause.message
+
+
+def test_an_error_before_the_extract_is_not_retried(monkeypatch, tmp_path):
+    """A CPR key file that cannot be read fails the step at once, naming the file."""
+    monkeypatch.setattr(extract_assets, "RETRY_POLICY", dg.RetryPolicy(max_retries=1, delay=0))
+    calls = []
+
+    def missing(path):
+        calls.append(path)
+        raise FileNotFoundError(f"no CPR key file {path}")
+
+    monkeypatch.setattr(extract_assets, "load_key", missing)
+    asset = extract_assets.build_extract_asset(health.SMOKING_CESSATION)
+    storage = KvarterStorage.under(tmp_path)
+    result = dg.materialize(
+        [asset], partition_key="2025-03-01", resources={"storage": storage}, raise_on_error=False
+    )
+    assert not result.success
+    assert calls == [storage.cpr_key_file]
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert f"no CPR key file {storage.cpr_key_file}" in failure.step_failure_data.error.message
 
 
 def test_every_extract_asset_has_the_retry_policy():
