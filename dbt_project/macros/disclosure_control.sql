@@ -19,13 +19,13 @@
 
 {#-
     The columns every disclosure step reads and passes on. `frozen`: published before
-    with the same values, never hidden; `implied`: a stock's month after the newest, judged
-    but not published.
+    with the same values, never hidden; `was_published`: published before with any
+    values; `implied`: a stock's month after the newest, judged but not published.
 -#}
 {% macro disclosure_cell_columns(alias) -%}
     {%- for column in [
         'area_id', 'period', 'indicator_id', 'numerator', 'denominator', 'value',
-        'is_proportion', 'implied', 'frozen',
+        'is_proportion', 'implied', 'frozen', 'was_published',
     ] %}
         {{ alias }}.{{ column }},
     {%- endfor %}
@@ -137,7 +137,9 @@
     for proportions, their complements) must add up to at least the protection level, or
     the total minus the published areas pins them. Published areas are added smallest
     first until that holds; if no number of them is enough, the total is hidden instead.
-    Cells published before (`frozen`) are neither added nor hidden.
+    Cells published before (`frozen`) are neither added nor hidden; a restated cell
+    published before with another value is added only after those never published (its
+    old value stays public).
 -#}
 {% macro protect_totals(cells) -%}
     with state as (
@@ -200,7 +202,8 @@
         where cells.area_id != 'municipality' and not cells.hidden and not cells.frozen
         window smallest_first as (
             partition by cells.period, cells.indicator_id
-            order by coalesce(cells.denominator, cells.numerator), cells.area_id
+            order by
+                cells.was_published, coalesce(cells.denominator, cells.numerator), cells.area_id
             rows between unbounded preceding and current row
         )
     ),

@@ -99,8 +99,7 @@ def publish(warehouse: Path, target: Path) -> tuple[dict[str, int], AuditReport]
     staged, counts = stage(warehouse, target)
     try:
         report = audit_published(staged)
-        if report.passed:
-            report.inconsistencies += withdrawn_unchanged(staged, warehouse, target)
+        report.inconsistencies += withdrawn_unchanged(staged, warehouse, target)
         if not report.passed:
             raise DisclosureError(report)
     except Exception:

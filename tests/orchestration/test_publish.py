@@ -26,6 +26,7 @@ def test_a_copy_that_fails_the_audit_is_never_published(warehouse, tmp_path, mon
     target.write_bytes(b"the copy readers have now")
     failing = AuditReport(protection_level=5, exposures=[Exposure("x A 2025-03 numerator", 3, 3)])
     monkeypatch.setattr(publish_assets, "audit_published", lambda path: failing)
+    monkeypatch.setattr(publish_assets, "withdrawn_unchanged", lambda *paths: [])
     with pytest.raises(DisclosureError, match=r"x A 2025-03 numerator in \[3, 3\]"):
         publish(warehouse, target)
     assert target.read_bytes() == b"the copy readers have now"

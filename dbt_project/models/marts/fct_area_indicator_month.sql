@@ -54,13 +54,20 @@ catalogue as (
     cross join rules
 ),
 
-newest_month as (
-    select max(period) as period from restricted
+newest_stock_months as (
+    -- Each stock's newest month (another source may already be a month further on).
+    select
+        relation.relation_id,
+        max(restricted.period) as period
+    from restricted
+    inner join {{ ref('disclosure_stock_flows') }} as relation
+        on restricted.indicator_id = relation.indicator_id and relation.role = 'stock'
+    group by relation.relation_id
 ),
 
 flows_in_newest_month as (
-    -- Each stock flow's count in the newest month (seed disclosure_stock_flows): the
-    -- month's own count where the indicator is summed in rolling windows.
+    -- Each stock flow's count in the stock's newest month (seed disclosure_stock_flows):
+    -- the month's own count where the indicator is summed in rolling windows.
     select
         flows.relation_id,
         restricted.area_id,
@@ -72,14 +79,15 @@ flows_in_newest_month as (
             else restricted.denominator
         end as stock_change
     from restricted
-    inner join newest_month on restricted.period = newest_month.period
     inner join {{ ref('disclosure_stock_flows') }} as flows
         on restricted.indicator_id = flows.indicator_id and flows.role != 'stock'
+    inner join newest_stock_months as newest
+        on flows.relation_id = newest.relation_id and restricted.period = newest.period
     inner join catalogue on restricted.indicator_id = catalogue.indicator_id
 ),
 
 next_month_stocks as (
-    -- A stock on the 1st of the month after the newest is the newest month's plus its
+    -- A stock on the 1st of the month after its newest is the newest month's plus its
     -- inflow less its outflow: published flows give it away before its own month is
     -- delivered, so it is judged now (with its denominator as of the newest month).
     select
@@ -91,9 +99,10 @@ next_month_stocks as (
         stock.numerator + coalesce(sum(flows.stock_change), 0) as numerator,
         stock.numerator + coalesce(sum(flows.stock_change), 0) as disclosure_count
     from restricted as stock
-    inner join newest_month on stock.period = newest_month.period
     inner join {{ ref('disclosure_stock_flows') }} as relation
         on stock.indicator_id = relation.indicator_id and relation.role = 'stock'
+    inner join newest_stock_months as newest
+        on relation.relation_id = newest.relation_id and stock.period = newest.period
     left join flows_in_newest_month as flows
         on relation.relation_id = flows.relation_id and stock.area_id = flows.area_id
     group by
@@ -296,6 +305,7 @@ cells as (
     -- frozen: published before with the same values (a restated cell is judged afresh).
     select
         all_cells.*,
+        published_before.area_id is not null as was_published,
         coalesce(
             abs(all_cells.numerator - published_before.numerator) < 0.0000005
             and (
@@ -323,6 +333,7 @@ step_primary_and_time as (
         catalogue.is_proportion,
         cells.implied,
         cells.frozen,
+        cells.was_published,
         not cells.frozen and (
             {{ is_sensitive(
                 'cells.disclosure_count', 'cells.disclosure_population',
@@ -334,6 +345,11 @@ step_primary_and_time as (
             )
             or coalesce(
                 cells.period < {{ dbt.dateadd('month', 12, 'off_cadence.period') }}, false
+            )
+            -- the areas' windows add up to the municipality's: they wait with it
+            or coalesce(
+                cells.period < {{ dbt.dateadd('month', 12, 'municipality_off_cadence.period') }},
+                false
             )
         ) as hidden
     from cells
@@ -347,6 +363,10 @@ step_primary_and_time as (
         on
             cells.area_id = off_cadence.area_id
             and cells.indicator_id = off_cadence.indicator_id
+    left join published_off_cadence as municipality_off_cadence
+        on
+            municipality_off_cadence.area_id = 'municipality'
+            and cells.indicator_id = municipality_off_cadence.indicator_id
 ),
 
 {#- Stocks, links and totals can each expose cells for the others: three rounds. -#}
