@@ -165,8 +165,9 @@ def test_each_copy_publishes_every_cell_of_the_copy_before(builds):
     its value, so the newest copy holds every earlier one. Only the restatement changes
     values (March's employment indicators, built on the benefit spells, and the
     notification windows of March to December), and only those cells may be withdrawn
-    (judged afresh)."""
-    *_, copies = builds
+    (judged afresh): cells whose value in the warehouse changed, or the municipality's
+    where an area's did."""
+    _, before_restatement, incremental, _, copies = builds
     assert len(copies) == 5  # October's first load, the yearly data, November, December, March
     for before, after in zip(copies[:3], copies[1:4]):
         assert len(after) > len(before) > 1_000
@@ -174,6 +175,10 @@ def test_each_copy_publishes_every_cell_of_the_copy_before(builds):
     before, after = copies[3:]
     changed = {cell for cell, values in before.items() if after.get(cell) != values}
     assert changed  # the comparison saw the restatement
+    table = "restricted.restricted_area_indicator_month"
+    restated = {r[:3] for r in set(before_restatement[table]) ^ set(incremental[table])}
+    restated |= {("municipality", month, indicator) for _, month, indicator in restated}
+    assert changed <= restated
     assert all(
         (indicator.startswith("emp_") and month == RESTATED)  # from the benefit spells
         or (indicator == "cy_notifications" and month >= RESTATED)
