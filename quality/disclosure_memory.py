@@ -80,3 +80,31 @@ def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:
         ).fetchall()
     withdrawn = "published unchanged in the live copy, hidden now"
     return [f"{i} {a} {m:%Y-%m} {withdrawn}" for a, m, i in rows]
+
+
+def no_longer_published(staged: Path, live: Path) -> dict[str, list[str]]:
+    """Cells the live copy publishes that the staged copy hides (`hidden`: restated, as
+    unchanged ones fail the publish) or no longer holds (`gone`: its area or months left
+    the warehouse). Their old values stay public, so the publish step shows them."""
+    withdrawn = {"hidden": [], "gone": []}
+    if not live.exists():
+        return withdrawn
+    with duckdb.connect(str(staged), read_only=True) as con:
+        con.execute(f"attach '{live}' as live (read_only)")
+        rows = con.execute(
+            """
+            select
+                published.indicator_id,
+                published.area_id,
+                published.period,
+                staged.suppressed is null as gone
+            from live.fct_area_indicator_month as published
+            left join main.fct_area_indicator_month as staged
+                using (area_id, period, indicator_id)
+            where not published.suppressed and coalesce(staged.suppressed, true)
+            order by all
+            """
+        ).fetchall()
+    for indicator, area, month, gone in rows:
+        withdrawn["gone" if gone else "hidden"].append(f"{indicator} {area} {month:%Y-%m}")
+    return withdrawn

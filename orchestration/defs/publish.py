@@ -28,7 +28,7 @@ from orchestration.defs.dbt import (
 from orchestration.defs.detection import area_signals
 from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
 from quality.disclosure_audit import AuditReport, audit_published
-from quality.disclosure_memory import withdrawn_unchanged
+from quality.disclosure_memory import no_longer_published, withdrawn_unchanged
 
 PUBLISHED_TABLES = {
     "fct_area_indicator_month": "marts.fct_area_indicator_month",
@@ -92,22 +92,27 @@ def stage(warehouse: Path, target: Path) -> tuple[Path, dict[str, int]]:
     return staged, counts
 
 
-def publish(warehouse: Path, target: Path) -> tuple[dict[str, int], AuditReport]:
+def publish(
+    warehouse: Path, target: Path
+) -> tuple[dict[str, int], AuditReport, dict[str, list[str]]]:
     """Stage, audit, and swap the copy into place atomically; raise if the audit fails or
     the copy would hide a cell the live one publishes with the same value (the audit of a
-    copy covers the earlier ones only while each holds the one before)."""
+    copy covers the earlier ones only while each holds the one before). Returns the
+    tables' row counts, the audit, and the live copy's cells the new one no longer
+    publishes (`no_longer_published`)."""
     staged, counts = stage(warehouse, target)
     try:
         report = audit_published(staged)
         report.inconsistencies += withdrawn_unchanged(staged, warehouse, target)
         if not report.passed:
             raise DisclosureError(report)
+        withdrawn = no_longer_published(staged, target)
     except Exception:
         staged.unlink()
         raise
     os.replace(staged, target)
     write_parquet(target)
-    return counts, report
+    return counts, report, withdrawn
 
 
 def write_parquet(published: Path) -> None:
@@ -167,14 +172,27 @@ def _check_metadata(report: AuditReport) -> dict:
 )
 def published_marts(context: dg.AssetExecutionContext, storage: KvarterStorage):
     try:
-        counts, report = publish(Path(storage.warehouse_path), Path(storage.published_path))
+        counts, report, withdrawn = publish(
+            Path(storage.warehouse_path), Path(storage.published_path)
+        )
     except DisclosureError as error:
         yield dg.AssetCheckResult(
             check_name="disclosure_audit", passed=False, metadata=_check_metadata(error.report)
         )
         raise dg.Failure(str(error)) from error
+    if withdrawn["gone"]:
+        # Not a disclosure by this copy, but the old values stay public beside it.
+        context.log.warning(
+            f"{len(withdrawn['gone'])} cell(s) the last copy published are gone from the"
+            f" warehouse, e.g. {'; '.join(withdrawn['gone'][:EXAMPLES_SHOWN])}"
+        )
     yield dg.MaterializeResult(
-        metadata={"path": storage.published_path, **{f"rows_{k}": v for k, v in counts.items()}}
+        metadata={
+            "path": storage.published_path,
+            **{f"rows_{k}": v for k, v in counts.items()},
+            "cells_withdrawn_restated": len(withdrawn["hidden"]),
+            "cells_withdrawn_gone": len(withdrawn["gone"]),
+        }
     )
     yield dg.AssetCheckResult(
         check_name="disclosure_audit", passed=True, metadata=_check_metadata(report)

@@ -52,6 +52,7 @@ def test_kill_9_during_publish_leaves_the_old_copy_whole(tmp_path, monkeypatch):
     # Tables of one column x: no fact to audit or to compare with the live copy's.
     monkeypatch.setattr(publish_assets, "audit_published", lambda p: AuditReport(5))
     monkeypatch.setattr(publish_assets, "withdrawn_unchanged", lambda *paths: [])
+    monkeypatch.setattr(publish_assets, "no_longer_published", lambda *paths: {})
     publish(warehouse(tmp_path / "old.duckdb", 1), target)
     old = tables(target)
 

@@ -63,7 +63,7 @@ def builds(tmp_path_factory, code_location, wire):
     instance = dg.DagsterInstance.ephemeral()
     refresh = code_location.resolve_job_def("refresh_marts_and_alerts")
     with wire(storage) as storage:
-        windows, copies = [], []
+        windows, copies, withdrawn = [], [], []
 
         def extract_then_refresh(job: str, tags: dict[str, str]) -> None:
             extract = code_location.resolve_job_def(job).execute_in_process(
@@ -86,6 +86,17 @@ def builds(tmp_path_factory, code_location, wire):
             run = refresh.execute_in_process(instance=instance, tags=request.tags)
             assert run.success
             copies.append(published_cells(storage))
+            [published] = [
+                e.materialization.metadata
+                for e in run.get_asset_materialization_events()
+                if e.asset_key.to_user_string() == "published_marts"
+            ]
+            withdrawn.append(
+                (
+                    published["cells_withdrawn_restated"].value,
+                    published["cells_withdrawn_gone"].value,
+                )
+            )
             dbt_months = {
                 e.partition
                 for e in run.get_asset_materialization_events()
@@ -121,7 +132,7 @@ def builds(tmp_path_factory, code_location, wire):
             run_config=FULL_REFRESH, instance=instance, tags=months("2024-01-01", "2025-12-01")
         )
         assert full.success
-        yield windows, before_restatement, incremental, snapshot(storage), copies
+        yield windows, before_restatement, incremental, snapshot(storage), copies, withdrawn
 
 
 def test_each_extract_reaches_dbt_as_its_months(builds):
@@ -137,7 +148,7 @@ def test_each_extract_reaches_dbt_as_its_months(builds):
 
 
 def test_incremental_builds_equal_a_full_refresh(builds):
-    _, _, incremental, full, _ = builds
+    _, _, incremental, full, *_ = builds
     assert sorted(incremental) == sorted(full)
     assert "marts.fct_area_indicator_month" in full and "marts.kvarterprofil" in full
     for table, rows in full.items():
@@ -147,7 +158,7 @@ def test_incremental_builds_equal_a_full_refresh(builds):
 def test_the_restatement_moved_its_month_and_the_rolling_windows_after_it(builds):
     """The comparison is not vacuous: the restated March changed March's benefit FTE only,
     and the 12-month notification rates of March to December, nothing before March."""
-    _, before, incremental, _, _ = builds
+    _, before, incremental, *_ = builds
 
     def changed(indicator: str) -> set[dt.date]:
         table = "restricted.restricted_area_indicator_month"
@@ -167,7 +178,7 @@ def test_each_copy_publishes_every_cell_of_the_copy_before(builds):
     notification windows of March to December), and only those cells may be withdrawn
     (judged afresh): cells whose value in the warehouse changed, or the municipality's
     where an area's did."""
-    _, before_restatement, incremental, _, copies = builds
+    _, before_restatement, incremental, _, copies, withdrawn = builds
     assert len(copies) == 5  # October's first load, the yearly data, November, December, March
     for before, after in zip(copies[:3], copies[1:4]):
         assert len(after) > len(before) > 1_000
@@ -179,6 +190,11 @@ def test_each_copy_publishes_every_cell_of_the_copy_before(builds):
     restated = {r[:3] for r in set(before_restatement[table]) ^ set(incremental[table])}
     restated |= {("municipality", month, indicator) for _, month, indicator in restated}
     assert changed <= restated
+    # Each publish says in its metadata how many cells it withdrew (here none is hidden
+    # now: the restated values stay published; tests/orchestration/test_publish.py has
+    # a copy that withdraws some).
+    hidden_now = sum(cell not in after for cell in before)
+    assert withdrawn == [(0, 0)] * 4 + [(hidden_now, 0)]
     assert all(
         (indicator.startswith("emp_") and month == RESTATED)  # from the benefit spells
         or (indicator == "cy_notifications" and month >= RESTATED)

@@ -38,8 +38,9 @@ def test_a_copy_that_passes_replaces_the_old_one(warehouse, tmp_path, monkeypatc
     monkeypatch.setattr(
         publish_assets, "audit_published", lambda path: AuditReport(protection_level=5)
     )
-    counts, report = publish(warehouse, target)
+    counts, report, withdrawn = publish(warehouse, target)
     assert report.passed
+    assert withdrawn == {"hidden": [], "gone": []}  # no live copy before
     assert counts == dict.fromkeys(PUBLISHED_TABLES, 1)
     with duckdb.connect(str(target), read_only=True) as con:
         tables = {row[0] for row in con.execute("show tables").fetchall()}
@@ -92,3 +93,46 @@ def test_a_copy_that_hides_a_cell_published_unchanged_is_not_published(
         "x A 2025-03 published unchanged in the live copy, hidden now"
     ]
     assert target.read_bytes() == before
+
+
+def test_a_copy_that_withdraws_restated_cells_and_loses_others_says_which(
+    warehouse, tmp_path, monkeypatch
+):
+    """The live copy published A, B, C and their total. The warehouse now has A unchanged,
+    B restated (hidden now) and no C (its area left): the copy passes, and names B and the
+    total as withdrawn after a restatement and C as gone (their old values stay public)."""
+    cells = "area_id text, period date, indicator_id text, numerator double, denominator double"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema restricted")
+        con.execute(f"create table restricted.restricted_area_indicator_month ({cells})")
+        con.execute(
+            "insert into restricted.restricted_area_indicator_month values"
+            " ('A', '2025-03-01', 'x', 10, 40), ('B', '2025-03-01', 'x', 3, 40)"
+        )
+        con.execute(
+            "create or replace table marts.fct_area_indicator_month as select * from (values"
+            " ('A', date '2025-03-01', 'x', false, 10.0, 40.0),"
+            " ('B', date '2025-03-01', 'x', true, null, null),"
+            " ('municipality', date '2025-03-01', 'x', true, null, null))"
+            " as t (area_id, period, indicator_id, suppressed, numerator, denominator)"
+        )
+    target = tmp_path / "published" / "kvarter.duckdb"
+    target.parent.mkdir()
+    with duckdb.connect(str(target)) as con:
+        con.execute(
+            "create table fct_area_indicator_month as select * from (values"
+            " ('A', date '2025-03-01', 'x', false, 10.0, 40.0),"
+            " ('B', date '2025-03-01', 'x', false, 8.0, 40.0),"
+            " ('C', date '2025-03-01', 'x', false, 6.0, 40.0),"
+            " ('municipality', date '2025-03-01', 'x', false, 24.0, 120.0))"
+            " as t (area_id, period, indicator_id, suppressed, numerator, denominator)"
+        )
+    monkeypatch.setattr(
+        publish_assets, "audit_published", lambda path: AuditReport(protection_level=5)
+    )
+    _, report, withdrawn = publish(warehouse, target)
+    assert report.passed
+    assert withdrawn == {
+        "hidden": ["x B 2025-03", "x municipality 2025-03"],
+        "gone": ["x C 2025-03"],
+    }
