@@ -53,36 +53,58 @@ def test_a_copy_that_passes_replaces_the_old_one(warehouse, tmp_path, monkeypatc
     assert pd.read_parquet(parquet / "dim_area.parquet").to_dict("records") == [{"x": 1}]
 
 
+def fact(cells: list[tuple]) -> str:
+    """A fact table's select of (area, suppressed, numerator, denominator) cells of x in
+    March 2025."""
+
+    def sql(value) -> str:
+        return "null" if value is None else str(value).lower()
+
+    rows = ", ".join(
+        f"('{area}', date '2025-03-01', 'x', {sql(hidden)}, {sql(n)}, {sql(d)})"
+        for area, hidden, n, d in cells
+    )
+    return (
+        f"select * from (values {rows})"
+        " as t (area_id, period, indicator_id, suppressed, numerator, denominator)"
+    )
+
+
+def memory_case(warehouse, tmp_path, restricted, staged, live):
+    """A warehouse whose restricted cells of x in March 2025 are `restricted` (area,
+    numerator, denominator) and its fact `staged`, and a live copy publishing `live`
+    (`fact`'s cells); returns the live copy's path."""
+    cells = "area_id text, period date, indicator_id text, numerator double, denominator double"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema restricted")
+        con.execute(f"create table restricted.restricted_area_indicator_month ({cells})")
+        for area, numerator, denominator in restricted:
+            con.execute(
+                "insert into restricted.restricted_area_indicator_month values"
+                " (?, '2025-03-01', 'x', ?, ?)",
+                [area, numerator, denominator],
+            )
+        con.execute(f"create or replace table marts.fct_area_indicator_month as {fact(staged)}")
+    target = tmp_path / "published" / "kvarter.duckdb"
+    target.parent.mkdir()
+    with duckdb.connect(str(target)) as con:
+        con.execute(f"create table fct_area_indicator_month as {fact(live)}")
+    return target
+
+
 def test_a_copy_that_hides_a_cell_published_unchanged_is_not_published(
     warehouse, tmp_path, monkeypatch
 ):
     """The live copy published A (10 of 40), B (8 of 40) and their total (18 of 80). The
     warehouse now has A unchanged and B restated to 3 of 40, and its fact hides all three:
     B and the total changed and may be judged afresh, A may not (README, memory)."""
-    cells = "area_id text, period date, indicator_id text, numerator double, denominator double"
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("create schema restricted")
-        con.execute(f"create table restricted.restricted_area_indicator_month ({cells})")
-        con.execute(
-            "insert into restricted.restricted_area_indicator_month values"
-            " ('A', '2025-03-01', 'x', 10, 40), ('B', '2025-03-01', 'x', 3, 40)"
-        )
-        con.execute(
-            "create or replace table marts.fct_area_indicator_month as select area_id, period,"
-            " indicator_id, true as suppressed, null::double as numerator,"
-            " null::double as denominator from restricted.restricted_area_indicator_month"
-            " union all select 'municipality', '2025-03-01', 'x', true, null, null"
-        )
-    target = tmp_path / "published" / "kvarter.duckdb"
-    target.parent.mkdir()
-    with duckdb.connect(str(target)) as con:
-        con.execute(
-            "create table fct_area_indicator_month as select * from (values"
-            " ('A', date '2025-03-01', 'x', false, 10.0, 40.0),"
-            " ('B', date '2025-03-01', 'x', false, 8.0, 40.0),"
-            " ('municipality', date '2025-03-01', 'x', false, 18.0, 80.0))"
-            " as t (area_id, period, indicator_id, suppressed, numerator, denominator)"
-        )
+    target = memory_case(
+        warehouse,
+        tmp_path,
+        restricted=[("A", 10, 40), ("B", 3, 40)],
+        staged=[(area, True, None, None) for area in ("A", "B", "municipality")],
+        live=[("A", False, 10, 40), ("B", False, 8, 40), ("municipality", False, 18, 80)],
+    )
     before = target.read_bytes()
     monkeypatch.setattr(
         publish_assets, "audit_published", lambda path: AuditReport(protection_level=5)
@@ -101,32 +123,18 @@ def test_a_copy_that_withdraws_restated_cells_and_loses_others_says_which(
     """The live copy published A, B, C and their total. The warehouse now has A unchanged,
     B restated (hidden now) and no C (its area left): the copy passes, and names B and the
     total as withdrawn after a restatement and C as gone (their old values stay public)."""
-    cells = "area_id text, period date, indicator_id text, numerator double, denominator double"
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("create schema restricted")
-        con.execute(f"create table restricted.restricted_area_indicator_month ({cells})")
-        con.execute(
-            "insert into restricted.restricted_area_indicator_month values"
-            " ('A', '2025-03-01', 'x', 10, 40), ('B', '2025-03-01', 'x', 3, 40)"
-        )
-        con.execute(
-            "create or replace table marts.fct_area_indicator_month as select * from (values"
-            " ('A', date '2025-03-01', 'x', false, 10.0, 40.0),"
-            " ('B', date '2025-03-01', 'x', true, null, null),"
-            " ('municipality', date '2025-03-01', 'x', true, null, null))"
-            " as t (area_id, period, indicator_id, suppressed, numerator, denominator)"
-        )
-    target = tmp_path / "published" / "kvarter.duckdb"
-    target.parent.mkdir()
-    with duckdb.connect(str(target)) as con:
-        con.execute(
-            "create table fct_area_indicator_month as select * from (values"
-            " ('A', date '2025-03-01', 'x', false, 10.0, 40.0),"
-            " ('B', date '2025-03-01', 'x', false, 8.0, 40.0),"
-            " ('C', date '2025-03-01', 'x', false, 6.0, 40.0),"
-            " ('municipality', date '2025-03-01', 'x', false, 24.0, 120.0))"
-            " as t (area_id, period, indicator_id, suppressed, numerator, denominator)"
-        )
+    target = memory_case(
+        warehouse,
+        tmp_path,
+        restricted=[("A", 10, 40), ("B", 3, 40)],
+        staged=[("A", False, 10, 40), ("B", True, None, None), ("municipality", True, None, None)],
+        live=[
+            ("A", False, 10, 40),
+            ("B", False, 8, 40),
+            ("C", False, 6, 40),
+            ("municipality", False, 24, 120),
+        ],
+    )
     monkeypatch.setattr(
         publish_assets, "audit_published", lambda path: AuditReport(protection_level=5)
     )
