@@ -18,13 +18,13 @@ TABLE = "publication.published_cells"
 # As dbt_project.yml's on-run-start creates it for dbt runs without a published copy.
 COLUMNS = (
     "area_id varchar, period date, indicator_id varchar, "
-    "numerator double precision, denominator double precision"
+    "numerator double precision, denominator double precision, suppressed boolean"
 )
 
 
 def remember_published(warehouse: Path, published: Path) -> int:
-    """Replace the remembered cells with those `published` shows (none if it does not
-    exist yet); returns how many."""
+    """Replace the remembered cells with those of `published`, shown and hidden (none if
+    it does not exist yet); returns how many it shows."""
     with duckdb.connect(str(warehouse)) as con:
         duckdb_limits.apply(con, str(warehouse))
         con.execute("create schema if not exists publication")
@@ -33,10 +33,10 @@ def remember_published(warehouse: Path, published: Path) -> int:
             con.execute(f"attach '{published}' as live (read_only)")
             con.execute(
                 f"insert into {TABLE} select area_id, period, indicator_id, numerator, "
-                "denominator from live.fct_area_indicator_month where not suppressed"
+                "denominator, suppressed from live.fct_area_indicator_month"
             )
             con.execute("detach live")
-        return con.execute(f"select count(*) from {TABLE}").fetchone()[0]
+        return con.execute(f"select count(*) from {TABLE} where not suppressed").fetchone()[0]
 
 
 def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:

@@ -140,21 +140,28 @@
     Cells published before (`frozen`) are neither added nor hidden; a restated cell
     published before with another value is added only after those never published (its
     old value stays public).
+    `withdrawn`: the same for the cells the live copy published and this one hides (all
+    restated), where the total is published in both copies: the attacker knows their
+    old values and, taking the cells hidden in both as unchanged, the change of their
+    sum. Partners are then added among the restated cells still published.
 -#}
-{% macro protect_totals(cells) -%}
+{% macro protect_totals(cells, withdrawn=false) -%}
+    {%- set among = ' and was_published' if withdrawn else '' %}
     with state as (
         select
             period,
             indicator_id,
-            count(*) filter (where area_id != 'municipality' and hidden) as hidden_areas,
+            count(*) filter (
+                where area_id != 'municipality' and hidden{{ among }}
+            ) as hidden_areas,
             coalesce(sum(numerator) filter (
-                where area_id != 'municipality' and hidden
+                where area_id != 'municipality' and hidden{{ among }}
             ), 0) as hidden_numerator,
             coalesce(sum(denominator - numerator) filter (
-                where area_id != 'municipality' and hidden
+                where area_id != 'municipality' and hidden{{ among }}
             ), 0) as hidden_complement,
             bool_or(is_proportion) as is_proportion,
-            bool_or(area_id = 'municipality' and not hidden) as total_published
+            bool_or(area_id = 'municipality' and not hidden{{ among }}) as total_published
         from {{ cells }}
         group by period, indicator_id
     ),
@@ -199,7 +206,9 @@
             on
                 cells.period = exposed.period
                 and cells.indicator_id = exposed.indicator_id
-        where cells.area_id != 'municipality' and not cells.hidden and not cells.frozen
+        where
+            cells.area_id != 'municipality' and not cells.hidden and not cells.frozen
+            {%- if withdrawn %} and cells.was_published{% endif %}
         window smallest_first as (
             partition by cells.period, cells.indicator_id
             order by

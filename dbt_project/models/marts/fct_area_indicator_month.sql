@@ -11,7 +11,9 @@
 --   4. links: a cell sharing a component with a hidden cell of the same area and month
 --      (seed disclosure_links);
 --   5. totals: hidden area cells of a published municipality total are at least two and
---      together hold at least the protection level (numerators and complements).
+--      together hold at least the protection level (numerators and complements); so are
+--      the cells the live copy published and this one withdraws (restated), if the
+--      total was published in both.
 -- Steps 3 to 5 run three times, since each can expose cells for the others. The auditor
 -- in quality/disclosure_audit.py proves the result with linear programs on every publish
 -- (a copy that still exposes a cell is not published).
@@ -20,7 +22,10 @@
 -- new copy holds every earlier one: the audit of the new copy is the audit of them all.
 -- The steps choose among the other cells; the time rule waits a year after a series'
 -- published windows off its cadence, and a stock's month implied by the newest month's
--- flows is judged with its series before it is published.
+-- flows is judged with its series before it is published. Where a restatement changed
+-- a published cell, the cells the live copy hid stay hidden, and those it published and
+-- this copy withdraws are protected like hidden cells of a total (the attacker holds
+-- their old values and the change of the total).
 -- A hidden cell carries no numerator, denominator or value and one reason for all.
 -- Rebuilt whole: a series' time rule and the totals look across all months and areas.
 {{ config(materialized='table') }}
@@ -38,10 +43,16 @@ rules as (
     select * from {{ ref('disclosure_rules') }}
 ),
 
-published_before as (
-    -- The cells the live published copy shows, with their values: public already.
-    -- Copied in before every marts build (quality/disclosure_memory.py).
+live_copy as (
+    -- The cells of the live published copy, copied in before every marts build
+    -- (quality/disclosure_memory.py).
     select * from {{ source('publication', 'published_cells') }}
+),
+
+published_before as (
+    -- The cells the live copy shows, with their values: public already.
+    select * from live_copy
+    where not suppressed
 ),
 
 catalogue as (
@@ -306,6 +317,7 @@ cells as (
     select
         all_cells.*,
         published_before.area_id is not null as was_published,
+        coalesce(hidden_before.suppressed, false) as hidden_before,
         coalesce(
             abs(all_cells.numerator - published_before.numerator) < 0.0000005
             and (
@@ -320,6 +332,23 @@ cells as (
             all_cells.area_id = published_before.area_id
             and all_cells.period = published_before.period
             and all_cells.indicator_id = published_before.indicator_id
+    left join live_copy as hidden_before
+        on
+            all_cells.area_id = hidden_before.area_id
+            and all_cells.period = hidden_before.period
+            and all_cells.indicator_id = hidden_before.indicator_id
+            and hidden_before.suppressed
+),
+
+restated as (
+    -- An indicator and month where a cell the live copy publishes has changed: an
+    -- attacker sees the change, and sets the two copies' totals against each other
+    -- taking the cells hidden in both as unchanged.
+    select distinct
+        period,
+        indicator_id
+    from cells
+    where was_published and not frozen
 ),
 
 step_primary_and_time as (
@@ -351,6 +380,9 @@ step_primary_and_time as (
                 cells.period < {{ dbt.dateadd('month', 12, 'municipality_off_cadence.period') }},
                 false
             )
+            -- where a restatement shows, a cell hidden before stays hidden: shown now, its
+            -- value (taken as unchanged) would complete the live copy's hidden total
+            or (cells.hidden_before and restated.period is not null)
         ) as hidden
     from cells
     inner join catalogue on cells.indicator_id = catalogue.indicator_id
@@ -367,6 +399,10 @@ step_primary_and_time as (
         on
             municipality_off_cadence.area_id = 'municipality'
             and cells.indicator_id = municipality_off_cadence.indicator_id
+    left join restated
+        on
+            cells.period = restated.period
+            and cells.indicator_id = restated.indicator_id
 ),
 
 {#- Stocks, links and totals can each expose cells for the others: three rounds. -#}
@@ -388,7 +424,11 @@ step_primary_and_time as (
     step_totals_{{ round }} as (
         {{ protect_totals('step_links_' ~ round) }}
     ),
-    {%- set ns.previous = 'step_totals_' ~ round %}
+
+    step_withdrawn_{{ round }} as (
+        {{ protect_totals('step_totals_' ~ round, withdrawn=true) }}
+    ),
+    {%- set ns.previous = 'step_withdrawn_' ~ round %}
 {% endfor %}
 
 protected as (
