@@ -107,13 +107,20 @@ def pseudonym_sql(digits: str) -> str:
     return f"cast(substr(sha256($outer::blob || {inner}), 1, 32) as uuid)"
 
 
+def key_origin(default_key_file: Path) -> str:
+    """Where `load_key` takes the key from, for messages."""
+    if os.environ.get(KEY_ENV):
+        return f"${KEY_ENV}"
+    return f"the key file {os.environ.get(KEY_FILE_ENV, default_key_file)}"
+
+
 def load_key(default_key_file: Path) -> bytes:
     """The pseudonymisation key: $KVARTER_CPR_KEY, else a key file.
 
     The key file ($KVARTER_CPR_KEY_FILE or the given default) is created with a random
     key on first use, so a local demo works without setup; production sets the
     environment variable from its secret store. Changing the key changes every
-    person key in the warehouse.
+    person key in the warehouse, which `check_key` refuses.
     """
     if os.environ.get(KEY_ENV):
         return os.environ[KEY_ENV].encode("utf-8")
@@ -123,3 +130,30 @@ def load_key(default_key_file: Path) -> bytes:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip().encode("utf-8")
+
+
+class KeyChanged(RuntimeError):
+    """The CPR key is not the one the warehouse's person keys were made with."""
+
+
+# The warehouse keeps a fingerprint of the key (an HMAC of a fixed text, which does not
+# give the key away), written on first use.
+FINGERPRINT_TABLE = "raw.cpr_key_fingerprint"
+
+
+def check_key(con, key: bytes, origin: str) -> None:
+    """Refuse a key other than the one the warehouse was loaded with (`origin`: where it
+    came from): every person would get a new key, and the counts of distinct people
+    across months (notifications, SSP concerns) would count them twice. A lost key file
+    that `load_key` recreated is caught here, before anything is loaded."""
+    fingerprint = hmac.new(key, b"kvarter CPR key fingerprint", hashlib.sha256).hexdigest()
+    con.execute(f"create table if not exists {FINGERPRINT_TABLE} (fingerprint varchar)")
+    stored = con.execute(f"select fingerprint from {FINGERPRINT_TABLE}").fetchall()
+    if not stored:
+        con.execute(f"insert into {FINGERPRINT_TABLE} values (?)", [fingerprint])
+    elif stored[0][0] != fingerprint:
+        raise KeyChanged(
+            f"the CPR key from {origin} is not the key the warehouse's person keys were made "
+            f"with (fingerprint in {FINGERPRINT_TABLE}): restore that key, or, to start "
+            "over with a new one, rebuild the warehouse from the deliveries"
+        )

@@ -16,7 +16,7 @@ from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
 from quality.source_suites import validate_source
 from sources import duckdb_limits
 from sources.contracts import Contract
-from sources.cpr import load_key
+from sources.cpr import check_key, key_origin, load_key
 from sources.extract import extract_periods
 from sources.health import SourceUnavailable
 from sources.registry import ALL_CONTRACTS
@@ -86,11 +86,13 @@ def _load(
     context: dg.AssetExecutionContext, storage: KvarterStorage, contract: Contract
 ) -> dg.MaterializeResult:
     """Extract the run's periods of `contract` into its raw table, with the contract suite."""
-    pseudonymise = _run_pseudonymiser(context.run.run_id, load_key(storage.cpr_key_file))
+    key = load_key(storage.cpr_key_file)
+    pseudonymise = _run_pseudonymiser(context.run.run_id, key)
     read = loaded = quarantined = 0
     with storage.connect() as con:
         duckdb_limits.apply(con, storage.warehouse_path)
         create_raw_tables(con, ALL_CONTRACTS)
+        check_key(con, key, key_origin(storage.cpr_key_file))
         # The periods of this run (a restated old month included), nothing else.
         periods = [partition_date(p) for p in context.partition_keys]
         for batch in extract_periods(con, contract, periods, storage.locations, pseudonymise):

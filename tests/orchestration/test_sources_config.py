@@ -8,7 +8,7 @@ import pytest
 from orchestration import cli, demo
 from orchestration.defs import extract as extract_assets
 from orchestration.resources import KvarterStorage, layout_defaults
-from sources import health
+from sources import cpr, health
 from sources.health import SourceUnavailable
 from sources.readers import DeliveryError
 
@@ -100,25 +100,30 @@ def test_only_an_unavailable_source_is_retried(monkeypatch, tmp_path, error, att
     assert str(error) in cause.message
 
 
-def test_an_error_before_the_extract_is_not_retried(monkeypatch, tmp_path):
-    """A CPR key file that cannot be read fails the step at once, naming the file."""
+def test_a_cpr_key_other_than_the_warehouses_fails_at_once(monkeypatch, tmp_path):
+    """The key file was lost, and `load_key` made a new one; the warehouse's person keys
+    were made with the old key. The step fails at once (no retry), naming the key file,
+    and loads nothing."""
     monkeypatch.setattr(extract_assets, "RETRY_POLICY", dg.RetryPolicy(max_retries=1, delay=0))
-    calls = []
-
-    def missing(path):
-        calls.append(path)
-        raise FileNotFoundError(f"no CPR key file {path}")
-
-    monkeypatch.setattr(extract_assets, "load_key", missing)
-    asset = extract_assets.build_extract_asset(health.SMOKING_CESSATION)
+    monkeypatch.delenv(cpr.KEY_ENV, raising=False)
+    monkeypatch.delenv(cpr.KEY_FILE_ENV, raising=False)
     storage = KvarterStorage.under(tmp_path)
+    with storage.connect() as con:
+        con.execute("create schema raw")
+        cpr.check_key(con, b"the key of the first load", "the old key file")
+    asset = extract_assets.build_extract_asset(health.SMOKING_CESSATION)
     result = dg.materialize(
         [asset], partition_key="2025-03-01", resources={"storage": storage}, raise_on_error=False
     )
     assert not result.success
-    assert calls == [storage.cpr_key_file]
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
     [failure] = [e for e in result.all_events if e.is_step_failure]
-    assert f"no CPR key file {storage.cpr_key_file}" in failure.step_failure_data.error.message
+    assert (
+        f"the CPR key from the key file {storage.cpr_key_file} is not the key the warehouse's"
+        in failure.step_failure_data.error.message
+    )
+    with storage.connect(read_only=True) as con:
+        assert con.execute("select count(*) from raw.health__smoking_cessation").fetchone() == (0,)
 
 
 def test_every_extract_asset_has_the_retry_policy():

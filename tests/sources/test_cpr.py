@@ -90,6 +90,20 @@ def test_key_file_is_created_once_and_private(monkeypatch, tmp_path):
     assert path.stat().st_mode & 0o777 == 0o600
 
 
+def test_the_warehouse_refuses_a_key_other_than_its_first(monkeypatch, tmp_path):
+    """The first key's fingerprint is kept (not the key); the same key passes, another
+    fails naming where it came from."""
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    cpr.check_key(con, b"first", "$KVARTER_CPR_KEY")
+    [(fingerprint,)] = con.execute(f"select * from {cpr.FINGERPRINT_TABLE}").fetchall()
+    assert len(fingerprint) == 64 and "first" not in fingerprint
+    cpr.check_key(con, b"first", "$KVARTER_CPR_KEY")
+    with pytest.raises(cpr.KeyChanged, match=r"^the CPR key from the key file /k is not the"):
+        cpr.check_key(con, b"second", "the key file /k")
+    assert con.execute(f"select count(*) from {cpr.FINGERPRINT_TABLE}").fetchone() == (1,)
+
+
 @pytest.mark.parametrize(
     ("digit7", "year2", "century"),
     [(3, 99, 1900), (4, 36, 2000), (4, 37, 1900), (9, 0, 2000), (5, 57, 2000), (8, 58, 1800)],
