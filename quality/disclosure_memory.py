@@ -22,21 +22,38 @@ COLUMNS = (
 )
 
 
-def remember_published(warehouse: Path, published: Path) -> int:
+class LiveCopyUnreadable(RuntimeError):
+    """The live published copy exists but cannot be read for the memory."""
+
+
+def remember_published(warehouse: Path, published: Path) -> tuple[int, int]:
     """Replace the remembered cells with those of `published`, shown and hidden (none if
-    it does not exist yet); returns how many it shows."""
+    it does not exist yet); returns how many cells it shows, and how many the memory
+    showed before. A copy that cannot be read leaves the memory as it was."""
     with duckdb.connect(str(warehouse)) as con:
         duckdb_limits.apply(con, str(warehouse))
         con.execute("create schema if not exists publication")
+        con.execute(f"create table if not exists {TABLE} ({COLUMNS})")
+        shown = f"select count(*) from {TABLE} where not coalesce(suppressed, false)"
+        before = con.execute(shown).fetchone()[0]
+        con.execute("begin")
         con.execute(f"create or replace table {TABLE} ({COLUMNS})")
         if published.exists():
-            con.execute(f"attach '{published}' as live (read_only)")
-            con.execute(
-                f"insert into {TABLE} select area_id, period, indicator_id, numerator, "
-                "denominator, suppressed from live.fct_area_indicator_month"
-            )
-            con.execute("detach live")
-        return con.execute(f"select count(*) from {TABLE} where not suppressed").fetchone()[0]
+            try:
+                con.execute(f"attach '{published}' as live (read_only)")
+                con.execute(
+                    f"insert into {TABLE} select area_id, period, indicator_id, numerator, "
+                    "denominator, suppressed from live.fct_area_indicator_month"
+                )
+            except duckdb.Error as error:
+                con.execute("rollback")
+                raise LiveCopyUnreadable(
+                    f"the live published copy {published} cannot be read for the disclosure "
+                    f"memory ({error}). Restore it, or move it aside to publish afresh (what it "
+                    "published is then forgotten: README, Disclosure control, Limits)"
+                ) from error
+        con.execute("commit")
+        return con.execute(shown).fetchone()[0], before
 
 
 def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:

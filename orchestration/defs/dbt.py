@@ -190,8 +190,14 @@ def dbt_monthly(
 )
 def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, storage: KvarterStorage):
     # The fact keeps publishing what the live copy publishes (quality/disclosure_memory.py).
-    cells = remember_published(Path(storage.warehouse_path), Path(storage.published_path))
+    live = Path(storage.published_path)
+    cells, before = remember_published(Path(storage.warehouse_path), live)
     context.log.info(f"{cells} cells published in the live copy, remembered for the fact")
+    if not live.exists() and before:
+        context.log.warning(
+            f"no live copy at {live}: the {before} cells the last one published are forgotten,"
+            " and this copy may hide some of them (README, Disclosure control, Limits)"
+        )
     yield from _build(context, dbt, storage, dbt_build_args(storage))
 
 
