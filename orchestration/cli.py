@@ -69,8 +69,12 @@ def _run_pipeline(storage: KvarterStorage):
 
     from orchestration.definitions import defs
     from orchestration.pipeline import run_pipeline
+    from orchestration.stale_runs import release_dead_runs
 
-    return run_pipeline(defs(), storage, dg.DagsterInstance.get())
+    instance = dg.DagsterInstance.get()
+    for run_id in release_dead_runs(instance):
+        print(f"Run {run_id} lost its process (killed?): marked failed, its warehouse slot freed")
+    return run_pipeline(defs(), storage, instance)
 
 
 def _print_failures(result) -> None:

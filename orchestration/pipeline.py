@@ -7,6 +7,7 @@ import dagster as dg
 
 from orchestration.partitions import landed_periods, month_range_tags, partition_key
 from orchestration.resources import KvarterStorage
+from orchestration.stale_runs import PROCESS_TAG, this_process
 from sources.landing import FILE_FORMATS
 from sources.registry import MONTHLY, YEARLY
 
@@ -68,7 +69,10 @@ def run_pipeline(
             defs.resolve_job_def(job).execute_in_process(
                 run_config=run_config,
                 instance=instance,
-                tags=month_range_tags(partition_key(span[0]), partition_key(span[1])),
+                tags={
+                    **month_range_tags(partition_key(span[0]), partition_key(span[1])),
+                    PROCESS_TAG: this_process(),
+                },
                 raise_on_error=False,
             )
         )
@@ -78,7 +82,10 @@ def run_pipeline(
     refresh = defs.resolve_job_def("refresh_marts_and_alerts").execute_in_process(
         run_config={**run_config, **FULL_REFRESH},
         instance=instance,
-        tags=month_range_tags(partition_key(months[0]), partition_key(months[1])),
+        tags={
+            **month_range_tags(partition_key(months[0]), partition_key(months[1])),
+            PROCESS_TAG: this_process(),
+        },
         raise_on_error=False,
     )
     return PipelineRun(months, extracts, refresh)
