@@ -99,6 +99,43 @@ def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:
     return [f"{i} {a} {m:%Y-%m} {withdrawn}" for a, m, i in rows]
 
 
+def shown_after_restatement(staged: Path, live: Path) -> list[str]:
+    """Cells the live copy hid and the staged copy shows, in an indicator and month where
+    a cell the live copy published changed or was withdrawn: shown now, such a cell
+    (taken as unchanged) would complete the live copy's hidden total."""
+    if not live.exists():
+        return []
+    with duckdb.connect(str(staged), read_only=True) as con:
+        con.execute(f"attach '{live}' as live (read_only)")
+        rows = con.execute(
+            """
+            with restated as (
+                select distinct published.period, published.indicator_id
+                from live.fct_area_indicator_month as published
+                inner join main.fct_area_indicator_month as staged
+                    using (area_id, period, indicator_id)
+                where
+                    not published.suppressed
+                    and (
+                        staged.suppressed
+                        or abs(staged.numerator - published.numerator) >= 0.0000005
+                        or abs(staged.denominator - published.denominator) >= 0.0000005
+                    )
+            )
+
+            select hidden.area_id, hidden.period, hidden.indicator_id
+            from live.fct_area_indicator_month as hidden
+            inner join main.fct_area_indicator_month as staged
+                using (area_id, period, indicator_id)
+            inner join restated using (period, indicator_id)
+            where hidden.suppressed and not staged.suppressed
+            order by all
+            """
+        ).fetchall()
+    shown = "hidden in the live copy, shown now beside a restated cell"
+    return [f"{i} {a} {m:%Y-%m} {shown}" for a, m, i in rows]
+
+
 def no_longer_published(staged: Path, live: Path) -> dict[str, list[str]]:
     """Cells the live copy publishes that the staged copy hides (`hidden`: restated, as
     unchanged ones fail the publish) or no longer holds (`gone`: its area or months left

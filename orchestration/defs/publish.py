@@ -28,7 +28,11 @@ from orchestration.defs.dbt import (
 from orchestration.defs.detection import area_signals
 from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
 from quality.disclosure_audit import AuditReport, audit_published
-from quality.disclosure_memory import no_longer_published, withdrawn_unchanged
+from quality.disclosure_memory import (
+    no_longer_published,
+    shown_after_restatement,
+    withdrawn_unchanged,
+)
 
 PUBLISHED_TABLES = {
     "fct_area_indicator_month": "marts.fct_area_indicator_month",
@@ -97,13 +101,14 @@ def publish(
 ) -> tuple[dict[str, int], AuditReport, dict[str, list[str]]]:
     """Stage, audit, and swap the copy into place atomically; raise if the audit fails or
     the copy would hide a cell the live one publishes with the same value (the audit of a
-    copy covers the earlier ones only while each holds the one before). Returns the
-    tables' row counts, the audit, and the live copy's cells the new one no longer
-    publishes (`no_longer_published`)."""
+    copy covers the earlier ones only while each holds the one before) or show one it hid
+    beside a restated cell. Returns the tables' row counts, the audit, and the live
+    copy's cells the new one no longer publishes (`no_longer_published`)."""
     staged, counts = stage(warehouse, target)
     try:
         report = audit_published(staged)
         report.inconsistencies += withdrawn_unchanged(staged, warehouse, target)
+        report.inconsistencies += shown_after_restatement(staged, target)
         if not report.passed:
             raise DisclosureError(report)
         withdrawn = no_longer_published(staged, target)

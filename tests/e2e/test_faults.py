@@ -53,6 +53,7 @@ def test_kill_9_during_publish_leaves_the_old_copy_whole(tmp_path, monkeypatch):
     monkeypatch.setattr(publish_assets, "audit_published", lambda p: AuditReport(5))
     monkeypatch.setattr(publish_assets, "withdrawn_unchanged", lambda *paths: [])
     monkeypatch.setattr(publish_assets, "no_longer_published", lambda *paths: {})
+    monkeypatch.setattr(publish_assets, "shown_after_restatement", lambda *paths: [])
     publish(warehouse(tmp_path / "old.duckdb", 1), target)
     old = tables(target)
 

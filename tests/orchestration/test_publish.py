@@ -27,6 +27,7 @@ def test_a_copy_that_fails_the_audit_is_never_published(warehouse, tmp_path, mon
     failing = AuditReport(protection_level=5, exposures=[Exposure("x A 2025-03 numerator", 3, 3)])
     monkeypatch.setattr(publish_assets, "audit_published", lambda path: failing)
     monkeypatch.setattr(publish_assets, "withdrawn_unchanged", lambda *paths: [])
+    monkeypatch.setattr(publish_assets, "shown_after_restatement", lambda *paths: [])
     with pytest.raises(DisclosureError, match=r"x A 2025-03 numerator in \[3, 3\]"):
         publish(warehouse, target)
     assert target.read_bytes() == b"the copy readers have now"
@@ -115,6 +116,38 @@ def test_a_copy_that_hides_a_cell_published_unchanged_is_not_published(
         "x A 2025-03 published unchanged in the live copy, hidden now"
     ]
     assert target.read_bytes() == before
+
+
+def test_a_copy_that_shows_a_cell_hidden_beside_a_restated_one_is_not_published(
+    warehouse, tmp_path, monkeypatch
+):
+    """The live copy published A, B and the total, and hid D. B is restated (hidden now):
+    D shown now, taken as unchanged, would give the live copy's hidden total away."""
+    target = memory_case(
+        warehouse,
+        tmp_path,
+        restricted=[("A", 10, 40), ("B", 3, 40), ("D", 8, 60)],
+        staged=[
+            ("A", False, 10, 40),
+            ("B", True, None, None),
+            ("D", False, 8, 60),
+            ("municipality", True, None, None),
+        ],
+        live=[
+            ("A", False, 10, 40),
+            ("B", False, 8, 40),
+            ("D", True, None, None),
+            ("municipality", False, 26, 140),
+        ],
+    )
+    monkeypatch.setattr(
+        publish_assets, "audit_published", lambda path: AuditReport(protection_level=5)
+    )
+    with pytest.raises(DisclosureError) as error:
+        publish(warehouse, target)
+    assert error.value.report.findings == [
+        "x D 2025-03 hidden in the live copy, shown now beside a restated cell"
+    ]
 
 
 def test_a_copy_that_withdraws_restated_cells_and_loses_others_says_which(
