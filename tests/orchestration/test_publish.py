@@ -20,6 +20,14 @@ def warehouse(tmp_path):
     return path
 
 
+@pytest.fixture
+def audit_passes(monkeypatch):
+    """The linear-programming audit passes: these tests are about the publish step."""
+    monkeypatch.setattr(
+        publish_assets, "audit_published", lambda path: AuditReport(protection_level=5)
+    )
+
+
 def test_a_copy_that_fails_the_audit_is_never_published(warehouse, tmp_path, monkeypatch):
     target = tmp_path / "published" / "kvarter.duckdb"
     target.parent.mkdir()
@@ -34,11 +42,8 @@ def test_a_copy_that_fails_the_audit_is_never_published(warehouse, tmp_path, mon
     assert list(target.parent.iterdir()) == [target]  # the staged copy is gone
 
 
-def test_a_copy_that_passes_replaces_the_old_one(warehouse, tmp_path, monkeypatch):
+def test_a_copy_that_passes_replaces_the_old_one(warehouse, tmp_path, audit_passes):
     target = tmp_path / "published" / "kvarter.duckdb"
-    monkeypatch.setattr(
-        publish_assets, "audit_published", lambda path: AuditReport(protection_level=5)
-    )
     counts, report, withdrawn = publish(warehouse, target)
     assert report.passed
     assert withdrawn == {"hidden": [], "gone": []}  # no live copy before
@@ -94,7 +99,7 @@ def memory_case(warehouse, tmp_path, restricted, staged, live):
 
 
 def test_a_copy_that_hides_a_cell_published_unchanged_is_not_published(
-    warehouse, tmp_path, monkeypatch
+    warehouse, tmp_path, audit_passes
 ):
     """The live copy published A (10 of 40), B (8 of 40) and their total (18 of 80). The
     warehouse now has A unchanged and B restated to 3 of 40, and its fact hides all three:
@@ -107,9 +112,6 @@ def test_a_copy_that_hides_a_cell_published_unchanged_is_not_published(
         live=[("A", False, 10, 40), ("B", False, 8, 40), ("municipality", False, 18, 80)],
     )
     before = target.read_bytes()
-    monkeypatch.setattr(
-        publish_assets, "audit_published", lambda path: AuditReport(protection_level=5)
-    )
     with pytest.raises(DisclosureError) as error:
         publish(warehouse, target)
     assert error.value.report.findings == [
@@ -119,7 +121,7 @@ def test_a_copy_that_hides_a_cell_published_unchanged_is_not_published(
 
 
 def test_a_copy_that_shows_a_cell_hidden_beside_a_restated_one_is_not_published(
-    warehouse, tmp_path, monkeypatch
+    warehouse, tmp_path, audit_passes
 ):
     """The live copy published A, B and the total, and hid D. B is restated (hidden now):
     D shown now, taken as unchanged, would give the live copy's hidden total away."""
@@ -140,9 +142,6 @@ def test_a_copy_that_shows_a_cell_hidden_beside_a_restated_one_is_not_published(
             ("municipality", False, 26, 140),
         ],
     )
-    monkeypatch.setattr(
-        publish_assets, "audit_published", lambda path: AuditReport(protection_level=5)
-    )
     with pytest.raises(DisclosureError) as error:
         publish(warehouse, target)
     assert error.value.report.findings == [
@@ -151,7 +150,7 @@ def test_a_copy_that_shows_a_cell_hidden_beside_a_restated_one_is_not_published(
 
 
 def test_a_copy_that_withdraws_restated_cells_and_loses_others_says_which(
-    warehouse, tmp_path, monkeypatch
+    warehouse, tmp_path, audit_passes
 ):
     """The live copy published A, B, C and their total. The warehouse now has A unchanged,
     B restated (hidden now) and no C (its area left): the copy passes, and names B and the
@@ -167,9 +166,6 @@ def test_a_copy_that_withdraws_restated_cells_and_loses_others_says_which(
             ("C", False, 6, 40),
             ("municipality", False, 24, 120),
         ],
-    )
-    monkeypatch.setattr(
-        publish_assets, "audit_published", lambda path: AuditReport(protection_level=5)
     )
     _, report, withdrawn = publish(warehouse, target)
     assert report.passed
