@@ -34,10 +34,12 @@ def remember_published(warehouse: Path, published: Path) -> tuple[int, int]:
         duckdb_limits.apply(con, str(warehouse))
         con.execute("create schema if not exists publication")
         con.execute(f"create table if not exists {TABLE} ({COLUMNS})")
+        # A warehouse from before the hidden cells were remembered.
+        con.execute(f"alter table {TABLE} add column if not exists suppressed boolean")
         shown = f"select count(*) from {TABLE} where not coalesce(suppressed, false)"
         before = con.execute(shown).fetchone()[0]
         con.execute("begin")
-        con.execute(f"create or replace table {TABLE} ({COLUMNS})")
+        con.execute(f"delete from {TABLE}")
         if published.exists():
             try:
                 con.execute(f"attach '{published}' as live (read_only)")

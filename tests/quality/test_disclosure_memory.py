@@ -59,3 +59,16 @@ def test_a_live_copy_that_cannot_be_read_fails_naming_it_and_keeps_the_memory(
     with pytest.raises(LiveCopyUnreadable, match=error):
         remember_published(warehouse, live)
     assert remembered(warehouse) == CELLS
+
+
+def test_a_memory_from_before_the_hidden_cells_were_kept_is_brought_up_to_date(tmp_path):
+    warehouse = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema publication")
+        con.execute(
+            f"create table {TABLE} (area_id varchar, period date, indicator_id varchar,"
+            " numerator double precision, denominator double precision)"
+        )
+        con.execute(f"insert into {TABLE} values ('A', '2025-03-01', 'x', 10, 40)")
+    assert remember_published(warehouse, live_copy(tmp_path / "live.duckdb")) == (1, 1)
+    assert remembered(warehouse) == CELLS
