@@ -20,6 +20,8 @@ COLUMNS = (
     "area_id varchar, period date, indicator_id varchar, "
     "numerator double precision, denominator double precision, suppressed boolean"
 )
+# Values within this are the same (the fact's `frozen` test: numerators carry six decimals).
+SAME = 0.0000005
 
 
 class LiveCopyUnreadable(RuntimeError):
@@ -68,7 +70,7 @@ def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
         con.execute(f"attach '{live}' as live (read_only)")
         rows = con.execute(
-            """
+            f"""
             with restricted as (
                 select * from warehouse.restricted.restricted_area_indicator_month
             ),
@@ -89,12 +91,12 @@ def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:
             where
                 not published.suppressed
                 and staged.suppressed
-                and abs(current_values.numerator - published.numerator) < 0.0000005
+                and abs(current_values.numerator - published.numerator) < {SAME}
                 and (
                     current_values.denominator is null and published.denominator is null
-                    or abs(current_values.denominator - published.denominator) < 0.0000005
+                    or abs(current_values.denominator - published.denominator) < {SAME}
                 )
-            order by all
+            order by 1, 2, 3
             """
         ).fetchall()
     withdrawn = "published unchanged in the live copy, hidden now"
@@ -110,7 +112,7 @@ def shown_after_restatement(staged: Path, live: Path) -> list[str]:
     with duckdb.connect(str(staged), read_only=True) as con:
         con.execute(f"attach '{live}' as live (read_only)")
         rows = con.execute(
-            """
+            f"""
             with restated as (
                 select distinct published.period, published.indicator_id
                 from live.fct_area_indicator_month as published
@@ -120,8 +122,8 @@ def shown_after_restatement(staged: Path, live: Path) -> list[str]:
                     not published.suppressed
                     and (
                         staged.suppressed
-                        or abs(staged.numerator - published.numerator) >= 0.0000005
-                        or abs(staged.denominator - published.denominator) >= 0.0000005
+                        or abs(staged.numerator - published.numerator) >= {SAME}
+                        or abs(staged.denominator - published.denominator) >= {SAME}
                     )
             )
 
@@ -131,7 +133,7 @@ def shown_after_restatement(staged: Path, live: Path) -> list[str]:
                 using (area_id, period, indicator_id)
             inner join restated using (period, indicator_id)
             where hidden.suppressed and not staged.suppressed
-            order by all
+            order by 1, 2, 3
             """
         ).fetchall()
     shown = "hidden in the live copy, shown now beside a restated cell"
@@ -158,7 +160,7 @@ def no_longer_published(staged: Path, live: Path) -> dict[str, list[str]]:
             left join main.fct_area_indicator_month as staged
                 using (area_id, period, indicator_id)
             where not published.suppressed and coalesce(staged.suppressed, true)
-            order by all
+            order by 1, 2, 3
             """
         ).fetchall()
     for indicator, area, month, gone in rows:
