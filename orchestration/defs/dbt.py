@@ -6,6 +6,7 @@ A run over a range of months is one dbt invocation told the range
 (dbt_project/macros/incremental.sql); the UI shows each month's status.
 """
 
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -103,10 +104,14 @@ def months_in_environment(months: tuple[str, str] | None) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def parse_state(storage: KvarterStorage) -> Path:
-    """dbt's partial-parse file of the last run on this warehouse: each run starts from it
-    (the parse depends on the profile, which names the warehouse)."""
-    return Path(f"{storage.warehouse_path}.dbt") / "partial_parse.msgpack"
+def parse_state(storage: KvarterStorage, project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """dbt's partial-parse file of the last run on this warehouse from this checkout of
+    the project: each run starts from it (the parse depends on the profile, which names
+    the warehouse). One per checkout: the parse holds the files' absolute paths, and dbt
+    reuses it when the files' contents match, so a parse made in another directory loads
+    the seeds from there (gone, or another release's)."""
+    checkout = hashlib.sha256(str(project_dir.resolve()).encode()).hexdigest()[:16]
+    return Path(f"{storage.warehouse_path}.dbt") / checkout / "partial_parse.msgpack"
 
 
 def _build(
@@ -123,19 +128,26 @@ def _build(
         DBT_PROJECT_DIR / dbt_project.target_path
         / f"{context.op_execution_context.op.name}-{unique}"
     )  # fmt: skip
-    state = parse_state(storage)
+    with reusing_parse(parse_state(storage), target):
+        with months_in_environment(months):
+            invocation = dbt.cli(args, context=context, target_path=target)
+        yield from invocation.stream()
+
+
+@contextmanager
+def reusing_parse(state: Path, target: Path) -> Iterator[None]:
+    """dbt started with `state`'s parse (if any) in its `target` folder, and the parse it
+    leaves there kept as `state` for the next run."""
     if state.exists():
         target.mkdir(parents=True)
         shutil.copyfile(state, target / state.name)
     try:
-        with months_in_environment(months):
-            invocation = dbt.cli(args, context=context, target_path=target)
-        yield from invocation.stream()
+        yield
     finally:
         # dbt writes the file only after a whole parse: kept also when a test failed.
         if (target / state.name).exists():
             state.parent.mkdir(parents=True, exist_ok=True)
-            staged = state.with_suffix(f".{unique}")
+            staged = state.with_suffix(f".{target.name}")
             shutil.copyfile(target / state.name, staged)
             staged.replace(state)
 
