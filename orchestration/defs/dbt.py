@@ -12,9 +12,10 @@ import json
 import os
 import shutil
 import sys
+import time
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -123,15 +124,32 @@ def _build(
 ) -> Iterator:
     """Run `dbt build` for the step, told the run's months, starting from the last run's
     parse of the project and leaving this run's for the next."""
-    unique = f"{context.run.run_id[:8]}-{uuid.uuid4().hex[:7]}"
-    target = (
-        DBT_PROJECT_DIR / dbt_project.target_path
-        / f"{context.op_execution_context.op.name}-{unique}"
-    )  # fmt: skip
+    step, targets = context.op_execution_context.op.name, DBT_PROJECT_DIR / dbt_project.target_path
+    prune_targets(targets, step)
+    target = targets / f"{step}-{context.run.run_id[:8]}-{uuid.uuid4().hex[:7]}"
     with reusing_parse(parse_state(storage), target):
         with months_in_environment(months):
             invocation = dbt.cli(args, context=context, target_path=target)
         yield from invocation.stream()
+
+
+# Each dbt step writes a folder of its own (manifest, compiled SQL, dbt.log: 5 MB at the
+# demo), which failed steps' messages point at; the newest are kept for that.
+KEPT_TARGETS = 20
+PRUNE_AFTER_SECONDS = 3600
+
+
+def prune_targets(targets: Path, step: str) -> None:
+    """Remove the step's folders beyond its newest KEPT_TARGETS, left an hour ago or
+    more (a younger one may be another run's, in progress): a deployment's refreshes
+    would otherwise fill the disk, some 15 MB a run."""
+    ages = {}
+    for folder in targets.glob(f"{step}-*"):
+        with suppress(FileNotFoundError):  # another run's prune took it meanwhile
+            ages[folder] = time.time() - folder.stat().st_mtime
+    for folder in sorted(ages, key=ages.get)[KEPT_TARGETS:]:
+        if ages[folder] >= PRUNE_AFTER_SECONDS:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
