@@ -72,8 +72,10 @@ def _run_pipeline(storage: KvarterStorage):
     from orchestration.stale_runs import release_dead_runs
 
     instance = dg.DagsterInstance.get()
-    for run_id in release_dead_runs(instance):
+    for run_id, stopped in release_dead_runs(instance).items():
         print(f"Run {run_id} lost its process (killed?): marked failed, its warehouse slot freed")
+        if stopped:
+            print(f"  stopped the processes it left running (its dbt build): {stopped}")
     return run_pipeline(defs(), storage, instance)
 
 

@@ -7,7 +7,7 @@ import dagster as dg
 
 from orchestration.partitions import landed_periods, month_range_tags, partition_key
 from orchestration.resources import KvarterStorage
-from orchestration.stale_runs import PROCESS_TAG, this_process
+from orchestration.stale_runs import run_tags
 from sources.landing import FILE_FORMATS
 from sources.registry import MONTHLY, YEARLY
 
@@ -71,7 +71,7 @@ def run_pipeline(
                 instance=instance,
                 tags={
                     **month_range_tags(partition_key(span[0]), partition_key(span[1])),
-                    PROCESS_TAG: this_process(),
+                    **run_tags(),
                 },
                 raise_on_error=False,
             )
@@ -84,7 +84,7 @@ def run_pipeline(
         instance=instance,
         tags={
             **month_range_tags(partition_key(months[0]), partition_key(months[1])),
-            PROCESS_TAG: this_process(),
+            **run_tags(),
         },
         raise_on_error=False,
     )
