@@ -38,6 +38,8 @@ fact cell.
 from __future__ import annotations
 
 import copy
+import hashlib
+import importlib.metadata
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -87,6 +89,8 @@ class AuditReport:
     # Bins whose linear programs failed (`SolverFailure`): nothing in them proven safe.
     unproven: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Blocks whose intervals came from the last audit (`BlockMemo`).
+    blocks_reused: int = 0
 
     @property
     def findings(self) -> list[str]:
@@ -819,7 +823,10 @@ class _Intervals:
 
 
 def solve_intervals(
-    system: _LinearSystem, protection_level: float, workers: int | None = None
+    system: _LinearSystem,
+    protection_level: float,
+    workers: int | None = None,
+    memo: BlockMemo | None = None,
 ) -> tuple[list[Exposure], list[str], int]:
     """The quantities whose feasible interval is narrower than the protection level, the
     bins a solver failure left unproven, and the number of solves.
@@ -827,7 +834,8 @@ def solve_intervals(
     Connected blocks of variables are solved apart (small ones binned together, since a
     solve has a fixed cost): `_settle`, in `workers` processes when the system is large
     (`_map_bins`). A bin whose linear programs fail on every retry fails closed: it is
-    named, and none of its open quantities counts as safe."""
+    named, and none of its open quantities counts as safe. A block the `memo` holds,
+    the same system to the last coefficient, takes its intervals from there."""
     if not len(system.labels):
         return [], [], 0
     a_eq, b_eq, a_ub, b_ub = system.a_eq, system.b_eq, system.a_ub, system.b_ub
@@ -848,9 +856,29 @@ def solve_intervals(
     units = system.units.tocsr()
     unit_block = block[units.tocsc().indices[units.tocsc().indptr[:-1]]]
 
+    # Each block's open quantities, in the model's order.
+    candidates = np.flatnonzero(~fixed)
+    grouped = candidates[np.argsort(quantity_block[candidates], kind="stable")]
+    edges = np.searchsorted(quantity_block[grouped], np.arange(block.max() + 2))
+    to_solve, remembered = np.unique(quantity_block[~fixed]), []
+    if memo is not None:
+        keys = _block_keys(
+            block,
+            [(a_eq, [b_eq]), (a_ub, [b_ub]),
+             (q[~fixed], [q_constant[~fixed], system.never_negative[~fixed]])],
+            upper,
+            memo.salt(protection_level),
+        )  # fmt: skip
+        remembered = [(b, memo.get(keys[b])) for b in to_solve]
+        to_solve = np.array([b for b, found in remembered if found is None], dtype=int)
+        remembered = [
+            (grouped[edges[b] : edges[b + 1]], found)
+            for b, found in remembered
+            if found is not None
+        ]
+
     def bins():
-        blocks_with_quantities = np.unique(quantity_block[~fixed])
-        for seed, blocks in enumerate(_bins(block, blocks_with_quantities, BIN_VARIABLES)):
+        for seed, blocks in enumerate(_bins(block, to_solve, BIN_VARIABLES)):
             members = np.flatnonzero(np.isin(block, blocks))
             rows = np.flatnonzero(np.isin(quantity_block, blocks) & ~fixed)
             eq = _restrict(a_eq, b_eq, members)
@@ -862,9 +890,19 @@ def solve_intervals(
                 seed,
             )  # fmt: skip
 
+    def settled_bins():
+        yield from ((rows, (*found, 0, None)) for rows, found in remembered)
+        for rows, result in _map_bins(bins(), workers):
+            if memo is not None and result[4] is None:
+                for b in np.unique(quantity_block[rows]):
+                    part = quantity_block[rows] == b
+                    memo.put(keys[b], *(values[part] for values in result[:3]))
+            yield rows, result
+
     if workers is None:
-        workers = WORKERS if len(system.places) >= PARALLEL_VARIABLES else 1
-    for rows, (low, high, settled, solves, failure) in _map_bins(bins(), workers):
+        variables = np.bincount(block)[to_solve].sum()
+        workers = WORKERS if variables >= PARALLEL_VARIABLES else 1
+    for rows, (low, high, settled, solves, failure) in settled_bins():
         intervals.low[rows], intervals.high[rows], intervals.fixed[rows] = low, high, settled
         intervals.solves += solves
         still_open = rows[intervals.open(rows)]
@@ -882,6 +920,98 @@ def solve_intervals(
             if intervals.high[i] > TOLERANCE
         ]
     return exposures, unproven, intervals.solves
+
+
+class BlockMemo:
+    """The intervals found for each block by the last audit (`path`, a NumPy archive in the
+    restricted zone: they are what the published copy lets anyone work out). A block is
+    known by a digest of its system (`_block_keys`): the same relations, bounds and
+    quantities have the same feasible set, so the feasible points that settled its
+    quantities then settle them now, and its exact bounds are the same. A refresh after
+    one source's delivery changes the blocks of that source's indicators; the others are
+    not solved again. The digest is salted with this module's code, HiGHS's version and
+    the protection level, so a change of the auditor starts afresh. An unreadable file
+    is solved around (it only costs time) and replaced."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = path
+        self.stored: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.kept: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.reused = 0
+        if path is not None and path.exists():
+            try:
+                with np.load(path, allow_pickle=False) as archive:
+                    cut = np.cumsum(archive["lengths"])[:-1]
+                    parts = [np.split(archive[name], cut) for name in ("low", "high", "settled")]
+                    self.stored = dict(zip(archive["keys"].tolist(), zip(*parts)))
+            except (OSError, ValueError, KeyError):
+                self.stored = {}
+
+    @staticmethod
+    def salt(protection_level: float) -> bytes:
+        code = Path(__file__).read_bytes() + importlib.metadata.version("highspy").encode()
+        return hashlib.sha256(code + repr(protection_level).encode()).digest()
+
+    def get(self, key: str):
+        found = self.stored.get(key)
+        if found is not None:
+            self.kept[key] = found
+            self.reused += 1
+        return found
+
+    def put(self, key: str, low, high, settled) -> None:
+        self.kept[key] = (low, high, settled)
+
+    def save(self) -> None:
+        """Keep the blocks of this audit (read or solved), and only those."""
+        if self.path is None:
+            return
+        keys = list(self.kept)
+        parts = [[self.kept[k][i] for k in keys] for i in range(3)]
+        staged = self.path.with_name(self.path.name + ".tmp.npz")
+        np.savez(
+            staged,
+            keys=np.array(keys, dtype="U64"),
+            lengths=np.array([len(low) for low in parts[0]], dtype=np.int64),
+            low=np.concatenate(parts[0]) if keys else np.zeros(0),
+            high=np.concatenate(parts[1]) if keys else np.zeros(0),
+            settled=np.concatenate(parts[2]) if keys else np.zeros(0, dtype=bool),
+        )
+        staged.replace(self.path)
+
+
+def _block_keys(block: np.ndarray, matrices, upper: np.ndarray, salt: bytes) -> list[str]:
+    """A digest per block of all that decides its feasible set and quantities: its
+    variables' bounds and the rows of `matrices` ((CSR matrix, per-row arrays), each row
+    within one block) that touch it, in the model's order, variables numbered within the
+    block. Each piece's length is hashed before it, so pieces cannot run together."""
+    count = block.max() + 1
+    order = np.argsort(block, kind="stable")
+    starts = np.searchsorted(block[order], np.arange(count + 1))
+    rank = np.empty(len(block), dtype=np.int64)
+    rank[order] = np.arange(len(block)) - starts[block[order]]
+    pieces = [(upper[order], starts)]
+    for matrix, per_row in matrices:
+        matrix = matrix.tocsr()
+        matrix.sort_indices()
+        kept = np.diff(matrix.indptr) > 0
+        matrix = matrix[kept]
+        row_block = block[matrix.indices[matrix.indptr[:-1]]]
+        rows = np.argsort(row_block, kind="stable")
+        matrix = matrix[rows]
+        row_edges = np.searchsorted(row_block[rows], np.arange(count + 1))
+        entry_edges = matrix.indptr[row_edges]
+        pieces += [(np.diff(matrix.indptr), row_edges), (rank[matrix.indices], entry_edges),
+                   (matrix.data, entry_edges)]  # fmt: skip
+        pieces += [(np.asarray(values)[kept][rows], row_edges) for values in per_row]
+    keys = []
+    for b in range(count):
+        digest = hashlib.sha256(salt)
+        for values, edges in pieces:
+            part = values[edges[b] : edges[b + 1]]
+            digest.update(np.int64(len(part)).tobytes() + part.tobytes())
+        keys.append(digest.hexdigest())
+    return keys
 
 
 def _connected_blocks(rows: sparse.spmatrix) -> np.ndarray:
@@ -1166,6 +1296,7 @@ def audit(
     areas: pd.DataFrame | None = None,
     flows: pd.DataFrame | None = None,
     every_stock_series: bool = False,
+    memo: BlockMemo | None = None,
 ) -> AuditReport:
     """Audit published fact cells (area_id, period, indicator_id, numerator, denominator,
     suppressed) against the catalogue (indicator_id, unit, rolling_window), the shared
@@ -1188,7 +1319,7 @@ def audit(
     report.inconsistencies = model.inconsistencies
     report.hidden_quantities = len(system.labels)
     report.exposures, report.unproven, report.exactly_solved = solve_intervals(
-        system, protection_level
+        system, protection_level, memo=memo
     )
     report.seconds = time.perf_counter() - started
     return report
@@ -1201,6 +1332,7 @@ def audit_stock_series(
     protection_level: float,
     areas: pd.DataFrame | None,
     flows: pd.DataFrame,
+    memo: BlockMemo | None = None,
 ) -> AuditReport:
     """The stock rows of every series, those hidden in every month included, on the areas'
     cells of the stocks and their flows alone (no municipality, no other indicator): each
@@ -1209,7 +1341,7 @@ def audit_stock_series(
     vacant in one month and all let within the year, had 20 vacant."""
     named = flows["indicator_id"].unique()
     part = cells[cells["indicator_id"].isin(named) & (cells["area_id"] != MUNICIPALITY)]
-    return audit(part, catalogue, relations, protection_level, areas, flows, True)
+    return audit(part, catalogue, relations, protection_level, areas, flows, True, memo)
 
 
 # The statutory criteria and the fact cells behind them: column, indicator, and the
@@ -1339,19 +1471,30 @@ def _unaudited_tables(con) -> list[str]:
     return [f"table {t} is published but not audited" for t in sorted(tables - AUDITED_TABLES)]
 
 
-def audit_published(path: Path | str) -> AuditReport:
-    """Audit a published copy, reading nothing but that file."""
+def audit_published(path: Path | str, memo: Path | None = None) -> AuditReport:
+    """Audit a published copy, reading nothing but that file (and the last audit's
+    intervals from `memo`, where given: `BlockMemo`)."""
+    # In one order whatever order the copy stores its rows in: the model numbers its
+    # variables in this order, and the memo knows a block by its numbered system.
     with duckdb.connect(str(path), read_only=True) as con:
         cells = con.execute(
             "select area_id, period, indicator_id, numerator, denominator, suppressed"
-            " from fct_area_indicator_month"
+            " from fct_area_indicator_month order by 1, 2, 3"
         ).df()
         catalogue = con.execute(
-            "select indicator_id, unit, rolling_window from indicator_catalogue"
+            "select indicator_id, unit, rolling_window from indicator_catalogue order by 1"
         ).df()
-        relations = con.execute("select * from disclosure_relations").df()
-        flows = con.execute("select * from disclosure_stock_flows").df()
-        areas = con.execute("select area_id, first_period, last_period from dim_area").df()
+        relations = con.execute(
+            "select relation_id, indicator_id, component, coefficient"
+            " from disclosure_relations order by 1, 2, 3"
+        ).df()
+        flows = con.execute(
+            "select relation_id, indicator_id, component, role"
+            " from disclosure_stock_flows order by 1, 2, 3"
+        ).df()
+        areas = con.execute(
+            "select area_id, first_period, last_period from dim_area order by 1"
+        ).df()
         protection = con.execute("select protection_level from disclosure_rules").fetchone()[0]
         derived = (
             _criteria_checks(con)
@@ -1360,8 +1503,13 @@ def audit_published(path: Path | str) -> AuditReport:
             + _episode_checks(con)
             + _unaudited_tables(con)
         )
-    report = audit(cells, catalogue, relations, float(protection), areas, flows)
-    stocks = audit_stock_series(cells, catalogue, relations, float(protection), areas, flows)
+    blocks = BlockMemo(memo)
+    report = audit(cells, catalogue, relations, float(protection), areas, flows, memo=blocks)
+    stocks = audit_stock_series(
+        cells, catalogue, relations, float(protection), areas, flows, memo=blocks
+    )
+    blocks.save()
+    report.blocks_reused = blocks.reused
     known = {e.quantity for e in report.exposures}
     report.exposures += [e for e in stocks.exposures if e.quantity not in known]
     report.unproven += stocks.unproven

@@ -96,6 +96,12 @@ def stage(warehouse: Path, target: Path) -> tuple[Path, dict[str, int]]:
     return staged, counts
 
 
+def audit_memo(warehouse: Path) -> Path:
+    """The last audit's intervals per block (quality/disclosure_audit.py: `BlockMemo`),
+    beside the warehouse in the restricted zone."""
+    return warehouse.with_name(warehouse.name + ".audit.npz")
+
+
 def publish(
     warehouse: Path, target: Path
 ) -> tuple[dict[str, int], AuditReport, dict[str, list[str]]]:
@@ -106,7 +112,7 @@ def publish(
     copy's cells the new one no longer publishes (`no_longer_published`)."""
     staged, counts = stage(warehouse, target)
     try:
-        report = audit_published(staged)
+        report = audit_published(staged, memo=audit_memo(warehouse))
         report.inconsistencies += withdrawn_unchanged(staged, warehouse, target)
         report.inconsistencies += shown_after_restatement(staged, target)
         if not report.passed:
@@ -138,6 +144,7 @@ def _check_metadata(report: AuditReport) -> dict:
         "protection_level": report.protection_level,
         "hidden_quantities": report.hidden_quantities,
         "solved_exactly": report.exactly_solved,
+        "blocks_reused": report.blocks_reused,
         "findings": len(findings),
         "examples": dg.MetadataValue.md("\n".join(f"- {f}" for f in findings[:EXAMPLES_SHOWN])),
         "seconds": round(report.seconds, 2),

@@ -125,6 +125,23 @@ def test_the_published_copy_passes_the_disclosure_audit(demo):
     assert report.hidden_quantities > 1000
 
 
+def test_the_next_audit_of_the_same_cells_in_another_row_order_reuses_every_block(
+    demo, tmp_path
+):
+    storage, *_ = demo
+    memo = tmp_path / "audit.npz"
+    first = audit_published(storage.published_path, memo=memo)
+    assert first.passed and first.blocks_reused == 0
+    shuffled = tmp_path / "kvarter.duckdb"
+    shutil.copy(storage.published_path, shuffled)
+    with duckdb.connect(str(shuffled)) as con:
+        for table in ("fct_area_indicator_month", "disclosure_relations", "dim_area"):
+            con.execute(f"create or replace table {table} as from {table} order by random()")
+    again = audit_published(shuffled, memo=memo)
+    assert (again.passed, again.exactly_solved) == (True, 0)
+    assert again.blocks_reused > 100
+
+
 def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
     storage, *_ = demo
     copy = tmp_path / "kvarter.duckdb"

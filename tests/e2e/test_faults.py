@@ -24,7 +24,7 @@ import sys, time
 from pathlib import Path
 import orchestration.defs.publish as publish_assets
 
-def audit_and_hang(staged):
+def audit_and_hang(staged, memo):
     Path(sys.argv[3]).write_text(str(staged))
     time.sleep(120)
 
@@ -50,7 +50,7 @@ def warehouse(path: Path, value: int) -> Path:
 def test_kill_9_during_publish_leaves_the_old_copy_whole(tmp_path, monkeypatch):
     target = tmp_path / "published" / "kvarter.duckdb"
     # Tables of one column x: no fact to audit or to compare with the live copy's.
-    monkeypatch.setattr(publish_assets, "audit_published", lambda p: AuditReport(5))
+    monkeypatch.setattr(publish_assets, "audit_published", lambda p, memo: AuditReport(5))
     monkeypatch.setattr(publish_assets, "withdrawn_unchanged", lambda *paths: [])
     monkeypatch.setattr(publish_assets, "no_longer_published", lambda *paths: {})
     monkeypatch.setattr(publish_assets, "shown_after_restatement", lambda *paths: [])

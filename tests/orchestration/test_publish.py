@@ -24,7 +24,7 @@ def warehouse(tmp_path):
 def audit_passes(monkeypatch):
     """The linear-programming audit passes: these tests are about the publish step."""
     monkeypatch.setattr(
-        publish_assets, "audit_published", lambda path: AuditReport(protection_level=5)
+        publish_assets, "audit_published", lambda path, memo: AuditReport(protection_level=5)
     )
 
 
@@ -33,7 +33,7 @@ def test_a_copy_that_fails_the_audit_is_never_published(warehouse, tmp_path, mon
     target.parent.mkdir()
     target.write_bytes(b"the copy readers have now")
     failing = AuditReport(protection_level=5, exposures=[Exposure("x A 2025-03 numerator", 3, 3)])
-    monkeypatch.setattr(publish_assets, "audit_published", lambda path: failing)
+    monkeypatch.setattr(publish_assets, "audit_published", lambda path, memo: failing)
     monkeypatch.setattr(publish_assets, "withdrawn_unchanged", lambda *paths: [])
     monkeypatch.setattr(publish_assets, "shown_after_restatement", lambda *paths: [])
     with pytest.raises(DisclosureError, match=r"x A 2025-03 numerator in \[3, 3\]"):

@@ -12,6 +12,7 @@ from scipy import sparse
 
 from quality import disclosure_audit
 from quality.disclosure_audit import (
+    BlockMemo,
     _Block,
     _Intervals,
     _Model,
@@ -773,3 +774,69 @@ def test_blocks_are_variables_connected_by_rows_numbered_by_their_first_variable
     # blocks {0}, {1}, {2, 3}, numbered in that order.
     rows = sparse.csr_matrix([[0, 0, 1, -1], [2, 0, 0, 0]])
     assert disclosure_audit._connected_blocks(rows).tolist() == [0, 1, 2, 2]
+
+
+# The last audit's intervals per block (`BlockMemo`).
+def restated_april(c_count):
+    """March: A, B, C hidden under 23 of 190 (safe). April: A and B hidden beside C's
+    `c_count` of 100 under 20 of 190, so A + B = 20 - c_count (each in [0, that])."""
+    frame = cells(
+        [
+            ("A", MARCH, "x", None, None),
+            ("B", MARCH, "x", None, None),
+            ("C", MARCH, "x", None, None),
+            ("municipality", MARCH, "x", 23, 190),
+            ("A", "2025-04-01", "x", None, 40),
+            ("B", "2025-04-01", "x", None, 50),
+            ("C", "2025-04-01", "x", c_count, 100),
+            ("municipality", "2025-04-01", "x", 20, 190),
+        ]
+    )
+    frame.loc[frame["numerator"].isna(), "suppressed"] = True
+    return frame
+
+
+def audited(frame, path, level=5):
+    memo = BlockMemo(path)
+    report = audit(frame, CATALOGUE, RELATIONS, protection_level=level, memo=memo)
+    memo.save()
+    return report, memo
+
+
+def test_an_unchanged_block_is_read_from_the_memo_and_a_changed_one_solved(tmp_path):
+    path = tmp_path / "audit.npz"
+    first, memo = audited(restated_april(10), path)  # A + B = 10: safe
+    assert (first.exposures, memo.reused, len(memo.kept)) == ([], 0, 2)
+    again, memo = audited(restated_april(10), path)
+    assert (again.exposures, memo.reused, again.exactly_solved) == ([], 2, 0)
+
+    # A restatement of C in April (17 of 100) leaves A + B = 3: April is solved again,
+    # and found, though the memo held April's old block as safe.
+    restated, memo = audited(restated_april(17), path)
+    assert memo.reused == 1 and restated.exactly_solved > 0
+    assert {e.quantity: (e.low, e.high) for e in restated.exposures} == {
+        "x A 2025-04 numerator": (0, 3),
+        "x B 2025-04 numerator": (0, 3),
+        "x A 2025-04 complement": (37, 40),
+        "x B 2025-04 complement": (47, 50),
+    }
+    assert restated.exposures == audit(restated_april(17), CATALOGUE, RELATIONS, 5).exposures
+    # The memo keeps the last audit's blocks only: March and the restated April.
+    assert len(BlockMemo(path).stored) == 2
+    assert audited(restated_april(10), path)[1].reused == 1
+
+
+def test_another_protection_level_is_not_read_from_the_memo(tmp_path):
+    path = tmp_path / "audit.npz"
+    assert audited(restated_april(10), path)[0].exposures == []
+    stricter, memo = audited(restated_april(10), path, level=12)  # A + B = 10 < 12
+    assert memo.reused == 0
+    assert {e.quantity for e in stricter.exposures} >= {"x A 2025-04 numerator"}
+
+
+def test_an_unreadable_memo_is_solved_around_and_replaced(tmp_path):
+    path = tmp_path / "audit.npz"
+    path.write_bytes(b"not an archive")
+    report, memo = audited(restated_april(10), path)
+    assert (report.exposures, memo.reused, len(memo.stored)) == ([], 0, 0)
+    assert audited(restated_april(10), path)[1].reused == 2
