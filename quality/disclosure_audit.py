@@ -41,8 +41,9 @@ import copy
 import hashlib
 import importlib.metadata
 import multiprocessing
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -827,6 +828,7 @@ def solve_intervals(
     protection_level: float,
     workers: int | None = None,
     memo: BlockMemo | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> tuple[list[Exposure], list[str], int]:
     """The quantities whose feasible interval is narrower than the protection level, the
     bins a solver failure left unproven, and the number of solves.
@@ -892,7 +894,7 @@ def solve_intervals(
 
     def settled_bins():
         yield from ((rows, (*found, 0, None)) for rows, found in remembered)
-        for rows, result in _map_bins(bins(), workers):
+        for rows, result in _map_bins(bins(), workers, pool):
             if memo is not None and result[4] is None:
                 for b in np.unique(quantity_block[rows]):
                     part = quantity_block[rows] == b
@@ -938,6 +940,7 @@ class BlockMemo:
         self.stored: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.kept: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.reused = 0
+        self.lock = threading.Lock()
         if path is not None and path.exists():
             try:
                 with np.load(path, allow_pickle=False) as archive:
@@ -955,12 +958,14 @@ class BlockMemo:
     def get(self, key: str):
         found = self.stored.get(key)
         if found is not None:
-            self.kept[key] = found
-            self.reused += 1
+            with self.lock:  # two audits at once (`audit_published`)
+                self.kept[key] = found
+                self.reused += 1
         return found
 
     def put(self, key: str, low, high, settled) -> None:
-        self.kept[key] = (low, high, settled)
+        with self.lock:
+            self.kept[key] = (low, high, settled)
 
     def save(self) -> None:
         """Keep the blocks of this audit (read or solved), and only those."""
@@ -1057,21 +1062,39 @@ class _Bin:
     seed: int
 
 
-def _map_bins(bins, workers: int):
+def _map_bins(bins, workers: int, pool: ProcessPoolExecutor | None = None):
     """(rows, `_settle` of the bin) in the bins' order; with `workers` > 1 solved in that
-    many processes, the largest bins first (the longest one then sets the time)."""
+    many processes (`pool`'s, if given), the largest bins first (the longest one then
+    sets the time)."""
     if workers <= 1:
         for rows, job in bins:
-            yield rows, _settle(job)
+            with _IN_PROCESS:
+                settled = _settle(job)
+            yield rows, settled
         return
+    if pool is None:
+        with _processes(workers) as pool:
+            yield from _solved_by(pool, bins)
+    else:
+        yield from _solved_by(pool, bins)
+
+
+def _solved_by(pool: ProcessPoolExecutor, bins):
     jobs = list(bins)
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1].upper))
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = {i: pool.submit(_settle, jobs[i][1]) for i in order}
-        for i, (rows, _) in enumerate(jobs):
-            yield rows, futures.pop(i).result()
-            jobs[i] = None  # free the bin's matrices once settled
+    futures = {i: pool.submit(_settle, jobs[i][1]) for i in order}
+    for i, (rows, _) in enumerate(jobs):
+        yield rows, futures.pop(i).result()
+        jobs[i] = None  # free the bin's matrices once settled
+
+
+# One solve at a time in this process, whichever audit's thread asks (`audit_published`):
+# HiGHS instances are not documented as safe side by side in one process.
+_IN_PROCESS = threading.Lock()
+
+
+def _processes(workers: int = WORKERS) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _settle(job: _Bin):
@@ -1297,6 +1320,7 @@ def audit(
     flows: pd.DataFrame | None = None,
     every_stock_series: bool = False,
     memo: BlockMemo | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> AuditReport:
     """Audit published fact cells (area_id, period, indicator_id, numerator, denominator,
     suppressed) against the catalogue (indicator_id, unit, rolling_window), the shared
@@ -1319,7 +1343,7 @@ def audit(
     report.inconsistencies = model.inconsistencies
     report.hidden_quantities = len(system.labels)
     report.exposures, report.unproven, report.exactly_solved = solve_intervals(
-        system, protection_level, memo=memo
+        system, protection_level, memo=memo, pool=pool
     )
     report.seconds = time.perf_counter() - started
     return report
@@ -1333,6 +1357,7 @@ def audit_stock_series(
     areas: pd.DataFrame | None,
     flows: pd.DataFrame,
     memo: BlockMemo | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> AuditReport:
     """The stock rows of every series, those hidden in every month included, on the areas'
     cells of the stocks and their flows alone (no municipality, no other indicator): each
@@ -1341,7 +1366,7 @@ def audit_stock_series(
     vacant in one month and all let within the year, had 20 vacant."""
     named = flows["indicator_id"].unique()
     part = cells[cells["indicator_id"].isin(named) & (cells["area_id"] != MUNICIPALITY)]
-    return audit(part, catalogue, relations, protection_level, areas, flows, True, memo)
+    return audit(part, catalogue, relations, protection_level, areas, flows, True, memo, pool)
 
 
 # The statutory criteria and the fact cells behind them: column, indicator, and the
@@ -1503,17 +1528,20 @@ def audit_published(path: Path | str, memo: Path | None = None) -> AuditReport:
             + _episode_checks(con)
             + _unaudited_tables(con)
         )
-    blocks = BlockMemo(memo)
-    report = audit(cells, catalogue, relations, float(protection), areas, flows, memo=blocks)
-    stocks = audit_stock_series(
-        cells, catalogue, relations, float(protection), areas, flows, memo=blocks
-    )
+    # The two audits at once, their bins in one pool: the stock series' small bins fill
+    # the time a worker would wait while the other ends the whole copy's largest.
+    started, blocks = time.perf_counter(), BlockMemo(memo)
+    arguments = (cells, catalogue, relations, float(protection), areas, flows)
+    with _processes() as pool, ThreadPoolExecutor(2) as threads:
+        whole = threads.submit(audit, *arguments, memo=blocks, pool=pool)
+        stocks = threads.submit(audit_stock_series, *arguments, memo=blocks, pool=pool)
+        report, stocks = whole.result(), stocks.result()
     blocks.save()
     report.blocks_reused = blocks.reused
     known = {e.quantity for e in report.exposures}
     report.exposures += [e for e in stocks.exposures if e.quantity not in known]
     report.unproven += stocks.unproven
     report.exactly_solved += stocks.exactly_solved
-    report.seconds += stocks.seconds
+    report.seconds = time.perf_counter() - started
     report.inconsistencies += derived
     return report

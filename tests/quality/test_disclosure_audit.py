@@ -734,10 +734,10 @@ def test_bins_solved_in_two_processes_give_what_one_gives(monkeypatch):
     mapped = disclosure_audit._map_bins
     bins = []
 
-    def counted(jobs, workers):
+    def counted(jobs, workers, pool):
         jobs = list(jobs)
         bins.append(len(jobs))
-        return mapped(jobs, workers)
+        return mapped(jobs, workers, pool)
 
     monkeypatch.setattr(disclosure_audit, "_map_bins", counted)
     frame = cells(
