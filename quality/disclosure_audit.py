@@ -925,8 +925,8 @@ def solve_intervals(
 
 
 class BlockMemo:
-    """The intervals found for each block by the last audit (`path`, a NumPy archive in the
-    restricted zone: they are what the published copy lets anyone work out). A block is
+    """The intervals found for each block by the last audit (`path`, a NumPy archive kept
+    beside the warehouse: a copy that failed its audit was never published). A block is
     known by a digest of its system (`_block_keys`): the same relations, bounds and
     quantities have the same feasible set, so the feasible points that settled its
     quantities then settle them now, and its exact bounds are the same. A refresh after
