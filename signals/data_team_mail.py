@@ -4,6 +4,7 @@ deliveries that are late."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -78,5 +79,8 @@ def late_message(late: list[str], today: dt.date, now: dt.datetime | None = None
         + "\n".join(f"- {source}" for source in late)
         + "\n\nThe month's extract will fail naming the missing file until it arrives.\n"
     )
-    key = f"late-{today:%Y-%m-%d}-" + "-".join(s.replace("/", "_").replace(" ", "_") for s in late)
+    # The sources named by a digest of them: a month's whole delivery named one by one
+    # made a file name too long for the outbox (errno 36), and no mail went.
+    which = hashlib.sha256("\n".join(sorted(late)).encode()).hexdigest()[:12]
+    key = f"late-{today:%Y-%m-%d}-{len(late)}-{which}"
     return _message(f"[Kvarter] Late deliveries: {len(late)}", body, key, now)

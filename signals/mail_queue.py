@@ -1,19 +1,25 @@
 """The outbox as a durable mail queue, and SMTP delivery from it (at least once).
 
     outbox/<key>.eml         queued (written whole: temp file, then rename)
-    outbox/<key>.retry.json  attempts so far, the last error, when to try next
+    outbox/<key>.retry.json  attempts so far, the last error, when to try next, and the
+                             recipients still to reach when the server refused only some
     outbox/sent/<key>.eml    delivered
 
 A key is enqueued once: queued or sent, the same key is not written again, so re-running
-a month sends nothing twice. Delivery moves a message to sent/ only after the server
-accepted it; a failure keeps it queued with a backoff. The Message-ID is stable per key, so
-a receiver can drop the rare duplicate (a crash between acceptance and the move).
+a month queues nothing twice. Delivery moves a message to sent/ only after the server
+accepted it for every recipient; a failure keeps it queued with a backoff. A refusal
+(the server's answer to one message) costs that message only, the next ones are still
+sent; a lost connection stops the round. One delivery at a time per outbox (a lock
+file), so two processes delivering at once do not send the same message twice. Delivery
+is at least once: the Message-ID is stable per key, so a receiver can drop the rare
+duplicate (a crash between the server's acceptance and the move to sent/).
 Without KVARTER_SMTP_HOST nothing is sent: the outbox is the fallback.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import smtplib
@@ -61,7 +67,10 @@ class SmtpConfig:
             raise MailConfigError("KVARTER_SMTP_USER og KVARTER_SMTP_PASSWORD sættes sammen")
         if user and security == "none":
             raise MailConfigError("login uden TLS afvises: sæt KVARTER_SMTP_SECURITY")
-        return cls(host, int(port), security, user, password, env.get("KVARTER_SMTP_CA_FILE"))
+        ca_file = env.get("KVARTER_SMTP_CA_FILE") or None
+        if ca_file and not Path(ca_file).is_file():
+            raise MailConfigError(f"KVARTER_SMTP_CA_FILE={ca_file}: filen findes ikke")
+        return cls(host, int(port), security, user, password, ca_file)
 
 
 @dataclass
@@ -107,25 +116,26 @@ def _retry_state(path: Path) -> dict:
     return json.loads(state.read_text()) if state.exists() else {"attempts": 0}
 
 
-def _record_failure(path: Path, error: str, now: dt.datetime) -> None:
+def _record_failure(path: Path, error: str, now: dt.datetime, recipients=None) -> None:
+    """Count the attempt and set the next; `recipients`: those still to reach (the
+    others accepted it), else the last attempt's."""
     state = _retry_state(path)
     attempts = state["attempts"] + 1
     wait = min(FIRST_RETRY * 2 ** (attempts - 1), MAX_RETRY)
-    path.with_name(f"{path.stem}.retry.json").write_text(
-        json.dumps(
-            {"attempts": attempts, "last_error": error, "next_attempt": (now + wait).isoformat()}
-        )
-    )
+    retry = {"attempts": attempts, "last_error": error, "next_attempt": (now + wait).isoformat()}
+    if recipients or state.get("recipients"):
+        retry["recipients"] = sorted(recipients or state["recipients"])
+    path.with_name(f"{path.stem}.retry.json").write_text(json.dumps(retry))
 
 
 def _connect(config: SmtpConfig) -> smtplib.SMTP:
-    context = ssl.create_default_context(cafile=config.ca_file)
     if config.security == "tls":
+        context = ssl.create_default_context(cafile=config.ca_file)
         server = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
     else:
         server = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
         if config.security == "starttls":
-            server.starttls(context=context)
+            server.starttls(context=ssl.create_default_context(cafile=config.ca_file))
     if config.user:
         try:
             server.login(config.user, config.password)
@@ -139,15 +149,22 @@ def _connect(config: SmtpConfig) -> smtplib.SMTP:
     return server
 
 
-def _describe(error: Exception) -> str:
+def _describe(error: Exception, config: SmtpConfig) -> str:
     if isinstance(error, smtplib.SMTPAuthenticationError):
         return f"login afvist: {error.smtp_error}"
-    return f"{type(error).__name__}: {error}"
+    return f"SMTP {config.host}:{config.port} ({config.security}): {type(error).__name__}: {error}"
 
 
 def deliver(outbox: Path, config: SmtpConfig | None, now: dt.datetime | None = None):
-    """Send every queued message whose backoff has passed, over one connection."""
-    now = now or dt.datetime.now(dt.UTC)
+    """Send every queued message whose backoff has passed, over one connection, while
+    holding the outbox's lock (another delivery waits for it)."""
+    outbox.mkdir(parents=True, exist_ok=True)
+    with (outbox / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _deliver(outbox, config, now or dt.datetime.now(dt.UTC))
+
+
+def _deliver(outbox: Path, config: SmtpConfig | None, now: dt.datetime) -> DeliveryReport:
     report = DeliveryReport()
     due = []
     for path in queued(outbox):
@@ -165,21 +182,42 @@ def deliver(outbox: Path, config: SmtpConfig | None, now: dt.datetime | None = N
         server = _connect(config)
     except (OSError, smtplib.SMTPException) as error:  # server down, TLS, login
         for path in due:
-            _record_failure(path, _describe(error), now)
-            report.failed[path.stem] = _describe(error)
+            _record_failure(path, _describe(error, config), now)
+            report.failed[path.stem] = _describe(error, config)
         return report
+
+    def lost(error, rest):
+        for path in rest:
+            _record_failure(path, _describe(error, config), now)
+            report.failed[path.stem] = _describe(error, config)
+
     try:
         for index, path in enumerate(due):
             try:
-                server.send_message(read(path))
-            except (smtplib.SMTPServerDisconnected, OSError) as error:  # the connection
-                for rest in due[index:]:
-                    _record_failure(rest, _describe(error), now)
-                    report.failed[rest.stem] = _describe(error)
+                refused = server.send_message(
+                    read(path), to_addrs=_retry_state(path).get("recipients")
+                )
+            # smtplib's errors are OSErrors: the server's answers first.
+            except smtplib.SMTPServerDisconnected as error:
+                lost(error, due[index:])
                 break
             except smtplib.SMTPException as error:  # refused: this message only
-                _record_failure(path, _describe(error), now)
-                report.failed[path.stem] = _describe(error)
+                _record_failure(path, _describe(error, config), now)
+                report.failed[path.stem] = _describe(error, config)
+                if server.sock is None:  # a 421 closes the connection
+                    lost(error, due[index + 1 :])
+                    break
+                continue
+            except OSError as error:  # the connection
+                lost(error, due[index:])
+                break
+            if refused:  # accepted for the others: retried for these only
+                error = "refused " + "; ".join(
+                    f"{r}: {code} {text.decode(errors='replace')}"
+                    for r, (code, text) in refused.items()
+                )
+                _record_failure(path, f"SMTP {config.host}:{config.port}: {error}", now, refused)
+                report.failed[path.stem] = f"SMTP {config.host}:{config.port}: {error}"
                 continue
             path.replace(outbox / "sent" / path.name)
             path.with_name(f"{path.stem}.retry.json").unlink(missing_ok=True)

@@ -2,10 +2,12 @@
 for the delivery tests, with a self-signed certificate for STARTTLS and implicit TLS, and
 one login (kvarter / hemmelig)."""
 
+import asyncio
 import datetime as dt
 import ipaddress
 import socket
 import ssl
+import threading
 from email import policy
 from email.parser import BytesParser
 
@@ -21,12 +23,25 @@ USER, PASSWORD = "kvarter", "hemmelig"
 
 
 class Inbox:
-    """What the server accepted: (envelope recipients, parsed message)."""
+    """What the server accepted: (envelope recipients, parsed message). `refuse` maps a
+    recipient to the server's answer (such as "550 5.1.1 no such user"); `delay` (s)
+    holds each message before the answer (a slow server)."""
 
     def __init__(self):
         self.received = []
+        self.refuse: dict[str, str] = {}
+        self.delay = 0.0
+        self.receiving = threading.Event()  # set when a message's data starts to arrive
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.receiving.set()
+        await asyncio.sleep(self.delay)
         message = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
         self.received.append((list(envelope.rcpt_tos), message))
         return "250 OK"

@@ -1,10 +1,15 @@
 """A failed run mails the data engineers through the same outbox and SMTP transport, from
 Dagster's own run-failure sensor."""
 
+import datetime as dt
+from email.message import EmailMessage
+from pathlib import Path
+
 import dagster as dg
 
-from orchestration.defs.alerts import data_team_failure_mail
+from orchestration.defs.alerts import data_team_failure_mail, outbox_delivery
 from orchestration.resources import KvarterStorage
+from signals.mail_queue import SmtpConfig, deliver, enqueue
 
 
 @dg.asset
@@ -66,3 +71,28 @@ def test_a_failed_run_mails_the_data_team(tmp_path, smtp_server, monkeypatch):
     assert "published" not in {
         e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
     }
+
+
+def test_the_outbox_is_sent_on_its_backoff_between_runs(tmp_path, smtp_server, monkeypatch):
+    # A digest that failed while the server was down is sent by the sensor once its
+    # backoff has passed, with no run.
+    server = smtp_server("plain", started=False)
+    monkeypatch.setenv("KVARTER_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("KVARTER_SMTP_PORT", str(server.port))
+    monkeypatch.setenv("KVARTER_SMTP_SECURITY", "none")
+    storage = KvarterStorage.under(tmp_path)
+    outbox = Path(storage.outbox_dir)
+    message = EmailMessage()
+    message["To"], message["Subject"] = "jobcenter@k.example", "Digest"
+    message.set_content("Hej")
+    enqueue(outbox, "digest-2025-12-jobcenter", message)
+    an_hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    assert deliver(outbox, SmtpConfig.from_env(), an_hour_ago).failed  # down: 15 min wait
+
+    server.start()
+    context = dg.build_sensor_context(resources={"storage": storage})
+    assert outbox_delivery(context).skip_message == "sent 1, failed 0, waiting 0"
+    assert [rcpt for rcpt, _ in server.inbox.received] == [["jobcenter@k.example"]]
+    assert (outbox / "sent" / "digest-2025-12-jobcenter.eml").exists()
+    monkeypatch.delenv("KVARTER_SMTP_HOST")
+    assert "no SMTP server configured" in outbox_delivery(context).skip_message

@@ -1,12 +1,18 @@
 """A month's alerting on a hand-made warehouse, delivered to a real SMTP server."""
 
 import datetime as dt
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 
+import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.defs.alerts import alert_emails
+from orchestration.resources import KvarterStorage
 from signals import episode_store
-from signals.alert_run import run_month
+from signals.alert_run import apply_month, run_month
 from signals.mail_queue import SmtpConfig
 
 NOW = dt.datetime(2026, 1, 10, 6, 0, tzinfo=dt.UTC)
@@ -153,3 +159,29 @@ def test_months_go_by_ongoing_is_quiet_then_resolved_is_told(tmp_path, plain_ser
             (dt.date(2026, 1, 1), "ny", "igangværende", "run-2026-01"),
             (dt.date(2026, 3, 1), "igangværende", "afsluttet", "run-2026-03"),
         ]
+
+
+def test_a_slow_mail_server_does_not_lock_the_warehouse(tmp_path, smtp_server, monkeypatch):
+    # The digests are sent after the step has closed the warehouse: operators' commands
+    # (`kvarter alerts list`) open it while the server takes its time.
+    server = smtp_server("plain")
+    server.inbox.delay = 2.0
+    for name, value in (("HOST", "127.0.0.1"), ("PORT", str(server.port)), ("SECURITY", "none")):
+        monkeypatch.setenv(f"KVARTER_SMTP_{name}", value)
+    storage = KvarterStorage.under(tmp_path)
+    signals = [("BO04", "emp_benefit_fte", "alarm")]
+    with warehouse(storage.warehouse_path, dt.date(2025, 12, 1), signals) as con:
+        apply_month(con, "run-1")
+    with ThreadPoolExecutor(1) as pool:
+        run = pool.submit(dg.materialize, [alert_emails], resources={"storage": storage})
+        assert server.inbox.receiving.wait(timeout=60)
+        # Another process, read-write, as the CLI opens it (one process shares its own).
+        count = (
+            "import duckdb, sys; con = duckdb.connect(sys.argv[1]);"
+            " print(con.execute('select count(*) from alerts.episodes').fetchone()[0])"
+        )
+        cli = subprocess.run([sys.executable, "-c", count, storage.warehouse_path],
+                             capture_output=True, text=True)  # fmt: skip
+        assert (cli.returncode, cli.stdout) == (0, "1\n"), cli.stderr
+        assert run.result().success
+    assert [rcpt for rcpt, _ in server.inbox.received] == [["jobcenter@k.example"]]

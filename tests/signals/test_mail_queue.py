@@ -1,4 +1,5 @@
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 
 import pytest
@@ -87,7 +88,7 @@ def test_server_down_then_up_loses_nothing_and_doubles_nothing(tmp_path, smtp_se
     assert up.sent == ["d1", "d2"]
     assert deliver(tmp_path, config(server), NOW + dt.timedelta(days=40)).sent == []
     assert sorted(r for r, _ in server.inbox.received) == [["d1@k.example"], ["d2@k.example"]]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["sent"]  # no retry state left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "sent"]  # no retry state
 
 
 def test_resend_puts_a_sent_message_back_in_the_queue(tmp_path, smtp_server):
@@ -111,3 +112,54 @@ def test_smtp_configuration_from_the_environment():
         SmtpConfig.from_env({**env, "KVARTER_SMTP_SECURITY": "none"})
     with pytest.raises(MailConfigError, match="brug en af starttls, tls, none"):
         SmtpConfig.from_env({**env, "KVARTER_SMTP_SECURITY": "ssl"})
+
+
+def test_a_refused_message_does_not_hold_back_the_others(tmp_path, smtp_server):
+    server = smtp_server("plain")
+    server.inbox.refuse["gone@k.example"] = "550 5.1.1 no such user"
+    for key, to in (("d1", "a@k.example"), ("d2", "gone@k.example"), ("d3", "c@k.example")):
+        enqueue(tmp_path, key, message(to, key))
+    report = deliver(tmp_path, config(server), NOW)
+    assert report.sent == ["d1", "d3"] and list(report.failed) == ["d2"]
+    assert report.failed["d2"].startswith(f"SMTP 127.0.0.1:{server.port} (none): ")
+    assert "550" in report.failed["d2"] and "gone@k.example" in report.failed["d2"]
+    assert [p.name for p in queued(tmp_path)] == ["d2.eml"]
+    # Still refused after the backoff: d2 only, and nothing else again.
+    later = deliver(tmp_path, config(server), NOW + dt.timedelta(minutes=15))
+    assert (later.sent, list(later.failed)) == ([], ["d2"])
+    assert [r for r, _ in server.inbox.received] == [["a@k.example"], ["c@k.example"]]
+
+
+def test_a_recipient_refused_for_now_gets_the_message_later_the_others_once(
+    tmp_path, smtp_server
+):
+    server = smtp_server("plain")
+    server.inbox.refuse["b@k.example"] = "451 4.2.2 mailbox full"
+    enqueue(tmp_path, "d1", message("a@k.example, b@k.example", "d1"))
+    first = deliver(tmp_path, config(server), NOW)
+    assert first.sent == [] and "b@k.example: 451 4.2.2 mailbox full" in first.failed["d1"]
+    assert [r for r, _ in server.inbox.received] == [["a@k.example"]]
+    del server.inbox.refuse["b@k.example"]
+    assert deliver(tmp_path, config(server), NOW + dt.timedelta(minutes=15)).sent == ["d1"]
+    assert [r for r, _ in server.inbox.received] == [["a@k.example"], ["b@k.example"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "sent"]
+
+
+def test_two_deliveries_at_once_send_each_message_once(tmp_path, smtp_server):
+    server = smtp_server("plain")
+    server.inbox.delay = 0.3
+    for key in ("d1", "d2", "d3"):
+        enqueue(tmp_path, key, message(f"{key}@k.example", key))
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda _: deliver(tmp_path, config(server), NOW), range(2)))
+    assert sorted(key for r in reports for key in r.sent) == ["d1", "d2", "d3"]
+    assert not any(r.failed for r in reports)
+    assert sorted(m["Message-ID"] for _, m in server.inbox.received) == [
+        "<d1@kvarterprofil>", "<d2@kvarterprofil>", "<d3@kvarterprofil>",
+    ]  # fmt: skip
+
+
+def test_a_ca_file_that_is_not_there_is_a_configuration_error(tmp_path):
+    env = {"KVARTER_SMTP_HOST": "smtp.k.example", "KVARTER_SMTP_CA_FILE": str(tmp_path / "ca.pem")}
+    with pytest.raises(MailConfigError, match=f"KVARTER_SMTP_CA_FILE={tmp_path}/ca.pem: filen"):
+        SmtpConfig.from_env(env)

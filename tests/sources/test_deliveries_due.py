@@ -61,3 +61,21 @@ def test_the_sensor_mails_each_late_delivery_once(tmp_path, monkeypatch):
     assert "employment/benefits 2025-03" in mail.get_content()
     late_delivery_mail(context)  # the cursor remembers it: nothing new
     assert len(queued(Path(storage.outbox_dir))) == 1
+
+
+def test_a_whole_month_late_is_mailed_under_a_short_key(tmp_path, monkeypatch):
+    storage = KvarterStorage.under(tmp_path)
+    tiny.write(storage.landing)  # March only: in May every April file is late
+    monkeypatch.delenv("KVARTER_SMTP_HOST", raising=False)
+
+    class May6(dt.date):
+        @classmethod
+        def today(cls):
+            return dt.date(2025, 5, 6)
+
+    monkeypatch.setattr("orchestration.defs.alerts.dt.date", May6)
+    late_delivery_mail(dg.build_sensor_context(resources={"storage": storage}))
+    [path] = queued(Path(storage.outbox_dir))
+    files = [c for c in MONTHLY if c.fmt in FILE_FORMATS]
+    assert path.name.startswith(f"late-2025-05-06-{len(files)}-") and len(path.name) < 40
+    assert read(path).get_content().count(" 2025-04\n") == len(files)
