@@ -263,14 +263,17 @@ def main() -> None:
     )
     st.query_params["side"] = page
     st.sidebar.caption(f"Data offentliggjort {data.published_at()}")
-    {
-        "Oversigt": overview,
-        "Område": area_page,
-        "Indikator": indicator_page,
-        "Lovkriterier": statutory_page,
-        "Signaler": signals_page,
-        "Udskrift": print_page,
-    }[page](data)
+    try:
+        {
+            "Oversigt": overview,
+            "Område": area_page,
+            "Indikator": indicator_page,
+            "Lovkriterier": statutory_page,
+            "Signaler": signals_page,
+            "Udskrift": print_page,
+        }[page](data)
+    except PublishedError as problem:  # locked or damaged since the page began
+        st.error(str(problem))
 
 
 main()

@@ -58,8 +58,19 @@ class Published:
             )
 
     def _frame(self, sql: str, parameters: list | None = None) -> pd.DataFrame:
-        with duckdb.connect(self.path, read_only=True) as con:
-            return con.execute(sql, parameters or []).df()
+        try:
+            with duckdb.connect(self.path, read_only=True) as con:
+                return con.execute(sql, parameters or []).df()
+        except (duckdb.IOException, duckdb.SerializationException) as error:
+            why = (
+                "et andet program har den åben med skriveadgang (åbn den med read_only=True)"
+                if "Conflicting lock" in str(error)
+                else "filen er beskadiget eller ufuldstændig"
+            )
+            raise PublishedError(
+                f"Den offentliggjorte kopi i {self.path} kan ikke læses: {why}. Prøv igen om"
+                " lidt; sker det igen, så kontakt datateamet."
+            ) from error
 
     def catalogue(self) -> pd.DataFrame:
         return self._frame(

@@ -1,6 +1,9 @@
 """The dashboard through Streamlit's own test harness, on the hand-made published copy."""
 
 import datetime as dt
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -186,6 +189,32 @@ def test_a_missing_published_copy_says_how_to_make_it(tmp_path, monkeypatch):
     app.run()
     assert not app.exception
     assert "Der er ingen offentliggjort kopi" in app.error[0].value
+
+
+def test_a_locked_or_damaged_copy_says_so_in_danish(published, tmp_path, monkeypatch):
+    copy = tmp_path / "kvarter.duckdb"
+    shutil.copy(published, copy)
+    monkeypatch.setenv("KVARTER_PUBLISHED", str(copy))
+    # An analyst's tool holds it read-write in another process.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+         " print('open', flush=True); time.sleep(60)", str(copy)],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline() == b"open\n"
+        app = AppTest.from_file(APP, default_timeout=60)
+        app.run()
+        assert not app.exception
+        assert "kan ikke læses: et andet program har den åben" in app.error[0].value
+    finally:
+        holder.kill()
+        holder.wait()
+    copy.write_bytes(published.read_bytes()[:100_000])  # a copy cut short
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()
+    assert not app.exception
+    assert "kan ikke læses: filen er beskadiget eller ufuldstændig" in app.error[0].value
 
 
 def test_a_link_opens_an_indicator_and_a_month(published, monkeypatch):
