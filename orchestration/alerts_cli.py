@@ -48,8 +48,11 @@ def run(args: argparse.Namespace, storage: KvarterStorage) -> int:
         outbox = Path(storage.outbox_dir)
         requeue(outbox, args.digest_id)
         report = deliver(outbox, SmtpConfig.from_env())
+        if args.digest_id in report.failed:
+            print(f"{args.digest_id}: ikke sendt, ligger i kø: {report.failed[args.digest_id]}")
+            return 1
         print(f"{args.digest_id}: {'sent' if args.digest_id in report.sent else 'queued'}")
-        return 0 if args.digest_id not in report.failed else 1
+        return 0
     with storage.connect(read_only=command in ("list", "show", "preview")) as con:
         if command == "list":
             episodes = episode_store.load_episodes(con)

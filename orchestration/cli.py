@@ -9,6 +9,8 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+import duckdb
+
 from orchestration import alerts_cli
 from orchestration.resources import PROJECT_ROOT, KvarterStorage, apply_layout_defaults
 
@@ -248,6 +250,15 @@ def main(argv: list[str] | None = None) -> int:
         except (KeyError, ValueError) as error:  # unknown id, bad state, bad configuration
             print(f"kvarter alerts: {error.args[0] if error.args else error}", file=sys.stderr)
             return 2
+        except duckdb.IOException as error:
+            if "Conflicting lock" not in str(error):
+                raise
+            print(
+                f"kvarter alerts: lageret {storage.warehouse_path} bruges af en kørsel lige nu"
+                " (en anden proces skriver i det); prøv igen, når den er færdig",
+                file=sys.stderr,
+            )
+            return 3
     if args.command == "summary":
         cmd_summary(storage)
         return 0

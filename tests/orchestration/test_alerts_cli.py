@@ -1,6 +1,8 @@
 """`kvarter alerts`: list, show, silence, unsilence, preview and resend on a hand-made month."""
 
 import datetime as dt
+import subprocess
+import sys
 
 import pytest
 
@@ -64,3 +66,27 @@ def test_preview_and_resend(month, capsys):
     assert main(["alerts", "resend", key]) == 0
     assert capsys.readouterr().out == f"{key}: sent\n"
     assert [m["Message-ID"] for _, m in server.inbox.received] == [f"<{key}@kvarterprofil>"] * 2
+    # Refused this time: the operator is told why, and it stays queued.
+    server.inbox.refuse["jobcenter@k.example"] = "550 5.1.1 no such user"
+    assert main(["alerts", "resend", key]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f"{key}: ikke sendt, ligger i kø: SMTP 127.0.0.1:{server.port}")
+    assert "(550, b'5.1.1 no such user')" in out
+
+
+def test_a_warehouse_a_run_is_writing_is_named_not_a_traceback(month, tmp_path, capsys):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+         " print('open', flush=True); time.sleep(60)", str(tmp_path / "w.duckdb")],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline() == b"open\n"
+        assert main(["alerts", "list"]) == 3
+    finally:
+        holder.kill()
+        holder.wait()
+    assert capsys.readouterr().err == (
+        f"kvarter alerts: lageret {tmp_path / 'w.duckdb'} bruges af en kørsel lige nu"
+        " (en anden proces skriver i det); prøv igen, når den er færdig\n"
+    )
