@@ -118,16 +118,22 @@ def series_of(con, episodes: list[Episode], month: dt.date) -> dict[str, Series]
 def queue_digests(
     digests: list[Digest], series: dict[str, Series], outbox: Path, report: AlertRunReport
 ) -> set[str]:
-    """Render and queue each digest on its own; the episode ids shown in full."""
+    """Render and queue each digest on its own (one made already: its supplement, if it
+    has news); the episode ids shown in full."""
     shown = set()
+
+    def made(key: str) -> bool:
+        return (outbox / f"{key}.eml").exists() or (outbox / "sent" / f"{key}.eml").exists()
+
     for digest in digests:
         if not digest.worth_sending:
             continue
-        if (outbox / f"{digest.key}.eml").exists() or (
-            outbox / "sent" / f"{digest.key}.eml"
-        ).exists():
+        if made(digest.key):
             report.already.append(digest.key)
-            continue
+            # A month delivered again can raise alarms its digest did not hold.
+            digest = digest.untold()
+            if digest is None or made(digest.key):
+                continue
         try:
             enqueue(outbox, digest.key, render(digest, series))
         except Exception as error:  # noqa: BLE001 - reported per digest, the others go on

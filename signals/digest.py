@@ -70,13 +70,34 @@ class Digest:
     ongoing_full: list[Episode] = field(default_factory=list)
     ongoing_short: list[Episode] = field(default_factory=list)
     resolved: list[Episode] = field(default_factory=list)
+    # A supplement: the month's news that its digest, sent already, did not hold (the
+    # month was delivered again and raised more alarms).
+    supplement: bool = False
 
     @property
     def key(self) -> str:
-        """Stable per recipient and month: the outbox file name and the Message-ID."""
+        """Stable per recipient and month (a supplement: and its episodes): the outbox
+        file name and the Message-ID."""
         slug = re.sub(r"[^a-z0-9]+", "-", self.recipient.address.lower()).strip("-")
         digest = hashlib.sha256(self.recipient.address.lower().encode()).hexdigest()[:8]
-        return f"digest-{self.month:%Y-%m}-{slug}-{digest}"
+        key = f"digest-{self.month:%Y-%m}-{slug}-{digest}"
+        if self.supplement:
+            told = "\n".join(sorted(e.episode_id for e in self.in_full))
+            key += "-tillaeg-" + hashlib.sha256(told.encode()).hexdigest()[:8]
+        return key
+
+    def untold(self) -> Digest | None:
+        """The supplement of this digest: its new and escalated episodes not shown in full
+        this month (the month's digest went before they arose), if any."""
+        news = [e for e in self.new + self.escalated if e.last_full_month != self.month]
+        if not news:
+            return None
+        return Digest(
+            self.recipient, self.month,
+            new=[e for e in self.new if e in news],
+            escalated=[e for e in self.escalated if e in news],
+            supplement=True,
+        )  # fmt: skip
 
     @property
     def worth_sending(self) -> bool:
@@ -212,7 +233,8 @@ def subject(digest: Digest) -> str:
         (len(digest.resolved), "afsluttet", "afsluttede"),
     ]
     parts = [f"{n} {one if n == 1 else many}" for n, one, many in counts if n]
-    return f"Kvarterprofil, tidlig varsling {month_da(digest.month)}: {', '.join(parts)}"
+    extra = " (tillæg)" if digest.supplement else ""
+    return f"Kvarterprofil, tidlig varsling {month_da(digest.month)}{extra}: {', '.join(parts)}"
 
 
 def _cid(episode: Episode) -> str:
@@ -228,10 +250,16 @@ def render(
     """The digest as a multipart mail: plain text, and HTML with an inline chart of each new
     or escalated episode. `series` is keyed by episode id."""
     month = digest.month
-    text = [f"Til {digest.recipient.name}", "", f"Tidlig varsling for {month_da(month)}.", ""]
+    opening = f"Tidlig varsling for {month_da(month)}."
+    if digest.supplement:
+        opening += (
+            " Tillæg: månedens data er leveret igen, og disse episoder var ikke med i"
+            " månedens første sammendrag."
+        )
+    text = [f"Til {digest.recipient.name}", "", opening, ""]
     body_html = [
         f"<p>Til {html.escape(digest.recipient.name)}</p>",
-        f"<p>Tidlig varsling for {month_da(month)}.</p>",
+        f"<p>{html.escape(opening)}</p>",
     ]
     charts: list[tuple[str, bytes]] = []
     for section, title in SECTION_TITLES:

@@ -185,3 +185,33 @@ def test_a_slow_mail_server_does_not_lock_the_warehouse(tmp_path, smtp_server, m
         assert (cli.returncode, cli.stdout) == (0, "1\n"), cli.stderr
         assert run.result().success
     assert [rcpt for rcpt, _ in server.inbox.received] == [["jobcenter@k.example"]]
+
+
+def test_alarms_of_a_month_delivered_again_go_out_in_a_supplement(tmp_path, plain_server):
+    server, smtp = plain_server
+    outbox = tmp_path / "outbox"
+    december = dt.date(2025, 12, 1)
+    with warehouse(tmp_path / "w.duckdb", december, [("BO04", "emp_benefit_fte", "alarm")]) as con:
+        first = run_month(con, outbox, "run-1", smtp, NOW)
+        [key] = first.delivery.sent
+        # December delivered again: BO05 now raises an alarm too.
+        con.execute(
+            "insert into signals.area_signals values ('BO05', 'emp_benefit_fte', ?, 'glr', ?,"
+            " 'alarm', 'Højere end ventet.')",
+            [december, dt.date(2025, 9, 1)],
+        )
+        again = run_month(con, outbox, "run-2", smtp, NOW)
+        assert [(t.episode_id, t.to_state) for t in again.transitions] == [
+            ("BO05-emp_benefit_fte-op-2025-12", "ny")
+        ]
+        [supplement] = again.delivery.sent
+        assert supplement.startswith(f"{key}-tillaeg-") and again.already == [key]
+        _, mail = server.inbox.received[1]
+        assert mail["Subject"] == "Kvarterprofil, tidlig varsling december 2025 (tillæg): 1 ny"
+        text = mail.get_body("plain").get_content()
+        assert "Tillæg: månedens data er leveret igen" in text
+        assert "Solsikkeparken (BO05)" in text and "(BO04)" not in text
+        # Once told, nothing more: the same month a third time sends nothing.
+        third = run_month(con, outbox, "run-3", smtp, NOW)
+        assert third.queued == [] and third.delivery.sent == []
+    assert len(server.inbox.received) == 2
