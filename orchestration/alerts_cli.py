@@ -71,6 +71,8 @@ def run(args: argparse.Namespace, storage: KvarterStorage) -> int:
         elif command in ("silence", "unsilence"):
             episode = episode_store.load_episode(con, args.episode_id)
             if command == "silence":
+                if args.until <= dt.date.today():
+                    raise ValueError(f"--until {args.until} er ikke efter i dag")
                 changed, transition = silence(episode, args.until, args.by, args.reason, "cli")
                 transitions = [transition]
             else:

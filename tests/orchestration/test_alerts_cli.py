@@ -35,7 +35,10 @@ def test_list_show_silence_and_unsilence(month, capsys):
         "1 episode(r)",
         f"  {EPISODE:<48} ny            alarm siden 2025-09 senest 2025-12",
     ]
-    assert main(["alerts", "silence", EPISODE, "--until", "2026-03-01", "--reason",
+    until = dt.date.today() + dt.timedelta(days=90)
+    assert main(["alerts", "silence", EPISODE, "--until", "2020-01-01", "--reason", "x"]) == 2
+    assert capsys.readouterr().err == "kvarter alerts: --until 2020-01-01 er ikke efter i dag\n"
+    assert main(["alerts", "silence", EPISODE, "--until", f"{until}", "--reason",
                  "Kendt: renovering", "--by", "mette"]) == 0  # fmt: skip
     assert main(["alerts", "unsilence", EPISODE]) == 0
     capsys.readouterr()
@@ -47,7 +50,7 @@ def test_list_show_silence_and_unsilence(month, capsys):
         ["2025-12", "ny", "->", "dæmpet"],
         ["2025-12", "dæmpet", "->", "igangværende"],
     ]
-    assert out[-2].endswith("kørsel cli til 2026-03-01 af mette: Kendt: renovering")
+    assert out[-2].endswith(f"kørsel cli til {until} af mette: Kendt: renovering")
     assert main(["alerts", "show", "BO99-x"]) == 2
     assert capsys.readouterr().err == "kvarter alerts: ingen episode med id BO99-x\n"
 
