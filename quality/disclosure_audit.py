@@ -947,7 +947,7 @@ class BlockMemo:
                     cut = np.cumsum(archive["lengths"])[:-1]
                     parts = [np.split(archive[name], cut) for name in ("low", "high", "settled")]
                     self.stored = dict(zip(archive["keys"].tolist(), zip(*parts)))
-            except (OSError, ValueError, KeyError):
+            except Exception:  # noqa: BLE001 - any damage (EOFError, BadZipFile...): solve afresh
                 self.stored = {}
 
     @staticmethod

@@ -158,6 +158,8 @@ def _describe(error: Exception, config: SmtpConfig) -> str:
 def deliver(outbox: Path, config: SmtpConfig | None, now: dt.datetime | None = None):
     """Send every queued message whose backoff has passed, over one connection, while
     holding the outbox's lock (another delivery waits for it)."""
+    if config is None:  # nothing sent: no lock to wait for
+        return _deliver(outbox, None, now)
     outbox.mkdir(parents=True, exist_ok=True)
     with (outbox / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -193,10 +195,9 @@ def _deliver(outbox: Path, config: SmtpConfig | None, now: dt.datetime) -> Deliv
 
     try:
         for index, path in enumerate(due):
+            message, recipients = read(path), _retry_state(path).get("recipients")
             try:
-                refused = server.send_message(
-                    read(path), to_addrs=_retry_state(path).get("recipients")
-                )
+                refused = server.send_message(message, to_addrs=recipients)
             # smtplib's errors are OSErrors: the server's answers first.
             except smtplib.SMTPServerDisconnected as error:
                 lost(error, due[index:])

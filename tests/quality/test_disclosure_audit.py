@@ -836,7 +836,10 @@ def test_another_protection_level_is_not_read_from_the_memo(tmp_path):
 
 def test_an_unreadable_memo_is_solved_around_and_replaced(tmp_path):
     path = tmp_path / "audit.npz"
-    path.write_bytes(b"not an archive")
-    report, memo = audited(restated_april(10), path)
-    assert (report.exposures, memo.reused, len(memo.stored)) == ([], 0, 0)
-    assert audited(restated_april(10), path)[1].reused == 2
+    audited(restated_april(10), path)
+    whole = path.read_bytes()
+    for damaged in (b"not an archive", b"", whole[: len(whole) // 2]):
+        path.write_bytes(damaged)
+        report, memo = audited(restated_april(10), path)
+        assert (report.exposures, memo.reused, len(memo.stored)) == ([], 0, 0)
+        assert audited(restated_april(10), path)[1].reused == 2
