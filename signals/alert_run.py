@@ -17,7 +17,7 @@ import pandas as pd
 from signals import episode_store
 from signals.digest import Digest, Series, plan, render
 from signals.episodes import DIRECTION, Episode, Signal, Transition, advance
-from signals.mail_queue import DeliveryReport, SmtpConfig, deliver, enqueue
+from signals.mail_queue import DeliveryReport, SmtpConfig, deliver, enqueue, read
 from signals.routing import Routing, load_routing
 
 HISTORY_MONTHS = 24
@@ -125,13 +125,25 @@ def queue_digests(
     def made(key: str) -> bool:
         return (outbox / f"{key}.eml").exists() or (outbox / "sent" / f"{key}.eml").exists()
 
+    def told(key: str) -> set[str] | None:
+        """The episodes the recipient's digest of the month and its supplements showed
+        (None if one of them predates the list)."""
+        ids = set()
+        for folder in (outbox, outbox / "sent"):
+            for path in [*folder.glob(f"{key}.eml"), *folder.glob(f"{key}-tillaeg-*.eml")]:
+                listed = read(path)["X-Kvarter-Episodes"]
+                if listed is None:
+                    return None
+                ids |= set(listed.split())
+        return ids
+
     for digest in digests:
         if not digest.worth_sending:
             continue
         if made(digest.key):
             report.already.append(digest.key)
             # A month delivered again can raise alarms its digest did not hold.
-            digest = digest.untold()
+            digest = digest.untold(told(digest.key))
             if digest is None or made(digest.key):
                 continue
         try:

@@ -86,10 +86,14 @@ class Digest:
             key += "-tillaeg-" + hashlib.sha256(told.encode()).hexdigest()[:8]
         return key
 
-    def untold(self) -> Digest | None:
-        """The supplement of this digest: its new and escalated episodes not shown in full
-        this month (the month's digest went before they arose), if any."""
-        news = [e for e in self.new + self.escalated if e.last_full_month != self.month]
+    def untold(self, told: set[str] | None) -> Digest | None:
+        """The supplement of this digest: its new and escalated episodes that the
+        recipient's digests of the month did not show (`told`, their ids; None for
+        digests from before they listed them: then those not shown to anyone), if any."""
+        news = [
+            e for e in self.new + self.escalated
+            if (e.episode_id not in told if told is not None else e.last_full_month != self.month)
+        ]  # fmt: skip
         if not news:
             return None
         return Digest(
@@ -319,6 +323,8 @@ def render(
     msg["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
     msg["Message-ID"] = f"<{digest.key}@kvarterprofil>"
     msg["X-Kvarter-Digest"] = digest.key
+    # The episodes it shows in full: what a supplement of the month need not repeat.
+    msg["X-Kvarter-Episodes"] = " ".join(e.episode_id for e in digest.in_full)
     msg.set_content("\n".join(text) + "\n")
     msg.add_alternative(
         '<!DOCTYPE html><html lang="da"><body>' + "\n".join(body_html) + "</body></html>",
