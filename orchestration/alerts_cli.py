@@ -30,7 +30,9 @@ def add_parser(sub) -> None:
     loud.add_argument("episode_id")
     preview = commands.add_parser("preview", help="the digest a recipient gets this month")
     preview.add_argument("--recipient", required=True)
-    resend = commands.add_parser("resend", help="send a sent digest again (its key)")
+    resend = commands.add_parser(
+        "resend", help="send a digest again (its key): one refused for good, else a sent one"
+    )
     resend.add_argument("digest_id")
 
 
@@ -50,6 +52,10 @@ def run(args: argparse.Namespace, storage: KvarterStorage) -> int:
         report = deliver(outbox, SmtpConfig.from_env())
         if args.digest_id in report.failed:
             print(f"{args.digest_id}: ikke sendt, ligger i kø: {report.failed[args.digest_id]}")
+            return 1
+        if args.digest_id in report.rejected:
+            print(f"{args.digest_id}: afvist igen, lagt til side i {outbox / 'failed'}: "
+                  f"{report.rejected[args.digest_id]}")  # fmt: skip
             return 1
         print(f"{args.digest_id}: {'sent' if args.digest_id in report.sent else 'queued'}")
         return 0

@@ -157,8 +157,12 @@ def cmd_summary(storage: KvarterStorage) -> None:
     outbox = Path(storage.outbox_dir)
     emails = sorted(outbox.glob("*.eml"))
     sent = len(list((outbox / "sent").glob("*.eml")))
+    refused = len(list((outbox / "failed").glob("*.eml")))
     # Without KVARTER_SMTP_HOST the outbox keeps them: this is what would be sent to whom.
-    print(f"Outbox {outbox}: {len(emails)} digest(s) waiting to be sent, {sent} sent")
+    print(
+        f"Outbox {outbox}: {len(emails)} digest(s) waiting to be sent, {sent} sent"
+        + (f", {refused} refused for good (in failed/)" if refused else "")
+    )
     for path in emails:
         msg = BytesParser(policy=policy.default).parse(path.open("rb"))
         print(f"  To {msg['To']} | {msg['Subject']}")

@@ -4,12 +4,17 @@
     outbox/<key>.retry.json  attempts so far, the last error, when to try next, and the
                              recipients still to reach when the server refused only some
     outbox/sent/<key>.eml    delivered
+    outbox/failed/<key>.eml  refused for good (a 5xx answer), with <key>.json: the error,
+                             when, and the recipients it did not reach
 
-A key is enqueued once: queued or sent, the same key is not written again, so re-running
-a month queues nothing twice. Delivery moves a message to sent/ only after the server
-accepted it for every recipient; a failure keeps it queued with a backoff. A refusal
-(the server's answer to one message) costs that message only, the next ones are still
-sent; a lost connection stops the round. One delivery at a time per outbox (a lock
+A key is enqueued once: queued, sent or set aside, the same key is not written again, so
+re-running a month queues nothing twice. Delivery moves a message to sent/ only after the
+server accepted it for every recipient it has not refused for good; a temporary failure
+(a 4xx answer, a server that is down) keeps it queued with a backoff, a permanent one
+(5xx, RFC 5321 4.2.1: the same request will fail again) sets it aside for its recipients
+so refused, to be sent again by hand once the cause is fixed. A refusal (the server's
+answer to one message) costs that message only, the next ones are still sent; a lost
+connection stops the round. One delivery at a time per outbox (a lock
 file), so two processes delivering at once do not send the same message twice. Delivery
 is at least once: the Message-ID is stable per key, so a receiver can drop the rare
 duplicate (a crash between the server's acceptance and the move to sent/).
@@ -28,6 +33,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import SMTP, default
+from email.utils import getaddresses
 from pathlib import Path
 
 FIRST_RETRY = dt.timedelta(minutes=15)
@@ -79,13 +85,18 @@ class DeliveryReport:
     failed: dict[str, str] = field(default_factory=dict)  # key -> error
     waiting: list[str] = field(default_factory=list)  # in backoff
     queued: list[str] = field(default_factory=list)  # left in the outbox (no server)
+    rejected: dict[str, str] = field(default_factory=dict)  # key -> error: set aside
+
+
+def _failed(outbox: Path, key: str) -> Path:
+    return outbox / "failed" / f"{key}.eml"
 
 
 def enqueue(outbox: Path, key: str, message: EmailMessage) -> bool:
     """Queue a message under its key; False if the key is queued or sent already."""
     (outbox / "sent").mkdir(parents=True, exist_ok=True)
     path = outbox / f"{key}.eml"
-    if path.exists() or (outbox / "sent" / path.name).exists():
+    if path.exists() or (outbox / "sent" / path.name).exists() or _failed(outbox, key).exists():
         return False
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(message.as_bytes(policy=SMTP))  # CRLF line ends, RFC 5322
@@ -103,12 +114,38 @@ def read(path: Path) -> EmailMessage:
 
 
 def requeue(outbox: Path, key: str) -> None:
-    """Put a sent message back in the queue (`kvarter alerts resend`)."""
-    sent = outbox / "sent" / f"{key}.eml"
-    if not sent.exists():
-        raise KeyError(f"ingen sendt besked med id {key} i {outbox / 'sent'}")
-    sent.replace(outbox / sent.name)
-    (outbox / f"{key}.retry.json").unlink(missing_ok=True)
+    """Make a message due now (`kvarter alerts resend`): a queued one without waiting for
+    its backoff, one set aside for the recipients it did not reach, else a sent one for
+    all of its recipients."""
+    path, failed = outbox / f"{key}.eml", _failed(outbox, key)
+    retry = path.with_name(f"{key}.retry.json")
+    if path.exists():
+        recipients = _retry_state(path).get("recipients")
+        retry.write_text(
+            json.dumps({"attempts": 0, **({"recipients": recipients} if recipients else {})})
+        )
+    elif failed.exists():
+        recipients = json.loads(failed.with_suffix(".json").read_text())["recipients"]
+        retry.write_text(json.dumps({"attempts": 0, "recipients": recipients}))
+        failed.replace(path)
+        failed.with_suffix(".json").unlink()
+    elif (sent := outbox / "sent" / path.name).exists():
+        sent.replace(path)
+        retry.unlink(missing_ok=True)
+    else:
+        raise KeyError(f"ingen besked med id {key} i {outbox}")
+
+
+def _set_aside(path: Path, error: str, now: dt.datetime, recipients) -> None:
+    """Keep a copy in failed/ for the recipients refused for good (added to those of an
+    earlier refusal of the same message)."""
+    failed = _failed(path.parent, path.stem)
+    failed.parent.mkdir(exist_ok=True)
+    state = failed.with_suffix(".json")
+    before = json.loads(state.read_text())["recipients"] if state.exists() else []
+    record = {"error": error, "at": now.isoformat(), "recipients": sorted({*before, *recipients})}
+    state.write_text(json.dumps(record))
+    failed.write_bytes(path.read_bytes())
 
 
 def _retry_state(path: Path) -> dict:
@@ -147,6 +184,10 @@ def _connect(config: SmtpConfig) -> smtplib.SMTP:
                 f"{config.user!r}: tjek KVARTER_SMTP_USER og KVARTER_SMTP_PASSWORD",
             ) from error
     return server
+
+
+def _permanent(code: int) -> bool:
+    return 500 <= code < 600
 
 
 def _describe(error: Exception, config: SmtpConfig) -> str:
@@ -197,35 +238,67 @@ def _deliver(outbox: Path, config: SmtpConfig | None, now: dt.datetime) -> Deliv
         for index, path in enumerate(due):
             message, recipients = read(path), _retry_state(path).get("recipients")
             try:
-                refused = server.send_message(message, to_addrs=recipients)
+                refused, anyone = server.send_message(message, to_addrs=recipients), True
             # smtplib's errors are OSErrors: the server's answers first.
             except smtplib.SMTPServerDisconnected as error:
                 lost(error, due[index:])
                 break
-            except smtplib.SMTPException as error:  # refused: this message only
+            except smtplib.SMTPRecipientsRefused as error:  # every recipient refused
+                refused, anyone, cause = error.recipients, False, error
+            except smtplib.SMTPResponseException as error:  # sender or content refused
+                everyone = recipients or _addresses(message)
+                refused = {r: (error.smtp_code, error.smtp_error) for r in everyone}
+                anyone, cause = False, error
+            except smtplib.SMTPException as error:  # refused otherwise: this message only
                 _record_failure(path, _describe(error, config), now)
                 report.failed[path.stem] = _describe(error, config)
-                if server.sock is None:  # a 421 closes the connection
-                    lost(error, due[index + 1 :])
-                    break
-                continue
+                refused, cause = None, error
             except OSError as error:  # the connection
                 lost(error, due[index:])
                 break
-            if refused:  # accepted for the others: retried for these only
-                error = "refused " + "; ".join(
-                    f"{r}: {code} {text.decode(errors='replace')}"
-                    for r, (code, text) in refused.items()
-                )
-                _record_failure(path, f"SMTP {config.host}:{config.port}: {error}", now, refused)
-                report.failed[path.stem] = f"SMTP {config.host}:{config.port}: {error}"
-                continue
-            path.replace(outbox / "sent" / path.name)
-            path.with_name(f"{path.stem}.retry.json").unlink(missing_ok=True)
-            report.sent.append(path.stem)
+            if refused is not None:
+                _settle(path, refused, anyone, f"SMTP {config.host}:{config.port}", now, report)
+            if server.sock is None:  # a 421 closes the connection
+                lost(cause, due[index + 1 :])
+                break
     finally:
         try:
             server.quit()
         except (OSError, smtplib.SMTPException):
             server.close()
     return report
+
+
+def _addresses(message: EmailMessage) -> list[str]:
+    """The envelope recipients smtplib derives from the headers (To, Cc, Bcc)."""
+    fields = [str(message[h]) for h in ("To", "Cc", "Bcc") if message[h] is not None]
+    return [address for _, address in getaddresses(fields)]
+
+
+def _settle(path: Path, refused: dict, anyone: bool, server: str, now, report) -> None:
+    """After the server's answer: `refused` maps recipients to (code, text), `anyone`
+    says whether it accepted the message for the others. Those refused for now are tried
+    again; those refused for good are set aside; the message is sent once no one is
+    left to try again and anyone took it."""
+
+    def said(which):
+        return f"{server}: refused " + "; ".join(
+            f"{r}: {code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+            for r, (code, text) in sorted(which.items())
+        )
+
+    for_now = {r: answer for r, answer in refused.items() if not _permanent(answer[0])}
+    for_good = {r: answer for r, answer in refused.items() if _permanent(answer[0])}
+    if for_good:
+        _set_aside(path, said(for_good), now, for_good)
+        report.rejected[path.stem] = said(for_good)
+    if for_now:
+        _record_failure(path, said(for_now), now, for_now)
+        report.failed[path.stem] = said(for_now)
+        return
+    if anyone:
+        path.replace(path.parent / "sent" / path.name)
+        report.sent.append(path.stem)
+    else:
+        path.unlink()
+    path.with_name(f"{path.stem}.retry.json").unlink(missing_ok=True)

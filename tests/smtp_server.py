@@ -24,12 +24,14 @@ USER, PASSWORD = "kvarter", "hemmelig"
 
 class Inbox:
     """What the server accepted: (envelope recipients, parsed message). `refuse` maps a
-    recipient to the server's answer (such as "550 5.1.1 no such user"); `delay` (s)
-    holds each message before the answer (a slow server)."""
+    recipient to the server's answer (such as "550 5.1.1 no such user"); `refuse_data`,
+    if set, is the answer to every message's content; `delay` (s) holds each message
+    before the answer (a slow server)."""
 
     def __init__(self):
         self.received = []
         self.refuse: dict[str, str] = {}
+        self.refuse_data: str | None = None
         self.delay = 0.0
         self.receiving = threading.Event()  # set when a message's data starts to arrive
 
@@ -42,6 +44,8 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         self.receiving.set()
         await asyncio.sleep(self.delay)
+        if self.refuse_data:
+            return self.refuse_data
         message = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
         self.received.append((list(envelope.rcpt_tos), message))
         return "250 OK"

@@ -78,17 +78,23 @@ def alert_emails(
         "digests_failed": len(report.failed),
         "sent": len(report.delivery.sent),
         "send_failed": len(report.delivery.failed),
+        "refused_for_good": len(report.delivery.rejected),
         "waiting_for_retry": len(report.delivery.waiting),
         "left_in_outbox": len(report.delivery.queued),
     }
-    problems = {**report.failed, **report.delivery.failed}
+    problems = [
+        f"{len(problems)} digest(s) {what}: "
+        + "; ".join(f"{key}: {error}" for key, error in sorted(problems.items()))
+        for what, problems in (
+            ("not rendered or not sent (kept queued)", {**report.failed, **report.delivery.failed}),
+            (f"refused for good (set aside in {outbox / 'failed'}; `kvarter alerts resend` "
+             "once the cause is fixed)", report.delivery.rejected),
+        )  # fmt: skip
+        if problems
+    ]
     if problems:
         # The others are queued or sent; the step fails so the data team hears of these.
-        raise dg.Failure(
-            description=f"{len(problems)} digest(s) not rendered or not sent (kept queued): "
-            + "; ".join(f"{key}: {error}" for key, error in sorted(problems.items())),
-            metadata=metadata,
-        )
+        raise dg.Failure(description=". ".join(problems), metadata=metadata)
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -143,6 +149,9 @@ def outbox_delivery(context: dg.SensorEvaluationContext, storage: KvarterStorage
     report = deliver(Path(storage.outbox_dir), smtp)
     for key, error in sorted(report.failed.items()):
         context.log.warning(f"{key} not sent, kept queued: {error}")
+    for key, error in sorted(report.rejected.items()):
+        context.log.error(f"{key} refused for good, set aside in failed/: {error}")
     return dg.SkipReason(
-        f"sent {len(report.sent)}, failed {len(report.failed)}, waiting {len(report.waiting)}"
+        f"sent {len(report.sent)}, failed {len(report.failed)}, "
+        f"refused for good {len(report.rejected)}, waiting {len(report.waiting)}"
     )

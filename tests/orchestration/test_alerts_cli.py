@@ -1,6 +1,7 @@
 """`kvarter alerts`: list, show, silence, unsilence, preview and resend on a hand-made month."""
 
 import datetime as dt
+import os
 import subprocess
 import sys
 
@@ -69,12 +70,24 @@ def test_preview_and_resend(month, capsys):
     assert main(["alerts", "resend", key]) == 0
     assert capsys.readouterr().out == f"{key}: sent\n"
     assert [m["Message-ID"] for _, m in server.inbox.received] == [f"<{key}@kvarterprofil>"] * 2
-    # Refused this time: the operator is told why, and it stays queued.
+    # Refused for now: the operator is told why, and it stays queued.
+    server.inbox.refuse["jobcenter@k.example"] = "450 4.2.1 try later"
+    assert main(["alerts", "resend", key]) == 1
+    assert capsys.readouterr().out == (
+        f"{key}: ikke sendt, ligger i kø: SMTP 127.0.0.1:{server.port}: refused "
+        "jobcenter@k.example: 450 4.2.1 try later\n"
+    )
+    # Refused for good: set aside, and resent from there once the cause is fixed.
     server.inbox.refuse["jobcenter@k.example"] = "550 5.1.1 no such user"
     assert main(["alerts", "resend", key]) == 1
-    out = capsys.readouterr().out
-    assert out.startswith(f"{key}: ikke sendt, ligger i kø: SMTP 127.0.0.1:{server.port}")
-    assert "(550, b'5.1.1 no such user')" in out
+    assert capsys.readouterr().out == (
+        f"{key}: afvist igen, lagt til side i {os.environ['KVARTER_OUTBOX']}/failed: "
+        f"SMTP 127.0.0.1:{server.port}: refused jobcenter@k.example: 550 5.1.1 no such user\n"
+    )
+    del server.inbox.refuse["jobcenter@k.example"]
+    assert main(["alerts", "resend", key]) == 0
+    assert capsys.readouterr().out == f"{key}: sent\n"
+    assert len(server.inbox.received) == 3
 
 
 def test_a_warehouse_a_run_is_writing_is_named_not_a_traceback(month, tmp_path, capsys):

@@ -91,7 +91,9 @@ def test_the_outbox_is_sent_on_its_backoff_between_runs(tmp_path, smtp_server, m
 
     server.start()
     context = dg.build_sensor_context(resources={"storage": storage})
-    assert outbox_delivery(context).skip_message == "sent 1, failed 0, waiting 0"
+    assert outbox_delivery(context).skip_message == (
+        "sent 1, failed 0, refused for good 0, waiting 0"
+    )
     assert [rcpt for rcpt, _ in server.inbox.received] == [["jobcenter@k.example"]]
     assert (outbox / "sent" / "digest-2025-12-jobcenter.eml").exists()
     monkeypatch.delenv("KVARTER_SMTP_HOST")

@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 
@@ -98,7 +99,7 @@ def test_resend_puts_a_sent_message_back_in_the_queue(tmp_path, smtp_server):
     requeue(tmp_path, "d1")
     assert deliver(tmp_path, config(server), NOW).sent == ["d1"]
     assert len(server.inbox.received) == 2
-    with pytest.raises(KeyError, match="ingen sendt besked med id d9"):
+    with pytest.raises(KeyError, match="ingen besked med id d9"):
         requeue(tmp_path, "d9")
 
 
@@ -116,13 +117,14 @@ def test_smtp_configuration_from_the_environment():
 
 def test_a_refused_message_does_not_hold_back_the_others(tmp_path, smtp_server):
     server = smtp_server("plain")
-    server.inbox.refuse["gone@k.example"] = "550 5.1.1 no such user"
-    for key, to in (("d1", "a@k.example"), ("d2", "gone@k.example"), ("d3", "c@k.example")):
+    server.inbox.refuse["busy@k.example"] = "450 4.2.1 try again later"
+    for key, to in (("d1", "a@k.example"), ("d2", "busy@k.example"), ("d3", "c@k.example")):
         enqueue(tmp_path, key, message(to, key))
     report = deliver(tmp_path, config(server), NOW)
     assert report.sent == ["d1", "d3"] and list(report.failed) == ["d2"]
-    assert report.failed["d2"].startswith(f"SMTP 127.0.0.1:{server.port} (none): ")
-    assert "550" in report.failed["d2"] and "gone@k.example" in report.failed["d2"]
+    assert report.failed["d2"] == (
+        f"SMTP 127.0.0.1:{server.port}: refused busy@k.example: 450 4.2.1 try again later"
+    )
     assert [p.name for p in queued(tmp_path)] == ["d2.eml"]
     # Still refused after the backoff: d2 only, and nothing else again.
     later = deliver(tmp_path, config(server), NOW + dt.timedelta(minutes=15))
@@ -130,9 +132,68 @@ def test_a_refused_message_does_not_hold_back_the_others(tmp_path, smtp_server):
     assert [r for r, _ in server.inbox.received] == [["a@k.example"], ["c@k.example"]]
 
 
-def test_a_recipient_refused_for_now_gets_the_message_later_the_others_once(
-    tmp_path, smtp_server
-):
+def test_a_message_refused_for_good_is_set_aside_not_tried_again(tmp_path, smtp_server):
+    server = smtp_server("plain")
+    server.inbox.refuse["gone@k.example"] = "550 5.1.1 no such user"
+    for key, to in (("d1", "gone@k.example"), ("d2", "c@k.example")):
+        enqueue(tmp_path, key, message(to, key))
+    report = deliver(tmp_path, config(server), NOW)
+    assert (report.sent, report.failed) == (["d2"], {})
+    assert report.rejected == {
+        "d1": f"SMTP 127.0.0.1:{server.port}: refused gone@k.example: 550 5.1.1 no such user"
+    }
+    assert queued(tmp_path) == [] and not (tmp_path / "d1.retry.json").exists()
+    record = json.loads((tmp_path / "failed" / "d1.json").read_text())
+    assert record == {"error": report.rejected["d1"], "at": NOW.isoformat(),
+                      "recipients": ["gone@k.example"]}  # fmt: skip
+    assert (tmp_path / "failed" / "d1.eml").read_bytes().startswith(b"From: kvarterprofil@")
+    assert not enqueue(tmp_path, "d1", message("gone@k.example", "d1"))  # a re-run: not again
+    assert deliver(tmp_path, config(server), NOW + dt.timedelta(days=2)).rejected == {}
+    # Resent once the cause is fixed; from failed/ first, though it was never sent.
+    del server.inbox.refuse["gone@k.example"]
+    requeue(tmp_path, "d1")
+    assert deliver(tmp_path, config(server), NOW).sent == ["d1"]
+    assert [r for r, _ in server.inbox.received] == [["c@k.example"], ["gone@k.example"]]
+    assert sorted(p.name for p in (tmp_path / "failed").iterdir()) == []
+
+
+def test_refused_for_good_for_one_recipient_for_now_for_another(tmp_path, smtp_server):
+    server = smtp_server("plain")
+    server.inbox.refuse.update({"gone@k.example": "550 5.1.1 no such user",
+                                "full@k.example": "452 4.2.2 mailbox full"})  # fmt: skip
+    enqueue(tmp_path, "d1", message("a@k.example, gone@k.example, full@k.example", "d1"))
+    first = deliver(tmp_path, config(server), NOW)
+    assert first.sent == [] and list(first.failed) == list(first.rejected) == ["d1"]
+    assert first.failed["d1"].endswith("refused full@k.example: 452 4.2.2 mailbox full")
+    assert first.rejected["d1"].endswith("refused gone@k.example: 550 5.1.1 no such user")
+    # The full mailbox is tried again, the unknown user is not; then the message is sent.
+    del server.inbox.refuse["full@k.example"]
+    second = deliver(tmp_path, config(server), NOW + dt.timedelta(minutes=15))
+    assert (second.sent, second.failed, second.rejected) == (["d1"], {}, {})
+    assert [r for r, _ in server.inbox.received] == [["a@k.example"], ["full@k.example"]]
+    assert json.loads((tmp_path / "failed" / "d1.json").read_text())["recipients"] == [
+        "gone@k.example"
+    ]
+    # Resent from failed/ to the refused recipient only, when the address works again.
+    del server.inbox.refuse["gone@k.example"]
+    requeue(tmp_path, "d1")
+    assert deliver(tmp_path, config(server), NOW).sent == ["d1"]
+    assert [r for r, _ in server.inbox.received][-1] == ["gone@k.example"]
+
+
+def test_content_refused_for_good_is_set_aside_for_every_recipient(tmp_path, smtp_server):
+    server = smtp_server("plain")
+    server.inbox.refuse_data = "554 5.7.1 message rejected as spam"
+    enqueue(tmp_path, "d1", message("a@k.example, b@k.example", "d1"))
+    report = deliver(tmp_path, config(server), NOW)
+    assert report.sent == [] and list(report.rejected) == ["d1"]
+    assert "554" in report.rejected["d1"] and queued(tmp_path) == []
+    assert json.loads((tmp_path / "failed" / "d1.json").read_text())["recipients"] == [
+        "a@k.example", "b@k.example",
+    ]  # fmt: skip
+
+
+def test_a_recipient_refused_for_now_gets_the_message_later_the_others_once(tmp_path, smtp_server):
     server = smtp_server("plain")
     server.inbox.refuse["b@k.example"] = "451 4.2.2 mailbox full"
     enqueue(tmp_path, "d1", message("a@k.example, b@k.example", "d1"))
