@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -178,20 +179,36 @@ def cmd_ui(storage: KvarterStorage, synthetic: bool, port: int) -> int:
     # the venv's, also when the venv is not activated (`make ui`).
     path = os.pathsep.join((str(Path(sys.executable).parent), os.environ.get("PATH", "")))
     if not synthetic:
-        return subprocess.call(command, env={**os.environ, "PATH": path})
+        return _serve(command, env={**os.environ, "PATH": path})
     from orchestration.demo import synthetic_sources
 
     before = {name: os.environ.get(name) for name in SOURCE_ADDRESSES}
     with synthetic_sources(storage):
         # Addresses the user set win over the synthetic ones.
         env = {**os.environ, "PATH": path, **{k: v for k, v in before.items() if v}}
-        return subprocess.call(command, env=env)
+        return _serve(command, env=env)
+
+
+def _serve(command: list[str], env: dict) -> int:
+    """Run a server until it stops. A SIGTERM to this process (`kill`, a service manager)
+    is passed on, so the server shuts down its own processes instead of being left
+    running; Ctrl-C reaches the whole process group, and the server is waited for."""
+    server = subprocess.Popen(command, env=env)
+    previous = signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+    try:
+        try:
+            return server.wait()
+        except KeyboardInterrupt:
+            return server.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def cmd_dashboard(published: str, port: int) -> int:
-    return subprocess.call(
+    return _serve(
         [sys.executable, "-m", "dashboard", "--server.port", str(port),
-         "--", "--published", str(published)]
+         "--", "--published", str(published)],
+        env=dict(os.environ),
     )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import suppress
 from pathlib import Path
 
 import dagster as dg
@@ -74,21 +75,37 @@ def test_the_ui_loads_the_code_location_and_shows_the_runs(monkeypatch, tmp_path
         assert entry["locationOrLoadError"]["__typename"] == "RepositoryLocation", entry
         runs = graphql(port, RUNS)["runsOrError"]["results"]
         assert runs == [{"runId": run_id, "status": "SUCCESS"}]
+        # Stopped by `kill` (a service manager's SIGTERM) to `kvarter` alone: the UI's own
+        # processes stop with it, not left serving.
+        ui.terminate()
+        assert gone(ui, seconds=60), processes(ui)
     finally:
         stop(ui)
 
 
-def stop(ui: subprocess.Popen) -> None:
-    """Ctrl-C to the UI's process group, as a user stops it; then wait until every process
-    of the group (webserver, daemon, code servers) is gone, killing what is left."""
-    os.killpg(ui.pid, signal.SIGINT)
-    deadline = time.monotonic() + 60
+def gone(ui: subprocess.Popen, seconds: float) -> bool:
+    """Whether every process of the UI's group has ended within `seconds`."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         ui.poll()  # reaps `kvarter` once it exits: a zombie would keep the group alive
         try:
             os.killpg(ui.pid, 0)
         except ProcessLookupError:
-            return
+            return True
         time.sleep(0.5)
-    os.killpg(ui.pid, signal.SIGKILL)
-    ui.wait()
+    return False
+
+
+def processes(ui: subprocess.Popen) -> str:
+    return subprocess.run(["ps", "-o", "pid,cmd", "-g", str(ui.pid)], capture_output=True,
+                          text=True).stdout  # fmt: skip
+
+
+def stop(ui: subprocess.Popen) -> None:
+    """Ctrl-C to the UI's process group, as a user stops it; then wait until every process
+    of the group (webserver, daemon, code servers) is gone, killing what is left."""
+    with suppress(ProcessLookupError):
+        os.killpg(ui.pid, signal.SIGINT)
+    if not gone(ui, seconds=60):
+        os.killpg(ui.pid, signal.SIGKILL)
+        ui.wait()
