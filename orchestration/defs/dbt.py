@@ -168,6 +168,21 @@ def reusing_parse(state: Path, target: Path) -> Iterator[None]:
             staged = state.with_suffix(f".{target.name}")
             shutil.copyfile(target / state.name, staged)
             staged.replace(state)
+            prune_parses(state)
+
+
+# A checkout's parse unused this long is a release's that was replaced (about 1 MB each).
+PARSE_KEPT_DAYS = 30
+
+
+def prune_parses(state: Path) -> None:
+    """Remove the other checkouts' parses of this warehouse unused for PARSE_KEPT_DAYS."""
+    for folder in state.parent.parent.iterdir():
+        with suppress(FileNotFoundError):  # another run's prune took it meanwhile
+            if folder != state.parent and time.time() - folder.stat().st_mtime > (
+                PARSE_KEPT_DAYS * 86400
+            ):
+                shutil.rmtree(folder)
 
 
 class MonthlyBuild(dg.Config):

@@ -3,9 +3,11 @@ contents match, absolute paths and all, so a parse made in another directory wou
 the seeds from there (a deployment that moved to a new release's folder)."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -60,3 +62,24 @@ def test_a_moved_checkout_parses_again_instead_of_loading_the_old_ones_seeds(tmp
     stale = seed(new, shared, warehouse, "stale")
     assert stale.returncode == 1
     assert f'No files found that match the pattern "{old / "seeds" / SEED}.csv"' in stale.stdout
+
+
+def test_other_checkouts_parses_go_after_thirty_days_unused(tmp_path):
+    storage = KvarterStorage.under(tmp_path)
+    state = parse_state(storage, tmp_path / "release-3" / "dbt_project")
+    folders = {}
+    for name, days in (("release-1", 31), ("release-2", 29)):
+        folders[name] = parse_state(storage, tmp_path / name / "dbt_project").parent
+        folders[name].mkdir(parents=True)
+        (folders[name] / "partial_parse.msgpack").write_bytes(b"parse")
+        then = time.time() - days * 86400
+        os.utime(folders[name], (then, then))
+    target = tmp_path / "target"
+    with reusing_parse(state, target):
+        target.mkdir()
+        (target / "partial_parse.msgpack").write_bytes(b"parse")  # as dbt leaves it
+
+    assert state.read_bytes() == b"parse"
+    assert sorted(f.name for f in state.parent.parent.iterdir()) == sorted(
+        [state.parent.name, folders["release-2"].name]
+    )
