@@ -8,7 +8,8 @@ onset updates the episode and never opens a second one.
     any open state -> afsluttet after QUIET_MONTHS months without a signal
     any open state -> dæmpet (silenced until a date, by whom, why) -> back when it expires
 
-A month is applied once: re-running a month already applied changes nothing.
+A month is applied once: re-running a month already applied changes nothing, except
+that its data, delivered again, can escalate an open episode (or keep it open longer).
 """
 
 from __future__ import annotations
@@ -127,16 +128,19 @@ def advance(
             )
             result[new.episode_id] = new
             continue
-        if month <= episode.last_month:  # this month (or a later one) is applied already
+        if month < episode.last_month:  # a later month is applied already
             result[episode.episode_id] = episode
             continue
-        if episode.state == SILENCED and episode.silenced_until <= month:
+        # The month applied already, delivered again: its data can raise the episode (told
+        # in a supplement digest), not age it.
+        again = month == episode.last_month
+        if not again and episode.state == SILENCED and episode.silenced_until <= month:
             episode = unsilence(episode, month, run_id, transitions, "dæmpning udløbet")
         if episode.state != SILENCED:
             if _escalates(episode, signal):
                 note = f"{episode.severity} -> {signal.severity} ({signal.method})"
-                episode = move(episode, ESCALATED, note)
-            elif episode.state in (NEW, ESCALATED):
+                episode = move(episode, ESCALATED, note + (", leveret igen" if again else ""))
+            elif episode.state in (NEW, ESCALATED) and not again:
                 episode = move(episode, ONGOING, "")
         result[episode.episode_id] = replace(
             episode,

@@ -218,3 +218,27 @@ def test_alarms_of_a_month_delivered_again_go_out_in_a_supplement(tmp_path, plai
         third = run_month(con, outbox, "run-3", smtp, NOW)
         assert third.queued == [] and third.delivery.sent == []
     assert len(server.inbox.received) == 2
+
+
+def test_a_watch_the_month_delivered_again_makes_an_alarm_goes_out_escalated(
+    tmp_path, plain_server
+):
+    server, smtp = plain_server
+    outbox = tmp_path / "outbox"
+    december = dt.date(2025, 12, 1)
+    signals = [("BO04", "emp_benefit_fte", "watch"), ("BO05", "emp_benefit_fte", "alarm")]
+    with warehouse(tmp_path / "w.duckdb", december, signals) as con:
+        first = run_month(con, outbox, "run-1", smtp, NOW)
+        [key] = first.delivery.sent  # BO05's alarm; BO04's watch is not mailed
+        # December delivered again: BO04 is an alarm now.
+        con.execute("update signals.area_signals set severity = 'alarm' where area_id = 'BO04'")
+        again = run_month(con, outbox, "run-2", smtp, NOW)
+        assert [(t.episode_id, t.from_state, t.to_state) for t in again.transitions] == [
+            ("BO04-emp_benefit_fte-op-2025-12", "ny", "skærpet")
+        ]
+        [supplement] = again.delivery.sent
+        assert supplement.startswith(f"{key}-tillaeg-")
+        _, mail = server.inbox.received[1]
+        assert mail["Subject"] == "Kvarterprofil, tidlig varsling december 2025 (tillæg): 1 skærpet"
+        text = mail.get_body("plain").get_content()
+        assert "(BO04)" in text and "Solsikkeparken (BO05)" not in text

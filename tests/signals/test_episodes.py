@@ -68,6 +68,35 @@ def test_life_cycle_new_ongoing_escalated_resolved(con):
     assert episodes["BO04-emp_outside_work_edu-op-2026-03"].state == "ny"
 
 
+def test_a_month_delivered_again_can_escalate_an_episode_not_age_it(con):
+    run(con, D(2025, 9, 1), [signal("watch")])
+    run(con, D(2025, 10, 1), [signal("watch")])
+    [episode] = run(con, D(2025, 10, 1), [signal("alarm")], "run-again").values()
+    assert (episode.state, episode.severity, episode.peak_severity) == ("skærpet", "alarm", "alarm")
+    [*_, last] = episode_store.transitions_of(con, episode.episode_id)
+    assert (last.month, last.run_id, last.note) == (
+        D(2025, 10, 1), "run-again", "watch -> alarm (glr), leveret igen"
+    )
+    run(con, D(2025, 10, 1), [signal("alarm")], "run-third")  # once more: nothing new
+    assert states(con) == [(9, None, "ny"), (10, "ny", "igangværende"),
+                           (10, "igangværende", "skærpet")]  # fmt: skip
+    # Silent in November, then November delivered again with the signal: still open in a
+    # silent December (two months after October's signal, one after November's).
+    run(con, D(2025, 11, 1), [])
+    run(con, D(2025, 11, 1), [signal("alarm")])
+    [episode] = run(con, D(2025, 12, 1), []).values()
+    assert (episode.state, episode.last_signal_month) == ("skærpet", D(2025, 11, 1))
+
+
+def test_a_month_delivered_again_does_not_end_a_silence_or_raise_a_silenced_episode(con):
+    [episode] = run(con, D(2025, 9, 1), [signal("watch")]).values()
+    silenced, transition = silence(episode, D(2025, 9, 15), "mette", "kendt", "cli")
+    episode_store.save(con, [silenced], [transition])
+    [episode] = run(con, D(2025, 9, 1), [signal("alarm")]).values()
+    assert (episode.state, episode.silenced_by) == ("dæmpet", "mette")
+    assert states(con) == [(9, None, "ny"), (9, "ny", "dæmpet")]
+
+
 def test_a_threshold_approach_escalates_an_ongoing_watch(con):
     run(con, D(2025, 9, 1), [signal("watch", method="funnel")])
     run(con, D(2025, 10, 1), [signal("watch", method="funnel")])
