@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from signals.alerts import month_da
-from signals.expected import FIRST_EVALUABLE
+from signals.expected import FIRST_EVALUABLE, MIN_FIT_MONTHS, ROLLING_MIN_FIT_MONTHS
 from signals.funnel import funnel
 from signals.glr import Scan, scan
 from signals.threshold import approaching
@@ -141,7 +141,9 @@ def _matrices(obs: pd.DataFrame, as_of_index: int):
     return keys, y, d, calendar, first
 
 
-def _episode_starts(y, d, end, calendar, sign, now: Scan, rows: np.ndarray) -> np.ndarray:
+def _episode_starts(
+    y, d, end, calendar, sign, now: Scan, rows: np.ndarray, min_months: np.ndarray
+) -> np.ndarray:
     """Estimated shift start at the first month of the unbroken run of watch states."""
     start = now.start[rows].copy()
     open_rows = np.arange(len(rows))
@@ -151,7 +153,7 @@ def _episode_starts(y, d, end, calendar, sign, now: Scan, rows: np.ndarray) -> n
         picked = rows[open_rows]
         earlier = scan(
             y[picked], d[picked], end - back, calendar, sign[picked],
-            autocorrelation=now.autocorrelation[picked],
+            autocorrelation=now.autocorrelation[picked], min_months=min_months[picked],
         )
         still = glr_state(earlier, sign[picked])
         start[open_rows[still]] = earlier.start[still]
@@ -166,7 +168,9 @@ def detect(
 
     observations: area_id, indicator_id, period (first of month), numerator, denominator
     (unsuppressed). indicators: indicator_id, worse_when ('higher' or 'lower'; other
-    directions are not evaluated), optionally statutory_threshold. Only data up to
+    directions are not evaluated), optionally statutory_threshold and rolling_window (not
+    null: a rolling 12-month series, which the GLR judges only with two years of
+    history: `ROLLING_MIN_FIT_MONTHS`). Only data up to
     `as_of` (default: the latest period) is used. Returns one row per signalling series
     with the columns in OUTPUT_COLUMNS.
     """
@@ -191,7 +195,9 @@ def detect(
         catalogue.get("statutory_threshold", pd.Series(dtype=float))
     ).to_numpy(dtype=float)
 
-    now = scan(y, d, end, calendar, sign, groups=groups)
+    rolling = keys["indicator_id"].map(catalogue.get("rolling_window", pd.Series(dtype=object)))
+    min_months = np.where(rolling.notna(), ROLLING_MIN_FIT_MONTHS, MIN_FIT_MONTHS)
+    now = scan(y, d, end, calendar, sign, groups=groups, min_months=min_months)
     glr_q = bh_by_group(now.p_value, groups)
     spike_q = bh_by_group(now.spike_p, groups)
     funnel_z, funnel_p, funnel_observed, funnel_expected = funnel(y, d, end, groups, sign)
@@ -214,7 +220,7 @@ def detect(
     glr_rows = signalling[method[signalling] == "glr"]
     denominator = np.maximum(now.denominator, 1e-12)
     start = np.full(len(y), end)
-    start[glr_rows] = _episode_starts(y, d, end, calendar, sign, now, glr_rows)
+    start[glr_rows] = _episode_starts(y, d, end, calendar, sign, now, glr_rows, min_months)
     by_method = {
         "glr": (now.observed / denominator, now.expected / denominator, now.score,
                 now.p_value, glr_q),

@@ -147,7 +147,9 @@ def advance(
             severity=signal.severity,
             peak_severity=max(episode.peak_severity, signal.severity, key=SEVERITY_RANK.get),
             method=signal.method,
-            onset=signal.onset,  # the detector's re-estimate
+            # The detector's re-estimate may move it earlier, never later: a funnel, spike
+            # or threshold signal dates itself to its own month.
+            onset=min(episode.onset, signal.onset),
             last_signal_month=month,
             last_month=month,
         )

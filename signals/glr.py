@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from signals.expected import GUARD_MONTHS, expected_counts
+from signals.expected import GUARD_MONTHS, MIN_FIT_MONTHS, expected_counts
 
 
 @dataclass
@@ -97,12 +97,14 @@ def scan(
     sign: np.ndarray,
     groups: np.ndarray | None = None,
     autocorrelation: np.ndarray | None = None,
+    min_months: np.ndarray | int = MIN_FIT_MONTHS,
 ) -> Scan:
     """Score every series (rows of y, d) at column `end`; sign +1: higher is worse.
 
-    Autocorrelation is pooled within `groups` (an indicator per row), or taken as given.
+    Autocorrelation is pooled within `groups` (an indicator per row), or taken as given;
+    `min_months`: the history a series needs (`expected_counts`).
     """
-    model = expected_counts(y, d, end, calendar)
+    model = expected_counts(y, d, end, calendar, min_months)
     if autocorrelation is None:
         autocorrelation = pooled_autocorrelation(model.autocorrelation, model.fitted, groups)
     guard = slice(end - GUARD_MONTHS + 1, end + 1)

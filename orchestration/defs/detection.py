@@ -25,7 +25,8 @@ def area_signals(
             "from restricted.restricted_area_indicator_month"
         ).df()
         indicators = con.sql(
-            "select indicator_id, worse_when, statutory_threshold from marts.dim_indicator"
+            "select indicator_id, worse_when, statutory_threshold, rolling_window "
+            "from marts.dim_indicator"
         ).df()
         found = signals.detect(observations, indicators)
         con.execute("create schema if not exists signals")

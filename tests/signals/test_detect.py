@@ -258,6 +258,21 @@ def test_too_short_a_history_gives_no_signal():
     assert not detect(obs[obs["period"] <= PERIODS[17]], INDICATORS).empty
 
 
+def test_a_rolling_series_needs_two_years_of_history():
+    # 24 months, the step in the last 6: 18 months of history.
+    obs = municipality(np.random.default_rng(1), shifted="A3")
+    rolling = INDICATORS.assign(rolling_window=["numerator", None])
+    assert "glr" in set(detect(obs, INDICATORS)["method"])  # a monthly count: judged
+    assert "glr" not in set(detect(obs, rolling)["method"])
+    # A year before the same (the first year, before any step): 30 months of history.
+    year_before = obs[obs["period"] < PERIODS[12]]
+    longer = pd.concat(
+        [year_before.assign(period=year_before["period"] - pd.DateOffset(years=1)), obs]
+    )
+    found = detect(longer, rolling)
+    assert found.loc[found["method"] == "glr", "area_id"].tolist() == ["A3"]
+
+
 def test_context_indicators_and_empty_input():
     obs = municipality(np.random.default_rng(6), shifted="A1", factor=2.0)
     context = pd.DataFrame({"indicator_id": ["up_bad"], "worse_when": ["context"]})

@@ -42,13 +42,17 @@ def states(con):
 def test_life_cycle_new_ongoing_escalated_resolved(con):
     run(con, D(2025, 9, 1), [signal("watch")])
     run(con, D(2025, 10, 1), [signal("watch", onset=D(2025, 8, 1))])  # onset re-estimated
+    # A later estimate (or a method that dates itself to its own month) leaves it.
     run(con, D(2025, 11, 1), [signal("alarm")])
     episodes = run(con, D(2025, 11, 1), [signal("alarm")])  # the same month again: no change
     assert list(episodes) == ["BO04-emp_outside_work_edu-op-2025-09"]
     [episode] = episodes.values()
     assert (episode.state, episode.severity, episode.peak_severity) == ("skærpet", "alarm", "alarm")
-    assert episode.onset == D(2025, 9, 1)
-    run(con, D(2025, 12, 1), [signal("alarm")])
+    assert episode.onset == D(2025, 8, 1)
+    run(con, D(2025, 12, 1), [signal("watch", method="funnel", onset=D(2025, 12, 1))])
+    assert run(con, D(2025, 12, 1), [])["BO04-emp_outside_work_edu-op-2025-09"].onset == D(
+        2025, 8, 1
+    )
     run(con, D(2026, 1, 1), [])  # one quiet month: still open
     assert states(con)[-1] == (12, "skærpet", "igangværende")
     run(con, D(2026, 2, 1), [])  # two quiet months: resolved
