@@ -32,7 +32,9 @@ select
     catalogue.min_denominator,
     -- The udsat value of the statutory rule the indicator is measured against.
     thresholds.udsat as statutory_threshold,
-    catalogue.rolling_window
+    catalogue.rolling_window,
+    catalogue.band_low,
+    catalogue.band_high
 from {{ ref('indicator_catalogue') }} as catalogue
 cross join benefit_lists
 left join {{ ref('statutory_thresholds') }} as thresholds

@@ -1,7 +1,8 @@
 -- The Kvarterprofil: one row per area (and 'outside' and the whole municipality) and
 -- month, with every catalogue indicator's published value, its change over 12 months
--- and its rank among the housing areas (1 = the worst in the indicator's bad direction;
--- context indicators rank from the highest). Suppressed values stay null here too.
+-- and its rank among the housing areas (1 = the worst in the indicator's bad direction,
+-- or the farthest outside its agreed band; context indicators rank from the
+-- highest). Suppressed values stay null here too.
 {%- set indicators = [] %}
 {%- if execute %}
     {%- set indicators = run_query(
@@ -35,8 +36,17 @@ compared as (
                         facts.area_id not in ('outside', 'municipality')
                         and facts.value is not null
                     order by
-                        case when catalogue.worse_when = 'lower' then facts.value end asc,
-                        facts.value desc
+                        case catalogue.worse_when
+                            when 'lower' then -facts.value
+                            -- Inside the agreed band all tie; outside, the farthest is worst.
+                            when 'outside_band'
+                                then greatest(
+                                    catalogue.band_low - facts.value,
+                                    facts.value - catalogue.band_high,
+                                    0
+                                )
+                            else facts.value
+                        end desc
                 )
         end as area_rank
     from facts
