@@ -1,5 +1,6 @@
 -- Person records that reach no area and no total: the person lived at no address in the
--- municipality on the first of the record's month (moved in later that month, moved
+-- municipality on the first of the record's month (June for a 9th-grade exam; moved in
+-- later that month, moved
 -- away, or not registered), so the record counts in no indicator. Nothing is dropped
 -- silently: they are counted here per source and month with the reason, beside the
 -- extract's row accounting (README, "Definitions"). Each source keeps a row for every
@@ -23,7 +24,6 @@ with records as (
         ('children_youth', 'notifications'),
         ('children_youth', 'ssp_concerns'),
         ('children_youth', 'school_absence'),
-        ('children_youth', 'grade9_exams'),
     ] %}
         union all
         select
@@ -34,6 +34,17 @@ with records as (
         from {{ ref('stg_' ~ system ~ '__' ~ entity) }}
         where {{ in_refresh_window('period', later_months=0) }}
     {%- endfor %}
+    {%- set exam_june = make_month("date_part('year', period)", 6) %}
+    union all
+    -- A 9th-grader counts where the pupil lived in June of the exam year, as in
+    -- cy_grade9_basic (int_indicators__yearly), not in the delivery's January.
+    select
+        'children_youth' as source_system,
+        'grade9_exams' as source_entity,
+        {{ exam_june }} as period,
+        person_key
+    from {{ ref('stg_children_youth__grade9_exams') }}
+    where {{ in_refresh_window(exam_june, later_months=0) }}
 )
 
 select
