@@ -1424,13 +1424,20 @@ def _profile_checks(con) -> list[str]:
 
 
 def _signal_checks(con) -> list[str]:
-    """A published signal state names a series whose cell of that month is published."""
+    """A published signal state names a series whose cells of the months it names (its
+    month and the episode's start) are published."""
     rows = con.execute("""
-        select s.area_id, s.indicator_id, s.period from signals as s
+        with named as (
+            select area_id, indicator_id, period as month from signals
+            union all
+            select area_id, indicator_id, episode_start from signals
+        )
+        select distinct n.area_id, n.indicator_id, n.month from named as n
         left join fct_area_indicator_month as f
-            on f.area_id = s.area_id and f.indicator_id = s.indicator_id
-            and f.period = s.period
+            on f.area_id = n.area_id and f.indicator_id = n.indicator_id
+            and f.period = n.month
         where f.suppressed is null or f.suppressed
+        order by 1, 2, 3
     """).fetchall()
     return [
         f"signal {indicator} {area} {pd.Timestamp(period):%Y-%m} shows a hidden cell"

@@ -33,8 +33,9 @@ def area_signals(
         con.register("found", found)
         con.execute("create or replace table signals.area_signals as select * from found")
         # What may be published: which series are in a signal state and since when, for
-        # series whose cell of that month is published; never the restricted rates and
-        # scores behind it (readers see the published series). The auditor checks it.
+        # series whose cells of both months are published (as for episodes: a month it
+        # names); never the restricted rates and scores behind it (readers see the
+        # published series). The auditor checks it.
         con.execute("drop table if exists signals.signal_states")
         con.execute("""
             create table signals.signal_states as
@@ -44,7 +45,10 @@ def area_signals(
             inner join marts.fct_area_indicator_month as fact
                 on found.area_id = fact.area_id and found.indicator_id = fact.indicator_id
                 and cast(found.period as date) = fact.period
-            where not fact.suppressed
+            inner join marts.fct_area_indicator_month as onset
+                on found.area_id = onset.area_id and found.indicator_id = onset.indicator_id
+                and cast(found.episode_start as date) = onset.period
+            where not fact.suppressed and not onset.suppressed
         """)
         con.unregister("found")
     as_of = pd.to_datetime(observations["period"]).max()

@@ -174,7 +174,27 @@ def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
             "insert into alert_episodes values ('E-hidden', ?, 'hou_vacancy', 'ny', ?, null)",
             [hidden_area, hidden_month],
         )
+        # A signal of a published month whose episode started in a hidden one.
+        onset_area, indicator, onset, shown = con.execute(
+            "select h.area_id, h.indicator_id, h.period, max(p.period) "
+            "from fct_area_indicator_month as h inner join fct_area_indicator_month as p "
+            "on h.area_id = p.area_id and h.indicator_id = p.indicator_id "
+            "and p.period > h.period and not p.suppressed "
+            "where h.suppressed and h.area_id not in ('outside', 'municipality') "
+            "group by all order by 1, 2, 3 limit 1"
+        ).fetchone()
+        con.execute(
+            "insert into signals values (?, ?, ?, 'watch', ?)",
+            [onset_area, indicator, shown, onset],
+        )
     report = audit_published(copy)
+    assert (
+        f"signal {indicator} {onset_area} {onset:%Y-%m} shows a hidden cell"
+        in report.inconsistencies
+    )
+    assert f"signal {indicator} {onset_area} {shown:%Y-%m} shows" not in str(
+        report.inconsistencies
+    )
     assert f"statutory c2_conviction_ratio {area} {period.year} shows a hidden cell" in (
         report.inconsistencies
     )
