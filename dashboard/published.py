@@ -171,7 +171,7 @@ class Published:
         month (published: states and months only, no rates behind them)."""
         return self._frame(
             "select e.episode_id, e.area_id, a.area_name, e.indicator_id, c.name_da,"
-            " c.display_scale, e.state, e.start_month, e.end_month, s.severity"
+            " c.display_scale, e.state, e.start_month, e.onset_month, e.end_month, s.severity"
             " from alert_episodes as e"
             " inner join dim_area as a on e.area_id = a.area_id"
             " inner join indicator_catalogue as c on e.indicator_id = c.indicator_id"

@@ -150,13 +150,23 @@ def departments_table(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+# The estimated onset, as the digests' "siden" says it (empty where its month is hidden);
+# "Åbnet" is the month the episode opened, "Afsluttet" the month it ended.
+ONSET = "Ændret siden"
+
+
+def _months(days: pd.Series) -> list[str]:
+    return ["" if pd.isna(d) else month(d) for d in days]
+
+
 def open_episodes_table(episodes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Område": episodes["area_name"],
             "Indikator": episodes["name_da"],
             "Tilstand": episodes["state"],
-            "Start": [month(d) for d in episodes["start_month"]],
+            "Åbnet": _months(episodes["start_month"]),
+            ONSET: _months(episodes["onset_month"]),
             "Signal i seneste måned": episodes["severity"].map(SEVERITY).fillna(""),
         }
     )
@@ -167,8 +177,9 @@ def past_episodes_table(episodes: pd.DataFrame) -> pd.DataFrame:
         {
             "Område": episodes["area_name"],
             "Indikator": episodes["name_da"],
-            "Start": [month(d) for d in episodes["start_month"]],
-            "Slut": [month(d) for d in episodes["end_month"]],
+            "Åbnet": _months(episodes["start_month"]),
+            ONSET: _months(episodes["onset_month"]),
+            "Afsluttet": _months(episodes["end_month"]),
         }
     )
 

@@ -1449,7 +1449,7 @@ def _signal_checks(con) -> list[str]:
 # (a rate, a score, who silenced it) is a finding until the auditor is taught about it.
 _EPISODE_COLUMNS = {
     "alert_episodes": {"episode_id", "area_id", "indicator_id", "state", "start_month",
-                       "end_month"},
+                       "onset_month", "end_month"},
     "alert_transitions": {"step", "episode_id", "month", "from_state", "to_state"},
 }  # fmt: skip
 # Every published table, and how it is audited: the fact by the linear programs, the
@@ -1463,8 +1463,8 @@ AUDITED_TABLES = {
 
 
 def _episode_checks(con) -> list[str]:
-    """The episodes show only their allowed columns, and every month they name (start, end,
-    each transition) is a published cell of their series."""
+    """The episodes show only their allowed columns, and every month they name (start,
+    onset, end, each transition) is a published cell of their series."""
     found = []
     for table, allowed in _EPISODE_COLUMNS.items():
         columns = {
@@ -1479,6 +1479,8 @@ def _episode_checks(con) -> list[str]:
             select episode_id, start_month as month from alert_episodes
             union all
             select episode_id, end_month from alert_episodes where end_month is not null
+            union all
+            select episode_id, onset_month from alert_episodes where onset_month is not null
             union all
             select episode_id, month from alert_transitions
         )

@@ -44,10 +44,11 @@ DDL = (
     )""",
 )
 # The episodes as the departments may see them (published as alert_episodes and
-# alert_transitions): which series is in an episode, its state and months; never the
-# restricted rates behind it, its severity or who silenced it and why. An episode with a
-# transition in a month whose fact cell is hidden is left out whole, as its state there
-# would tell something of the hidden value. The disclosure auditor checks both.
+# alert_transitions): which series is in an episode, its state and months (opened, the
+# estimated onset the digests say "siden", ended); never the restricted rates behind it,
+# its severity or who silenced it and why. An episode with a transition in a month whose
+# fact cell is hidden is left out whole, as its state there would tell something of the
+# hidden value; an onset in a hidden month is left blank. The auditor checks both.
 _SHOWN = """
     select e.episode_id from alerts.episodes as e
     where not exists (
@@ -63,9 +64,13 @@ PUBLISHED_VIEW = (
     f"""create table alerts.published_episodes as
         select e.episode_id, e.area_id, e.indicator_id, e.state,
             e.first_month as start_month,
+            case when not onset.suppressed then e.onset end as onset_month,
             (select max(t.month) from alerts.transitions as t
              where t.episode_id = e.episode_id and t.to_state = 'afsluttet') as end_month
         from alerts.episodes as e
+        left join marts.fct_area_indicator_month as onset
+            on onset.area_id = e.area_id and onset.indicator_id = e.indicator_id
+            and onset.period = e.onset
         where e.episode_id in ({_SHOWN})""",
     "drop table if exists alerts.published_transitions",
     f"""create table alerts.published_transitions as

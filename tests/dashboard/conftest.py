@@ -86,10 +86,11 @@ def published(tmp_path_factory):
         con.execute("""
             create table alert_episodes as select * from (values
                 ('BO01-emp_outside_work_edu-op-2025-11', 'BO01', 'emp_outside_work_edu',
-                    'igangværende', date '2025-11-01', null),
+                    'igangværende', date '2025-11-01', date '2025-09-01', null),
                 ('BO01-emp_outside_work_edu-ned-2025-11', 'BO01', 'emp_outside_work_edu',
-                    'afsluttet', date '2025-11-01', date '2025-12-01')
-            ) as t (episode_id, area_id, indicator_id, state, start_month, end_month)
+                    'afsluttet', date '2025-11-01', null, date '2025-12-01')
+            ) as t (episode_id, area_id, indicator_id, state, start_month, onset_month,
+                end_month)
         """)
         con.execute("""
             create table alert_transitions as select * from (values

@@ -94,7 +94,8 @@ def test_signals_page_lists_open_and_past_episodes_in_danish(run):
             "Område": "Æblehaven",
             "Indikator": "18-64-årige uden for arbejde eller uddannelse",
             "Tilstand": "igangværende",
-            "Start": "november 2025",
+            "Åbnet": "november 2025",
+            "Ændret siden": "september 2025",  # as the digest's "siden" says
             "Signal i seneste måned": "Alarm",
         }
     ]
@@ -102,8 +103,9 @@ def test_signals_page_lists_open_and_past_episodes_in_danish(run):
         {
             "Område": "Æblehaven",
             "Indikator": "18-64-årige uden for arbejde eller uddannelse",
-            "Start": "november 2025",
-            "Slut": "december 2025",
+            "Åbnet": "november 2025",
+            "Ændret siden": "",  # its onset's month is hidden
+            "Afsluttet": "december 2025",
         }
     ]
     # The first open episode is chosen: its course, and its published series drawn.

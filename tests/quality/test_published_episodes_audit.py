@@ -15,7 +15,7 @@ def copy(episode_columns: str = "") -> duckdb.DuckDBPyConnection:
         ('BO01', 'x', date '2026-01-01', true)) as t (area_id, indicator_id, period, suppressed)""")
     con.execute(f"""create table alert_episodes as select 'E1' as episode_id, 'BO01' as area_id,
         'x' as indicator_id, 'afsluttet' as state, date '2025-11-01' as start_month,
-        date '2025-12-01' as end_month {episode_columns}""")
+        date '2025-11-01' as onset_month, date '2025-12-01' as end_month {episode_columns}""")
     con.execute("""create table alert_transitions as select * from (values
         (1, 'E1', date '2025-11-01', null, 'ny'),
         (2, 'E1', date '2025-12-01', 'ny', 'afsluttet')
@@ -37,6 +37,12 @@ def test_a_hidden_month_an_orphan_transition_and_a_restricted_column_are_found()
         "episode E1 2026-01 shows a hidden cell",
         "episode E9 2025-12 is not a published episode",
     ]
+
+
+def test_an_onset_in_a_hidden_month_is_found():
+    con = copy()
+    con.execute("update alert_episodes set onset_month = date '2026-01-01'")
+    assert _episode_checks(con) == ["episode E1 2026-01 shows a hidden cell"]
 
 
 def test_a_table_the_auditor_does_not_know_is_a_finding():

@@ -1,6 +1,7 @@
 """The publishable view of the episodes, on a hand-made warehouse."""
 
 import datetime as dt
+from dataclasses import replace
 
 import duckdb
 
@@ -19,7 +20,8 @@ def episode(episode_id: str, state: str, first: dt.date, **more) -> Episode:
 def test_only_episodes_whose_every_month_is_published_are_shown_without_restricted_detail():
     """BO01 x: ny Oct, igangværende Nov, afsluttet Jan, all published -> shown, ended Jan.
     BO02 x: ny Nov (published), skærpet Dec (hidden cell) -> left out whole.
-    BO01 y: ny Dec, silenced by a named person -> shown as dæmpet, no name or reason."""
+    BO01 y: ny Dec, silenced by a named person -> shown as dæmpet, no name or reason; its
+    onset (Sep) is a month without a published cell: left blank."""
     con = duckdb.connect()
     con.execute("create schema marts")
     con.execute("""create table marts.fct_area_indicator_month as
@@ -34,13 +36,16 @@ def test_only_episodes_whose_every_month_is_published_are_shown_without_restrict
         [
             episode("BO01-x-op-2025-10", "afsluttet", D(2025, 10, 1)),
             episode("BO02-x-op-2025-11", "skærpet", D(2025, 11, 1)),
-            episode(
-                "BO01-y-ned-2025-12",
-                "dæmpet",
-                D(2025, 12, 1),
-                silenced_until=D(2026, 6, 1),
-                silenced_by="Jens Hansen",
-                silence_reason="Kendt årsag",
+            replace(
+                episode(
+                    "BO01-y-ned-2025-12",
+                    "dæmpet",
+                    D(2025, 12, 1),
+                    silenced_until=D(2026, 6, 1),
+                    silenced_by="Jens Hansen",
+                    silence_reason="Kendt årsag",
+                ),
+                onset=D(2025, 9, 1),
             ),
         ],
         [
@@ -57,8 +62,9 @@ def test_only_episodes_whose_every_month_is_published_are_shown_without_restrict
     assert con.execute(
         "select * from alerts.published_episodes order by episode_id"
     ).fetchall() == [
-        ("BO01-x-op-2025-10", "BO01", "x", "afsluttet", D(2025, 10, 1), D(2026, 1, 1)),
-        ("BO01-y-ned-2025-12", "BO01", "y", "dæmpet", D(2025, 12, 1), None),
+        ("BO01-x-op-2025-10", "BO01", "x", "afsluttet", D(2025, 10, 1), D(2025, 10, 1),
+         D(2026, 1, 1)),
+        ("BO01-y-ned-2025-12", "BO01", "y", "dæmpet", D(2025, 12, 1), None, None),
     ]
     # Renumbered over what is shown, in the order they happened; no run ids or notes.
     assert con.execute("select * from alerts.published_transitions order by step").fetchall() == [
