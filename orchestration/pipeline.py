@@ -44,27 +44,38 @@ def delivered_range(storage: KvarterStorage, contracts) -> tuple[dt.date, dt.dat
     return (periods[0], periods[-1]) if periods else None
 
 
+def yearly_runs(storage: KvarterStorage) -> list[tuple[tuple[dt.date, dt.date], list]]:
+    """The yearly extract runs: each yearly source over its own delivered years, sources
+    with the same years in one run. Yearly sources arrive months apart (the national
+    statistics dated 1 January early in the year, the exams after June): one run over
+    every source's years would fail the exams step, and stop the refresh, until then."""
+    spans: dict[tuple[dt.date, dt.date], list] = {}
+    for contract in YEARLY:
+        if contract.fmt in FILE_FORMATS and (span := delivered_range(storage, [contract])):
+            spans.setdefault(span, []).append(dg.AssetKey([contract.system, contract.entity]))
+    return sorted(spans.items())
+
+
 def run_pipeline(
     defs: dg.Definitions,
     storage: KvarterStorage,
     instance: dg.DagsterInstance | None = None,
     log_level: str = "INFO",
 ) -> PipelineRun:
-    """Extract every delivered period (one backfill run per cadence), then refresh downstream.
+    """Extract every delivered period (one backfill run of the monthly sources, one per
+    span of years of the yearly ones: `yearly_runs`), then refresh downstream.
 
-    A period missing for some source fails its extract run with the file it expected.
+    A month missing for some source fails its extract run with the file it expected.
     """
     months = delivered_range(storage, MONTHLY)
     if months is None:
         raise NothingDelivered(f"no monthly deliveries under {storage.landing}")
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     extracts = []
-    for job, span in (
-        ("monthly_extract", months),
-        ("yearly_extract", delivered_range(storage, YEARLY)),
+    for job, span, assets in (
+        ("monthly_extract", months, None),
+        *(("yearly_extract", span, keys) for span, keys in yearly_runs(storage)),
     ):
-        if span is None:
-            continue
         extracts.append(
             defs.resolve_job_def(job).execute_in_process(
                 run_config=run_config,
@@ -73,6 +84,7 @@ def run_pipeline(
                     **month_range_tags(partition_key(span[0]), partition_key(span[1])),
                     **run_tags(),
                 },
+                asset_selection=assets,
                 raise_on_error=False,
             )
         )

@@ -118,6 +118,17 @@ def landing_fingerprints(storage: KvarterStorage) -> tuple[dict[str, str], list[
     return fingerprints, skipped
 
 
+def yearly_delivered(storage: KvarterStorage, key: str) -> list[dg.AssetKey]:
+    """The yearly sources delivered for the year of partition `key`."""
+    return [
+        dg.AssetKey([contract.system, contract.entity])
+        for contract in ALL_CONTRACTS
+        if contract.cadence == "yearly"
+        and contract.fmt in FILE_FORMATS
+        and partition_date(key) in landed_periods(storage.landing, contract)[0]
+    ]
+
+
 @dg.sensor(
     jobs=[monthly_extract_job, yearly_extract_job],
     minimum_interval_seconds=300,
@@ -145,6 +156,9 @@ def landing_sensor(context: dg.SensorEvaluationContext, storage: KvarterStorage)
             job_name="monthly_extract" if cadence == "monthly" else "yearly_extract",
             partition_key=key,
             tags={"kvarter/reason": "new delivery" if period not in seen else "restatement"},
+            # A month's sources are due together (a missing one fails the run, and is
+            # reported late); a year's arrive months apart: each when it is there.
+            asset_selection=None if cadence == "monthly" else yearly_delivered(storage, key),
         )
     context.update_cursor(json.dumps(now, sort_keys=True))
     if skipped and not requested:

@@ -11,7 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.pipeline import run_pipeline
+from orchestration.partitions import month_range_tags, partition_key
+from orchestration.pipeline import run_pipeline, yearly_runs
 from orchestration.resources import KvarterStorage
 from quality.disclosure_audit import audit_published
 from sources.synthetic.municipality import generate
@@ -140,6 +141,34 @@ def test_the_next_audit_of_the_same_cells_in_another_row_order_reuses_every_bloc
     again = audit_published(shuffled, memo=memo)
     assert (again.passed, again.exactly_solved) == (True, 0)
     assert again.blocks_reused > 100
+
+
+def test_a_yearly_source_delivered_before_the_other_is_extracted_alone(demo, tmp_path, wire):
+    # The national statistics of 2026 arrive in January, the exams after June: a run of
+    # both over 2024-2026 failed the exams' step, and stopped the refresh, until then.
+    storage, code_location, _ = demo
+    copy = KvarterStorage.under(tmp_path)
+    shutil.copytree(storage.landing, copy.landing)
+    shutil.copy(storage.warehouse_path, copy.warehouse_path)
+    shutil.copy(storage.cpr_key_file, copy.cpr_key_file)
+    shutil.copytree(copy.landing / "national" / "2025", copy.landing / "national" / "2026")
+    with wire(copy) as live:
+        runs = yearly_runs(live)
+        assert [(span, [k.to_user_string() for k in keys]) for span, keys in runs] == [
+            ((dt.date(2024, 1, 1), dt.date(2025, 1, 1)), ["children_youth/grade9_exams"]),
+            ((dt.date(2024, 1, 1), dt.date(2026, 1, 1)), ["national/area_statistics"]),
+        ]
+        for (first, last), keys in runs:
+            result = code_location.resolve_job_def("yearly_extract").execute_in_process(
+                tags=month_range_tags(partition_key(first), partition_key(last)),
+                asset_selection=keys,
+            )
+            assert result.success
+    with duckdb.connect(copy.warehouse_path, read_only=True) as con:
+        [(years,)] = con.execute(
+            "select count(distinct period) from raw.national__area_statistics"
+        ).fetchall()
+    assert years == 3
 
 
 def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):

@@ -41,6 +41,9 @@ def test_new_and_replaced_deliveries_request_an_extract(tmp_path):
     (storage.landing / "national" / "2025" / "boligomraader.csv").write_text("x")
     requests, _ = evaluate(storage, cursor)
     assert [(r.job_name, r.partition_key) for r in requests] == [("yearly_extract", "2025-01-01")]
+    # Only the yearly source delivered (the exams come after June); a month's are all.
+    assert requests[0].asset_selection == [dg.AssetKey(["national", "area_statistics"])]
+    assert evaluate(storage)[0][0].asset_selection is None
 
 
 def test_a_folder_not_read_is_named_and_the_other_periods_still_extracted(tmp_path):
