@@ -225,7 +225,10 @@ SECTION_TITLES = (
     ("escalated", "Skærpede episoder"),
     ("ongoing_full", "Igangværende episoder (gentaget i fuld længde)"),
     ("ongoing_short", "Igangværende episoder"),
-    ("resolved", "Afsluttede episoder (to måneder uden signal)"),
+    # Not "over": a lasting change becomes the expected level within a year or so, and
+    # then signals no more (twentieth session's signal audit).
+    ("resolved", "Afsluttede episoder (to måneder uden signal: tilbage på det forventede "
+                 "niveau, eller en varig ændring, som modellen nu regner med)"),
 )
 
 

@@ -31,8 +31,16 @@ DDL = (
         silenced_until date,
         silenced_by varchar(200),
         silence_reason varchar(1000),
-        last_full_month date
+        last_full_month date,
+        quiet_months integer
     )""",
+    # Warehouses from before quiet_months: their episodes' quiet months so far, counted
+    # as every month since the last signal (all were applied, one by one, then).
+    "alter table alerts.episodes add column if not exists quiet_months integer",
+    """update alerts.episodes set quiet_months
+        = (extract(year from last_month) - extract(year from last_signal_month)) * 12
+        + extract(month from last_month) - extract(month from last_signal_month)
+        where quiet_months is null""",
     """create table if not exists alerts.transitions (
         seq integer primary key,
         episode_id varchar(200) not null,

@@ -5,7 +5,9 @@ opens (area, indicator, direction and first month), so the detector re-estimatin
 onset updates the episode and never opens a second one.
 
     ny -> igangværende -> skærpet (watch -> alarm, or now approaching the statutory threshold)
-    any open state -> afsluttet after QUIET_MONTHS months without a signal
+    any open state -> afsluttet after QUIET_MONTHS months applied without a signal (a
+    month never applied, such as one whose extract failed for a late source and that
+    arrived with a later one, is not counted: nothing was seen of it)
     any open state -> dæmpet (silenced until a date, by whom, why) -> back when it expires
 
 A month is applied once: re-running a month already applied changes nothing, except
@@ -54,6 +56,7 @@ class Episode:
     silenced_by: str | None = None
     silence_reason: str | None = None
     last_full_month: dt.date | None = None  # when a digest last showed it in full
+    quiet_months: int = 0  # months applied without a signal since its last one
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -152,15 +155,17 @@ def advance(
             onset=min(episode.onset, signal.onset),
             last_signal_month=month,
             last_month=month,
+            quiet_months=0,
         )
 
     for episode in open_by_key.values():  # open, without a signal this month
         if month > episode.last_month:
-            if months_between(episode.last_signal_month, month) >= QUIET_MONTHS:
+            quiet = episode.quiet_months + 1
+            if quiet >= QUIET_MONTHS:
                 episode = move(episode, RESOLVED, f"{QUIET_MONTHS} måneder uden signal")
             elif episode.state == SILENCED and episode.silenced_until <= month:
                 episode = unsilence(episode, month, run_id, transitions, "dæmpning udløbet")
-            episode = replace(episode, last_month=month)
+            episode = replace(episode, last_month=month, quiet_months=quiet)
         result[episode.episode_id] = episode
     return list(result.values()), transitions
 

@@ -77,3 +77,16 @@ def test_only_episodes_whose_every_month_is_published_are_shown_without_restrict
     # Rebuilt, not appended to, on the next run.
     episode_store.write_published_view(con)
     assert con.execute("select count(*) from alerts.published_transitions").fetchall() == [(5,)]
+
+
+def test_a_warehouse_from_before_quiet_months_counts_them_from_the_last_signal():
+    con = duckdb.connect()
+    con.execute("create schema alerts")
+    columns = ", ".join(c for c in episode_store.EPISODE_COLUMNS if c != "quiet_months")
+    con.execute(f"create table alerts.episodes as select * from (values ('E1', 'BO01', 'x', "
+                "'op', 'igangværende', 'alarm', 'alarm', 'glr', date '2025-09-01', "
+                "date '2025-09-01', date '2025-11-01', date '2026-01-01', null, null, null, "
+                f"null)) as t ({columns})")  # fmt: skip
+    episode_store.ensure_schema(con)
+    [episode] = episode_store.load_episodes(con)
+    assert episode.quiet_months == 2  # December and January without a signal

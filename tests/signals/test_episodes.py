@@ -101,6 +101,16 @@ def test_a_month_delivered_again_does_not_end_a_silence_or_raise_a_silenced_epis
     assert states(con) == [(9, None, "ny"), (9, "ny", "dæmpet")]
 
 
+def test_a_month_never_applied_is_not_counted_as_quiet(con):
+    # November's run failed (a source late); it arrived with December's, which is applied.
+    run(con, D(2025, 9, 1), [signal()])
+    run(con, D(2025, 10, 1), [signal()])
+    [episode] = run(con, D(2025, 12, 1), []).values()
+    assert (episode.state, episode.quiet_months) == ("igangværende", 1)
+    [episode] = run(con, D(2026, 1, 1), []).values()
+    assert episode.state == "afsluttet" and states(con)[-1] == (1, "igangværende", "afsluttet")
+
+
 def test_a_threshold_approach_escalates_an_ongoing_watch(con):
     run(con, D(2025, 9, 1), [signal("watch", method="funnel")])
     run(con, D(2025, 10, 1), [signal("watch", method="funnel")])
