@@ -161,6 +161,18 @@ def _episode_starts(
     return start
 
 
+def reported_method(glr_alarm, spike, near, glr_watch, funnel) -> np.ndarray:
+    """Which signal a series reports when several hold: an alarm; one extreme month (says
+    more than a moderate shift); approaching the statutory threshold (the area's legal
+    status is at stake, and an episode is escalated when its series starts to approach
+    it, which a watch reported ahead of it would hide); a watch-level shift; the funnel."""
+    return np.select(
+        [glr_alarm, spike, near, glr_watch, funnel],
+        ["glr", "spike", "threshold", "glr", "funnel"],
+        default="",
+    )
+
+
 def detect(
     observations: pd.DataFrame, indicators: pd.DataFrame, as_of: object = None
 ) -> pd.DataFrame:
@@ -207,12 +219,7 @@ def detect(
     glr_watch = glr_state(now, sign)
     glr_alarm = glr_watch & (now.score >= H_ALARM[count_band(now.level)]) & (glr_q <= ALARM_Q)
     spike = (spike_q <= SPIKE_Q) & enough_events(now.last_observed, now.last_expected, sign)
-    outside_funnel = funnel_q <= FUNNEL_Q
-    method = np.select(
-        [glr_alarm, spike, glr_watch, outside_funnel, near],
-        ["glr", "spike", "glr", "funnel", "threshold"],
-        default="",
-    )
+    method = reported_method(glr_alarm, spike, near, glr_watch, funnel_q <= FUNNEL_Q)
     signalling = np.flatnonzero(method != "")
     if len(signalling) == 0:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from signals import detect
-from signals.detect import OUTPUT_COLUMNS, benjamini_hochberg, explain
+from signals.detect import OUTPUT_COLUMNS, benjamini_hochberg, explain, reported_method
 from signals.expected import GUARD_MONTHS, _autocorrelation, expected_counts
 from signals.funnel import funnel
 from signals.glr import _signed_root, sum_inflation
@@ -248,6 +248,18 @@ def test_approaching_a_statutory_threshold():
     assert row["expected"] == pytest.approx(current * np.exp(0.08), rel=1e-4)
     far = indicators.assign(statutory_threshold=0.50)
     assert detect(obs, far).empty
+
+
+def test_approaching_the_threshold_is_reported_ahead_of_a_watch_not_an_alarm():
+    # Series: alarm+near, spike+near, near+watch, near+funnel, watch+funnel, nothing.
+    glr_alarm = np.array([1, 0, 0, 0, 0, 0], bool)
+    spike = np.array([0, 1, 0, 0, 0, 0], bool)
+    near = np.array([1, 1, 1, 1, 0, 0], bool)
+    glr_watch = np.array([1, 0, 1, 0, 1, 0], bool)
+    funnel = np.array([0, 0, 0, 1, 1, 0], bool)
+    assert reported_method(glr_alarm, spike, near, glr_watch, funnel).tolist() == [
+        "glr", "spike", "threshold", "threshold", "glr", "",
+    ]  # fmt: skip
 
 
 def test_too_short_a_history_gives_no_signal():
