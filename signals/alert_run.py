@@ -122,14 +122,17 @@ def queue_digests(
     has news); the episode ids shown in full."""
     shown = set()
 
+    folders = (outbox, outbox / "sent", outbox / "failed")  # queued, sent, set aside
+
     def made(key: str) -> bool:
-        return (outbox / f"{key}.eml").exists() or (outbox / "sent" / f"{key}.eml").exists()
+        return any((folder / f"{key}.eml").exists() for folder in folders)
 
     def told(key: str) -> set[str] | None:
         """The episodes the recipient's digest of the month and its supplements showed
-        (None if one of them predates the list)."""
+        (None if one of them predates the list). One set aside counts: the recipient
+        gets it when it is resent."""
         ids = set()
-        for folder in (outbox, outbox / "sent"):
+        for folder in folders:
             for path in [*folder.glob(f"{key}.eml"), *folder.glob(f"{key}-tillaeg-*.eml")]:
                 listed = read(path)["X-Kvarter-Episodes"]
                 if listed is None:
@@ -147,7 +150,9 @@ def queue_digests(
             if digest is None or made(digest.key):
                 continue
         try:
-            enqueue(outbox, digest.key, render(digest, series))
+            if not enqueue(outbox, digest.key, render(digest, series)):
+                report.already.append(digest.key)
+                continue
         except Exception as error:  # noqa: BLE001 - reported per digest, the others go on
             report.failed[digest.key] = f"{type(error).__name__}: {error}"
             continue

@@ -29,6 +29,8 @@ import json
 import os
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -115,25 +117,36 @@ def read(path: Path) -> EmailMessage:
 
 def requeue(outbox: Path, key: str) -> None:
     """Make a message due now (`kvarter alerts resend`): a queued one without waiting for
-    its backoff, one set aside for the recipients it did not reach, else a sent one for
-    all of its recipients."""
+    its backoff, with the recipients it was set aside for added; one set aside, for the
+    recipients it did not reach; else a sent one, for all of its recipients. Under the
+    outbox's lock, as a delivery is."""
     path, failed = outbox / f"{key}.eml", _failed(outbox, key)
     retry = path.with_name(f"{key}.retry.json")
-    if path.exists():
-        recipients = _retry_state(path).get("recipients")
-        retry.write_text(
-            json.dumps({"attempts": 0, **({"recipients": recipients} if recipients else {})})
-        )
-    elif failed.exists():
-        recipients = json.loads(failed.with_suffix(".json").read_text())["recipients"]
-        retry.write_text(json.dumps({"attempts": 0, "recipients": recipients}))
-        failed.replace(path)
-        failed.with_suffix(".json").unlink()
-    elif (sent := outbox / "sent" / path.name).exists():
-        sent.replace(path)
-        retry.unlink(missing_ok=True)
-    else:
-        raise KeyError(f"ingen besked med id {key} i {outbox}")
+    with _locked(outbox):
+        queued_for = _retry_state(path) if path.exists() else None
+        set_aside = []
+        if failed.exists():
+            record = failed.with_suffix(".json")
+            set_aside = json.loads(record.read_text())["recipients"] if record.exists() else []
+            if path.exists():
+                failed.unlink()
+            else:
+                failed.replace(path)
+            record.unlink(missing_ok=True)
+        if path.exists():
+            if queued_for is not None and not queued_for.get("recipients"):
+                retry.unlink(missing_ok=True)  # queued for every recipient already
+            else:
+                recipients = sorted({*(queued_for or {}).get("recipients", []), *set_aside})
+                accepted = {"accepted": True} if (queued_for or {}).get("accepted") else {}
+                retry.write_text(
+                    json.dumps({"attempts": 0, "recipients": recipients, **accepted})
+                )
+        elif (sent := outbox / "sent" / path.name).exists():
+            sent.replace(path)
+            retry.unlink(missing_ok=True)
+        else:
+            raise KeyError(f"ingen besked med id {key} i {outbox}")
 
 
 def _set_aside(path: Path, error: str, now: dt.datetime, recipients) -> None:
@@ -155,13 +168,15 @@ def _retry_state(path: Path) -> dict:
 
 def _record_failure(path: Path, error: str, now: dt.datetime, recipients=None) -> None:
     """Count the attempt and set the next; `recipients`: those still to reach (the
-    others accepted it), else the last attempt's."""
+    others accepted it, `accepted`), else the last attempt's."""
     state = _retry_state(path)
     attempts = state["attempts"] + 1
     wait = min(FIRST_RETRY * 2 ** (attempts - 1), MAX_RETRY)
     retry = {"attempts": attempts, "last_error": error, "next_attempt": (now + wait).isoformat()}
     if recipients or state.get("recipients"):
         retry["recipients"] = sorted(recipients or state["recipients"])
+    if recipients or state.get("accepted"):
+        retry["accepted"] = True
     path.with_name(f"{path.stem}.retry.json").write_text(json.dumps(retry))
 
 
@@ -201,10 +216,17 @@ def deliver(outbox: Path, config: SmtpConfig | None, now: dt.datetime | None = N
     holding the outbox's lock (another delivery waits for it)."""
     if config is None:  # nothing sent: no lock to wait for
         return _deliver(outbox, None, now)
+    with _locked(outbox):
+        return _deliver(outbox, config, now or dt.datetime.now(dt.UTC))
+
+
+@contextmanager
+def _locked(outbox: Path) -> Iterator[None]:
+    """The outbox's lock: one delivery or resend at a time."""
     outbox.mkdir(parents=True, exist_ok=True)
     with (outbox / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _deliver(outbox, config, now or dt.datetime.now(dt.UTC))
+        yield
 
 
 def _deliver(outbox: Path, config: SmtpConfig | None, now: dt.datetime) -> DeliveryReport:
@@ -240,26 +262,32 @@ def _deliver(outbox: Path, config: SmtpConfig | None, now: dt.datetime) -> Deliv
             try:
                 refused, anyone = server.send_message(message, to_addrs=recipients), True
             # smtplib's errors are OSErrors: the server's answers first.
-            except smtplib.SMTPServerDisconnected as error:
+            except (smtplib.SMTPServerDisconnected, smtplib.SMTPSenderRefused) as error:
+                # Lost, or our sender address refused (configuration: every message would
+                # be): the round ends, all kept queued.
                 lost(error, due[index:])
                 break
-            except smtplib.SMTPRecipientsRefused as error:  # every recipient refused
-                refused, anyone, cause = error.recipients, False, error
-            except smtplib.SMTPResponseException as error:  # sender or content refused
+            except smtplib.SMTPRecipientsRefused as error:  # every recipient so far refused
+                if server.sock is None:  # a 421 closed the connection before the rest
+                    lost(error, due[index:])
+                    break
+                refused, anyone = error.recipients, False
+            except smtplib.SMTPResponseException as error:  # the content refused
                 everyone = recipients or _addresses(message)
                 refused = {r: (error.smtp_code, error.smtp_error) for r in everyone}
-                anyone, cause = False, error
+                anyone = False
             except smtplib.SMTPException as error:  # refused otherwise: this message only
                 _record_failure(path, _describe(error, config), now)
                 report.failed[path.stem] = _describe(error, config)
-                refused, cause = None, error
+                refused = None
             except OSError as error:  # the connection
                 lost(error, due[index:])
                 break
             if refused is not None:
                 _settle(path, refused, anyone, f"SMTP {config.host}:{config.port}", now, report)
             if server.sock is None:  # a 421 closes the connection
-                lost(cause, due[index + 1 :])
+                lost(smtplib.SMTPServerDisconnected("the server closed the connection"),
+                     due[index + 1 :])  # fmt: skip
                 break
     finally:
         try:
@@ -278,8 +306,8 @@ def _addresses(message: EmailMessage) -> list[str]:
 def _settle(path: Path, refused: dict, anyone: bool, server: str, now, report) -> None:
     """After the server's answer: `refused` maps recipients to (code, text), `anyone`
     says whether it accepted the message for the others. Those refused for now are tried
-    again; those refused for good are set aside; the message is sent once no one is
-    left to try again and anyone took it."""
+    again; those refused for good are set aside; once no one is left to try again, the
+    message is filed as sent if anyone took it, now or in an earlier attempt."""
 
     def said(which):
         return f"{server}: refused " + "; ".join(
@@ -296,7 +324,7 @@ def _settle(path: Path, refused: dict, anyone: bool, server: str, now, report) -
         _record_failure(path, said(for_now), now, for_now)
         report.failed[path.stem] = said(for_now)
         return
-    if anyone:
+    if anyone or _retry_state(path).get("accepted"):  # by now, or by an earlier attempt
         path.replace(path.parent / "sent" / path.name)
         report.sent.append(path.stem)
     else:

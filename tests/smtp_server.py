@@ -24,16 +24,24 @@ USER, PASSWORD = "kvarter", "hemmelig"
 
 class Inbox:
     """What the server accepted: (envelope recipients, parsed message). `refuse` maps a
-    recipient to the server's answer (such as "550 5.1.1 no such user"); `refuse_data`,
-    if set, is the answer to every message's content; `delay` (s) holds each message
-    before the answer (a slow server)."""
+    recipient to the server's answer (such as "550 5.1.1 no such user"); `refuse_data`
+    and `refuse_sender`, if set, are the answers to every message's content and sender;
+    `delay` (s) holds each message before the answer (a slow server)."""
 
     def __init__(self):
         self.received = []
         self.refuse: dict[str, str] = {}
         self.refuse_data: str | None = None
+        self.refuse_sender: str | None = None
         self.delay = 0.0
         self.receiving = threading.Event()  # set when a message's data starts to arrive
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.refuse_sender:
+            return self.refuse_sender
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:

@@ -200,8 +200,8 @@ def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
             [hidden_area, hidden_month, hidden_month],
         )
         con.execute(
-            "insert into alert_episodes values ('E-hidden', ?, 'hou_vacancy', 'ny', ?, null)",
-            [hidden_area, hidden_month],
+            "insert into alert_episodes values ('E-hidden', ?, 'hou_vacancy', 'ny', ?, ?, null)",
+            [hidden_area, hidden_month, hidden_month],
         )
         # A signal of a published month whose episode started in a hidden one.
         onset_area, indicator, onset, shown = con.execute(

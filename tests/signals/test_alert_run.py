@@ -220,6 +220,24 @@ def test_alarms_of_a_month_delivered_again_go_out_in_a_supplement(tmp_path, plai
     assert len(server.inbox.received) == 2
 
 
+def test_a_digest_set_aside_still_counts_as_made_when_the_month_comes_again(
+    tmp_path, plain_server
+):
+    server, smtp = plain_server
+    server.inbox.refuse["jobcenter@k.example"] = "550 5.1.1 no such user"
+    outbox = tmp_path / "outbox"
+    december = dt.date(2025, 12, 1)
+    signals = [("BO04", "emp_benefit_fte", "watch"), ("BO05", "emp_benefit_fte", "alarm")]
+    with warehouse(tmp_path / "w.duckdb", december, signals) as con:
+        [key] = run_month(con, outbox, "run-1", smtp, NOW).delivery.rejected
+        con.execute("update signals.area_signals set severity = 'alarm' where area_id = 'BO04'")
+        again = run_month(con, outbox, "run-2", smtp, NOW)
+    # The digest is not made again; BO04's escalation goes in a supplement of its own.
+    [supplement] = again.queued
+    assert again.already == [key] and supplement.startswith(f"{key}-tillaeg-")
+    assert sorted(again.delivery.rejected) == [supplement]
+
+
 def test_a_watch_the_month_delivered_again_makes_an_alarm_goes_out_escalated(
     tmp_path, plain_server
 ):

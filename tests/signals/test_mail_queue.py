@@ -181,6 +181,57 @@ def test_refused_for_good_for_one_recipient_for_now_for_another(tmp_path, smtp_s
     assert [r for r, _ in server.inbox.received][-1] == ["gone@k.example"]
 
 
+def test_a_421_among_the_recipients_keeps_the_message_for_all_of_them(tmp_path, smtp_server):
+    # smtplib closes the connection at a 421 and names only the recipients refused so far:
+    # the message was not sent to anyone.
+    server = smtp_server("plain")
+    server.inbox.refuse["b@k.example"] = "421 4.3.2 shutting down"
+    enqueue(tmp_path, "d1", message("a@k.example, b@k.example, c@k.example", "d1"))
+    first = deliver(tmp_path, config(server), NOW)
+    assert (first.sent, list(first.failed), first.rejected) == ([], ["d1"], {})
+    assert "recipients" not in json.loads((tmp_path / "d1.retry.json").read_text())
+    del server.inbox.refuse["b@k.example"]
+    assert deliver(tmp_path, config(server), NOW + dt.timedelta(minutes=15)).sent == ["d1"]
+    assert [r for r, _ in server.inbox.received] == [["a@k.example", "b@k.example", "c@k.example"]]
+
+
+def test_refused_for_good_after_the_others_took_it_is_filed_as_sent(tmp_path, smtp_server):
+    server = smtp_server("plain")
+    server.inbox.refuse["b@k.example"] = "450 4.2.1 try later"
+    enqueue(tmp_path, "d1", message("a@k.example, b@k.example", "d1"))
+    deliver(tmp_path, config(server), NOW)  # a@ has it
+    server.inbox.refuse["b@k.example"] = "550 5.1.1 no such user"
+    later = deliver(tmp_path, config(server), NOW + dt.timedelta(minutes=15))
+    assert (later.sent, list(later.rejected)) == (["d1"], ["d1"])
+    assert (tmp_path / "sent" / "d1.eml").exists() and queued(tmp_path) == []
+
+
+def test_our_sender_refused_keeps_every_message_queued(tmp_path, smtp_server):
+    # A configuration error (the sender address, relaying): nothing is set aside.
+    server = smtp_server("plain")
+    server.inbox.refuse_sender = "553 5.7.1 sender not allowed"
+    for key in ("d1", "d2"):
+        enqueue(tmp_path, key, message(f"{key}@k.example", key))
+    report = deliver(tmp_path, config(server), NOW)
+    assert (report.sent, sorted(report.failed), report.rejected) == ([], ["d1", "d2"], {})
+    assert "553" in report.failed["d1"] and len(queued(tmp_path)) == 2
+
+
+def test_resend_of_a_message_queued_for_some_and_set_aside_for_others(tmp_path, smtp_server):
+    server = smtp_server("plain")
+    server.inbox.refuse.update({"gone@k.example": "550 5.1.1 no such user",
+                                "full@k.example": "452 4.2.2 mailbox full"})  # fmt: skip
+    enqueue(tmp_path, "d1", message("a@k.example, gone@k.example, full@k.example", "d1"))
+    deliver(tmp_path, config(server), NOW)
+    server.inbox.refuse.clear()
+    requeue(tmp_path, "d1")  # before its backoff: due now, for both it did not reach
+    assert deliver(tmp_path, config(server), NOW).sent == ["d1"]
+    assert [r for r, _ in server.inbox.received] == [
+        ["a@k.example"], ["full@k.example", "gone@k.example"],
+    ]  # fmt: skip
+    assert list((tmp_path / "failed").iterdir()) == []
+
+
 def test_content_refused_for_good_is_set_aside_for_every_recipient(tmp_path, smtp_server):
     server = smtp_server("plain")
     server.inbox.refuse_data = "554 5.7.1 message rejected as spam"
