@@ -1,5 +1,5 @@
-"""Mail to the data engineers (KVARTER_DATA_TEAM_MAIL, comma-separated): a failed run, and
-deliveries that are late."""
+"""Mail to the data engineers (KVARTER_DATA_TEAM_MAIL, comma-separated): a failed run,
+deliveries that are late, and mail the server refused for good outside a run."""
 
 from __future__ import annotations
 
@@ -84,3 +84,21 @@ def late_message(late: list[str], today: dt.date, now: dt.datetime | None = None
     which = hashlib.sha256("\n".join(sorted(late)).encode()).hexdigest()[:12]
     key = f"late-{today:%Y-%m-%d}-{len(late)}-{which}"
     return _message(f"[Kvarter] Late deliveries: {len(late)}", body, key, now)
+
+
+def refused_message(
+    refused: dict[str, str], outbox: str, now: dt.datetime | None = None
+) -> EmailMessage:
+    """The messages a delivery between runs set aside (a refusal for good, 5xx)."""
+    body = (
+        "The mail server refused these messages for good; they are set aside in "
+        f"{outbox}/failed and not tried again:\n\n"
+        + "\n".join(f"- {key}: {error}" for key, error in sorted(refused.items()))
+        + "\n\nFix the cause (an address in the contacts, the server's policy), then "
+        "`kvarter alerts resend KEY` sends one again.\n"
+    )
+    digest = hashlib.sha256("\n".join(sorted(refused)).encode()).hexdigest()[:12]
+    return _message(
+        f"[Kvarter] Mail refused for good: {len(refused)} message(s)", body,
+        f"refused-{digest}", now,
+    )  # fmt: skip

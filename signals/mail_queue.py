@@ -166,16 +166,18 @@ def _retry_state(path: Path) -> dict:
     return json.loads(state.read_text()) if state.exists() else {"attempts": 0}
 
 
-def _record_failure(path: Path, error: str, now: dt.datetime, recipients=None) -> None:
-    """Count the attempt and set the next; `recipients`: those still to reach (the
-    others accepted it, `accepted`), else the last attempt's."""
+def _record_failure(
+    path: Path, error: str, now: dt.datetime, recipients=None, accepted=False
+) -> None:
+    """Count the attempt and set the next; `recipients`: those still to reach, else the
+    last attempt's; `accepted`: the server took it for others (kept for later attempts)."""
     state = _retry_state(path)
     attempts = state["attempts"] + 1
     wait = min(FIRST_RETRY * 2 ** (attempts - 1), MAX_RETRY)
     retry = {"attempts": attempts, "last_error": error, "next_attempt": (now + wait).isoformat()}
     if recipients or state.get("recipients"):
         retry["recipients"] = sorted(recipients or state["recipients"])
-    if recipients or state.get("accepted"):
+    if accepted or state.get("accepted"):
         retry["accepted"] = True
     path.with_name(f"{path.stem}.retry.json").write_text(json.dumps(retry))
 
@@ -321,7 +323,7 @@ def _settle(path: Path, refused: dict, anyone: bool, server: str, now, report) -
         _set_aside(path, said(for_good), now, for_good)
         report.rejected[path.stem] = said(for_good)
     if for_now:
-        _record_failure(path, said(for_now), now, for_now)
+        _record_failure(path, said(for_now), now, for_now, accepted=anyone)
         report.failed[path.stem] = said(for_now)
         return
     if anyone or _retry_state(path).get("accepted"):  # by now, or by an earlier attempt

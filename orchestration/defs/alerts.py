@@ -18,8 +18,8 @@ from orchestration.defs.detection import area_signals
 from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
 from signals import episode_store
 from signals.alert_run import apply_month, latest_month, mail_month, routing_from
-from signals.data_team_mail import failure_message, late_message
-from signals.mail_queue import FIRST_RETRY, SmtpConfig, deliver, enqueue
+from signals.data_team_mail import failure_message, late_message, refused_message
+from signals.mail_queue import FIRST_RETRY, DeliveryReport, SmtpConfig, deliver, enqueue
 from sources.deliveries_due import due_days, late_deliveries
 
 
@@ -112,7 +112,7 @@ def data_team_failure_mail(context: dg.RunFailureSensorContext, storage: Kvarter
     ]
     outbox = Path(storage.outbox_dir)
     enqueue(outbox, f"failure-{run.run_id}", failure_message(run.job_name, run.run_id, events))
-    report = deliver(outbox, SmtpConfig.from_env())
+    report = deliver_telling_refusals(outbox, SmtpConfig.from_env(), context.log)
     context.log.info(f"failure mail for run {run.run_id}: sent {report.sent or 'nothing'}")
 
 
@@ -130,8 +130,8 @@ def late_delivery_mail(context: dg.SensorEvaluationContext, storage: KvarterStor
         return dg.SkipReason("no delivery newly late")
     outbox = Path(storage.outbox_dir)
     message = late_message(late, today)
-    enqueue(outbox, message["Message-ID"].strip("<>").split("@")[0], message)
-    deliver(outbox, SmtpConfig.from_env())
+    enqueue(outbox, *_keyed(message))
+    deliver_telling_refusals(outbox, SmtpConfig.from_env(), context.log)
     context.update_cursor(json.dumps(sorted(reported | set(late))))
     return dg.SkipReason(f"reported late: {', '.join(late)}")
 
@@ -146,12 +146,27 @@ def outbox_delivery(context: dg.SensorEvaluationContext, storage: KvarterStorage
     smtp = SmtpConfig.from_env()
     if smtp is None:
         return dg.SkipReason("no SMTP server configured (KVARTER_SMTP_HOST): the outbox keeps it")
-    report = deliver(Path(storage.outbox_dir), smtp)
+    report = deliver_telling_refusals(Path(storage.outbox_dir), smtp, context.log)
     for key, error in sorted(report.failed.items()):
         context.log.warning(f"{key} not sent, kept queued: {error}")
-    for key, error in sorted(report.rejected.items()):
-        context.log.error(f"{key} refused for good, set aside in failed/: {error}")
     return dg.SkipReason(
         f"sent {len(report.sent)}, failed {len(report.failed)}, "
         f"refused for good {len(report.rejected)}, waiting {len(report.waiting)}"
     )
+
+
+def deliver_telling_refusals(outbox: Path, smtp: SmtpConfig | None, log) -> DeliveryReport:
+    """`deliver`, outside the `alert_emails` step (whose failure tells the data team): what
+    the server refused for good is logged and mailed to the data team."""
+    report = deliver(outbox, smtp)
+    for key, error in sorted(report.rejected.items()):
+        log.error(f"{key} refused for good, set aside in {outbox / 'failed'}: {error}")
+    if report.rejected:
+        enqueue(outbox, *_keyed(refused_message(report.rejected, str(outbox))))
+        deliver(outbox, smtp)
+    return report
+
+
+def _keyed(message) -> tuple:
+    """(outbox key, message): the key is the Message-ID's local part."""
+    return message["Message-ID"].strip("<>").split("@")[0], message

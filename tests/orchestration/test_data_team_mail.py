@@ -98,3 +98,38 @@ def test_the_outbox_is_sent_on_its_backoff_between_runs(tmp_path, smtp_server, m
     assert (outbox / "sent" / "digest-2025-12-jobcenter.eml").exists()
     monkeypatch.delenv("KVARTER_SMTP_HOST")
     assert "no SMTP server configured" in outbox_delivery(context).skip_message
+
+
+def test_a_refusal_for_good_between_runs_is_mailed_to_the_data_team(
+    tmp_path, smtp_server, monkeypatch
+):
+    # Refused for now in the run's step, then for good on the sensor's retry: no run
+    # fails, so the sensor tells the data team itself.
+    server = smtp_server("plain")
+    server.inbox.refuse["jobcenter@k.example"] = "450 4.2.1 try later"
+    for name, value in (("KVARTER_SMTP_HOST", "127.0.0.1"), ("KVARTER_SMTP_PORT", server.port),
+                        ("KVARTER_SMTP_SECURITY", "none"),
+                        ("KVARTER_DATA_TEAM_MAIL", "data@k.example")):  # fmt: skip
+        monkeypatch.setenv(name, str(value))
+    storage = KvarterStorage.under(tmp_path)
+    outbox = Path(storage.outbox_dir)
+    message = EmailMessage()
+    message["To"], message["Subject"] = "jobcenter@k.example", "Digest"
+    message.set_content("Hej")
+    enqueue(outbox, "digest-2025-12-jobcenter", message)
+    an_hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    assert deliver(outbox, SmtpConfig.from_env(), an_hour_ago).failed
+
+    server.inbox.refuse["jobcenter@k.example"] = "550 5.1.1 no such user"
+    context = dg.build_sensor_context(resources={"storage": storage})
+    assert outbox_delivery(context).skip_message == (
+        "sent 0, failed 0, refused for good 1, waiting 0"
+    )
+    [(rcpt, mail)] = server.inbox.received
+    assert rcpt == ["data@k.example"]
+    assert mail["Subject"] == "[Kvarter] Mail refused for good: 1 message(s)"
+    assert (
+        f"- digest-2025-12-jobcenter: SMTP 127.0.0.1:{server.port}: refused "
+        "jobcenter@k.example: 550 5.1.1 no such user" in mail.get_content()
+    )
+    assert (outbox / "failed" / "digest-2025-12-jobcenter.eml").exists()
