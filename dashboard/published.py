@@ -29,6 +29,8 @@ TABLES = (
     "signals",
     "statutory_criteria",
 )
+# Columns later builds added to those tables, which the dashboard reads.
+ADDED_COLUMNS = {"alert_episodes": ("onset_month",)}
 
 
 class PublishedError(Exception):
@@ -49,8 +51,15 @@ class Published:
         return status.st_ino, status.st_mtime_ns
 
     def check(self) -> None:
-        present = set(self._frame("select table_name from information_schema.tables")["table_name"])
-        missing = sorted(set(TABLES) - present)
+        columns = self._frame("select table_name, column_name from information_schema.columns")
+        present = set(columns["table_name"])
+        missing = sorted(set(TABLES) - present) + sorted(
+            f"{table}.{column}"
+            for table, added in ADDED_COLUMNS.items()
+            for column in added
+            if table in present
+            and column not in set(columns.loc[columns["table_name"] == table, "column_name"])
+        )
         if missing:
             raise PublishedError(
                 f"Den offentliggjorte kopi i {self.path} er fra en ældre version og mangler "

@@ -59,7 +59,10 @@ def run(args: argparse.Namespace, storage: KvarterStorage) -> int:
             return 1
         print(f"{args.digest_id}: {'sent' if args.digest_id in report.sent else 'queued'}")
         return 0
-    with storage.connect(read_only=command in ("list", "show", "preview")) as con:
+    read_only = command in ("list", "show", "preview")
+    with storage.connect(read_only=read_only) as con:
+        if not read_only:  # a warehouse from an older release, before its next run
+            episode_store.ensure_schema(con)
         if command == "list":
             episodes = episode_store.load_episodes(con)
             open_first = sorted(episodes, key=lambda e: (e.state == "afsluttet", e.episode_id))

@@ -1431,6 +1431,7 @@ def _signal_checks(con) -> list[str]:
             select area_id, indicator_id, period as month from signals
             union all
             select area_id, indicator_id, episode_start from signals
+            where episode_start is not null
         )
         select distinct n.area_id, n.indicator_id, n.month from named as n
         left join fct_area_indicator_month as f

@@ -60,6 +60,13 @@ class Series:
     explanation: str  # the detector's, before safe_explanation
     history: pd.DataFrame  # published: period, value, suppressed, municipality_value
 
+    def names(self, month: dt.date, words: str) -> str:
+        """`words` and the month, where the month's cell is published; else nothing: a
+        digest names no month whose value is hidden (the state in it says something)."""
+        periods = pd.to_datetime(self.history["period"]).dt.date
+        shown = ~self.history["suppressed"].astype(bool)
+        return f" {words} {month_da(month)}" if (shown & (periods == month)).any() else ""
+
 
 @dataclass
 class Digest:
@@ -189,8 +196,8 @@ def _full_text(episode: Episode, series: Series, month: dt.date) -> tuple[list[s
     )
     lines = [
         _heading(episode, series),
-        f"  Status: {SEVERITY_DA[episode.severity]}, {DIRECTION_DA[episode.direction]} "
-        f"siden {month_da(episode.onset)} (episode {episode.episode_id})",
+        f"  Status: {SEVERITY_DA[episode.severity]}, {DIRECTION_DA[episode.direction]}"
+        f"{series.names(episode.onset, 'siden')} (episode {episode.episode_id})",
         f"  Sådan er den opgjort: {series.definition}",
         f"  {explanation}",
         f"  Forventet niveau før episoden: {expected}",
@@ -208,16 +215,14 @@ def _full_text(episode: Episode, series: Series, month: dt.date) -> tuple[list[s
 
 def _short_text(episode: Episode, series: Series) -> str:
     return (
-        f"  - {_heading(episode, series)}: {SEVERITY_DA[episode.severity].lower()} siden "
-        f"{month_da(episode.onset)}"
+        f"  - {_heading(episode, series)}: {SEVERITY_DA[episode.severity].lower()}"
+        f"{series.names(episode.onset, 'siden')}"
     )
 
 
 def _resolved_text(episode: Episode, series: Series) -> str:
-    return (
-        f"  - {_heading(episode, series)}: fra {month_da(episode.onset)} "
-        f"til {month_da(episode.last_signal_month)}"
-    )
+    months = series.names(episode.onset, "fra") + series.names(episode.last_signal_month, "til")
+    return f"  - {_heading(episode, series)}" + (f":{months}" if months else "")
 
 
 SECTION_TITLES = (

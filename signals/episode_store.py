@@ -34,13 +34,6 @@ DDL = (
         last_full_month date,
         quiet_months integer
     )""",
-    # Warehouses from before quiet_months: their episodes' quiet months so far, counted
-    # as every month since the last signal (all were applied, one by one, then).
-    "alter table alerts.episodes add column if not exists quiet_months integer",
-    """update alerts.episodes set quiet_months
-        = (extract(year from last_month) - extract(year from last_signal_month)) * 12
-        + extract(month from last_month) - extract(month from last_signal_month)
-        where quiet_months is null""",
     """create table if not exists alerts.transitions (
         seq integer primary key,
         episode_id varchar(200) not null,
@@ -73,8 +66,10 @@ PUBLISHED_VIEW = (
         select e.episode_id, e.area_id, e.indicator_id, e.state,
             e.first_month as start_month,
             case when not onset.suppressed then e.onset end as onset_month,
-            (select max(t.month) from alerts.transitions as t
-             where t.episode_id = e.episode_id and t.to_state = 'afsluttet') as end_month
+            case when e.state = 'afsluttet' then
+                (select max(t.month) from alerts.transitions as t
+                 where t.episode_id = e.episode_id and t.to_state = 'afsluttet')
+            end as end_month
         from alerts.episodes as e
         left join marts.fct_area_indicator_month as onset
             on onset.area_id = e.area_id and onset.indicator_id = e.indicator_id
@@ -91,9 +86,30 @@ EPISODE_COLUMNS = [f.name for f in fields(Episode)]
 TRANSITION_COLUMNS = [f.name for f in fields(Transition)]
 
 
+# Warehouses from before quiet_months: their episodes' quiet months so far, counted as
+# every month since the last signal (all were applied, one by one, then).
+ADD_QUIET_MONTHS = (
+    "alter table alerts.episodes add column quiet_months integer",
+    """update alerts.episodes set quiet_months
+        = (extract(year from last_month) - extract(year from last_signal_month)) * 12
+        + extract(month from last_month) - extract(month from last_signal_month)""",
+)
+
+
+def _episode_columns(con) -> set[str]:
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'alerts' and table_name = 'episodes'"
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
 def ensure_schema(con) -> None:
     for statement in DDL:
         con.execute(statement)
+    if "quiet_months" not in _episode_columns(con):  # altered only when needed: a lock
+        for statement in ADD_QUIET_MONTHS:
+            con.execute(statement)
 
 
 def mailable_ids(con, month) -> set[str]:
@@ -129,8 +145,11 @@ def _episode(row: tuple) -> Episode:
 
 
 def load_episodes(con, where: str = "", params: tuple = ()) -> list[Episode]:
+    # Read-only readers (`kvarter alerts list`) of a warehouse no run has migrated yet.
+    present = _episode_columns(con)
+    columns = [c if c in present else f"0 as {c}" for c in EPISODE_COLUMNS]
     rows = con.execute(
-        f"select {', '.join(EPISODE_COLUMNS)} from alerts.episodes {where} "
+        f"select {', '.join(columns)} from alerts.episodes {where} "
         "order by first_month, episode_id",
         params,
     ).fetchall()

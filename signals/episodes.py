@@ -100,6 +100,9 @@ def advance(
     Returns every open or newly changed episode; unchanged closed ones are left out.
     """
     open_by_key = {e.key: e for e in episodes if e.state in OPEN_STATES}
+    # Closed when this month was applied: the month delivered again with a signal reopens
+    # it, rather than a second episode of the same series opening in the same month.
+    closed_now = {e.key: e for e in episodes if e.state == RESOLVED and e.last_month == month}
     transitions: list[Transition] = []
     result: dict[str, Episode] = {}
 
@@ -110,7 +113,10 @@ def advance(
         return replace(episode, state=to_state)
 
     for signal in signals:
-        episode = open_by_key.pop((signal.area_id, signal.indicator_id, signal.direction), None)
+        key = (signal.area_id, signal.indicator_id, signal.direction)
+        episode = open_by_key.pop(key, None)
+        if episode is None and key in closed_now:
+            episode = move(closed_now.pop(key), ONGOING, "leveret igen")
         if episode is None:
             new = Episode(
                 episode_id=episode_id(signal, month),

@@ -33,22 +33,25 @@ def area_signals(
         con.register("found", found)
         con.execute("create or replace table signals.area_signals as select * from found")
         # What may be published: which series are in a signal state and since when, for
-        # series whose cells of both months are published (as for episodes: a month it
-        # names); never the restricted rates and scores behind it (readers see the
-        # published series). The auditor checks it.
+        # series whose cell of that month is published, the start left blank where its
+        # month's cell is hidden (as for episodes: no month it names is hidden); never the
+        # restricted rates and scores behind it (readers see the published series). The
+        # auditor checks it.
         con.execute("drop table if exists signals.signal_states")
         con.execute("""
             create table signals.signal_states as
             select found.area_id, found.indicator_id, cast(found.period as date) as period,
-                found.severity, cast(found.episode_start as date) as episode_start
+                found.severity,
+                case when not onset.suppressed then cast(found.episode_start as date) end
+                    as episode_start
             from found
             inner join marts.fct_area_indicator_month as fact
                 on found.area_id = fact.area_id and found.indicator_id = fact.indicator_id
                 and cast(found.period as date) = fact.period
-            inner join marts.fct_area_indicator_month as onset
+            left join marts.fct_area_indicator_month as onset
                 on found.area_id = onset.area_id and found.indicator_id = onset.indicator_id
                 and cast(found.episode_start as date) = onset.period
-            where not fact.suppressed and not onset.suppressed
+            where not fact.suppressed
         """)
         con.unregister("found")
     as_of = pd.to_datetime(observations["period"]).max()

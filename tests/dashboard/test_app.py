@@ -291,11 +291,15 @@ def test_an_older_published_copy_says_what_is_missing_and_how_to_build_it(
     with duckdb.connect(str(older)) as con:
         con.execute("drop table signals")
         con.execute("drop table area_geometry")
+        con.execute("alter table alert_episodes drop column onset_month")
     monkeypatch.setenv("KVARTER_PUBLISHED", str(older))
     app = AppTest.from_file(APP, default_timeout=60)
     app.run()
     assert not app.exception
-    assert "er fra en ældre version og mangler area_geometry, signals" in app.error[0].value
+    assert (
+        "er fra en ældre version og mangler area_geometry, signals, alert_episodes.onset_month"
+        in app.error[0].value
+    )
     assert "make demo" in app.error[0].value
 
 

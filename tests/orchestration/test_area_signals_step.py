@@ -9,7 +9,7 @@ from orchestration.resources import KvarterStorage
 from tests.signals.test_detect import INDICATORS, PERIODS, municipality
 
 
-def test_a_signal_is_published_only_where_its_month_and_onset_are(tmp_path):
+def test_a_signal_is_published_with_its_start_only_where_that_month_is(tmp_path):
     # A3 tripled from month 18 (alarm since then), A5 likewise; A5's onset month is hidden.
     observations = municipality(np.random.default_rng(1), shifted="A3", factor=3.0)
     other = municipality(np.random.default_rng(1), shifted="A5", factor=3.0)
@@ -41,6 +41,8 @@ def test_a_signal_is_published_only_where_its_month_and_onset_are(tmp_path):
         found = con.execute(
             "select area_id, severity, episode_start from signals.area_signals order by 1"
         ).fetchall()
-        published = con.execute("select area_id from signals.signal_states").fetchall()
+        published = con.execute(
+            "select area_id, episode_start from signals.signal_states order by 1"
+        ).fetchall()
     assert found == [("A3", "alarm", PERIODS[18]), ("A5", "alarm", PERIODS[18])]
-    assert published == [("A3",)]
+    assert published == [("A3", PERIODS[18].date()), ("A5", None)]

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from signals.digest import Series, baseline, plan, render
+from signals.digest import Series, _full_text, _resolved_text, _short_text, baseline, plan, render
 from signals.episodes import Episode, Transition
 from signals.routing import load_routing
 
@@ -184,3 +184,18 @@ def test_the_html_part_carries_one_inline_chart_per_new_or_escalated_episode():
 def test_a_silenced_or_watch_only_episode_alone_makes_no_digest():
     assert plan([SILENCED, WATCH_ONLY, replace(SHORT, state="dæmpet")], TRANSITIONS, DEC,
                 ROUTING) == []  # fmt: skip
+
+
+def test_a_digest_names_no_month_whose_cell_is_hidden():
+    # November 2025 is hidden in the published series.
+    hidden = episode("BO04", "emp_outside_work_edu", "ny", onset=D(2025, 11, 1))
+    lines, _ = _full_text(hidden, series(), DEC)
+    assert lines[1] == (
+        "  Status: Alarm, stigende (episode BO04-emp_outside_work_edu-op-2025-12)"
+    )
+    assert _short_text(hidden, series()).endswith("uddannelse: alarm")
+    ended = replace(hidden, onset=D(2025, 9, 1), last_signal_month=D(2025, 11, 1))
+    assert _resolved_text(ended, series()).endswith("uddannelse: fra september 2025")
+    assert _resolved_text(replace(ended, onset=D(2025, 11, 1)), series()).endswith(
+        "(BO04): 18-64-årige uden for arbejde eller uddannelse"
+    )

@@ -87,6 +87,8 @@ def test_a_warehouse_from_before_quiet_months_counts_them_from_the_last_signal()
                 "'op', 'igangværende', 'alarm', 'alarm', 'glr', date '2025-09-01', "
                 "date '2025-09-01', date '2025-11-01', date '2026-01-01', null, null, null, "
                 f"null)) as t ({columns})")  # fmt: skip
+    [episode] = episode_store.load_episodes(con)  # a read-only reader before any run
+    assert episode.quiet_months == 0
     episode_store.ensure_schema(con)
     [episode] = episode_store.load_episodes(con)
     assert episode.quiet_months == 2  # December and January without a signal

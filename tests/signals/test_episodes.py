@@ -92,6 +92,19 @@ def test_a_month_delivered_again_can_escalate_an_episode_not_age_it(con):
     assert (episode.state, episode.last_signal_month) == ("skærpet", D(2025, 11, 1))
 
 
+def test_a_month_delivered_again_with_a_signal_reopens_the_episode_it_closed(con):
+    run(con, D(2025, 9, 1), [signal()])
+    run(con, D(2025, 10, 1), [])
+    run(con, D(2025, 11, 1), [])  # closed
+    episodes = run(con, D(2025, 11, 1), [signal()])  # November delivered again
+    assert list(episodes) == ["BO04-emp_outside_work_edu-op-2025-09"]
+    [episode] = episodes.values()
+    assert (episode.state, episode.last_signal_month) == ("igangværende", D(2025, 11, 1))
+    assert states(con) == [
+        (9, None, "ny"), (11, "ny", "afsluttet"), (11, "afsluttet", "igangværende"),
+    ]  # fmt: skip
+
+
 def test_a_month_delivered_again_does_not_end_a_silence_or_raise_a_silenced_episode(con):
     [episode] = run(con, D(2025, 9, 1), [signal("watch")]).values()
     silenced, transition = silence(episode, D(2025, 9, 15), "mette", "kendt", "cli")
