@@ -83,14 +83,14 @@ def alert_emails(
         "left_in_outbox": len(report.delivery.queued),
     }
     problems = [
-        f"{len(problems)} digest(s) {what}: "
-        + "; ".join(f"{key}: {error}" for key, error in sorted(problems.items()))
-        for what, problems in (
+        f"{len(digests)} digest(s) {what}: "
+        + "; ".join(f"{key}: {error}" for key, error in sorted(digests.items()))
+        for what, digests in (
             ("not rendered or not sent (kept queued)", {**report.failed, **report.delivery.failed}),
             (f"refused for good (set aside in {outbox / 'failed'}; `kvarter alerts resend` "
              "once the cause is fixed)", report.delivery.rejected),
         )  # fmt: skip
-        if problems
+        if digests
     ]
     if problems:
         # The others are queued or sent; the step fails so the data team hears of these.

@@ -178,9 +178,12 @@ PARSE_KEPT_DAYS = 30
 def prune_parses(state: Path) -> None:
     """Remove the other checkouts' parses of this warehouse unused for PARSE_KEPT_DAYS."""
     for folder in state.parent.parent.iterdir():
-        with suppress(FileNotFoundError):  # another run's prune took it meanwhile
-            if folder != state.parent and time.time() - folder.stat().st_mtime > (
-                PARSE_KEPT_DAYS * 86400
+        # Another run's prune may take it meanwhile; a stray file is left alone.
+        with suppress(OSError):
+            if (
+                folder != state.parent
+                and folder.is_dir()
+                and time.time() - folder.stat().st_mtime > PARSE_KEPT_DAYS * 86400
             ):
                 shutil.rmtree(folder)
 

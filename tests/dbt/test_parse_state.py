@@ -74,6 +74,7 @@ def test_other_checkouts_parses_go_after_thirty_days_unused(tmp_path):
         (folders[name] / "partial_parse.msgpack").write_bytes(b"parse")
         then = time.time() - days * 86400
         os.utime(folders[name], (then, then))
+    (state.parent.parent / "notes.txt").write_text("a stray file is left alone")
     target = tmp_path / "target"
     with reusing_parse(state, target):
         target.mkdir()
@@ -81,5 +82,5 @@ def test_other_checkouts_parses_go_after_thirty_days_unused(tmp_path):
 
     assert state.read_bytes() == b"parse"
     assert sorted(f.name for f in state.parent.parent.iterdir()) == sorted(
-        [state.parent.name, folders["release-2"].name]
+        [state.parent.name, folders["release-2"].name, "notes.txt"]
     )
