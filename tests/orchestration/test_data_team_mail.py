@@ -73,6 +73,18 @@ def test_a_failed_run_mails_the_data_team(tmp_path, smtp_server, monkeypatch):
     }
 
 
+def failed_an_hour_ago(storage: KvarterStorage) -> Path:
+    """The storage's outbox, holding a digest whose delivery failed an hour ago."""
+    outbox = Path(storage.outbox_dir)
+    message = EmailMessage()
+    message["To"], message["Subject"] = "jobcenter@k.example", "Digest"
+    message.set_content("Hej")
+    enqueue(outbox, "digest-2025-12-jobcenter", message)
+    an_hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    assert deliver(outbox, SmtpConfig.from_env(), an_hour_ago).failed
+    return outbox
+
+
 def test_the_outbox_is_sent_on_its_backoff_between_runs(tmp_path, smtp_server, monkeypatch):
     # A digest that failed while the server was down is sent by the sensor once its
     # backoff has passed, with no run.
@@ -81,13 +93,7 @@ def test_the_outbox_is_sent_on_its_backoff_between_runs(tmp_path, smtp_server, m
     monkeypatch.setenv("KVARTER_SMTP_PORT", str(server.port))
     monkeypatch.setenv("KVARTER_SMTP_SECURITY", "none")
     storage = KvarterStorage.under(tmp_path)
-    outbox = Path(storage.outbox_dir)
-    message = EmailMessage()
-    message["To"], message["Subject"] = "jobcenter@k.example", "Digest"
-    message.set_content("Hej")
-    enqueue(outbox, "digest-2025-12-jobcenter", message)
-    an_hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
-    assert deliver(outbox, SmtpConfig.from_env(), an_hour_ago).failed  # down: 15 min wait
+    outbox = failed_an_hour_ago(storage)  # down: 15 min wait
 
     server.start()
     context = dg.build_sensor_context(resources={"storage": storage})
@@ -112,13 +118,7 @@ def test_a_refusal_for_good_between_runs_is_mailed_to_the_data_team(
                         ("KVARTER_DATA_TEAM_MAIL", "data@k.example")):  # fmt: skip
         monkeypatch.setenv(name, str(value))
     storage = KvarterStorage.under(tmp_path)
-    outbox = Path(storage.outbox_dir)
-    message = EmailMessage()
-    message["To"], message["Subject"] = "jobcenter@k.example", "Digest"
-    message.set_content("Hej")
-    enqueue(outbox, "digest-2025-12-jobcenter", message)
-    an_hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
-    assert deliver(outbox, SmtpConfig.from_env(), an_hour_ago).failed
+    outbox = failed_an_hour_ago(storage)
 
     server.inbox.refuse["jobcenter@k.example"] = "550 5.1.1 no such user"
     context = dg.build_sensor_context(resources={"storage": storage})
