@@ -83,29 +83,43 @@ def test_the_ui_loads_the_code_location_and_shows_the_runs(monkeypatch, tmp_path
         stop(ui)
 
 
+def session(ui: subprocess.Popen) -> list[int]:
+    """The live processes of the UI's session (`kvarter` and every process it started,
+    whichever process group they are in)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == ui.pid and fields[0] not in ("Z", "X"):
+            found.append(int(stat.parent.name))
+    return found
+
+
 def gone(ui: subprocess.Popen, seconds: float) -> bool:
-    """Whether every process of the UI's group has ended within `seconds`."""
+    """Whether every process of the UI's session has ended within `seconds`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        ui.poll()  # reaps `kvarter` once it exits: a zombie would keep the group alive
-        try:
-            os.killpg(ui.pid, 0)
-        except ProcessLookupError:
+        ui.poll()  # reaps `kvarter` once it exits
+        if not session(ui):
             return True
         time.sleep(0.5)
     return False
 
 
 def processes(ui: subprocess.Popen) -> str:
-    return subprocess.run(["ps", "-o", "pid,cmd", "-g", str(ui.pid)], capture_output=True,
+    return subprocess.run(["ps", "-o", "pid,cmd", "-s", str(ui.pid)], capture_output=True,
                           text=True).stdout  # fmt: skip
 
 
 def stop(ui: subprocess.Popen) -> None:
     """Ctrl-C to the UI's process group, as a user stops it; then wait until every process
-    of the group (webserver, daemon, code servers) is gone, killing what is left."""
+    of its session (webserver, daemon, code servers) is gone, killing what is left."""
     with suppress(ProcessLookupError):
         os.killpg(ui.pid, signal.SIGINT)
     if not gone(ui, seconds=60):
-        os.killpg(ui.pid, signal.SIGKILL)
+        for pid in session(ui):
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         ui.wait()

@@ -57,7 +57,8 @@ def sleeper(process: str, ignore_term=False) -> subprocess.Popen:
 
 
 def test_the_processes_a_dead_run_left_running_are_stopped_with_it(tmp_path, monkeypatch):
-    monkeypatch.setattr("orchestration.stale_runs.GRACE_SECONDS", 1.0)
+    # Long enough for a SIGTERM to end a process on a busy machine (1 s was not, once).
+    monkeypatch.setattr("orchestration.stale_runs.GRACE_SECONDS", 3.0)
     gone = f"{socket.gethostname()} {os.getpid()} 1"
     left = [sleeper(gone), sleeper(gone, ignore_term=True)]
     ours = sleeper(run_tags()[PROCESS_TAG])  # a live run's
