@@ -196,6 +196,10 @@ def _serve(command: list[str], env: dict) -> int:
     Ctrl-C would: `dagster dev` then stops its webserver, daemon and code servers at once
     (told by it alone, it shuts them down one after the other, over a minute on a busy
     machine)."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        # Started with Ctrl-C ignored (a background job of a shell): the server would
+        # inherit that, and `dagster dev` would ignore the SIGINT (and SIGTERM) that stop it.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     server = subprocess.Popen(command, env=env, process_group=0)
 
     def stop(*_) -> None:

@@ -46,9 +46,10 @@ def test_a_run_whose_process_is_gone_is_failed_and_frees_its_slot(tmp_path):
 
 def sleeper(process: str, ignore_term=False) -> subprocess.Popen:
     """A process started by `process`'s run, as its dbt build is (the tag inherited)."""
+    # Whatever it inherits: an ignored SIGTERM passes from parent to child (`dagster dev`'s
+    # handlers map SIGTERM to SIGINT's, ignored in a shell's background job).
     code = "import signal, sys, time\n"
-    if ignore_term:
-        code += "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    code += f"signal.signal(signal.SIGTERM, signal.{'SIG_IGN' if ignore_term else 'SIG_DFL'})\n"
     code += "print('up', flush=True)\ntime.sleep(120)\n"
     env = {**os.environ, PROCESS_ENV: process}
     child = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE)
