@@ -190,7 +190,7 @@ def cmd_ui(storage: KvarterStorage, synthetic: bool, port: int) -> int:
         return _serve(command, env=env)
 
 
-def _serve(command: list[str], env: dict) -> int:
+def _serve(command: list[str], env: dict | None = None) -> int:
     """Run a server until it stops. It runs in a process group of its own, and a SIGTERM
     to this process (`kill`, a service manager) or Ctrl-C here reaches that whole group as
     Ctrl-C would: `dagster dev` then stops its webserver, daemon and code servers at once
@@ -220,8 +220,7 @@ def _serve(command: list[str], env: dict) -> int:
 def cmd_dashboard(published: str, port: int) -> int:
     return _serve(
         [sys.executable, "-m", "dashboard", "--server.port", str(port),
-         "--", "--published", str(published)],
-        env=dict(os.environ),
+         "--", "--published", str(published)]
     )  # fmt: skip
 
 

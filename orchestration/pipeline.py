@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from orchestration.defs.extract import extract_key
 from orchestration.partitions import landed_periods, month_range_tags, partition_key
 from orchestration.resources import KvarterStorage
 from orchestration.stale_runs import run_tags
@@ -52,7 +53,7 @@ def yearly_runs(storage: KvarterStorage) -> list[tuple[tuple[dt.date, dt.date], 
     spans: dict[tuple[dt.date, dt.date], list] = {}
     for contract in YEARLY:
         if contract.fmt in FILE_FORMATS and (span := delivered_range(storage, [contract])):
-            spans.setdefault(span, []).append(dg.AssetKey([contract.system, contract.entity]))
+            spans.setdefault(span, []).append(extract_key(contract))
     return sorted(spans.items())
 
 

@@ -14,7 +14,7 @@ import json
 
 import dagster as dg
 
-from orchestration.defs.extract import extract_keys, monthly_keys, yearly_keys
+from orchestration.defs.extract import extract_key, extract_keys, monthly_keys, yearly_keys
 from orchestration.partitions import (
     landed_periods,
     month_range_tags,
@@ -121,7 +121,7 @@ def landing_fingerprints(storage: KvarterStorage) -> tuple[dict[str, str], list[
 def yearly_delivered(storage: KvarterStorage, key: str) -> list[dg.AssetKey]:
     """The yearly sources delivered for the year of partition `key`."""
     return [
-        dg.AssetKey([contract.system, contract.entity])
+        extract_key(contract)
         for contract in ALL_CONTRACTS
         if contract.cadence == "yearly"
         and contract.fmt in FILE_FORMATS

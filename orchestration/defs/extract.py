@@ -125,9 +125,14 @@ def _load(
     )
 
 
+def extract_key(contract: Contract) -> dg.AssetKey:
+    """The extract asset of a source: <system>/<entity>."""
+    return dg.AssetKey([contract.system, contract.entity])
+
+
 def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
     @dg.asset(
-        key=dg.AssetKey([contract.system, contract.entity]),
+        key=extract_key(contract),
         partitions_def=monthly if contract.cadence == "monthly" else yearly,
         # A backfill of many periods runs as one run that loops over them.
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -140,7 +145,7 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
         check_specs=[
             dg.AssetCheckSpec(
                 "gx_contract_suite",
-                asset=dg.AssetKey([contract.system, contract.entity]),
+                asset=extract_key(contract),
                 blocking=True,
                 description="The contract holds for every period this run extracted.",
             )
@@ -162,8 +167,8 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
 
 
 extract_assets = [build_extract_asset(c) for c in ALL_CONTRACTS]
-monthly_keys = [dg.AssetKey([c.system, c.entity]) for c in ALL_CONTRACTS if c.cadence == "monthly"]
-yearly_keys = [dg.AssetKey([c.system, c.entity]) for c in ALL_CONTRACTS if c.cadence == "yearly"]
+monthly_keys = [extract_key(c) for c in ALL_CONTRACTS if c.cadence == "monthly"]
+yearly_keys = [extract_key(c) for c in ALL_CONTRACTS if c.cadence == "yearly"]
 extract_keys = monthly_keys + yearly_keys
 
 # The delivery log is written by every extract asset; dbt reads it to know which periods
