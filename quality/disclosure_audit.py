@@ -45,7 +45,6 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import duckdb
@@ -60,11 +59,6 @@ UNBOUNDED = 1e7
 TOLERANCE = 1e-6
 # Small blocks are solved together up to this many variables: a solve has a fixed cost.
 BIN_VARIABLES = 2000
-# A bin larger than this starts from several points and gets no rounds (`_Intervals.move`).
-LARGE_VARIABLES = 5000
-# A pair of rounds moving every open quantity at once costs about as much as this many
-# quantities' own solves: repeated while it settles more.
-WORTH_A_ROUND = 20
 INF = highspy.kHighsInf
 
 
@@ -642,9 +636,8 @@ def _optimum(highs: highspy.Highs, then=None) -> np.ndarray:
 
 
 class _Block:
-    """A part of the linear system with its quantities, in HiGHS instances that are
-    re-solved from their last optimal basis: one for single objectives, and two (built
-    when first used) that move many quantities at once, up or down."""
+    """A part of the linear system with its quantities, in a HiGHS instance that is
+    re-solved from its last optimal basis."""
 
     def __init__(self, a_eq, b_eq, a_ub, b_ub, upper, quantities, constants, first=PRIMAL):
         self.matrix = sparse.vstack([a_eq, a_ub])
@@ -652,70 +645,23 @@ class _Block:
         self.row_upper = np.concatenate([b_eq, b_ub])
         self.upper = upper
         self.columns = np.arange(len(upper), dtype=np.int32)
-        self._quantities(quantities, constants)
-        # `first`: INTERIOR for a whole large block, whose first solve starts from scratch.
+        self.quantities, self.constants = quantities, constants
+        # `first`: INTERIOR for a whole bin, whose first solve starts from scratch.
         self.highs = _highs(
             self.matrix, self.row_lower, self.row_upper, upper, np.zeros(len(upper)), first
         )
-
-    def _quantities(self, quantities, constants) -> None:
-        self.quantities, self.constants = quantities, constants
-        n, k, m = len(self.upper), quantities.shape[0], self.matrix.shape[0]
-        self.slacks = np.arange(n, n + k, dtype=np.int32)
-        self.moved_rows = np.arange(m, m + k, dtype=np.int32)
 
     def restricted(self, rows) -> _Block:
         """The block for its quantities `rows` only, re-solved from the same instance's
         basis (a new instance would start from scratch: 2-3 s on the city's largest)."""
         part = copy.copy(self)
-        part.__dict__.pop("raiser", None)
-        part.__dict__.pop("lowerer", None)
-        part._quantities(self.quantities[rows], self.constants[rows])
+        part.quantities, part.constants = self.quantities[rows], self.constants[rows]
         return part
 
     def solve(self, objective: np.ndarray) -> np.ndarray:
         """A point minimising `objective` over the block."""
         self.highs.changeColsCost(len(self.columns), self.columns, objective)
         return _optimum(self.highs, then=PRIMAL)
-
-    # Maximise the sum of s_i, each s_i capped by its target and by how far quantity i has
-    # moved: up, s_i <= quantity_i; down, s_i <= high_i - quantity_i. Unlike a plain sum,
-    # a quantity gains nothing past its target, so the others get their share. A quantity
-    # left out gets target 0 (and, down, a free row).
-    def _mover(self, sign: int) -> highspy.Highs:
-        n, k = len(self.upper), len(self.slacks)
-        return _highs(
-            sparse.bmat([[self.matrix, None], [-sign * self.quantities, sparse.identity(k)]]),
-            np.concatenate([self.row_lower, np.full(k, -INF)]),
-            np.concatenate([self.row_upper, self.constants if sign > 0 else np.full(k, INF)]),
-            np.concatenate([self.upper, np.zeros(k)]),
-            np.concatenate([np.zeros(n), -np.ones(k)]),
-            DUAL,
-        )
-
-    @cached_property
-    def raiser(self) -> highspy.Highs:
-        return self._mover(1)
-
-    @cached_property
-    def lowerer(self) -> highspy.Highs:
-        return self._mover(-1)
-
-    def raise_all(self, chosen: np.ndarray, low: np.ndarray, level: float) -> np.ndarray:
-        """A point raising every chosen quantity towards `low` + `level` at once."""
-        return self._move(self.raiser, np.where(chosen, np.maximum(low + level, 0), 0.0))
-
-    def lower_all(self, chosen: np.ndarray, high: np.ndarray, level: float) -> np.ndarray:
-        """A point lowering every chosen quantity towards `high` - `level` at once."""
-        k = len(self.slacks)
-        rows_upper = np.where(chosen, high - self.constants, INF)
-        self.lowerer.changeRowsBounds(k, self.moved_rows, np.full(k, -INF), rows_upper)
-        return self._move(self.lowerer, np.where(chosen, level, 0.0))
-
-    def _move(self, highs: highspy.Highs, targets: np.ndarray) -> np.ndarray:
-        k = len(self.slacks)
-        highs.changeColsBounds(k, self.slacks, np.zeros(k), targets)
-        return _optimum(highs)[: len(self.columns)]
 
 
 class _Intervals:
@@ -748,27 +694,6 @@ class _Intervals:
         """Lowest and highest values of quantities `rows` seen at other feasible points."""
         self.low[rows] = np.minimum(self.low[rows], low)
         self.high[rows] = np.maximum(self.high[rows], high)
-
-    def move(self, block: _Block, rows, swaps: _Swaps | None = None) -> None:
-        """Rounds moving the open quantities (a random half up, the other half down: two
-        quantities that can only move against each other then both move), repeated while
-        a round settles more quantities than their own solves would cost. Each point
-        found is also a start for `swaps`."""
-        still_open = self.open(rows)
-        while still_open.any():
-            half = self.rng.random(len(rows)) < 0.5
-            up = block.raise_all(still_open & half, self.low[rows], self.level)
-            self.harvest(rows, block.quantities, up)
-            if swaps:
-                swaps.certify(block, up, rows, self)
-            down = block.lower_all(self.open(rows) & ~half, self.high[rows], self.level)
-            self.harvest(rows, block.quantities, down)
-            if swaps:
-                swaps.certify(block, down, rows, self)
-            settled = still_open.sum() - self.open(rows).sum()
-            still_open = self.open(rows)
-            if settled < WORTH_A_ROUND:
-                break
 
     def settle_by_sums(self, block: _Block, rows, swaps: _Swaps | None = None, least=2) -> None:
         """Open quantities moved together by one solve at a time, warm-started (a new
@@ -1113,10 +1038,9 @@ def _settle(job: _Bin):
 
 
 def _settle_bin(job: _Bin, swaps, intervals: _Intervals) -> None:
-    """Settle a bin's quantities: from one or more starting points (`_starts`),
-    each also a start for swaps (`_Swaps`); then the open quantities moved together,
-    warm-started (a small bin's rounds of `_Intervals.move`, then
-    `_Intervals.settle_by_sums`); whatever is still narrower than the protection level
+    """Settle a bin's quantities: from its starting points (`_starts`), each also a start
+    for swaps (`_Swaps`); then the open quantities moved together, warm-started
+    (`_Intervals.settle_by_sums`); whatever is still narrower than the protection level
     gets its own exact maximum and minimum on the whole bin."""
     rows = np.arange(len(job.constants))
     # Each start re-solved from the last one's basis (four starts of city rehab completion:
@@ -1130,11 +1054,6 @@ def _settle_bin(job: _Bin, swaps, intervals: _Intervals) -> None:
     if not len(still_open):
         return
     rest = whole.restricted(still_open)
-    # Rounds cost seconds on a large bin: only a small bin gets them, first (city vacancy
-    # bins: 0.3 s instead of 1.9 s, whose quantities come in pairs that a sum moves one
-    # at a time, such as a hidden count and its complement).
-    if len(job.upper) <= LARGE_VARIABLES:
-        intervals.move(rest, still_open, swaps)
     intervals.settle_by_sums(rest, still_open, swaps)
     intervals.settle_exactly(rest, still_open, swaps)
 
@@ -1249,7 +1168,7 @@ def _starts(
     places: np.ndarray, months: np.ndarray, areas: int = 2, calendar_months=(0, 2, 4, 6, 8, 10)
 ):
     """Objectives of a bin's first solver points, each re-solved from the last one's basis.
-    A large bin gets one point per calendar month of `calendar_months` (0: January), holding
+    One point per calendar month of `calendar_months` (0: January), holding
     all it can in that month of every year, which every 12-month window holds once, to give
     to the area's other months: that month's quantities are settled between its point and
     the others, and a swap (`_Swaps`) settles other months' against it. Every other month,
@@ -1258,10 +1177,10 @@ def _starts(
     the most variables, each holding as much as it can in that area: every other area is
     then at its least, and the chosen area has each month's total to give, so a swap
     settles another area's quantity against it. (Spread evenly, a rare event's monthly
-    total leaves every area too little to give.)"""
-    if len(places) <= LARGE_VARIABLES:
-        yield np.zeros(len(places))
-        return
+    total leaves every area too little to give.) The same for every bin: a small one
+    (city: the stock series, five areas to a bin) took half the CPU with these points
+    that it took with one point and then rounds moving every open quantity at once in
+    instances of their own (5 s against 11 s)."""
     for month in calendar_months:
         yield -(months % 12 == month).astype(float)
     names, counts = np.unique(places[places != MUNICIPALITY], return_counts=True)

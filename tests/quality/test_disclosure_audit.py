@@ -431,14 +431,13 @@ def test_a_swap_under_a_small_total_proves_nothing():
         assert 0 <= low and high <= 3
 
 
-def test_points_holding_everything_in_one_area_let_swaps_settle_a_rare_outcome(monkeypatch):
+def test_points_holding_everything_in_one_area_let_swaps_settle_a_rare_outcome():
     # A, B, C hidden under a total of 6 of 190. The first point holds all it can in A
     # (A: 6 of 190, B and C: 0 of 0); moving 5 counts with their denominators from A to B
     # keeps every row (A 1 of 185, B 5 of 5), as does moving 5 denominators alone (B's
     # complement 5, A's 179): B's and C's numerators and complements are each seen at 0
     # and 5. The second point holds all in B (A: 0 of 0, B: 6 of 190): A's and B's
     # numerators are seen at 0 and 6. Spread evenly (2 of 63 each), no area has 5 to give.
-    monkeypatch.setattr(disclosure_audit, "LARGE_VARIABLES", 0)
     found = swapped(
         cells(
             [
@@ -460,13 +459,12 @@ def test_points_holding_everything_in_one_area_let_swaps_settle_a_rare_outcome(m
         assert 0 <= low and high <= 184 and high - low >= 5
 
 
-def test_points_holding_everything_in_one_calendar_month_let_swaps_settle_months(monkeypatch):
+def test_points_holding_everything_in_one_calendar_month_let_swaps_settle_months():
     # Only December 2024's window is published (12): the months of 2024 share 12. The
     # point for January holds all 12 there, and moving 5 from January to another month
     # keeps the window: every other month is seen at 0 and 5. The points for March, May,
     # July, September and November each hold all 12 in theirs: those six months are each
     # seen at 0 and 12.
-    monkeypatch.setattr(disclosure_audit, "LARGE_VARIABLES", 0)
     found = swapped(
         cells(rolling([("2024-12-01", 12)])),
         objectives=lambda places, months: disclosure_audit._starts(places, months, areas=0),
