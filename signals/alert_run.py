@@ -145,8 +145,11 @@ def queue_digests(
             continue
         if made(digest.key):
             report.already.append(digest.key)
-            # A month delivered again can raise alarms its digest did not hold.
-            digest = digest.untold(told(digest.key))
+            # What it showed counts as shown (recorded again after a crash between queueing
+            # it and saving); a month delivered again can raise alarms it did not hold.
+            listed = told(digest.key)
+            shown |= {e.episode_id for e in digest.in_full} & (listed or set())
+            digest = digest.untold(listed)
             if digest is None or made(digest.key):
                 continue
         try:

@@ -1,8 +1,8 @@
 """One Danish digest per recipient per month: which episodes, in which order, and the mail.
 
-Sections, in order: new, escalated (each in full with its published series, the level
-expected from the published months before the onset, the municipality and an inline
-chart), ongoing (in full at most every FULL_EVERY months, otherwise one line) and resolved.
+Sections, in order: new (opened this month, or open and not shown by any digest yet),
+escalated (each in full with its published series, the level expected from the published
+months before the onset, the municipality and an inline chart), ongoing (in full at most every FULL_EVERY months, otherwise one line) and resolved.
 Silenced episodes and episodes that never reached alarm are left out. A recipient with
 only short ongoing lines gets no digest that month.
 """
@@ -139,11 +139,11 @@ def plan(
             section = "new"
         elif episode.state == ESCALATED and (episode.episode_id, ESCALATED) in arrived:
             section = "escalated"
+        elif episode.state in (NEW, ESCALATED, ONGOING) and episode.last_full_month is None:
+            # Open, and no digest has shown it (silenced before its first went out): news.
+            section = "new"
         elif episode.state in (NEW, ESCALATED, ONGOING):
-            due = (
-                episode.last_full_month is None
-                or months_between(episode.last_full_month, month) >= FULL_EVERY
-            )
+            due = months_between(episode.last_full_month, month) >= FULL_EVERY
             section = "ongoing_full" if due else "ongoing_short"
         else:  # silenced, or resolved in an earlier month
             continue

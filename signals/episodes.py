@@ -8,8 +8,7 @@ onset updates the episode and never opens a second one.
     any open state -> afsluttet after QUIET_MONTHS months applied without a signal (a
     month never applied, such as one whose extract failed for a late source and that
     arrived with a later one, is not counted: nothing was seen of it)
-    any open state -> dæmpet (silenced until a date, by whom, why) -> back when it expires,
-    as igangværende, or as ny if no digest had shown it yet
+    any open state -> dæmpet (silenced until a date, by whom, why) -> back when it expires
 
 A month is applied once: re-running a month already applied changes nothing, except
 that its data, delivered again, can escalate an open episode (or keep it open longer).
@@ -144,14 +143,13 @@ def advance(
         # The month applied already, delivered again: its data can raise the episode (told
         # in a supplement digest), not age it.
         again = month == episode.last_month
-        back = not again and episode.state == SILENCED and episode.silenced_until <= month
-        if back:
+        if not again and episode.state == SILENCED and episode.silenced_until <= month:
             episode = unsilence(episode, month, run_id, transitions, "dæmpning udløbet")
         if episode.state != SILENCED:
             if _escalates(episode, signal):
                 note = f"{episode.severity} -> {signal.severity} ({signal.method})"
                 episode = move(episode, ESCALATED, note + (", leveret igen" if again else ""))
-            elif episode.state in (NEW, ESCALATED) and not again and not back:
+            elif episode.state in (NEW, ESCALATED) and not again:
                 episode = move(episode, ONGOING, "")
         result[episode.episode_id] = replace(
             episode,
@@ -207,13 +205,12 @@ def unsilence(
 ) -> Episode:
     if episode.state != SILENCED:
         raise ValueError(f"episode {episode.episode_id} er ikke dæmpet")
-    # Back as ongoing when a digest showed it before it was silenced; as new when none did
-    # (silenced the month it opened, before its digest went out).
-    state = NEW if episode.last_full_month is None else ONGOING
-    transitions.append(Transition(episode.episode_id, month, run_id, SILENCED, state, note))
+    # Back as ongoing: it went on while silenced. If no digest had shown it yet, the next
+    # tells it as new (`digest.plan`).
+    transitions.append(Transition(episode.episode_id, month, run_id, SILENCED, ONGOING, note))
     return replace(
         episode,
-        state=state,
+        state=ONGOING,
         silenced_until=None,
         silenced_by=None,
         silence_reason=None,

@@ -209,6 +209,10 @@ def test_alarms_of_a_month_delivered_again_go_out_in_a_supplement(tmp_path, plai
         ]
         [supplement] = again.delivery.sent
         assert supplement.startswith(f"{key}-tillaeg-") and again.already == [key]
+        # What December's digest showed is recorded again from the digest itself.
+        shown = {e.episode_id: e.last_full_month for e in episode_store.load_episodes(con)}
+        assert shown == {"BO04-emp_benefit_fte-op-2025-12": december,
+                         "BO05-emp_benefit_fte-op-2025-12": december}  # fmt: skip
         _, mail = server.inbox.received[1]
         assert mail["Subject"] == "Kvarterprofil, tidlig varsling december 2025 (tillæg): 1 ny"
         text = mail.get_body("plain").get_content()
