@@ -18,8 +18,8 @@ disclosure). This is the audit step of secondary cell suppression (tau-Argus; de
 
 Speed: the system is built a relation at a time for all cells at once (numpy, pandas).
 Each connected block of it is solved apart, in two processes for a large system, each
-from one solver instance re-solved from its last basis. A large block starts from points
-that hold all they can in one area or calendar month, and "swaps" (paired moves checked against
+from one solver instance re-solved from its last basis. It starts from points that hold
+all they can in one area or calendar month, and "swaps" (paired moves checked against
 every row and bound) settle many quantities against each point. The open quantities are
 then moved together, one warm-started solve at a time: the largest sum of those seen only
 at zero (counts, and complements, each kept non-negative by a row), which proves them all
@@ -551,12 +551,14 @@ class _Model:
         )
 
 
-def _highs(matrix, row_lower, row_upper, upper, cost, strategy) -> highspy.Highs:
+def _highs(matrix, row_lower, row_upper, upper) -> highspy.Highs:
+    """An instance of the rows and bounds, its first solve from scratch by the interior
+    point (`_optimum` turns it to the simplex for the re-solves)."""
     matrix = matrix.tocsc()
     lp = highspy.HighsLp()
     lp.num_col_ = len(upper)
     lp.num_row_ = matrix.shape[0]
-    lp.col_cost_ = cost
+    lp.col_cost_ = np.zeros(len(upper))
     lp.col_lower_ = np.zeros(len(upper))
     lp.col_upper_ = upper
     lp.row_lower_ = row_lower
@@ -570,20 +572,17 @@ def _highs(matrix, row_lower, row_upper, upper, cost, strategy) -> highspy.Highs
     # Presolve would cost more than a warm-started re-solve saves (10 s against 2 s on a
     # block of 20,000 variables).
     highs.setOptionValue("presolve", "off")
-    if strategy == INTERIOR:
-        highs.setOptionValue("solver", "ipm")
-    else:
-        highs.setOptionValue("simplex_strategy", strategy)
+    highs.setOptionValue("solver", "ipm")
     highs.passModel(lp)
     return highs
 
 
 # A re-solve starts from the last optimal basis. A new objective keeps it primal feasible,
-# new bounds keep it dual feasible: each change is solved by the simplex that stays
-# feasible (about 15 times faster than starting over). From scratch, an interior point
-# method and crossover to a corner is faster than the simplex (1.4 s against 3.7 s on a
-# block of 20,000 variables) and exact, unlike the interior point alone.
-PRIMAL, DUAL, INTERIOR = 4, 1, "interior"
+# so the primal simplex re-solves it (about 15 times faster than starting over). From
+# scratch, an interior point method and crossover to a corner is faster than the simplex
+# (1.4 s against 3.7 s on a block of 20,000 variables) and exact, unlike the interior
+# point alone.
+PRIMAL, DUAL = 4, 1
 
 
 class SolverFailure(RuntimeError):
@@ -608,10 +607,9 @@ def _run(highs: highspy.Highs) -> highspy.HighsModelStatus:
     return highs.getModelStatus()
 
 
-def _optimum(highs: highspy.Highs, then=None) -> np.ndarray:
-    """An optimal point; with `then`, later runs of `highs` use that simplex strategy (an
-    instance is first solved from scratch by the interior point and crossover, then
-    re-solved from the basis that leaves). Raises `SolverFailure` when every retry fails."""
+def _optimum(highs: highspy.Highs) -> np.ndarray:
+    """An optimal point; later runs of `highs` re-solve from its basis by the primal
+    simplex. Raises `SolverFailure` when every retry fails."""
     status = _run(highs)
     attempts = iter(RETRIES)
     while status != highspy.HighsModelStatus.kOptimal:
@@ -629,9 +627,8 @@ def _optimum(highs: highspy.Highs, then=None) -> np.ndarray:
         status = _run(highs)
         for name, value in kept.items():
             highs.setOptionValue(name, value)
-    if then is not None:
-        highs.setOptionValue("solver", "simplex")
-        highs.setOptionValue("simplex_strategy", then)
+    highs.setOptionValue("solver", "simplex")
+    highs.setOptionValue("simplex_strategy", PRIMAL)
     return np.asarray(highs.getSolution().col_value)
 
 
@@ -639,17 +636,14 @@ class _Block:
     """A part of the linear system with its quantities, in a HiGHS instance that is
     re-solved from its last optimal basis."""
 
-    def __init__(self, a_eq, b_eq, a_ub, b_ub, upper, quantities, constants, first=PRIMAL):
+    def __init__(self, a_eq, b_eq, a_ub, b_ub, upper, quantities, constants):
         self.matrix = sparse.vstack([a_eq, a_ub])
         self.row_lower = np.concatenate([b_eq, np.full(len(b_ub), -INF)])
         self.row_upper = np.concatenate([b_eq, b_ub])
         self.upper = upper
         self.columns = np.arange(len(upper), dtype=np.int32)
         self.quantities, self.constants = quantities, constants
-        # `first`: INTERIOR for a whole bin, whose first solve starts from scratch.
-        self.highs = _highs(
-            self.matrix, self.row_lower, self.row_upper, upper, np.zeros(len(upper)), first
-        )
+        self.highs = _highs(self.matrix, self.row_lower, self.row_upper, upper)
 
     def restricted(self, rows) -> _Block:
         """The block for its quantities `rows` only, re-solved from the same instance's
@@ -661,7 +655,7 @@ class _Block:
     def solve(self, objective: np.ndarray) -> np.ndarray:
         """A point minimising `objective` over the block."""
         self.highs.changeColsCost(len(self.columns), self.columns, objective)
-        return _optimum(self.highs, then=PRIMAL)
+        return _optimum(self.highs)
 
 
 class _Intervals:
@@ -1045,7 +1039,7 @@ def _settle_bin(job: _Bin, swaps, intervals: _Intervals) -> None:
     rows = np.arange(len(job.constants))
     # Each start re-solved from the last one's basis (four starts of city rehab completion:
     # 4 s instead of 12 s of CPU), as are the sums and exact solves after them.
-    whole = _Block(*job.eq, *job.ub, job.upper, job.quantities, job.constants, first=INTERIOR)
+    whole = _Block(*job.eq, *job.ub, job.upper, job.quantities, job.constants)
     for objective in _starts(job.places, job.months):
         point = whole.solve(objective)
         intervals.harvest(rows, whole.quantities, point)
@@ -1182,7 +1176,8 @@ def _starts(
     that it took with one point and then rounds moving every open quantity at once in
     instances of their own (5 s against 11 s)."""
     for month in calendar_months:
-        yield -(months % 12 == month).astype(float)
+        if (held := months % 12 == month).any():  # none: the last point again
+            yield -held.astype(float)
     names, counts = np.unique(places[places != MUNICIPALITY], return_counts=True)
     for area in names[np.argsort(-counts, kind="stable")[:areas]]:
         yield -(places == area).astype(float)

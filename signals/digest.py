@@ -2,7 +2,8 @@
 
 Sections, in order: new (opened this month, or open and not shown by any digest yet),
 escalated (each in full with its published series, the level expected from the published
-months before the onset, the municipality and an inline chart), ongoing (in full at most every FULL_EVERY months, otherwise one line) and resolved.
+months before the onset, the municipality and an inline chart), ongoing (in full at most
+every FULL_EVERY months, otherwise one line) and resolved.
 Silenced episodes and episodes that never reached alarm are left out. A recipient with
 only short ongoing lines gets no digest that month.
 """
