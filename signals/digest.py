@@ -1,9 +1,10 @@
 """One Danish digest per recipient per month: which episodes, in which order, and the mail.
 
 Sections, in order: new (opened this month, or open and not shown by any digest yet),
-escalated (each in full with its published series, the level expected from the published
-months before the onset, the municipality and an inline chart), ongoing (in full at most
-every FULL_EVERY months, otherwise one line) and resolved.
+escalated, reopened (closed this month, then reopened by the month delivered again; each
+in full with its published series, the level expected from the published months before
+the onset, the municipality and an inline chart), ongoing (in full at most every
+FULL_EVERY months, otherwise one line) and resolved.
 Silenced episodes and episodes that never reached alarm are left out. A recipient with
 only short ongoing lines gets no digest that month.
 """
@@ -75,6 +76,7 @@ class Digest:
     month: dt.date
     new: list[Episode] = field(default_factory=list)
     escalated: list[Episode] = field(default_factory=list)
+    reopened: list[Episode] = field(default_factory=list)
     ongoing_full: list[Episode] = field(default_factory=list)
     ongoing_short: list[Episode] = field(default_factory=list)
     resolved: list[Episode] = field(default_factory=list)
@@ -95,11 +97,12 @@ class Digest:
         return key
 
     def untold(self, told: set[str] | None) -> Digest | None:
-        """The supplement of this digest: its new and escalated episodes that the
-        recipient's digests of the month did not show (`told`, their ids; None for
-        digests from before they listed them: then those not shown to anyone), if any."""
+        """The supplement of this digest: its new, escalated and reopened episodes that
+        the recipient's digests of the month did not show in full (`told`, their ids; None
+        for digests from before they listed them: then those not shown to anyone), if
+        any."""
         news = [
-            e for e in self.new + self.escalated
+            e for e in self.new + self.escalated + self.reopened
             if (e.episode_id not in told if told is not None else e.last_full_month != self.month)
         ]  # fmt: skip
         if not news:
@@ -108,16 +111,19 @@ class Digest:
             self.recipient, self.month,
             new=[e for e in self.new if e in news],
             escalated=[e for e in self.escalated if e in news],
+            reopened=[e for e in self.reopened if e in news],
             supplement=True,
         )  # fmt: skip
 
     @property
     def worth_sending(self) -> bool:
-        return bool(self.new or self.escalated or self.ongoing_full or self.resolved)
+        return bool(
+            self.new or self.escalated or self.reopened or self.ongoing_full or self.resolved
+        )
 
     @property
     def in_full(self) -> list[Episode]:
-        return self.new + self.escalated + self.ongoing_full
+        return self.new + self.escalated + self.reopened + self.ongoing_full
 
 
 def _order(episodes: list[Episode]) -> list[Episode]:
@@ -130,6 +136,9 @@ def plan(
     """The digests of `month`, by recipient address, from the episodes after the month and
     the month's transitions."""
     arrived = {(t.episode_id, t.to_state) for t in transitions if t.month == month}
+    # Closed when the month was applied, reopened when it was delivered again: its
+    # recipients were told it had ended.
+    reopened = {t.episode_id for t in transitions if t.month == month and t.from_state == RESOLVED}
     digests: dict[str, Digest] = {}
     for episode in episodes:
         if not episode.mailed:
@@ -140,6 +149,8 @@ def plan(
             section = "new"
         elif episode.state == ESCALATED and (episode.episode_id, ESCALATED) in arrived:
             section = "escalated"
+        elif episode.state == ONGOING and episode.episode_id in reopened:
+            section = "reopened"
         elif episode.state in (NEW, ESCALATED, ONGOING) and episode.last_full_month is None:
             # Open, and no digest has shown it (silenced before its first went out): news.
             section = "new"
@@ -152,7 +163,7 @@ def plan(
             digest = digests.setdefault(recipient.address, Digest(recipient, month))
             getattr(digest, section).append(episode)
     for digest in digests.values():
-        for section in ("new", "escalated", "ongoing_full", "ongoing_short", "resolved"):
+        for section, _ in SECTION_TITLES:
             setattr(digest, section, _order(getattr(digest, section)))
     return [digests[address] for address in sorted(digests)]
 
@@ -229,6 +240,7 @@ def _resolved_text(episode: Episode, series: Series) -> str:
 SECTION_TITLES = (
     ("new", "Nye episoder"),
     ("escalated", "Skærpede episoder"),
+    ("reopened", "Genåbnede episoder (afsluttet, men måneden er leveret igen med signal)"),
     ("ongoing_full", "Igangværende episoder (gentaget i fuld længde)"),
     ("ongoing_short", "Igangværende episoder"),
     # Not "over": a lasting change becomes the expected level within a year or so, and
@@ -242,6 +254,7 @@ def subject(digest: Digest) -> str:
     counts = [
         (len(digest.new), "ny", "nye"),
         (len(digest.escalated), "skærpet", "skærpede"),
+        (len(digest.reopened), "genåbnet", "genåbnede"),
         (len(digest.ongoing_full) + len(digest.ongoing_short), "igangværende", "igangværende"),
         (len(digest.resolved), "afsluttet", "afsluttede"),
     ]
@@ -260,8 +273,8 @@ def render(
     sender: str | None = None,
     now: dt.datetime | None = None,
 ) -> EmailMessage:
-    """The digest as a multipart mail: plain text, and HTML with an inline chart of each new
-    or escalated episode. `series` is keyed by episode id."""
+    """The digest as a multipart mail: plain text, and HTML with an inline chart of each new,
+    escalated or reopened episode. `series` is keyed by episode id."""
     month = digest.month
     opening = f"Tidlig varsling for {month_da(month)}."
     if digest.supplement:
@@ -285,7 +298,7 @@ def render(
             if episode.episode_id not in series:
                 raise LookupError(f"ingen offentliggjorte oplysninger om {episode.episode_id}")
             one = series[episode.episode_id]
-            if section in ("new", "escalated", "ongoing_full"):
+            if section in ("new", "escalated", "reopened", "ongoing_full"):
                 lines, _ = _full_text(episode, one, month)
                 text += [*lines, ""]
                 body_html.append(

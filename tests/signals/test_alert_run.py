@@ -187,6 +187,38 @@ def test_a_slow_mail_server_does_not_lock_the_warehouse(tmp_path, smtp_server, m
     assert [rcpt for rcpt, _ in server.inbox.received] == [["jobcenter@k.example"]]
 
 
+def test_an_episode_the_month_closed_and_its_delivery_again_reopens_goes_out_in_a_supplement(
+    tmp_path, plain_server
+):
+    server, smtp = plain_server
+    outbox, path = tmp_path / "outbox", tmp_path / "w.duckdb"
+    october, november, december = (dt.date(2025, m, 1) for m in (10, 11, 12))
+    alarm = [("BO04", "emp_benefit_fte", "alarm")]
+    for month, signals in ((october, alarm), (november, [])):
+        with warehouse(path, month, signals) as con:
+            run_month(con, outbox, f"run-{month:%m}", smtp, NOW)
+    with warehouse(path, december, []) as con:
+        closed = run_month(con, outbox, "run-12", smtp, NOW)  # two months without a signal
+        assert [t.to_state for t in closed.transitions] == ["afsluttet"]
+        # December delivered again: BO04 signals after all.
+        con.execute(
+            "insert into signals.area_signals values ('BO04', 'emp_benefit_fte', ?, 'glr', ?,"
+            " 'alarm', 'Højere end ventet.')",
+            [december, dt.date(2025, 9, 1)],
+        )
+        again = run_month(con, outbox, "run-12b", smtp, NOW)
+    assert [(t.from_state, t.to_state, t.note) for t in again.transitions] == [
+        ("afsluttet", "igangværende", "leveret igen")
+    ]
+    [supplement] = again.delivery.sent
+    assert supplement.startswith(f"{closed.delivery.sent[0]}-tillaeg-")
+    _, mail = server.inbox.received[-1]
+    assert mail["Subject"] == "Kvarterprofil, tidlig varsling december 2025 (tillæg): 1 genåbnet"
+    text = mail.get_body("plain").get_content()
+    assert "Genåbnede episoder (afsluttet, men måneden er leveret igen med signal):" in text
+    assert "(episode BO04-emp_benefit_fte-op-2025-10)" in text
+
+
 def test_alarms_of_a_month_delivered_again_go_out_in_a_supplement(tmp_path, plain_server):
     server, smtp = plain_server
     outbox = tmp_path / "outbox"
