@@ -1,10 +1,9 @@
 """One Danish digest per recipient per month: which episodes, in which order, and the mail.
 
-Sections, in order: new (opened this month, or open and not shown by any digest yet),
-escalated, reopened (closed this month, then reopened by the month delivered again; each
-in full with its published series, the level expected from the published months before
-the onset, the municipality and an inline chart), ongoing (in full at most every
-FULL_EVERY months, otherwise one line) and resolved.
+Sections, in order: new, escalated, reopened (closed this month, then reopened by the
+month delivered again; each in full with its published series, the level expected from
+the published months before the onset, the municipality and an inline chart), ongoing (in
+full at most every FULL_EVERY months, otherwise one line) and resolved.
 Silenced episodes and episodes that never reached alarm are left out. A recipient with
 only short ongoing lines gets no digest that month.
 """
@@ -151,11 +150,11 @@ def plan(
             section = "escalated"
         elif episode.state == ONGOING and episode.episode_id in reopened:
             section = "reopened"
-        elif episode.state in (NEW, ESCALATED, ONGOING) and episode.last_full_month is None:
-            # Open, and no digest has shown it (silenced before its first went out): news.
-            section = "new"
         elif episode.state in (NEW, ESCALATED, ONGOING):
-            due = months_between(episode.last_full_month, month) >= FULL_EVERY
+            due = (
+                episode.last_full_month is None
+                or months_between(episode.last_full_month, month) >= FULL_EVERY
+            )
             section = "ongoing_full" if due else "ongoing_short"
         else:  # silenced, or resolved in an earlier month
             continue

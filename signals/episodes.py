@@ -8,7 +8,8 @@ onset updates the episode and never opens a second one.
     any open state -> afsluttet after QUIET_MONTHS months applied without a signal (a
     month never applied, such as one whose extract failed for a late source and that
     arrived with a later one, is not counted: nothing was seen of it)
-    any open state -> dæmpet (silenced until a date, by whom, why) -> back when it expires
+    any open state -> dæmpet (silenced until a date, by whom, why) -> back when it expires,
+    as igangværende, or as ny if an alarm no digest had shown yet
 
 A month is applied once: re-running a month already applied changes nothing, except
 that its data, delivered again, can escalate an open episode (or keep it open longer).
@@ -143,13 +144,14 @@ def advance(
         # The month applied already, delivered again: its data can raise the episode (told
         # in a supplement digest), not age it.
         again = month == episode.last_month
-        if not again and episode.state == SILENCED and episode.silenced_until <= month:
+        back = not again and episode.state == SILENCED and episode.silenced_until <= month
+        if back:
             episode = unsilence(episode, month, run_id, transitions, "dæmpning udløbet")
         if episode.state != SILENCED:
             if _escalates(episode, signal):
                 note = f"{episode.severity} -> {signal.severity} ({signal.method})"
                 episode = move(episode, ESCALATED, note + (", leveret igen" if again else ""))
-            elif episode.state in (NEW, ESCALATED) and not again:
+            elif episode.state in (NEW, ESCALATED) and not again and not back:
                 episode = move(episode, ONGOING, "")
         result[episode.episode_id] = replace(
             episode,
@@ -205,12 +207,14 @@ def unsilence(
 ) -> Episode:
     if episode.state != SILENCED:
         raise ValueError(f"episode {episode.episode_id} er ikke dæmpet")
-    # Back as ongoing: it went on while silenced. If no digest had shown it yet, the next
-    # tells it as new (`digest.plan`).
-    transitions.append(Transition(episode.episode_id, month, run_id, SILENCED, ONGOING, note))
+    # Back as ongoing when a digest showed it before it was silenced; an alarm none showed
+    # (silenced the month it opened, before its digest went out) as new, so that every
+    # recipient's digest of the month tells it as new. A watch is never mailed: ongoing.
+    state = NEW if episode.mailed and episode.last_full_month is None else ONGOING
+    transitions.append(Transition(episode.episode_id, month, run_id, SILENCED, state, note))
     return replace(
         episode,
-        state=ONGOING,
+        state=state,
         silenced_until=None,
         silenced_by=None,
         silence_reason=None,

@@ -11,8 +11,9 @@ import pytest
 
 from orchestration.defs.alerts import alert_emails
 from orchestration.resources import KvarterStorage
-from signals import episode_store
-from signals.alert_run import apply_month, run_month
+from signals import alert_run, episode_store
+from signals.alert_run import apply_month, mail_month, routing_from, run_month
+from signals.episodes import silence
 from signals.mail_queue import SmtpConfig
 
 NOW = dt.datetime(2026, 1, 10, 6, 0, tzinfo=dt.UTC)
@@ -217,6 +218,53 @@ def test_an_episode_the_month_closed_and_its_delivery_again_reopens_goes_out_in_
     text = mail.get_body("plain").get_content()
     assert "Genåbnede episoder (afsluttet, men måneden er leveret igen med signal):" in text
     assert "(episode BO04-emp_benefit_fte-op-2025-10)" in text
+
+
+def test_an_alarm_silenced_before_its_first_digest_is_told_as_new_to_every_recipient(
+    tmp_path, plain_server, monkeypatch
+):
+    # Silenced the month it opened, before its digest went out; back in December, for the
+    # department and an area contact, whose digest fails once and is made on the re-run:
+    # both are told it as new (review of this session: with "new" decided from the
+    # episode's last_full_month, the department's digest made it ongoing for the other).
+    server, smtp = plain_server
+    contacts = tmp_path / "areas.csv"
+    contacts.write_text("area_id,indicator_id,contact_email,name\nBO04,*,koord@k.example,K\n")
+    monkeypatch.setenv("KVARTER_ALERT_AREA_CONTACTS", str(contacts))
+    path, outbox = tmp_path / "w.duckdb", tmp_path / "outbox"
+    october, november, december = (dt.date(2025, m, 1) for m in (10, 11, 12))
+    alarm = [("BO04", "emp_benefit_fte", "alarm")]
+    with warehouse(path, october, alarm) as con:
+        apply_month(con, "run-10")
+        [episode] = episode_store.load_episodes(con)
+        quiet, transition = silence(episode, december, "mette", "kendt", "cli")
+        episode_store.save(con, [quiet], [transition])
+        month = alert_run.latest_month(con)
+        mail_month(con, outbox, month, episode_store.transitions_of(con, month=month),
+                   routing_from(con), smtp, NOW)  # fmt: skip
+    with warehouse(path, november, alarm) as con:
+        run_month(con, outbox, "run-11", smtp, NOW)
+    assert server.inbox.received == []  # silenced: nothing told
+    render, failed = alert_run.render, []
+
+    def fails_once(digest, *args, **kwargs):
+        if digest.recipient.address == "koord@k.example" and not failed:
+            failed.append(digest.key)
+            raise OSError("transient")
+        return render(digest, *args, **kwargs)
+
+    monkeypatch.setattr(alert_run, "render", fails_once)
+    with warehouse(path, december, alarm) as con:
+        first = run_month(con, outbox, "run-12", smtp, NOW)
+        assert len(first.failed) == 1 and len(first.queued) == 1
+        run_month(con, outbox, "run-12b", smtp, NOW)
+        [episode] = episode_store.load_episodes(con)
+    assert episode.state == "ny"
+    received = {rcpt[0]: mail["Subject"] for rcpt, mail in server.inbox.received}
+    assert received == {
+        "jobcenter@k.example": "Kvarterprofil, tidlig varsling december 2025: 1 ny",
+        "koord@k.example": "Kvarterprofil, tidlig varsling december 2025: 1 ny",
+    }
 
 
 def test_alarms_of_a_month_delivered_again_go_out_in_a_supplement(tmp_path, plain_server):

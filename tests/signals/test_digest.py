@@ -99,18 +99,6 @@ SERIES = {e.episode_id: series(area_name=f"Område {e.area_id}") for e in EPISOD
 SERIES[NEW.episode_id] = series()
 
 
-def test_an_open_alarm_no_digest_has_shown_is_told_as_new():
-    # Silenced the month it opened, before its digest went out, and back now: ongoing by
-    # its state (it has gone on since September), but news to its recipients.
-    back = episode("BO10", "emp_benefit_fte", "igangværende", first=D(2025, 9, 1))
-    expired = Transition(back.episode_id, DEC, "r1", "dæmpet", "igangværende", "udløbet")
-    [jobs] = plan([back], [expired], DEC, ROUTING)
-    assert (jobs.new, jobs.ongoing_full) == ([back], [])
-    told = replace(back, last_full_month=D(2025, 11, 1))
-    [jobs] = plan([told], [expired], DEC, ROUTING)
-    assert (jobs.new, jobs.ongoing_short) == ([], [told])
-
-
 def test_which_episodes_go_to_whom_and_in_which_section():
     [housing, jobs] = plan(EPISODES, TRANSITIONS, DEC, ROUTING)
     assert housing.recipient.address == "bolig@k.example" and not housing.worth_sending

@@ -1,4 +1,5 @@
 import datetime as dt
+from dataclasses import replace
 
 import duckdb
 import pytest
@@ -133,6 +134,7 @@ def test_a_threshold_approach_escalates_an_ongoing_watch(con):
 
 def test_a_silence_holds_until_its_date_then_the_episode_is_ongoing_again(con):
     [episode] = run(con, D(2025, 9, 1), [signal()]).values()
+    episode = replace(episode, last_full_month=D(2025, 9, 1))  # September's digest showed it
     silenced, transition = silence(episode, D(2025, 11, 1), "mette", "kendt: ny afdeling", "cli")
     episode_store.save(con, [silenced], [transition])
     [episode] = run(con, D(2025, 10, 1), [signal()]).values()
@@ -146,6 +148,28 @@ def test_a_silence_holds_until_its_date_then_the_episode_is_ongoing_again(con):
     ]
     [note] = [t.note for t in episode_store.transitions_of(con) if t.to_state == "dæmpet"]
     assert note == "til 2025-11-01 af mette: kendt: ny afdeling"
+
+
+def test_an_episode_silenced_before_any_digest_showed_it_comes_back_as_new(con):
+    # Silenced the month it opened, before the digest went out: nobody has heard of it.
+    [episode] = run(con, D(2025, 9, 1), [signal()]).values()
+    silenced, transition = silence(episode, D(2025, 11, 1), "mette", "kendt", "cli")
+    episode_store.save(con, [silenced], [transition])
+    [episode] = run(con, D(2025, 11, 1), [signal()]).values()
+    assert episode.state == "ny"
+    [episode] = run(con, D(2025, 12, 1), [signal()]).values()
+    assert episode.state == "igangværende"
+    assert states(con) == [
+        (9, None, "ny"), (9, "ny", "dæmpet"), (11, "dæmpet", "ny"), (12, "ny", "igangværende"),
+    ]  # fmt: skip
+
+
+def test_a_watch_silenced_comes_back_as_ongoing():
+    # Watches are never mailed, so "not shown yet" says nothing of them.
+    [episode] = advance([], [signal("watch")], D(2025, 9, 1), "r")[0]
+    silenced, _ = silence(episode, D(2025, 11, 1), "mette", "kendt", "cli")
+    [back], [transition] = advance([silenced], [signal("watch")], D(2025, 11, 1), "r")
+    assert (back.state, transition.to_state) == ("igangværende", "igangværende")
 
 
 def test_a_silence_needs_a_reason(con):
