@@ -1,9 +1,10 @@
 """One Danish digest per recipient per month: which episodes, in which order, and the mail.
 
-Sections, in order: new, escalated, reopened (closed this month, then reopened by the
-month delivered again; each in full with its published series, the level expected from
-the published months before the onset, the municipality and an inline chart), ongoing (in
-full at most every FULL_EVERY months, otherwise one line) and resolved.
+Sections, in order: new (also any episode no digest has shown yet), escalated, reopened
+(closed this month, then reopened by the month delivered again; each in full with its
+published series, the level expected from the published months before the onset, the
+municipality and an inline chart), ongoing (in full at most every FULL_EVERY months,
+otherwise one line) and resolved.
 Silenced episodes and episodes that never reached alarm are left out. A recipient with
 only short ongoing lines gets no digest that month.
 """
@@ -148,6 +149,11 @@ def plan(
             section = "new"
         elif episode.state == ESCALATED and (episode.episode_id, ESCALATED) in arrived:
             section = "escalated"
+        elif episode.last_full_month is None and episode.state in (NEW, ESCALATED, ONGOING):
+            # No digest has shown it (silenced before its first digest, then lifted; or
+            # every digest of its month failed): the recipients hear of it for the first
+            # time, so not as repeated, nor as reopened after an end they were not told.
+            section = "new"
         elif episode.state == ONGOING and episode.episode_id in reopened:
             section = "reopened"
         elif episode.state in (NEW, ESCALATED, ONGOING):
@@ -277,10 +283,8 @@ def render(
     month = digest.month
     opening = f"Tidlig varsling for {month_da(month)}."
     if digest.supplement:
-        opening += (
-            " Tillæg: månedens data er leveret igen, og disse episoder var ikke med i"
-            " månedens første sammendrag."
-        )
+        # Not always a new delivery: a silence lifted by hand also adds episodes.
+        opening += " Tillæg: disse episoder er kommet til, efter månedens første sammendrag."
     text = [f"Til {digest.recipient.name}", "", opening, ""]
     body_html = [
         f"<p>Til {html.escape(digest.recipient.name)}</p>",

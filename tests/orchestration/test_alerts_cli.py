@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from orchestration.cli import main
-from signals.alert_run import run_month
+from signals.alert_run import apply_month, run_month
 from signals.mail_queue import SmtpConfig
 from tests.signals.test_alert_run import warehouse
 
@@ -106,3 +106,55 @@ def test_a_warehouse_a_run_is_writing_is_named_not_a_traceback(month, tmp_path, 
         f"kvarter alerts: lageret {tmp_path / 'w.duckdb'} bruges af en kørsel lige nu"
         " (en anden proces skriver i det); prøv igen, når den er færdig\n"
     )
+
+
+
+def lifted_by_hand(tmp_path, monkeypatch, smtp_server):
+    """November: two alarms, one silenced before the month's digest (which tells the
+    other), then lifted with `kvarter alerts unsilence`."""
+    server = smtp_server("plain")
+    path = tmp_path / "w.duckdb"
+    monkeypatch.setenv("KVARTER_WAREHOUSE", str(path))
+    smtp = SmtpConfig("127.0.0.1", server.port, "none", None, None, None)
+    alarms = [("BO04", "emp_benefit_fte", "alarm"), ("BO05", "emp_benefit_fte", "alarm")]
+    with warehouse(path, dt.date(2025, 11, 1), alarms) as con:
+        apply_month(con, "run-11")
+    until = dt.date.today() + dt.timedelta(days=90)
+    quiet = "BO05-emp_benefit_fte-op-2025-11"
+    assert main(["alerts", "silence", quiet, "--until", f"{until}", "--reason", "x"]) == 0
+    with warehouse(path, dt.date(2025, 11, 1), alarms) as con:
+        assert len(run_month(con, tmp_path / "outbox", "run-11b", smtp).queued) == 1
+    assert main(["alerts", "unsilence", quiet]) == 0
+    [(_, november)] = server.inbox.received
+    assert november["Subject"] == "Kvarterprofil, tidlig varsling november 2025: 1 ny"
+    return server, smtp, alarms, path
+
+
+def test_an_alarm_lifted_by_hand_before_any_digest_showed_it_is_told_as_new(
+    tmp_path, monkeypatch, smtp_server
+):
+    # Next month's digest tells it as new, not as an ongoing episode "repeated in full"
+    # (what it said before the twenty-second session), beside the other, ongoing one.
+    server, smtp, alarms, path = lifted_by_hand(tmp_path, monkeypatch, smtp_server)
+    with warehouse(path, dt.date(2025, 12, 1), alarms) as con:
+        assert len(run_month(con, tmp_path / "outbox", "run-12", smtp).queued) == 1
+    [_, (_, december)] = server.inbox.received
+    assert december["Subject"] == (
+        "Kvarterprofil, tidlig varsling december 2025: 1 ny, 1 igangværende"
+    )
+    text = december.get_body("plain").get_content()
+    assert text.index("Nye episoder:") < text.index("Solsikkeparken (BO05)")
+    assert "gentaget" not in text
+
+
+def test_the_supplement_after_a_silence_lifted_by_hand_claims_no_new_delivery(
+    tmp_path, monkeypatch, smtp_server
+):
+    server, smtp, alarms, path = lifted_by_hand(tmp_path, monkeypatch, smtp_server)
+    with warehouse(path, dt.date(2025, 11, 1), alarms) as con:  # the month's step again
+        assert len(run_month(con, tmp_path / "outbox", "run-11c", smtp).queued) == 1
+    [_, (_, supplement)] = server.inbox.received
+    assert supplement["Subject"] == "Kvarterprofil, tidlig varsling november 2025 (tillæg): 1 ny"
+    text = supplement.get_body("plain").get_content()
+    assert "Tillæg: disse episoder er kommet til, efter månedens første sammendrag." in text
+    assert "leveret igen" not in text and "Solsikkeparken (BO05)" in text

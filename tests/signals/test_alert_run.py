@@ -296,7 +296,7 @@ def test_alarms_of_a_month_delivered_again_go_out_in_a_supplement(tmp_path, plai
         _, mail = server.inbox.received[1]
         assert mail["Subject"] == "Kvarterprofil, tidlig varsling december 2025 (tillæg): 1 ny"
         text = mail.get_body("plain").get_content()
-        assert "Tillæg: månedens data er leveret igen" in text
+        assert "Tillæg: disse episoder er kommet til, efter månedens første sammendrag." in text
         assert "Solsikkeparken (BO05)" in text and "(BO04)" not in text
         # Once told, nothing more: the same month a third time sends nothing.
         third = run_month(con, outbox, "run-3", smtp, NOW)

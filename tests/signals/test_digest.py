@@ -199,3 +199,19 @@ def test_a_digest_names_no_month_whose_cell_is_hidden():
     assert _resolved_text(replace(ended, onset=D(2025, 11, 1)), series()).endswith(
         "(BO04): 18-64-årige uden for arbejde eller uddannelse"
     )
+
+
+def test_an_episode_no_digest_has_shown_is_told_as_new_not_repeated_or_reopened():
+    # Lifted by hand from a silence that began before its first digest; and one closed and
+    # reopened by the month delivered again before any digest showed it.
+    lifted = episode("BO02", "emp_benefit_fte", "igangværende", first=D(2025, 10, 1))
+    reopened = episode("BO03", "emp_benefit_fte", "igangværende", first=D(2025, 9, 1))
+    again = Transition(reopened.episode_id, DEC, "r2", "afsluttet", "igangværende", "leveret igen")
+    [jobs] = plan([lifted, reopened], [again], DEC, ROUTING)
+    assert [e.area_id for e in jobs.new] == ["BO02", "BO03"]
+    assert jobs.ongoing_full == jobs.reopened == []
+    # Once a digest showed them, they are ongoing (due in full in March) and reopened.
+    shown = [replace(e, last_full_month=D(2025, 11, 1)) for e in (lifted, reopened)]
+    [jobs] = plan(shown, [again], DEC, ROUTING)
+    assert [e.area_id for e in jobs.ongoing_short] == ["BO02"]
+    assert [e.area_id for e in jobs.reopened] == ["BO03"] and jobs.new == []
