@@ -128,8 +128,8 @@ def queue_digests(
         return any((folder / f"{key}.eml").exists() for folder in folders)
 
     def told(key: str) -> set[str] | None:
-        """The episodes the recipient's digest of the month and its supplements showed
-        (None if one of them predates the list). One set aside counts: the recipient
+        """What the recipient's digest of the month and its supplements told (their
+        `Digest.told`; None if one of them predates the list). One set aside counts: the recipient
         gets it when it is resent."""
         ids = set()
         for folder in folders:

@@ -45,6 +45,7 @@ from signals.episodes import (
 from signals.routing import Recipient, Routing
 
 FULL_EVERY = 3
+ESCALATED_TOKEN = "skaerpet:"  # X-Kvarter-Episodes: the episode told as escalated
 SHOWN_MONTHS = 6
 BASELINE_MONTHS = 12
 DIRECTION_DA = {"op": "stigende", "ned": "faldende"}
@@ -91,27 +92,38 @@ class Digest:
         slug = re.sub(r"[^a-z0-9]+", "-", self.recipient.address.lower()).strip("-")
         digest = hashlib.sha256(self.recipient.address.lower().encode()).hexdigest()[:8]
         key = f"digest-{self.month:%Y-%m}-{slug}-{digest}"
-        if self.supplement:
-            told = "\n".join(sorted(e.episode_id for e in self.in_full))
+        if self.supplement:  # by section too: an episode told, then escalated, is news
+            told = "\n".join(sorted(self.told))
             key += "-tillaeg-" + hashlib.sha256(told.encode()).hexdigest()[:8]
         return key
 
+    @property
+    def told(self) -> set[str]:
+        """What it tells in full: each episode's id, and ESCALATED_TOKEN + id for an
+        escalated one (the digest's X-Kvarter-Episodes)."""
+        return {e.episode_id for e in self.in_full} | {
+            ESCALATED_TOKEN + e.episode_id for e in self.escalated
+        }
+
     def untold(self, told: set[str] | None) -> Digest | None:
         """The supplement of this digest: its new, escalated and reopened episodes that
-        the recipient's digests of the month did not show in full (`told`, their ids; None
-        for digests from before they listed them: then those not shown to anyone), if
-        any."""
-        news = [
-            e for e in self.new + self.escalated + self.reopened
-            if (e.episode_id not in told if told is not None else e.last_full_month != self.month)
-        ]  # fmt: skip
-        if not news:
+        the recipient's digests of the month did not tell (`told`: their `told`; None for
+        digests from before they listed them: then those not shown to anyone), if any.
+        An escalation is news to a recipient told the episode before it escalated."""
+
+        def news(episode: Episode, section: str) -> bool:
+            if told is None:
+                return episode.last_full_month != self.month
+            token = (ESCALATED_TOKEN if section == "escalated" else "") + episode.episode_id
+            return token not in told
+
+        new = [e for e in self.new if news(e, "new")]
+        escalated = [e for e in self.escalated if news(e, "escalated")]
+        reopened = [e for e in self.reopened if news(e, "reopened")]
+        if not (new or escalated or reopened):
             return None
         return Digest(
-            self.recipient, self.month,
-            new=[e for e in self.new if e in news],
-            escalated=[e for e in self.escalated if e in news],
-            reopened=[e for e in self.reopened if e in news],
+            self.recipient, self.month, new=new, escalated=escalated, reopened=reopened,
             supplement=True,
         )  # fmt: skip
 
@@ -349,7 +361,7 @@ def render(
     msg["Message-ID"] = f"<{digest.key}@kvarterprofil>"
     msg["X-Kvarter-Digest"] = digest.key
     # The episodes it shows in full: what a supplement of the month need not repeat.
-    msg["X-Kvarter-Episodes"] = " ".join(e.episode_id for e in digest.in_full)
+    msg["X-Kvarter-Episodes"] = " ".join(sorted(digest.told))
     msg.set_content("\n".join(text) + "\n")
     msg.add_alternative(
         '<!DOCTYPE html><html lang="da"><body>' + "\n".join(body_html) + "</body></html>",

@@ -344,3 +344,30 @@ def test_a_watch_the_month_delivered_again_makes_an_alarm_goes_out_escalated(
         assert mail["Subject"] == "Kvarterprofil, tidlig varsling december 2025 (tillæg): 1 skærpet"
         text = mail.get_body("plain").get_content()
         assert "(BO04)" in text and "Solsikkeparken (BO05)" not in text
+
+
+def test_an_alarm_told_this_month_that_the_month_delivered_again_escalates_is_told_again(
+    tmp_path, plain_server
+):
+    # December's digest told BO05's alarm as new; December delivered again (twice) brings
+    # it near its statutory threshold. The supplement tells the escalation (before the
+    # twenty-second session: left out as "told", and next month it was only ongoing).
+    server, smtp = plain_server
+    outbox = tmp_path / "outbox"
+    december = dt.date(2025, 12, 1)
+    with warehouse(tmp_path / "w.duckdb", december, [("BO05", "emp_benefit_fte", "alarm")]) as con:
+        [key] = run_month(con, outbox, "run-1", smtp, NOW).delivery.sent
+        con.execute("update signals.area_signals set method = 'threshold'")
+        again = run_month(con, outbox, "run-2", smtp, NOW)
+        assert [(t.from_state, t.to_state) for t in again.transitions] == [("ny", "skærpet")]
+        [supplement] = again.delivery.sent
+        assert supplement.startswith(f"{key}-tillaeg-")
+        third = run_month(con, outbox, "run-3", smtp, NOW)  # told: nothing more
+        assert third.queued == [] and third.delivery.sent == []
+    subjects = [mail["Subject"] for _, mail in server.inbox.received]
+    assert subjects == [
+        "Kvarterprofil, tidlig varsling december 2025: 1 ny",
+        "Kvarterprofil, tidlig varsling december 2025 (tillæg): 1 skærpet",
+    ]
+    text = server.inbox.received[1][1].get_body("plain").get_content()
+    assert text.index("Skærpede episoder:") < text.index("Solsikkeparken (BO05)")
