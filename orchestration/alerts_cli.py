@@ -112,8 +112,8 @@ def run(args: argparse.Namespace, storage: KvarterStorage) -> int:
                 print(f"Intet sammendrag til {args.recipient} for {month:%Y-%m}.")
                 return 0
             ids = {e.episode_id for d in digests for e in d.in_full + d.ongoing_short + d.resolved}
-            msg = render(digests[0], series_of(con, [e for e in episodes if e.episode_id in ids],
-                                               month))  # fmt: skip
+            shown = [e for e in episodes if e.episode_id in ids]
+            msg = render(digests[0].first_of_month(), series_of(con, shown, month))
             print(f"To: {msg['To']}\nSubject: {msg['Subject']}\n")
             print(msg.get_body("plain").get_content())
     return 0

@@ -152,6 +152,8 @@ def queue_digests(
             digest = digest.untold(listed)
             if digest is None or made(digest.key):
                 continue
+        else:
+            digest = digest.first_of_month()
         try:
             if not enqueue(outbox, digest.key, render(digest, series)):
                 report.already.append(digest.key)

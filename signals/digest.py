@@ -1,9 +1,9 @@
 """One Danish digest per recipient per month: which episodes, in which order, and the mail.
 
 Sections, in order: new (also any episode no digest has shown yet), escalated, reopened
-(closed this month, then reopened by the month delivered again; each in full with its
-published series, the level expected from the published months before the onset, the
-municipality and an inline chart), ongoing (in full at most every FULL_EVERY months,
+(closed this month and told so, then reopened by the month delivered again; each in full
+with its published series, the level expected from the published months before the onset,
+the municipality and an inline chart), ongoing (in full at most every FULL_EVERY months,
 otherwise one line) and resolved.
 Silenced episodes and episodes that never reached alarm are left out. A recipient with
 only short ongoing lines gets no digest that month.
@@ -16,7 +16,7 @@ import hashlib
 import html
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -126,6 +126,13 @@ class Digest:
             self.recipient, self.month, new=new, escalated=escalated, reopened=reopened,
             supplement=True,
         )  # fmt: skip
+
+    def first_of_month(self) -> Digest:
+        """As the recipient's first digest of the month: an episode closed and reopened
+        before it went out is ongoing, in full, to recipients who never heard it ended."""
+        if not self.reopened:
+            return self
+        return replace(self, reopened=[], ongoing_full=_order(self.ongoing_full + self.reopened))
 
     @property
     def worth_sending(self) -> bool:

@@ -220,6 +220,37 @@ def test_an_episode_the_month_closed_and_its_delivery_again_reopens_goes_out_in_
     assert "(episode BO04-emp_benefit_fte-op-2025-10)" in text
 
 
+
+def test_an_episode_reopened_before_the_months_digest_went_out_is_told_as_ongoing(
+    tmp_path, plain_server
+):
+    # December closed it, but its digest was not made before December was delivered again
+    # and reopened it: its recipients never heard it had ended, so the month's first digest
+    # tells it as ongoing, in full, not as reopened (before the twenty-second session:
+    # "Genåbnede episoder (afsluttet, men ...)").
+    server, smtp = plain_server
+    outbox, path = tmp_path / "outbox", tmp_path / "w.duckdb"
+    october, november, december = (dt.date(2025, m, 1) for m in (10, 11, 12))
+    alarm = [("BO04", "emp_benefit_fte", "alarm")]
+    for month, signals in ((october, alarm), (november, [])):
+        with warehouse(path, month, signals) as con:
+            run_month(con, outbox, f"run-{month:%m}", smtp, NOW)
+    with warehouse(path, december, []) as con:
+        _, transitions = apply_month(con, "run-12")  # the mail step did not run
+        assert [t.to_state for t in transitions] == ["afsluttet"]
+    with warehouse(path, december, alarm) as con:
+        again = run_month(con, outbox, "run-12b", smtp, NOW)
+    assert [(t.from_state, t.to_state) for t in again.transitions] == [
+        ("afsluttet", "igangværende")
+    ]
+    assert [mail["Subject"] for _, mail in server.inbox.received] == [
+        "Kvarterprofil, tidlig varsling oktober 2025: 1 ny",
+        "Kvarterprofil, tidlig varsling december 2025: 1 igangværende",
+    ]
+    text = server.inbox.received[-1][1].get_body("plain").get_content()
+    assert "Igangværende episoder (gentaget i fuld længde):" in text and "Genåbnede" not in text
+
+
 def test_an_alarm_silenced_before_its_first_digest_is_told_as_new_to_every_recipient(
     tmp_path, plain_server, monkeypatch
 ):
