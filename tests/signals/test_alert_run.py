@@ -188,16 +188,23 @@ def test_a_slow_mail_server_does_not_lock_the_warehouse(tmp_path, smtp_server, m
     assert [rcpt for rcpt, _ in server.inbox.received] == [["jobcenter@k.example"]]
 
 
+def alarm_in_october_quiet_in_november(path, outbox, smtp):
+    """BO04's alarm told in October's digest; November without a signal."""
+    for month, signals in ((dt.date(2025, 10, 1), BO04_ALARM), (dt.date(2025, 11, 1), [])):
+        with warehouse(path, month, signals) as con:
+            run_month(con, outbox, f"run-{month:%m}", smtp, NOW)
+
+
+BO04_ALARM = [("BO04", "emp_benefit_fte", "alarm")]
+
+
 def test_an_episode_the_month_closed_and_its_delivery_again_reopens_goes_out_in_a_supplement(
     tmp_path, plain_server
 ):
     server, smtp = plain_server
     outbox, path = tmp_path / "outbox", tmp_path / "w.duckdb"
-    october, november, december = (dt.date(2025, m, 1) for m in (10, 11, 12))
-    alarm = [("BO04", "emp_benefit_fte", "alarm")]
-    for month, signals in ((october, alarm), (november, [])):
-        with warehouse(path, month, signals) as con:
-            run_month(con, outbox, f"run-{month:%m}", smtp, NOW)
+    december = dt.date(2025, 12, 1)
+    alarm_in_october_quiet_in_november(path, outbox, smtp)
     with warehouse(path, december, []) as con:
         closed = run_month(con, outbox, "run-12", smtp, NOW)  # two months without a signal
         assert [t.to_state for t in closed.transitions] == ["afsluttet"]
@@ -220,7 +227,6 @@ def test_an_episode_the_month_closed_and_its_delivery_again_reopens_goes_out_in_
     assert "(episode BO04-emp_benefit_fte-op-2025-10)" in text
 
 
-
 def test_an_episode_reopened_before_the_months_digest_went_out_is_told_as_ongoing(
     tmp_path, plain_server
 ):
@@ -230,15 +236,12 @@ def test_an_episode_reopened_before_the_months_digest_went_out_is_told_as_ongoin
     # "Genåbnede episoder (afsluttet, men ...)").
     server, smtp = plain_server
     outbox, path = tmp_path / "outbox", tmp_path / "w.duckdb"
-    october, november, december = (dt.date(2025, m, 1) for m in (10, 11, 12))
-    alarm = [("BO04", "emp_benefit_fte", "alarm")]
-    for month, signals in ((october, alarm), (november, [])):
-        with warehouse(path, month, signals) as con:
-            run_month(con, outbox, f"run-{month:%m}", smtp, NOW)
+    december = dt.date(2025, 12, 1)
+    alarm_in_october_quiet_in_november(path, outbox, smtp)
     with warehouse(path, december, []) as con:
         _, transitions = apply_month(con, "run-12")  # the mail step did not run
         assert [t.to_state for t in transitions] == ["afsluttet"]
-    with warehouse(path, december, alarm) as con:
+    with warehouse(path, december, BO04_ALARM) as con:
         again = run_month(con, outbox, "run-12b", smtp, NOW)
     assert [(t.from_state, t.to_state) for t in again.transitions] == [
         ("afsluttet", "igangværende")
