@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from signals import episode_store
-from signals.digest import Digest, Series, plan, render
+from signals.digest import ESCALATED_TOKEN, Digest, Series, plan, render
 from signals.episodes import DIRECTION, Episode, Signal, Transition, advance
 from signals.mail_queue import DeliveryReport, SmtpConfig, deliver, enqueue, read
 from signals.routing import Routing, load_routing
@@ -134,10 +134,14 @@ def queue_digests(
         ids = set()
         for folder in folders:
             for path in [*folder.glob(f"{key}.eml"), *folder.glob(f"{key}-tillaeg-*.eml")]:
-                listed = read(path)["X-Kvarter-Episodes"]
+                mail = read(path)
+                listed, escalated = mail["X-Kvarter-Episodes"], mail["X-Kvarter-Escalated"]
                 if listed is None:
                     return None
                 ids |= set(listed.split())
+                # One from before the second header: an escalation it showed, by its id.
+                escalated = listed if escalated is None else escalated
+                ids |= {ESCALATED_TOKEN + i for i in escalated.split()}
         return ids
 
     for digest in digests:

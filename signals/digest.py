@@ -45,7 +45,7 @@ from signals.episodes import (
 from signals.routing import Recipient, Routing
 
 FULL_EVERY = 3
-ESCALATED_TOKEN = "skaerpet:"  # X-Kvarter-Episodes: the episode told as escalated
+ESCALATED_TOKEN = "skaerpet:"  # in Digest.told: the episode told as escalated
 SHOWN_MONTHS = 6
 BASELINE_MONTHS = 12
 DIRECTION_DA = {"op": "stigende", "ned": "faldende"}
@@ -81,8 +81,8 @@ class Digest:
     ongoing_full: list[Episode] = field(default_factory=list)
     ongoing_short: list[Episode] = field(default_factory=list)
     resolved: list[Episode] = field(default_factory=list)
-    # A supplement: the month's news that its digest, sent already, did not hold (the
-    # month was delivered again and raised more alarms).
+    # A supplement: the month's news that its digest, made already, did not hold (the
+    # month delivered again raised more alarms, or a silence was lifted by hand).
     supplement: bool = False
 
     @property
@@ -100,7 +100,7 @@ class Digest:
     @property
     def told(self) -> set[str]:
         """What it tells in full: each episode's id, and ESCALATED_TOKEN + id for an
-        escalated one (the digest's X-Kvarter-Episodes)."""
+        escalated one (the mail's X-Kvarter-Episodes and X-Kvarter-Escalated)."""
         return {e.episode_id for e in self.in_full} | {
             ESCALATED_TOKEN + e.episode_id for e in self.escalated
         }
@@ -129,10 +129,18 @@ class Digest:
 
     def first_of_month(self) -> Digest:
         """As the recipient's first digest of the month: an episode closed and reopened
-        before it went out is ongoing, in full, to recipients who never heard it ended."""
+        before it was made is ongoing, in full, to recipients who never heard it ended (new,
+        if no digest has shown it)."""
         if not self.reopened:
             return self
-        return replace(self, reopened=[], ongoing_full=_order(self.ongoing_full + self.reopened))
+        unseen = [e for e in self.reopened if e.last_full_month is None]
+        seen = [e for e in self.reopened if e.last_full_month is not None]
+        return replace(
+            self,
+            new=_order(self.new + unseen),
+            reopened=[],
+            ongoing_full=_order(self.ongoing_full + seen),
+        )
 
     @property
     def worth_sending(self) -> bool:
@@ -168,13 +176,13 @@ def plan(
             section = "new"
         elif episode.state == ESCALATED and (episode.episode_id, ESCALATED) in arrived:
             section = "escalated"
+        elif episode.state == ONGOING and episode.episode_id in reopened:
+            section = "reopened"  # told it ended: by the month's digest (first_of_month)
         elif episode.last_full_month is None and episode.state in (NEW, ESCALATED, ONGOING):
             # No digest has shown it (silenced before its first digest, then lifted; or
             # every digest of its month failed): the recipients hear of it for the first
-            # time, so not as repeated, nor as reopened after an end they were not told.
+            # time, not as repeated.
             section = "new"
-        elif episode.state == ONGOING and episode.episode_id in reopened:
-            section = "reopened"
         elif episode.state in (NEW, ESCALATED, ONGOING):
             due = (
                 episode.last_full_month is None
@@ -367,8 +375,9 @@ def render(
     msg["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
     msg["Message-ID"] = f"<{digest.key}@kvarterprofil>"
     msg["X-Kvarter-Digest"] = digest.key
-    # The episodes it shows in full: what a supplement of the month need not repeat.
-    msg["X-Kvarter-Episodes"] = " ".join(sorted(digest.told))
+    # What it tells in full (`Digest.told`): what a supplement of the month need not repeat.
+    msg["X-Kvarter-Episodes"] = " ".join(e.episode_id for e in digest.in_full)
+    msg["X-Kvarter-Escalated"] = " ".join(e.episode_id for e in digest.escalated)
     msg.set_content("\n".join(text) + "\n")
     msg.add_alternative(
         '<!DOCTYPE html><html lang="da"><body>' + "\n".join(body_html) + "</body></html>",

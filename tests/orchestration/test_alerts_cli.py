@@ -108,7 +108,6 @@ def test_a_warehouse_a_run_is_writing_is_named_not_a_traceback(month, tmp_path, 
     )
 
 
-
 def lifted_by_hand(tmp_path, monkeypatch, smtp_server):
     """November: two alarms, one silenced before the month's digest (which tells the
     other), then lifted with `kvarter alerts unsilence`."""

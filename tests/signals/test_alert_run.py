@@ -405,3 +405,28 @@ def test_an_alarm_told_this_month_that_the_month_delivered_again_escalates_is_to
     ]
     text = server.inbox.received[1][1].get_body("plain").get_content()
     assert text.index("Skærpede episoder:") < text.index("Solsikkeparken (BO05)")
+
+
+def test_an_escalation_a_digest_of_the_previous_release_showed_is_not_told_again(
+    tmp_path, plain_server
+):
+    # A digest made before X-Kvarter-Escalated existed lists its episodes by id only: an
+    # escalation it showed counts as told when the month is run again after the upgrade.
+    server, smtp = plain_server
+    outbox = tmp_path / "outbox"
+    path, november, december = tmp_path / "w.duckdb", dt.date(2025, 11, 1), dt.date(2025, 12, 1)
+    with warehouse(path, november, [("BO05", "emp_benefit_fte", "watch")]) as con:
+        run_month(con, outbox, "run-11", smtp, NOW)
+    with warehouse(path, december, [("BO05", "emp_benefit_fte", "alarm")]) as con:
+        [key] = run_month(con, outbox, "run-12", smtp, NOW).delivery.sent
+        sent = outbox / "sent" / f"{key}.eml"
+        old = "".join(
+            line for line in sent.read_text().splitlines(keepends=True)
+            if not line.startswith("X-Kvarter-Escalated")
+        )  # fmt: skip
+        sent.write_text(old)
+        again = run_month(con, outbox, "run-12b", smtp, NOW)
+    assert again.queued == [] and again.already == [key]
+    assert [mail["Subject"] for _, mail in server.inbox.received] == [
+        "Kvarterprofil, tidlig varsling december 2025: 1 skærpet"
+    ]

@@ -203,15 +203,22 @@ def test_a_digest_names_no_month_whose_cell_is_hidden():
 
 def test_an_episode_no_digest_has_shown_is_told_as_new_not_repeated_or_reopened():
     # Lifted by hand from a silence that began before its first digest; and one closed and
-    # reopened by the month delivered again before any digest showed it.
+    # reopened by the month delivered again, never shown in full.
     lifted = episode("BO02", "emp_benefit_fte", "igangværende", first=D(2025, 10, 1))
     reopened = episode("BO03", "emp_benefit_fte", "igangværende", first=D(2025, 9, 1))
     again = Transition(reopened.episode_id, DEC, "r2", "afsluttet", "igangværende", "leveret igen")
     [jobs] = plan([lifted, reopened], [again], DEC, ROUTING)
-    assert [e.area_id for e in jobs.new] == ["BO02", "BO03"]
-    assert jobs.ongoing_full == jobs.reopened == []
-    # Once a digest showed them, they are ongoing (due in full in March) and reopened.
+    assert [e.area_id for e in jobs.new] == ["BO02"] and jobs.ongoing_full == []
+    # Reopened in a supplement (the month's digest told it ended); new in the month's
+    # first digest, which told nothing of it.
+    assert [e.area_id for e in jobs.reopened] == ["BO03"]
+    first = jobs.first_of_month()
+    assert [e.area_id for e in first.new] == ["BO02", "BO03"] and first.reopened == []
+    # Once a digest showed them, they are ongoing (due in full in March) and reopened,
+    # which the month's first digest tells as ongoing in full.
     shown = [replace(e, last_full_month=D(2025, 11, 1)) for e in (lifted, reopened)]
     [jobs] = plan(shown, [again], DEC, ROUTING)
     assert [e.area_id for e in jobs.ongoing_short] == ["BO02"]
     assert [e.area_id for e in jobs.reopened] == ["BO03"] and jobs.new == []
+    first = jobs.first_of_month()
+    assert [e.area_id for e in first.ongoing_full] == ["BO03"] and first.new == []
