@@ -45,7 +45,7 @@ from signals.episodes import (
 from signals.routing import Recipient, Routing
 
 FULL_EVERY = 3
-ESCALATED_TOKEN = "skaerpet:"  # in Digest.told: the episode told as escalated
+ESCALATED_TOKEN = "skaerpet:"  # in Digest.told: an episode told as escalated (`escalation`)
 SHOWN_MONTHS = 6
 BASELINE_MONTHS = 12
 DIRECTION_DA = {"op": "stigende", "ned": "faldende"}
@@ -99,10 +99,10 @@ class Digest:
 
     @property
     def told(self) -> set[str]:
-        """What it tells in full: each episode's id, and ESCALATED_TOKEN + id for an
-        escalated one (the mail's X-Kvarter-Episodes and X-Kvarter-Escalated)."""
+        """What it tells in full: each episode's id, and ESCALATED_TOKEN + `escalation` for
+        an escalated one (the mail's X-Kvarter-Episodes and X-Kvarter-Escalated)."""
         return {e.episode_id for e in self.in_full} | {
-            ESCALATED_TOKEN + e.episode_id for e in self.escalated
+            ESCALATED_TOKEN + escalation(e) for e in self.escalated
         }
 
     def untold(self, told: set[str] | None) -> Digest | None:
@@ -114,8 +114,9 @@ class Digest:
         def news(episode: Episode, section: str) -> bool:
             if told is None:
                 return episode.last_full_month != self.month
-            token = (ESCALATED_TOKEN if section == "escalated" else "") + episode.episode_id
-            return token not in told
+            if section == "escalated":
+                return not escalation_told(episode, told)
+            return episode.episode_id not in told
 
         new = [e for e in self.new if news(e, "new")]
         escalated = [e for e in self.escalated if news(e, "escalated")]
@@ -151,6 +152,35 @@ class Digest:
     @property
     def in_full(self) -> list[Episode]:
         return self.new + self.escalated + self.reopened + self.ongoing_full
+
+
+def _level(severity: str, method: str) -> tuple[int, bool]:
+    return SEVERITY_RANK[severity], method == "threshold"
+
+
+def escalation(episode: Episode) -> str:
+    """An escalated episode as X-Kvarter-Escalated lists it: its id and how far it has
+    escalated (`id@alarm`, `id@alarm+threshold`), so a second escalation in the same
+    month (watch -> alarm, then near the statutory threshold) is news again."""
+    threshold = "+threshold" if episode.method == "threshold" else ""
+    return f"{episode.episode_id}@{episode.severity}{threshold}"
+
+
+def escalation_told(episode: Episode, told: set[str]) -> bool:
+    """Whether `told` (Digest.told of the month's digests) holds the episode escalated as
+    far as it is now, or further. A bare id is from a digest that listed no levels: it
+    counts as told."""
+    token = ESCALATED_TOKEN + episode.episode_id
+    if token in told:
+        return True
+    severity, threshold = _level(episode.severity, episode.method)
+    for entry in told:
+        if entry.startswith(token + "@"):
+            told_severity, _, told_method = entry.removeprefix(token + "@").partition("+")
+            was_severity, was_threshold = _level(told_severity, told_method)
+            if was_severity >= severity and was_threshold >= threshold:
+                return True
+    return False
 
 
 def _order(episodes: list[Episode]) -> list[Episode]:
@@ -377,7 +407,7 @@ def render(
     msg["X-Kvarter-Digest"] = digest.key
     # What it tells in full (`Digest.told`): what a supplement of the month need not repeat.
     msg["X-Kvarter-Episodes"] = " ".join(e.episode_id for e in digest.in_full)
-    msg["X-Kvarter-Escalated"] = " ".join(e.episode_id for e in digest.escalated)
+    msg["X-Kvarter-Escalated"] = " ".join(escalation(e) for e in digest.escalated)
     msg.set_content("\n".join(text) + "\n")
     msg.add_alternative(
         '<!DOCTYPE html><html lang="da"><body>' + "\n".join(body_html) + "</body></html>",

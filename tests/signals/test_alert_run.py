@@ -407,6 +407,39 @@ def test_an_alarm_told_this_month_that_the_month_delivered_again_escalates_is_to
     assert text.index("Skærpede episoder:") < text.index("Solsikkeparken (BO05)")
 
 
+def test_a_second_escalation_in_the_same_month_is_told_in_a_supplement(tmp_path, plain_server):
+    # November's watch is December's alarm, told as escalated in December's digest; December
+    # delivered again brings it near its statutory threshold, a second escalation. Before
+    # the twenty-third session it counted as told, and next month it was only ongoing.
+    server, smtp = plain_server
+    outbox = tmp_path / "outbox"
+    path, november, december = tmp_path / "w.duckdb", dt.date(2025, 11, 1), dt.date(2025, 12, 1)
+    with warehouse(path, november, [("BO05", "emp_benefit_fte", "watch")]) as con:
+        assert run_month(con, outbox, "run-11", smtp, NOW).queued == []  # a watch: no mail
+    with warehouse(path, december, [("BO05", "emp_benefit_fte", "alarm")]) as con:
+        [key] = run_month(con, outbox, "run-12", smtp, NOW).delivery.sent
+        con.execute("update signals.area_signals set method = 'threshold'")
+        again = run_month(con, outbox, "run-12b", smtp, NOW)
+        assert [(t.from_state, t.to_state, t.note) for t in again.transitions] == [
+            ("skærpet", "skærpet", "alarm -> alarm (threshold), leveret igen")
+        ]
+        [supplement] = again.delivery.sent
+        assert supplement.startswith(f"{key}-tillaeg-")
+        # The model's signal again, then the threshold again: escalated no further than told.
+        con.execute("update signals.area_signals set method = 'glr'")
+        assert run_month(con, outbox, "run-12c", smtp, NOW).queued == []
+        con.execute("update signals.area_signals set method = 'threshold'")
+        fourth = run_month(con, outbox, "run-12d", smtp, NOW)
+        assert len(fourth.transitions) == 1 and fourth.queued == []
+    mails = [mail for _, mail in server.inbox.received]
+    assert [(m["Subject"], m["X-Kvarter-Escalated"]) for m in mails] == [
+        ("Kvarterprofil, tidlig varsling december 2025: 1 skærpet",
+         "BO05-emp_benefit_fte-op-2025-11@alarm"),
+        ("Kvarterprofil, tidlig varsling december 2025 (tillæg): 1 skærpet",
+         "BO05-emp_benefit_fte-op-2025-11@alarm+threshold"),
+    ]  # fmt: skip
+
+
 def test_an_escalation_a_digest_of_the_previous_release_showed_is_not_told_again(
     tmp_path, plain_server
 ):

@@ -6,7 +6,16 @@ from dataclasses import replace
 
 import pandas as pd
 
-from signals.digest import Series, _full_text, _resolved_text, _short_text, baseline, plan, render
+from signals.digest import (
+    Series,
+    _full_text,
+    _resolved_text,
+    _short_text,
+    baseline,
+    escalation_told,
+    plan,
+    render,
+)
 from signals.episodes import Episode, Transition
 from signals.routing import load_routing
 
@@ -108,6 +117,17 @@ def test_which_episodes_go_to_whom_and_in_which_section():
     assert [e.area_id for e in jobs.ongoing_full] == ["BO03"]  # last in full in September
     assert [e.area_id for e in jobs.ongoing_short] == ["BO02"]
     assert [e.area_id for e in jobs.resolved] == ["BO06"]
+
+
+def test_an_escalation_is_told_when_a_digest_told_it_as_far_or_further():
+    near = replace(ESCALATED, method="threshold")  # an alarm near its statutory threshold
+    token = "skaerpet:" + ESCALATED.episode_id
+    assert not escalation_told(near, {ESCALATED.episode_id})  # shown, not as escalated
+    assert not escalation_told(near, {token + "@alarm"})  # told up to alarm only
+    assert not escalation_told(near, {token + "@watch+threshold"})
+    assert escalation_told(near, {token + "@alarm+threshold"})
+    assert escalation_told(ESCALATED, {token + "@alarm+threshold"})  # told further
+    assert escalation_told(near, {token})  # a digest that listed no levels
 
 
 def test_expected_level_from_the_published_months_before_the_onset():
