@@ -9,8 +9,8 @@ from pathlib import Path
 
 from orchestration.resources import KvarterStorage
 from signals import episode_store
-from signals.alert_run import latest_month, routing_from, series_of
-from signals.digest import plan, render
+from signals.alert_run import latest_month, month_digests, routing_from
+from signals.digest import render
 from signals.episodes import silence, unsilence
 from signals.mail_queue import SmtpConfig, deliver, requeue
 
@@ -97,23 +97,13 @@ def run(args: argparse.Namespace, storage: KvarterStorage) -> int:
             print(f"{changed.episode_id}: {episode.state} -> {changed.state}")
         elif command == "preview":
             month = latest_month(con)
-            episodes = episode_store.load_episodes(con)
-            digests = [
-                d
-                for d in plan(
-                    episodes,
-                    episode_store.transitions_of(con, month=month),
-                    month,
-                    routing_from(con),
-                )  # fmt: skip
-                if d.recipient.address == args.recipient
-            ]
-            if not digests or not digests[0].worth_sending:
+            # The same digests the alert step queues: mailable episodes only.
+            digests, series = month_digests(con, month, routing_from(con))
+            mine = [d for d in digests if d.recipient.address == args.recipient]
+            if not mine or not mine[0].worth_sending:
                 print(f"Intet sammendrag til {args.recipient} for {month:%Y-%m}.")
                 return 0
-            ids = {e.episode_id for d in digests for e in d.in_full + d.ongoing_short + d.resolved}
-            shown = [e for e in episodes if e.episode_id in ids]
-            msg = render(digests[0].first_of_month(), series_of(con, shown, month))
+            msg = render(mine[0].first_of_month(), series)
             print(f"To: {msg['To']}\nSubject: {msg['Subject']}\n")
             print(msg.get_body("plain").get_content())
     return 0

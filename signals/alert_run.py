@@ -182,6 +182,23 @@ def apply_month(con, run_id: str) -> tuple[dt.date, list[Transition]]:
     return month, transitions
 
 
+def month_digests(
+    con, month: dt.date, routing: Routing
+) -> tuple[list[Digest], dict[str, Series]]:
+    """The month's digests (`plan`) and the published series they name (`series_of`), as
+    the alert step queues them and `kvarter alerts preview` shows them."""
+    everything = episode_store.load_episodes(con)
+    # The digests go to the departments beside the published copy: an episode that names
+    # a hidden month, or whose series is hidden this month, is left out, as its state or
+    # severity would tell something of the hidden value. It stays in the restricted store
+    # (`kvarter alerts list`).
+    allowed = episode_store.mailable_ids(con, month)
+    mailable = [e for e in everything if e.episode_id in allowed]
+    digests = plan(mailable, episode_store.transitions_of(con, month=month), month, routing)
+    mailed = {e.episode_id for d in digests for e in d.in_full + d.ongoing_short + d.resolved}
+    return digests, series_of(con, [e for e in mailable if e.episode_id in mailed], month)
+
+
 def mail_month(
     con,
     outbox: Path,
@@ -193,20 +210,10 @@ def mail_month(
 ) -> AlertRunReport:
     """The month's episodes -> digests -> outbox -> SMTP (if configured)."""
     report = AlertRunReport(month, transitions)
-    everything = episode_store.load_episodes(con)
-    # The digests go to the departments beside the published copy: an episode that names
-    # a hidden month, or whose series is hidden this month, is left out, as its state or
-    # severity would tell something of the hidden value. It stays in the restricted store
-    # (`kvarter alerts list`).
-    allowed = episode_store.mailable_ids(con, month)
-    mailable = [e for e in everything if e.episode_id in allowed]
-    digests = plan(mailable, episode_store.transitions_of(con, month=month), month, routing)
-    mailed = {e.episode_id for d in digests for e in d.in_full + d.ongoing_short + d.resolved}
-    series = series_of(con, [e for e in everything if e.episode_id in mailed], month)
+    digests, series = month_digests(con, month, routing)
     shown = queue_digests(digests, series, outbox, report)
-    episode_store.save(
-        con, [replace(e, last_full_month=month) for e in everything if e.episode_id in shown], []
-    )
+    shown_now = [e for e in episode_store.load_episodes(con) if e.episode_id in shown]
+    episode_store.save(con, [replace(e, last_full_month=month) for e in shown_now], [])
     report.delivery = deliver(outbox, smtp, now)
     return report
 

@@ -88,7 +88,9 @@ def months_between(earlier: dt.date, later: dt.date) -> int:
 
 
 def _escalates(episode: Episode, signal: Signal) -> bool:
-    return SEVERITY_RANK[signal.severity] > SEVERITY_RANK[episode.severity] or (
+    """Worse than the episode has been: an alarm that fell back to a watch and rises
+    again is ongoing, not escalated a second time (its recipients were told)."""
+    return SEVERITY_RANK[signal.severity] > SEVERITY_RANK[episode.peak_severity] or (
         signal.method == "threshold" and episode.method != "threshold"
     )
 

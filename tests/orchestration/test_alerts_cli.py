@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import duckdb
 import pytest
 
 from orchestration.cli import main
@@ -54,6 +55,15 @@ def test_list_show_silence_and_unsilence(month, capsys):
     assert out[-2].endswith(f"kørsel cli til {until} af mette: Kendt: renovering")
     assert main(["alerts", "show", "BO99-x"]) == 2
     assert capsys.readouterr().err == "kvarter alerts: ingen episode med id BO99-x\n"
+
+
+def test_preview_leaves_out_an_episode_the_alert_step_would_not_mail(month, capsys):
+    # BO05's December cell hidden: its digest would tell something of the hidden value.
+    with duckdb.connect(os.environ["KVARTER_WAREHOUSE"]) as con:
+        con.execute("""update marts.fct_area_indicator_month set suppressed = true
+            where area_id = 'BO05' and period = date '2025-12-01'""")
+    assert main(["alerts", "preview", "--recipient", "jobcenter@k.example"]) == 0
+    assert capsys.readouterr().out == "Intet sammendrag til jobcenter@k.example for 2025-12.\n"
 
 
 def test_preview_and_resend(month, capsys):

@@ -132,6 +132,15 @@ def test_a_threshold_approach_escalates_an_ongoing_watch(con):
     assert episode.state == "skærpet" and states(con)[-1] == (11, "igangværende", "skærpet")
 
 
+def test_an_alarm_back_from_a_watch_is_not_escalated_again(con):
+    run(con, D(2025, 9, 1), [signal("watch")])
+    run(con, D(2025, 10, 1), [signal("alarm")])
+    run(con, D(2025, 11, 1), [signal("watch")])
+    [episode] = run(con, D(2025, 12, 1), [signal("alarm")]).values()
+    assert (episode.state, episode.severity) == ("igangværende", "alarm")
+    assert states(con) == [(9, None, "ny"), (10, "ny", "skærpet"), (11, "skærpet", "igangværende")]
+
+
 def test_a_silence_holds_until_its_date_then_the_episode_is_ongoing_again(con):
     [episode] = run(con, D(2025, 9, 1), [signal()]).values()
     episode = replace(episode, last_full_month=D(2025, 9, 1))  # September's digest showed it
