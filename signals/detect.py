@@ -209,7 +209,10 @@ def detect(
 
     rolling = keys["indicator_id"].map(catalogue.get("rolling_window", pd.Series(dtype=object)))
     min_months = np.where(rolling.notna(), ROLLING_MIN_FIT_MONTHS, MIN_FIT_MONTHS)
-    now = scan(y, d, end, calendar, sign, groups=groups, min_months=min_months)
+    now = scan(
+        y, d, end, calendar, sign, groups=groups, min_months=min_months,
+        rolling=rolling.notna().to_numpy(),
+    )  # fmt: skip
     glr_q = bh_by_group(now.p_value, groups)
     spike_q = bh_by_group(now.spike_p, groups)
     funnel_z, funnel_p, funnel_observed, funnel_expected = funnel(y, d, end, groups, sign)

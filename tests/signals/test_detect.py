@@ -6,7 +6,7 @@ from signals import detect
 from signals.detect import OUTPUT_COLUMNS, benjamini_hochberg, explain, reported_method
 from signals.expected import GUARD_MONTHS, _autocorrelation, expected_counts
 from signals.funnel import funnel
-from signals.glr import _signed_root, sum_inflation
+from signals.glr import _signed_root, rolling_floor, sum_inflation
 
 PERIODS = pd.date_range("2024-01-01", periods=24, freq="MS")
 INDICATORS = pd.DataFrame(
@@ -283,6 +283,45 @@ def test_a_rolling_series_needs_two_years_of_history():
     )
     found = detect(longer, rolling)
     assert found.loc[found["method"] == "glr", "area_id"].tolist() == ["A3"]
+
+
+def test_a_rolling_sum_keeps_at_least_its_own_autocorrelation():
+    # A 12-month sum of independent months: lag k shares 12 - k of its 12 months.
+    estimated = np.array([[0.55, 0.3, 0.1, 0.0, 0.0], [0.95, 0.9, 0.9, 0.9, 0.9]])
+    floored = rolling_floor(estimated, np.array([True, True]))
+    assert floored[0] == pytest.approx([11 / 12, 10 / 12, 9 / 12, 8 / 12, 7 / 12])
+    assert floored[1] == pytest.approx(estimated[1])  # estimated higher: kept
+    assert rolling_floor(estimated, np.array([False, False])) == pytest.approx(estimated)
+
+
+def test_a_few_events_summed_month_after_month_do_not_alarm():
+    # A0's rolling 12-month count goes 0, 0, 1, 2, 3, 4, 4, 4: four events in the year.
+    # Taken as independent months that was an alarm; as the rolling sum it is (each event
+    # counted up to 12 times), it is below the gate of 5 events (twenty-third session).
+    rng = np.random.default_rng(5)
+    periods = pd.date_range("2023-01-01", periods=36, freq="MS")
+    frames = []
+    for i in range(8):
+        monthly = rng.poisson(0.1, 36 + 11).astype(float)
+        if i == 0:
+            monthly[-6:] += [1, 1, 1, 1, 0, 0]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "area_id": f"A{i}",
+                    "indicator_id": "up_bad",
+                    "period": periods,
+                    "numerator": np.convolve(monthly, np.ones(12), "valid"),
+                    "denominator": 700.0,
+                }
+            )
+        )
+    obs = pd.concat(frames, ignore_index=True)
+    assert obs.loc[obs["area_id"] == "A0", "numerator"].tolist()[-8:] == [0, 0, 1, 2, 3, 4, 4, 4]
+    monthly_view = detect(obs, INDICATORS)
+    assert monthly_view.loc[monthly_view["area_id"] == "A0", "severity"].tolist() == ["alarm"]
+    rolling = detect(obs, INDICATORS.assign(rolling_window=["numerator", None]))
+    assert "A0" not in set(rolling["area_id"])
 
 
 def test_context_indicators_and_empty_input():
