@@ -45,10 +45,13 @@ def safe_explanation(
     explanation: str, history: pd.DataFrame, episode_start: dt.date, period: dt.date
 ) -> str:
     """The explanation, or a Danish note when a month of the episode (episode start to the
-    alert month) is hidden or missing in the published series (`history`: period, suppressed)."""
+    alert month) is hidden in the published series (`history`: period, suppressed), or the
+    series shown does not reach back to the start. A month with no row has no data (no
+    school in July): nothing of it is hidden."""
     window = history[(history["period"] >= episode_start) & (history["period"] <= period)]
-    months = (period.year - episode_start.year) * 12 + period.month - episode_start.month + 1
-    if len(window) < months or window["suppressed"].astype(bool).any():
+    if history.empty or history["period"].min() > episode_start:
+        return WITHHELD_EXPLANATION
+    if window["suppressed"].astype(bool).any():
         return WITHHELD_EXPLANATION
     return explanation
 

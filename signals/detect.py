@@ -155,9 +155,10 @@ def _episode_starts(
             y[picked], d[picked], end - back, calendar, sign[picked],
             autocorrelation=now.autocorrelation[picked], min_months=min_months[picked],
         )
-        still = glr_state(earlier, sign[picked])
-        start[open_rows[still]] = earlier.start[still]
-        open_rows = open_rows[still]
+        watch = glr_state(earlier, sign[picked])
+        start[open_rows[watch]] = earlier.start[watch]
+        # A month without data (school holidays) is passed over, not a break in the run.
+        open_rows = open_rows[watch | np.isnan(y[picked, end - back])]
     return start
 
 

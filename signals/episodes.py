@@ -96,10 +96,16 @@ def _escalates(episode: Episode, signal: Signal) -> bool:
 
 
 def advance(
-    episodes: list[Episode], signals: list[Signal], month: dt.date, run_id: str
+    episodes: list[Episode],
+    signals: list[Signal],
+    month: dt.date,
+    run_id: str,
+    observed: set[tuple[str, str]] | None = None,
 ) -> tuple[list[Episode], list[Transition]]:
     """The episodes after `month`'s signals, and the transitions that made them.
 
+    `observed`: the (area, indicator) series with data in `month` (None: all). A month
+    without data for a series (no school in July) is not a quiet month for its episode.
     Returns every open or newly changed episode; unchanged closed ones are left out.
     """
     open_by_key = {e.key: e for e in episodes if e.state in OPEN_STATES}
@@ -170,7 +176,8 @@ def advance(
 
     for episode in open_by_key.values():  # open, without a signal this month
         if month > episode.last_month:
-            quiet = episode.quiet_months + 1
+            seen = observed is None or (episode.area_id, episode.indicator_id) in observed
+            quiet = episode.quiet_months + seen
             if quiet >= QUIET_MONTHS:
                 episode = move(episode, RESOLVED, f"{QUIET_MONTHS} måneder uden signal")
             elif episode.state == SILENCED and episode.silenced_until <= month:

@@ -137,7 +137,9 @@ def scan(
     inflation = sum_inflation(autocorrelation)
     noise = model.phi[:, None] * M * inflation
     roots *= np.sqrt(model.phi[:, None] * M / np.maximum(noise + model.segment_var, 1e-12))
-    roots = np.where(M > 0, roots, -np.inf)
+    # A shift starts in a month with data: a month without (no school in July) ties with
+    # the month after it and would otherwise be named as the onset.
+    roots = np.where((M > 0) & seen, roots, -np.inf)
     best = np.argmax(roots, axis=1)
     rows = np.arange(len(best))
     score = roots[rows, best]

@@ -44,11 +44,18 @@ def test_the_explanation_is_withheld_when_a_month_of_the_episode_is_hidden():
     assert safe_explanation("1,45", history, dt.date(2025, 9, 1), dt.date(2025, 12, 1)) == (
         WITHHELD_EXPLANATION
     )
-    # A month missing from the published series counts as hidden too.
+    # A start before the published series shown: its months are not known to be public.
     assert (
-        safe_explanation("1,45", history.drop(index=3), dt.date(2025, 9, 1), dt.date(2025, 12, 1))
+        safe_explanation("1,45", history, dt.date(2025, 7, 1), dt.date(2025, 12, 1))
         == WITHHELD_EXPLANATION
     )
+
+
+def test_a_month_without_data_is_not_a_hidden_month():
+    # November has no row (no data that month, as school absence has no July): the
+    # explanation is shown (before the twenty-third session: withheld "for discretion").
+    history = episode_history([False] * 5).drop(index=3)
+    assert safe_explanation("1,45", history, dt.date(2025, 9, 1), dt.date(2025, 12, 1)) == "1,45"
 
 
 def test_a_line_break_in_a_source_text_stays_out_of_a_header():

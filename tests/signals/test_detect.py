@@ -113,6 +113,16 @@ def test_injected_step_is_found_with_its_episode_start():
     assert "højere" in row["explanation"]
 
 
+def test_an_onset_is_never_a_month_without_data():
+    # No data in June 2025 (as school absence has no July), a doubling from July: the
+    # onset is July, not the empty June that ties with it (before the twenty-third session).
+    obs = municipality(np.random.default_rng(0), shifted="A2", start=18, factor=2.0)
+    gap = obs[obs["period"] != PERIODS[17]]
+    [row] = detect(gap, INDICATORS, PERIODS[18]).to_dict("records")
+    assert (row["area_id"], row["severity"]) == ("A2", "alarm")
+    assert row["episode_start"] == PERIODS[18]
+
+
 def test_an_episode_keeps_its_start_while_it_lasts():
     obs = municipality(np.random.default_rng(1), shifted="A3")
     starts = set()

@@ -125,6 +125,23 @@ def test_a_month_never_applied_is_not_counted_as_quiet(con):
     assert episode.state == "afsluttet" and states(con)[-1] == (1, "igangværende", "afsluttet")
 
 
+def test_a_month_without_data_for_the_series_is_not_quiet(con):
+    # School absence has no July: June's alarm closes after August and September without
+    # a signal, not after August alone (before the twenty-third session).
+    run(con, D(2025, 6, 1), [signal()])
+    episodes, transitions = advance(
+        episode_store.load_episodes(con), [], D(2025, 7, 1), "run-07", observed=set()
+    )
+    episode_store.save(con, episodes, transitions)
+    [episode] = run(con, D(2025, 8, 1), []).values()
+    assert (episode.state, episode.quiet_months) == ("ny", 1)
+    [episode] = run(con, D(2025, 9, 1), []).values()
+    transitions = episode_store.transitions_of(con, episode.episode_id)
+    assert [(t.month, t.to_state) for t in transitions] == [
+        (D(2025, 6, 1), "ny"), (D(2025, 9, 1), "afsluttet")
+    ]  # fmt: skip
+
+
 def test_a_threshold_approach_escalates_an_ongoing_watch(con):
     run(con, D(2025, 9, 1), [signal("watch", method="funnel")])
     run(con, D(2025, 10, 1), [signal("watch", method="funnel")])
