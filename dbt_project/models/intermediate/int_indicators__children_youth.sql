@@ -28,8 +28,8 @@ pupils as (
 ),
 
 quarters as (
-    -- Unlawful absence is judged per quarter: the pupil's three months pooled, in the
-    -- area the pupil lived in at the quarter's last month; only complete quarters.
+    -- Unlawful absence is judged per quarter: the pupil's months pooled, in the area the
+    -- pupil lived in at the quarter's last month; only complete quarters (school_months).
     select
         person_key,
         date_trunc('quarter', period) as quarter_start,
@@ -38,6 +38,17 @@ quarters as (
         count(distinct period) as months
     from pupils
     group by person_key, date_trunc('quarter', period)
+),
+
+school_months as (
+    -- The months of each quarter with school (never July): a pupil's quarter is complete
+    -- with a row in each of them, so the quarter ending in September is judged on August
+    -- and September.
+    select
+        date_trunc('quarter', period) as quarter_start,
+        count(distinct period) as months
+    from pupils
+    group by date_trunc('quarter', period)
 ),
 
 quarter_ends as (
@@ -51,9 +62,11 @@ quarter_ends as (
         on
             pupils.person_key = quarters.person_key
             and date_trunc('quarter', pupils.period) = quarters.quarter_start
-    where
-        date_part('month', pupils.period) in (3, 6, 9, 12)
-        and quarters.months = 3
+    inner join school_months
+        on
+            quarters.quarter_start = school_months.quarter_start
+            and quarters.months = school_months.months
+    where date_part('month', pupils.period) in (3, 6, 9, 12)
 ),
 
 cases as (
@@ -135,7 +148,8 @@ indicators as (
         area_id,
         period,
         'cy_worrying_absence' as indicator_id,
-        count(*) filter (where absence_days >= 0.1 * school_days) as numerator,
+        -- Tenths of days summed as doubles (0.7 + 0.2 < 0.1 * 9): 'at least' allows for it.
+        count(*) filter (where absence_days >= 0.1 * school_days - 1e-9) as numerator,
         count(*) as denominator,
         cast(null as bigint) as month_numerator,
         cast(null as bigint) as month_denominator,
@@ -154,7 +168,7 @@ indicators as (
         area_id,
         period,
         'cy_unlawful_absence' as indicator_id,
-        count(*) filter (where unlawful_days >= 0.15 * school_days) as numerator,
+        count(*) filter (where unlawful_days >= 0.15 * school_days - 1e-9) as numerator,
         count(*) as denominator,
         cast(null as bigint) as month_numerator,
         cast(null as bigint) as month_denominator,
