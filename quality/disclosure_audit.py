@@ -71,7 +71,9 @@ class Exposure:
     high: float
 
     def __str__(self) -> str:
-        return f"{self.quantity} in [{self.low:g}, {self.high:g}]"
+        """Names the quantity and how narrowly it is known, never its bounds: they are the
+        hidden value (a finding goes to Dagster's metadata and the data team's mail)."""
+        return f"{self.quantity} known to within {self.high - self.low:g}"
 
 
 @dataclass

@@ -65,7 +65,8 @@ def failure_message(
         f"Dagster run {run_id} of job {job_name} failed.\n\n"
         + "\n".join(f"- {line}" for line in lines)
         + "\n\nOpen the run in the Dagster UI for the logs. Nothing downstream of a failed "
-        "blocking check was published or mailed.\n"
+        "step or blocking check was published or mailed (alert digests go out only after "
+        "the disclosure audit passed).\n"
     )
     return _message(
         f"[Kvarter] Run failed: {job_name} ({run_id[:8]})", body, f"failure-{run_id}", now

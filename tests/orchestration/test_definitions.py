@@ -111,6 +111,8 @@ def test_lineage_runs_from_extract_to_alert(code_location):
     assert "alert_episodes" in parents("alert_emails")
     assert "alert_episodes" in parents("published_marts")
     assert "alert_emails" not in parents("published_marts")
+    # The digests go out only after the disclosure audit passed (a failed one skips them).
+    assert "published_marts" in parents("alert_emails")
 
 
 def test_quality_checks_are_blocking(code_location):

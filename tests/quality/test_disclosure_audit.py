@@ -13,6 +13,7 @@ from scipy import sparse
 from quality import disclosure_audit
 from quality.disclosure_audit import (
     BlockMemo,
+    Exposure,
     _Block,
     _Intervals,
     _Model,
@@ -841,3 +842,13 @@ def test_an_unreadable_memo_is_solved_around_and_replaced(tmp_path):
         report, memo = audited(restated_april(10), path)
         assert (report.exposures, memo.reused, len(memo.stored)) == ([], 0, 0)
         assert audited(restated_april(10), path)[1].reused == 2
+
+
+def test_a_finding_names_the_quantity_not_its_bounds():
+    # A's numerator pinned to [4, 4]: the bounds are the hidden count. A finding goes to
+    # Dagster's metadata and the data team's mail (before the twenty-third session with them).
+    pinned = Exposure("x A 2025-12 numerator", 4.0, 4.0)
+    assert str(pinned) == "x A 2025-12 numerator known to within 0"
+    assert str(Exposure("x A 2025-12 complement", 41.0, 43.5)) == (
+        "x A 2025-12 complement known to within 2.5"
+    )
