@@ -143,6 +143,8 @@ area_cells as (
 municipality as (
     -- The areas (with 'outside') partition the municipality, so the total is their sum;
     -- summed as decimals (numerators carry six decimals) so every rebuild is identical.
+    -- The national statistics' file has no 'outside' row: for the stat_* ratios the total
+    -- is the housing areas' together, not the whole municipality's (README).
     select
         'municipality' as area_id,
         period,
