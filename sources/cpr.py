@@ -114,6 +114,16 @@ def key_origin(default_key_file: Path) -> str:
     return f"the key file {os.environ.get(KEY_FILE_ENV, default_key_file)}"
 
 
+# A key shorter than this is refused: 32 characters are 128 bits as hex, the strength of
+# the pseudonyms themselves. An empty key would make the HMAC an unkeyed hash that anyone
+# can recompute from a CPR number.
+MIN_KEY_CHARS = 32
+
+
+class WeakKey(ValueError):
+    """The CPR key is missing or too short. The message never contains the key."""
+
+
 def load_key(default_key_file: Path) -> bytes:
     """The pseudonymisation key: $KVARTER_CPR_KEY, else a key file.
 
@@ -123,13 +133,40 @@ def load_key(default_key_file: Path) -> bytes:
     person key in the warehouse, which `check_key` refuses.
     """
     if os.environ.get(KEY_ENV):
-        return os.environ[KEY_ENV].encode("utf-8")
-    path = Path(os.environ.get(KEY_FILE_ENV, default_key_file))
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip().encode("utf-8")
+        key = os.environ[KEY_ENV]
+    else:
+        path = Path(os.environ.get(KEY_FILE_ENV, default_key_file))
+        if not path.exists():
+            _create_key_file(path)
+        key = path.read_text().strip()
+    if len(key) < MIN_KEY_CHARS:
+        raise WeakKey(
+            f"the CPR key from {key_origin(default_key_file)} has {len(key)} characters, "
+            f"fewer than {MIN_KEY_CHARS}: set a random key of at least {MIN_KEY_CHARS} "
+            "characters (a lost or emptied key file is restored from its backup, never "
+            "made again: the warehouse's person keys were made with it)"
+        )
+    return key.encode("utf-8")
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new random key so that the file appears whole or not at all: written and
+    flushed under a temporary name, then linked into place, which fails if another run
+    made the file meanwhile (that run's key is then kept)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+    finally:
+        temporary.unlink()
 
 
 class KeyChanged(RuntimeError):

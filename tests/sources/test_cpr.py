@@ -76,8 +76,8 @@ def test_the_extracts_sql_pseudonym_is_the_hmac(key):
 
 
 def test_key_from_environment_wins(monkeypatch, tmp_path):
-    monkeypatch.setenv(cpr.KEY_ENV, "from-env")
-    assert cpr.load_key(tmp_path / "unused") == b"from-env"
+    monkeypatch.setenv(cpr.KEY_ENV, "from-env" * 4)
+    assert cpr.load_key(tmp_path / "unused") == b"from-env" * 4
     assert not (tmp_path / "unused").exists()
 
 
@@ -88,6 +88,43 @@ def test_key_file_is_created_once_and_private(monkeypatch, tmp_path):
     first = cpr.load_key(path)
     assert len(first) == 64 and cpr.load_key(path) == first
     assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["cpr_key"]
+
+
+@pytest.mark.parametrize("content", ["", "  \n", "0123456789abcdef0123456789abcde"])
+def test_an_empty_or_short_key_file_is_refused(monkeypatch, tmp_path, content):
+    """An emptied key file (a crash while writing it, a bad restore) would make every person
+    key an unkeyed hash: refused, naming the file and length, never the key; the file is
+    not replaced (the warehouse's person keys were made with the lost key)."""
+    monkeypatch.delenv(cpr.KEY_ENV, raising=False)
+    monkeypatch.delenv(cpr.KEY_FILE_ENV, raising=False)
+    path = tmp_path / "cpr_key"
+    path.write_text(content)
+    with pytest.raises(cpr.WeakKey) as raised:
+        cpr.load_key(path)
+    length = len(content.strip())
+    assert str(raised.value).startswith(
+        f"the CPR key from the key file {path} has {length} characters, fewer than 32"
+    )
+    assert not content.strip() or content.strip() not in str(raised.value)
+    assert path.read_text() == content
+
+
+def test_a_short_key_in_the_environment_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv(cpr.KEY_ENV, "secret")
+    with pytest.raises(cpr.WeakKey, match=r"^the CPR key from \$KVARTER_CPR_KEY has 6 char"):
+        cpr.load_key(tmp_path / "unused")
+
+
+def test_a_key_file_made_meanwhile_by_another_run_is_kept(tmp_path):
+    """Two first runs at once: each writes a key under a temporary name and links it into
+    place; the second finds the first's file there and keeps it (replacing it would change
+    the key under the first run's feet), and leaves no temporary file behind."""
+    path = tmp_path / "cpr_key"
+    path.write_text("a" * 64)
+    cpr._create_key_file(path)
+    assert path.read_text() == "a" * 64
+    assert [p.name for p in tmp_path.iterdir()] == ["cpr_key"]
 
 
 def test_the_warehouse_refuses_a_key_other_than_its_first(monkeypatch, tmp_path):
