@@ -286,6 +286,17 @@ def _interval_failure(contract: Contract, interval: Interval) -> tuple[str, str,
     )
 
 
+def _cpr_digits(cell: str) -> str:
+    """SQL of the 10 digits a CPR cell is looked up by: the cell itself, or with the dash
+    after the sixth digit left out. Only a cell of the shape DDMMYY-SSSS or DDMMYYSSSS can
+    then equal a known number's digits ('0101-901234' cannot: its dash is elsewhere), so a
+    malformed cell never borrows the pseudonym of a number seen earlier in the run."""
+    return (
+        f"case when length({cell}) = 11 and substr({cell}, 7, 1) = '-' "
+        f"then substr({cell}, 1, 6) || substr({cell}, 8) else {cell} end"
+    )
+
+
 def _register_pseudonyms(
     con: duckdb.DuckDBPyConnection, cell: str, pseudonymise: Pseudonymiser
 ) -> None:
@@ -301,8 +312,8 @@ def _register_pseudonyms(
     pseudonymise.add(
         con,
         f"with new as materialized (select {cell} as cell from incoming_cells as cells "
-        f"where replace({cell}, '-', '') not in (select digits from cpr_pseudonyms)) "
-        "select distinct digits from (select replace(cell, '-', '') as digits from new "
+        f"where {_cpr_digits(cell)} not in (select digits from cpr_pseudonyms)) "
+        f"select distinct digits from (select {_cpr_digits('cell')} as digits from new "
         f"where regexp_full_match(cell, '{CPR_SHAPE}')) as shaped where "
         f"{_cpr_real_date('digits')}",
     )
@@ -412,7 +423,7 @@ def validate_deliveries(
             if column.kind == "cpr":
                 _register_pseudonyms(con, cell, pseudonymise)
                 joins.append(
-                    f"left join cpr_pseudonyms as k{i} on k{i}.digits = replace({cell}, '-', '')"
+                    f"left join cpr_pseudonyms as k{i} on k{i}.digits = {_cpr_digits(cell)}"
                 )
                 trims.append(f"k{i}.person_key as p{i}")
             else:

@@ -114,6 +114,28 @@ def test_a_cpr_without_a_real_date_is_refused_again_next_month(tmp_path):
     assert con.execute("select digits from cpr_pseudonyms").fetchall() == [("0101901234",)]
 
 
+def test_a_malformed_cpr_never_borrows_the_pseudonym_of_the_same_digits(tmp_path):
+    # The pseudonym is looked up by the number's digits; a cell with the dash elsewhere or
+    # several dashes has the same digits as a number seen earlier, but not its shape.
+    con = duckdb.connect()
+    pseudonymise = Pseudonymiser(KEY)
+    odd = "0101-901234;x;01-01-2025;1;1;a;ja\n0-1-0-1-9-0-1-2-3-4;x;01-01-2025;1;1;a;ja\n"
+    shape = "invalid CPR number: not 10 digits in the form DDMMYY-SSSS"
+    for text, loaded in [
+        (f"{HEADER}\n010190-1234;x;01-01-2025;1;1;a;ja\n{odd}", 1),
+        (HEADER + "\n" + odd, 0),
+    ]:
+        [stats] = validate_deliveries(
+            con, CONTRACT, [read_csv(write(tmp_path, text), CONTRACT)], pseudonymise
+        )
+        assert (stats.rows_loaded, stats.rows_quarantined) == (loaded, 2)
+        lines = [loaded + 2, loaded + 3]
+        assert frame(con, "select line, reason from validated_quarantine").values.tolist() == [
+            [lines[0], shape],
+            [lines[1], shape],
+        ]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
