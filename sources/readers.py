@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -400,15 +401,19 @@ def _engine(url: str):
 
 
 FETCH_ROWS = 100_000  # database rows turned into Arrow columns at a time
+BINARY = (bytes, bytearray, memoryview)  # a BLOB's value, as the drivers return it
 
 
 def _db_array(values: tuple) -> pa.Array:
     """One column of a database table as Arrow: text, numbers and booleans as they come;
     dates and times as ISO text, as SQLite holds them, so a query compares them the same way
-    from any database; a column of mixed types (SQLite allows that) as to_text's text."""
+    from any database; a column of mixed types (SQLite allows that) as to_text's text, but
+    one with a binary value as binary (_fetch_table refuses it)."""
     try:
         array = pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
+        if any(isinstance(v, BINARY) for v in values):  # refused if the query reads it
+            return pa.array([v if isinstance(v, BINARY) else None for v in values], pa.binary())
         return pa.array([None if v is None else to_text(v) for v in values], pa.string())
     if pa.types.is_date(array.type) or pa.types.is_timestamp(array.type):
         return array.cast(pa.string())
@@ -428,18 +433,45 @@ def _db_column(chunks: list[pa.Array]) -> pa.ChunkedArray:
     return pa.chunked_array([a.cast(kind) for a in chunks], kind)
 
 
-def _fetch_table(con, name: str) -> pa.Table:
-    """A whole database table through SQLAlchemy, as Arrow columns."""
+def _fetch_table(con, name: str, query: str, origin: str) -> pa.Table:
+    """A whole database table through SQLAlchemy, as Arrow columns. A binary (BLOB) value
+    in a column the `query` reads refuses the delivery (SQLite lets any cell hold one)."""
     import sqlalchemy as sa
 
-    query = sa.select(sa.text("*")).select_from(sa.table(name))
+    query_sql = sa.select(sa.text("*")).select_from(sa.table(name))
     # A server-side cursor where the driver has one (PostgreSQL): rows come in chunks.
-    result = con.execution_options(stream_results=True).execute(query)
+    result = con.execution_options(stream_results=True).execute(query_sql)
     names = list(result.keys())
-    chunks = [[_db_array(c) for c in zip(*part)] for part in result.partitions(FETCH_ROWS)]
+    chunks, binary = [], {}
+    for part in result.partitions(FETCH_ROWS):
+        columns = list(zip(*part))
+        chunks.append([_db_array(c) for c in columns])
+        for i, array in enumerate(chunks[-1]):
+            if pa.types.is_binary(array.type) and _reads(query, names[i]):
+                keys = binary.setdefault(names[i], [])  # named by the table's first column
+                keys += [k for k, v in zip(columns[0], columns[i]) if isinstance(v, BINARY)]
+    if binary:
+        problems = [_binary_problem(name, c, names[0], keys) for c, keys in binary.items()]
+        raise DeliveryError(f"{origin}: {'; '.join(problems)}")
     if not chunks:
         return pa.table({n: pa.array([], pa.string()) for n in names})
     return pa.table({n: _db_column([c[i] for c in chunks]) for i, n in enumerate(names)})
+
+
+def _binary_problem(table: str, column: str, key: str, keys: list) -> str:
+    shown = ", ".join(map(repr, keys[:SHOWN_LINES]))
+    more = f" and {len(keys) - SHOWN_LINES} more" if len(keys) > SHOWN_LINES else ""
+    return (
+        f"{table}.{column}: {len(keys)} value(s) stored as binary (BLOB), not as text or a "
+        f"number ({key} {shown}{more}); a binary value has no text to check, so the table "
+        "is not read"
+    )
+
+
+def _reads(query: str, column: str) -> bool:
+    """Whether the query names the column (the contracts' queries name every column they
+    read; a column the query does not read may hold anything)."""
+    return re.search(rf"\b{re.escape(column)}\b", query, re.IGNORECASE) is not None
 
 
 def _month_bounds(start: dt.date) -> pa.Table:
@@ -468,7 +500,8 @@ def read_sql_months(
         return
     cur = _scratch().cursor()
     try:
-        _copy_tables(url, sorted(duckdb.get_table_names(contract.source) - {"months"}), cur, origin)
+        tables = sorted(duckdb.get_table_names(contract.source) - {"months"})
+        _copy_tables(url, tables, contract.source, cur, origin)
         _check_query_dates(cur, contract, origin)
         for period in sorted(periods):
             cur.register("months", _month_bounds(period))
@@ -484,15 +517,17 @@ def read_sql_months(
         cur.close()
 
 
-def _copy_tables(url: str, names: list[str], cur: duckdb.DuckDBPyConnection, origin: str) -> None:
-    """The named tables of the database, whole, as temporary tables of `cur`."""
+def _copy_tables(
+    url: str, names: list[str], query: str, cur: duckdb.DuckDBPyConnection, origin: str
+) -> None:
+    """The named tables of the database, whole, as temporary tables of `cur` (for `query`)."""
     import sqlalchemy as sa
 
     engine = _engine(url)
     try:
         with engine.connect() as con:
             for name in names:
-                cur.register("fetched", _fetch_table(con, name))
+                cur.register("fetched", _fetch_table(con, name, query, origin))
                 cur.execute(f"create temp table {_ident(name)} as select * from fetched")
                 cur.unregister("fetched")
     except sa.exc.SQLAlchemyError as exc:

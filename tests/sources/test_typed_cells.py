@@ -147,7 +147,9 @@ def test_each_table_is_read_once_per_extract(monkeypatch, things):
     fetched = []
     fetch = readers._fetch_table
     monkeypatch.setattr(
-        readers, "_fetch_table", lambda con, name: fetched.append(name) or fetch(con, name)
+        readers,
+        "_fetch_table",
+        lambda con, name, *rest: fetched.append(name) or fetch(con, name, *rest),
     )
     months = [dt.date(2025, m, 1) for m in range(1, 7)]
     assert [len(rows) for rows in months_of(things, THINGS, months).values()] == [0, 0, 2, 2, 0, 0]
@@ -158,3 +160,36 @@ def test_a_query_the_database_tables_do_not_answer_names_the_database(things):
     broken = Contract(**{**vars(THINGS), "source": THINGS.source.replace("antal", "antal_x")})
     with pytest.raises(readers.DeliveryError, match=r"ting\.sqlite \(things\): query failed"):
         read_sql(things, broken, MARCH)
+
+
+@pytest.mark.parametrize(
+    ("other", "values"),
+    [
+        # A text column with one BLOB (Arrow would make the whole column binary, and every
+        # value was then spelled "b'T1'"), and a number column with one (no Arrow type).
+        ("ting_id", [(b"T5", 1, "2025-03-03"), (bytearray(b"T6"), 2, "2025-03-04")]),
+        ("antal", [("T5", b"\x01", "2025-03-03"), ("T6", memoryview(b"3"), "2025-03-04")]),
+    ],
+)
+def test_a_binary_value_in_a_column_the_query_reads_refuses_the_delivery(things, other, values):
+    path = things.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as con:
+        con.executemany("insert into ting values (?, ?, ?)", values)
+    con.close()
+    first, second = ("'T5'", "'T6'") if other == "antal" else ("b'T5'", "b'T6'")
+    with pytest.raises(readers.DeliveryError) as raised:
+        read_sql(things, THINGS, MARCH)
+    assert str(raised.value) == (
+        f"{things} (things): ting.{other}: 2 value(s) stored as binary (BLOB), not as text or "
+        f"a number (ting_id {first}, {second}); a binary value has no text to check, so the "
+        "table is not read"
+    )
+
+
+def test_a_binary_value_in_a_column_the_query_does_not_read_is_left_alone(things):
+    path = things.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as con:
+        con.execute("alter table ting add column foto blob")
+        con.execute("update ting set foto = x'89504e47' where ting_id = 'T1'")
+    con.close()
+    assert [r["ting_id"] for r in read_sql(things, THINGS, MARCH).frame.to_pylist()] == ["T1", "T2"]
