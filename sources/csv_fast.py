@@ -4,7 +4,8 @@ The line loop in sources/readers.py is the reference: it names every bad line. T
 takes a file only when DuckDB's reader (strict, every column VARCHAR, nothing sniffed, no
 quote character) proves that loop would load every line after the header as one row: no
 quotes, no lone CR (cheap byte checks), no line with the wrong number of fields (strict
-mode fails), as many rows as lines (no blank line skipped). Then row i is physical line
+mode fails), as many separators as the header's on every line (DuckDB ignores
+trailing ones), as many rows as lines (no blank line skipped). Then row i is physical line
 i + 2, and the fields come as Arrow columns the validator scans without a pandas copy.
 Anything else returns None and takes the loop.
 """
@@ -20,7 +21,7 @@ from sources import duckdb_limits
 
 # cp1252 and latin-1 differ only in bytes 0x80-0x9F (cp1252's €, curly quotes, dashes ...).
 CP1252_ONLY = bytes(range(0x80, 0xA0))
-CR, LF = ord("\r"), ord("\n")
+CR, LF, SEPARATOR = ord("\r"), ord("\n"), ord(";")
 
 
 def _duckdb_encoding(raw: bytes, encoding: str) -> str | None:
@@ -46,6 +47,11 @@ def _plain_rows(raw: bytes, width: int) -> int | None:
         if crs[-1] == len(data) - 1 or (data[crs + 1] != LF).any():
             return None  # a CR that is not part of a CRLF line end
     lines = int(np.count_nonzero(data == LF)) + (not raw.endswith(b"\n"))
+    # DuckDB ignores separators after a line's last field ('1;2;3;;' is three fields), the
+    # loop refuses them: every line, the header too, has exactly width - 1 (strict mode
+    # fails a line with fewer, so one with more cannot hide behind it in the total).
+    if np.count_nonzero(data == SEPARATOR) != (width - 1) * lines:
+        return None
     return lines - 1 or None
 
 
@@ -72,7 +78,6 @@ UTF8_SPACES = re.compile(
     rb"\xc2\xa0|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xaf]|\xe2\x81\x9f|\xe3\x80\x80"
 )
 UTF8_SPACE_LEADS = (b"\xc2", b"\xe1", b"\xe2", b"\xe3")  # their first bytes
-SEPARATOR = ord(";")
 
 
 def trimmed(raw: bytes, encoding: str) -> bool:

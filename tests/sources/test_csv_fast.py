@@ -51,6 +51,11 @@ CASES = [
     ("whitespace-only line", f"{H}\n{ROW1}\n \t\n{ROW2}\n".encode(), False),
     ("too many fields", f"{H}\n{ROW1};x\n{ROW2}\n".encode(), False),
     ("too few fields", f"{H}\n010190-1234;A\n{ROW2}\n".encode(), False),
+    # DuckDB reads '1;2;3;;' as three fields; the loop counts five.
+    ("empty fields after the last", f"{H}\n{ROW1};;\n{ROW2}\n".encode(), False),
+    # A header with a trailing ';' has a fourth, unnamed column: the lines match it.
+    ("a separator after every line's last", f"{H};\n{ROW1};\n{ROW2};\n".encode(), True),
+    ("one short line, one long: totals match", f"{H}\n010190-1234;A\n{ROW2};\n".encode(), False),
     ("truncated last line", f"{H}\n{ROW1}\n020290-2345;B".encode(), False),
     ("lone CR inside a line", f"{H}\n010190-1234;a\rb;1\n".encode(), False),
     ("CR-only line ends", f"{H}\r{ROW1}\r".encode(), False),
