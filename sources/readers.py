@@ -357,8 +357,14 @@ def _cells_array(values: np.ndarray) -> pa.Array:
     return pa.array(_column_text(pd.Series(values, dtype=object)).tolist(), pa.string())
 
 
+def _has_headers(row: list, contract: Contract) -> bool:
+    found = {to_text(h).strip() for h in row}
+    return all(h in found for h in contract.headers)
+
+
 def read_xlsx(path: Path, contract: Contract) -> Cells:
-    """The first sheet of an Excel workbook; row 1 holds the headers.
+    """The first sheet of an Excel workbook; row 1 holds the headers. Another sheet may
+    hold notes, not rows: one with the contract's headers refuses the workbook.
 
     Cells are handled a column at a time: typed by Arrow and spelled as text in SQL, so
     there is no Python work per cell after calamine's read.
@@ -367,17 +373,26 @@ def read_xlsx(path: Path, contract: Contract) -> Cells:
 
     origin = str(path)
     try:
-        rows = (
-            CalamineWorkbook.from_path(str(path))
-            .get_sheet_by_index(0)
-            .to_python(skip_empty_area=False)
-        )
+        workbook = CalamineWorkbook.from_path(str(path))
+        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        # Row 1 of every other sheet: a sheet with the contract's headers holds rows too.
+        others = [
+            (name, workbook.get_sheet_by_index(i).to_python(skip_empty_area=False, nrows=1))
+            for i, name in enumerate(workbook.sheet_names[1:], start=1)
+        ]
     except Exception as exc:  # calamine raises its own error types for a broken file
         raise DeliveryError(f"{origin}: not a readable .xlsx workbook ({exc})") from None
     if not rows:
         raise DeliveryError(f"{origin}: empty sheet, no header row")
     header = [to_text(h).strip() for h in rows[0]]
     _check_headers(origin, header, contract)
+    more = [name for name, first in others if first and _has_headers(first[0], contract)]
+    if more:
+        raise DeliveryError(
+            f"{origin}: sheet(s) {', '.join(map(repr, more))} hold the contract's columns too; "
+            f"only the first sheet ({workbook.sheet_names[0]!r}) is read, so their rows would "
+            "be lost: deliver every row on the first sheet"
+        )
     # calamine's rows all have the sheet's width: one object matrix, a column at a time.
     body = np.array(rows[1:], dtype=object).reshape(len(rows) - 1, len(header))
     # Non-empty rows only; a row's number is its place in the sheet (row 1 is the header).

@@ -3,6 +3,7 @@ test_services.py)."""
 
 import datetime as dt
 import json
+import zipfile
 
 import pandas as pd
 import pytest
@@ -38,6 +39,58 @@ def test_excel_that_is_not_a_workbook_fails(tmp_path):
     path.write_text("cpr;klassetrin\n")
     with pytest.raises(DeliveryError, match=r"skolefravaer\.xlsx: not a readable \.xlsx"):
         read_xlsx(path, children_youth.SCHOOL_ABSENCE)
+
+
+def add_sheet(path, name, rows):
+    """Add a second sheet of inline-text cells to a workbook `writers.write_xlsx` made."""
+    cells = "".join(
+        "<row>" + "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in row) + "</row>"
+        for row in rows
+    )
+    sheet = (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData>{cells}</sheetData></worksheet>"
+    )
+    with zipfile.ZipFile(path) as archive:
+        parts = {n: archive.read(n).decode() for n in archive.namelist()}
+    relation = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+        "</sheets>", f'<sheet name="{name}" sheetId="2" r:id="rId2"/></sheets>'
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        "</Relationships>",
+        f'<Relationship Id="rId2" Type="{relation}" Target="worksheets/sheet2.xml"/>'
+        "</Relationships>",
+    )
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        "</Types>", f'<Override PartName="/xl/worksheets/sheet2.xml" ContentType="{kind}"/></Types>'
+    )
+    parts["xl/worksheets/sheet2.xml"] = sheet
+    with zipfile.ZipFile(path, "w") as archive:
+        for part, xml in parts.items():
+            archive.writestr(part, xml)
+
+
+def test_rows_on_a_second_sheet_refuse_the_workbook_a_notes_sheet_does_not(tmp_path):
+    """A workbook split over sheets (grades 1-5 and 6-9, say) would lose the second sheet's
+    rows unread and uncounted; a sheet of notes without the contract's headers is no data."""
+    contract = children_youth.SCHOOL_ABSENCE
+    path = tmp_path / "skolefravaer.xlsx"
+    frame = pd.DataFrame([("010115-4001", 4, 20, 2.5, 1.0, 0.0)], columns=contract.headers)
+    writers.write_xlsx(path, frame, contract)
+    add_sheet(path, "Forklaring", [["Fravær i dage"], ["sygefravaer", "dage syg"]])
+    assert len(read_xlsx(path, contract).lines) == 1
+    writers.write_xlsx(path, frame, contract)
+    add_sheet(
+        path, "6-9 klasse", [list(contract.headers), ["020208-4002", "7", "20", "0", "0", "2"]]
+    )
+    with pytest.raises(DeliveryError) as raised:
+        read_xlsx(path, contract)
+    assert str(raised.value) == (
+        f"{path}: sheet(s) '6-9 klasse' hold the contract's columns too; only the first sheet "
+        "('Fravær') is read, so their rows would be lost: deliver every row on the first sheet"
+    )
 
 
 @pytest.fixture
