@@ -5,7 +5,8 @@ GET <base><endpoint>?month=YYYY-MM returns {"items": [...], "next": <url or null
 
 import datetime as dt
 import json
-from urllib.parse import urlencode, urljoin
+import time
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -78,13 +79,22 @@ CONTRACTS = (HOME_VISITS, SMOKING_CESSATION, REHABILITATION)
 MAX_PAGES = 1_000
 TIMEOUT = Timeout(connect=10, read=30)
 # Timeouts, refused or dropped connections, 429 and 5xx are retried with exponential
-# backoff (0.5, 1, 2, 4 s; a Retry-After header is honoured); anything else fails at once.
+# backoff (0.5, 1, 2, 4 s; a Retry-After header is honoured up to a minute); anything else
+# fails at once.
 RETRY = Retry(
     total=4,
     status_forcelist=(429, *range(500, 600)),
     backoff_factor=0.5,
     allowed_methods={"GET"},
+    retry_after_max=60,
 )
+# Every page of one month of one endpoint is read within this many seconds, or the source
+# counts as unavailable: a server that sends a byte at a time (each within the read
+# timeout) or asks to come back in hours would otherwise hold the extract, and the
+# warehouse it has open, indefinitely. A page request started in time may overrun it by
+# its own retries (at most 5 x 40 s of timeouts and 4 x 60 s of waiting).
+DEADLINE = 600
+BODY_CHUNK = 1 << 16
 
 
 class SourceUnavailable(DeliveryError):
@@ -107,26 +117,34 @@ def read_api(
     timeout: Timeout = TIMEOUT,
     retry: Retry = RETRY,
     max_pages: int = MAX_PAGES,
+    deadline: float = DEADLINE,
 ) -> Cells:
     """Every page of one month: {"items": [...], "next": url or null}.
 
     A 404 for the first page means the month was not delivered: an error, never zero rows.
+    `next` must stay on the month's endpoint: another month's records are not this delivery.
     """
     if not base_url:
         raise DeliveryError(f"health/{contract.entity}: KVARTER_HEALTH_API_URL is not set")
     http = urllib3.PoolManager(timeout=timeout, retries=retry)
     start = url = f"{base_url.rstrip('/')}{source_identity(contract, period)}"
+    ends = time.monotonic() + deadline
     seen: set[str] = set()
     items: list = []
     while url:
         if len(seen) == max_pages:
             raise DeliveryError(f"{url}: more than {max_pages} pages for {period:%Y-%m}")
         seen.add(url)
-        page = _get_page(http, url, period, first=url == start)
+        page = _get_page(http, url, period, url == start, ends, deadline)
         items.extend(page["items"])
         following = urljoin(url, page["next"]) if page.get("next") else None
         if following in seen:
             raise DeliveryError(f"{url}: 'next' points back to {following}, already read")
+        if following and not _same_delivery(start, following, period):
+            raise DeliveryError(
+                f"{url}: 'next' leads to {following}, away from {start}: its records are not "
+                f"the {period:%Y-%m} delivery"
+            )
         url = following
     found = set().union(*(item.keys() for item in items if isinstance(item, dict)))
     missing = [h for h in contract.headers if h not in found]
@@ -145,19 +163,44 @@ def read_api(
     return Cells(frame, lines, rejected, ISO, source_identity(contract, period))
 
 
-def _get_page(http: urllib3.PoolManager, url: str, period: dt.date, first: bool) -> dict:
+def _same_delivery(start: str, following: str, period: dt.date) -> bool:
+    """Whether a `next` URL is on the first page's server and endpoint, and names no month
+    or this one (a cursor-only link is fine)."""
+    first, then = urlsplit(start), urlsplit(following)
+    if (first.scheme, first.netloc, first.path) != (then.scheme, then.netloc, then.path):
+        return False
+    return parse_qs(then.query).get("month") in (None, [f"{period:%Y-%m}"])
+
+
+def _get_page(
+    http: urllib3.PoolManager, url: str, period: dt.date, first: bool, ends: float, seconds: float
+) -> dict:
+    """One page, its body read a chunk at a time so that the read stops at `ends`."""
+    late = f"{url}: the {period:%Y-%m} delivery was not read within {seconds:g} s"
+    if time.monotonic() > ends:
+        raise SourceUnavailable(late)
     try:
-        response = http.request("GET", url)
+        response = http.request("GET", url, preload_content=False)
     except urllib3.exceptions.MaxRetryError as exc:
         raise SourceUnavailable(f"{url}: {_reason(exc.reason)}, gave up after retries") from None
     except urllib3.exceptions.HTTPError as exc:
         raise SourceUnavailable(f"{url}: {_reason(exc)}") from None
-    if response.status == 404 and first:
-        raise DeliveryError(f"{url}: no delivery for {period:%Y-%m} (HTTP 404)")
-    if response.status != 200:
-        raise DeliveryError(f"{url}: HTTP {response.status} {response.reason}")
     try:
-        page = json.loads(response.data)
+        if response.status == 404 and first:
+            raise DeliveryError(f"{url}: no delivery for {period:%Y-%m} (HTTP 404)")
+        if response.status != 200:
+            raise DeliveryError(f"{url}: HTTP {response.status} {response.reason}")
+        body = bytearray()
+        while chunk := response.read1(BODY_CHUNK):
+            body += chunk
+            if time.monotonic() > ends:
+                raise SourceUnavailable(late)
+    except urllib3.exceptions.HTTPError as exc:
+        raise SourceUnavailable(f"{url}: {_reason(exc)} while reading the page") from None
+    finally:
+        response.release_conn()
+    try:
+        page = json.loads(body)
     except json.JSONDecodeError as exc:
         raise DeliveryError(f"{url}: not JSON ({exc.msg} at position {exc.pos})") from None
     except UnicodeDecodeError as exc:  # JSON is UTF-8 (RFC 8259)

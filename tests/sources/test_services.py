@@ -48,6 +48,16 @@ def server(pages: dict[str, list]):
             if answer == "hang":
                 time.sleep(1)
                 return
+            if answer == "drip":  # a byte every 0.05 s: each read well within its timeout
+                data = json.dumps({"items": [], "next": None}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                for byte in data:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.05)
+                return
             status, body = answer
             data = body.encode()
             self.send_response(status)
@@ -97,6 +107,50 @@ def test_a_next_link_back_to_an_earlier_page_fails_naming_it():
         ):
             read(url)
     assert requests == [first, PAGE_2]
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        f"{ENDPOINT}?month=2025-04&page=2",  # April's records would load as March's
+        "/v1/rygestop?month=2025-03&page=2",  # another endpoint
+        "http://elsewhere.invalid/v1/forebyggende-hjemmebesoeg?month=2025-03&page=2",
+    ],
+)
+def test_a_next_link_away_from_the_months_endpoint_fails_naming_it(next_url):
+    first = ENDPOINT + QUERY
+    with server({first: [page(1, next_url)]}) as (url, requests):
+        with pytest.raises(DeliveryError) as raised:
+            read(url)
+    following = next_url if next_url.startswith("http") else url + next_url
+    assert str(raised.value) == (
+        f"{url}{first}: 'next' leads to {following}, away from {url}{first}: its records are "
+        "not the 2025-03 delivery"
+    )
+    assert requests == [first]
+
+
+def test_a_cursor_without_a_month_stays_on_the_endpoint():
+    first, second = ENDPOINT + QUERY, ENDPOINT + "?cursor=abc"
+    with server({first: [page(1, "?cursor=abc")], second: [page(2, None)]}) as (url, requests):
+        assert len(read(url).frame) == 3
+    assert requests == [first, second]
+
+
+def test_a_page_sent_a_byte_at_a_time_stops_at_the_deadline():
+    """Every byte arrives within the read timeout (0.3 s), so only the month's deadline
+    ends the read: transient, the step is retried later."""
+    with server({ENDPOINT + QUERY: ["drip"]}) as (url, _):
+        with pytest.raises(SourceUnavailable) as raised:
+            read(url, deadline=0.5)  # the whole body takes 1.35 s
+    assert str(raised.value) == (
+        f"{url}{ENDPOINT}{QUERY}: the 2025-03 delivery was not read within 0.5 s"
+    )
+
+
+def test_a_retry_after_of_hours_waits_a_minute():
+    assert health.RETRY.parse_retry_after("3600") == 60
+    assert health.RETRY.parse_retry_after("15") == 15
 
 
 def test_pages_are_capped():
