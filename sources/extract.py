@@ -101,8 +101,13 @@ def extract_periods(
         try:
             stats = _load(con, contract, batch, where, pseudonymise)
             con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
+        except BaseException as error:
+            try:
+                con.execute("rollback")
+            except duckdb.Error as failed:
+                # A commit that failed (a full disk) has ended the transaction itself: the
+                # rollback's own error ("no transaction is active") must not hide why.
+                error.add_note(f"rollback after it: {failed}")
             raise
         yield [(period, one) for (period, _), one in zip(batch, stats, strict=True)]
 

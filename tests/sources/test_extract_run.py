@@ -144,3 +144,30 @@ def test_a_batch_failing_while_it_loads_leaves_the_loaded_months_as_they_were(
     assert con.execute(
         "select period, rows_read from raw.deliveries order by period"
     ).fetchall() == [(JAN, 2), (FEB, 2), (MAR, 2)]
+
+
+class CommitFails:
+    """A DuckDB connection whose commit fails as on a full disk: DuckDB ends the failed
+    transaction, so the rollback after it fails too ("no transaction is active")."""
+
+    def __init__(self, con):
+        self.con = con
+
+    def execute(self, sql, *args):
+        if sql == "commit":
+            self.con.execute("rollback")
+            raise duckdb.IOException('Could not write file "warehouse.duckdb.wal": No space left')
+        return self.con.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self.con, name)
+
+
+def test_a_failed_commit_is_reported_not_the_rollback_after_it(tmp_path):
+    where = landing(tmp_path, damaged_march=False)
+    con = duckdb.connect()
+    with pytest.raises(duckdb.IOException, match="No space left") as raised:
+        list(extract_periods(CommitFails(con), CONTRACT, [JAN], where, Pseudonymiser(b"k")))
+    [note] = raised.value.__notes__
+    assert note.startswith("rollback after it: TransactionContext Error: cannot rollback")
+    assert loaded_months(con) == []
