@@ -14,7 +14,7 @@ import urllib3
 from urllib3.util import Retry, Timeout
 
 from sources.contracts import Column, Contract, Interval
-from sources.readers import Cells, DeliveryError, to_text
+from sources.readers import Cells, DeliveryError, SourceUnavailable, to_text
 from sources.validate import ISO, QUARANTINE_COLUMNS
 
 HOME_VISITS = Contract(
@@ -95,13 +95,6 @@ RETRY = Retry(
 # its own retries (at most 5 x 40 s of timeouts and 4 x 60 s of waiting).
 DEADLINE = 600
 BODY_CHUNK = 1 << 16
-
-
-class SourceUnavailable(DeliveryError):
-    """The source could not be reached, even after retries: transient, worth a later retry.
-
-    Every other DeliveryError is a fault in the delivery itself and retrying cannot help.
-    """
 
 
 def source_identity(contract: Contract, period: dt.date) -> str:

@@ -29,6 +29,14 @@ class DeliveryError(Exception):
     """A delivery that cannot be parsed at all; nothing of it is loaded."""
 
 
+class SourceUnavailable(DeliveryError):
+    """The source could not be reached (an API down, a database locked by a writer), even
+    after retries: transient, worth a later retry.
+
+    Every other DeliveryError is a fault in the delivery itself and retrying cannot help.
+    """
+
+
 def _no_rejects() -> pd.DataFrame:
     return pd.DataFrame(columns=QUARANTINE_COLUMNS)
 
@@ -404,6 +412,11 @@ def read_xlsx(path: Path, contract: Contract) -> Cells:
     return Cells(frame, lines, _no_rejects(), ISO, origin)
 
 
+# How long a read waits for a SQLite database a writer has locked before it counts as
+# unavailable (and the extract is retried later).
+SQLITE_BUSY_SECONDS = 5
+
+
 def _engine(url: str):
     """An engine for the URL; a SQLite file is opened read-only (and never created)."""
     import sqlalchemy as sa
@@ -412,7 +425,9 @@ def _engine(url: str):
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return sa.create_engine(url)
     uri = Path(parsed.database).resolve().as_uri() + "?mode=ro"
-    return sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+    return sa.create_engine(
+        "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, timeout=SQLITE_BUSY_SECONDS)
+    )
 
 
 FETCH_ROWS = 100_000  # database rows turned into Arrow columns at a time
@@ -546,9 +561,25 @@ def _copy_tables(
                 cur.execute(f"create temp table {_ident(name)} as select * from fetched")
                 cur.unregister("fetched")
     except sa.exc.SQLAlchemyError as exc:
+        if _transient_database_error(exc):
+            raise SourceUnavailable(f"{origin}: database unavailable ({exc.orig})") from None
         raise DeliveryError(f"{origin}: query failed ({exc.__class__.__name__}: {exc})") from None
     finally:
         engine.dispose()
+
+
+def _transient_database_error(exc: Exception) -> bool:
+    """A database locked by a writer (SQLite waits 5 s first) or a lost or refused
+    connection: a later try may succeed. A missing table or a bad query will not."""
+    import sqlalchemy as sa
+
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    return (
+        exc.connection_invalidated
+        or "database is locked" in str(exc.orig)
+        or (isinstance(exc, sa.exc.OperationalError) and "connection" in str(exc.orig).lower())
+    )
 
 
 # ISO text as the queries compare it: a date, or a date and a time (timestamps).

@@ -18,7 +18,7 @@ from sources import duckdb_limits
 from sources.contracts import Contract
 from sources.cpr import check_key, key_origin, load_key
 from sources.extract import extract_periods
-from sources.health import SourceUnavailable
+from sources.readers import SourceUnavailable
 from sources.registry import ALL_CONTRACTS
 from sources.validate import Pseudonymiser
 from sources.warehouse import LoadStats, create_raw_tables

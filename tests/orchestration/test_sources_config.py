@@ -9,8 +9,7 @@ from orchestration import cli, demo
 from orchestration.defs import extract as extract_assets
 from orchestration.resources import KvarterStorage, layout_defaults
 from sources import cpr, health
-from sources.health import SourceUnavailable
-from sources.readers import DeliveryError
+from sources.readers import DeliveryError, SourceUnavailable
 
 
 def test_run_without_source_addresses_fails_naming_them(monkeypatch, tmp_path, capsys):

@@ -16,8 +16,8 @@ from urllib3.util import Retry, Timeout
 
 from sources import health, housing
 from sources.extract import SourceLocations, extract_period
-from sources.health import SourceUnavailable, read_api
-from sources.readers import DeliveryError
+from sources.health import read_api
+from sources.readers import DeliveryError, SourceUnavailable
 from sources.synthetic import writers
 from sources.synthetic.health_api import PAGE_SIZE, serve
 from sources.synthetic.layout import health_records_path

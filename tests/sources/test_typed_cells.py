@@ -193,3 +193,18 @@ def test_a_binary_value_in_a_column_the_query_does_not_read_is_left_alone(things
         con.execute("update ting set foto = x'89504e47' where ting_id = 'T1'")
     con.close()
     assert [r["ting_id"] for r in read_sql(things, THINGS, MARCH).frame.to_pylist()] == ["T1", "T2"]
+
+
+def test_a_database_locked_by_a_writer_is_unavailable_not_a_broken_delivery(monkeypatch, things):
+    """Transient: the extract is tried again later (a broken delivery fails for good)."""
+    monkeypatch.setattr(readers, "SQLITE_BUSY_SECONDS", 0.1)
+    writer = sqlite3.connect(things.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("begin exclusive")
+    try:
+        with pytest.raises(readers.SourceUnavailable) as raised:
+            read_sql(things, THINGS, MARCH)
+    finally:
+        writer.execute("rollback")
+        writer.close()
+    assert str(raised.value) == f"{things} (things): database unavailable (database is locked)"
+    assert len(read_sql(things, THINGS, MARCH).frame) == 2  # once the writer is done
