@@ -11,10 +11,17 @@ marts, quality gates, publish, detection and alert emails.
 import datetime as dt
 import hashlib
 import json
+import time
 
 import dagster as dg
 
-from orchestration.defs.extract import extract_key, extract_keys, monthly_keys, yearly_keys
+from orchestration.defs.extract import (
+    TRANSIENT_TAG,
+    extract_key,
+    extract_keys,
+    monthly_keys,
+    yearly_keys,
+)
 from orchestration.partitions import (
     landed_periods,
     month_range_tags,
@@ -136,7 +143,8 @@ def yearly_delivered(storage: KvarterStorage, key: str) -> list[dg.AssetKey]:
     default_status=dg.DefaultSensorStatus.STOPPED,
 )
 def landing_sensor(context: dg.SensorEvaluationContext, storage: KvarterStorage):
-    """Request an extract of every period whose deliveries are new or were replaced.
+    """Request an extract of every period whose deliveries are new or were replaced, and
+    again of one whose run failed for a transient reason (`_retries`).
 
     A folder not read is logged as a warning on every tick until it is renamed or removed,
     and is the tick's skip reason when nothing else is requested; the other periods are
@@ -145,21 +153,75 @@ def landing_sensor(context: dg.SensorEvaluationContext, storage: KvarterStorage)
     now, skipped = landing_fingerprints(storage)
     for message in skipped:
         context.log.warning(message)
-    requested = False
-    for period, fingerprint in sorted(now.items()):
-        if seen.get(period) == fingerprint:
-            continue
-        cadence, key = period.split("/")
-        requested = True
-        yield dg.RunRequest(
-            run_key=f"{period}:{fingerprint}",
-            job_name="monthly_extract" if cadence == "monthly" else "yearly_extract",
-            partition_key=key,
-            tags={"kvarter/reason": "new delivery" if period not in seen else "restatement"},
-            # A month's sources are due together (a missing one fails the run, and is
-            # reported late); a year's arrive months apart: each when it is there.
-            asset_selection=None if cadence == "monthly" else yearly_delivered(storage, key),
-        )
+    requests = [
+        _extract_request(storage, period, fingerprint, reason, run_key=f"{period}:{fingerprint}")
+        for period, fingerprint in sorted(now.items())
+        if seen.get(period) != fingerprint
+        for reason in ["new delivery" if period not in seen else "restatement"]
+    ]
+    requests += _retries(
+        context.instance, storage, {p: f for p, f in now.items() if seen.get(p) == f}
+    )
+    yield from requests
     context.update_cursor(json.dumps(now, sort_keys=True))
-    if skipped and not requested:
+    if skipped and not requests:
         yield dg.SkipReason("; ".join(skipped))
+
+
+# The run tag naming the delivery a landing_sensor run extracts: '<period>:<fingerprint>'.
+DELIVERY_TAG = "kvarter/delivery"
+# A delivery whose run failed for a transient reason (TRANSIENT_TAG: a source unreachable,
+# a database or the warehouse locked, through the step's own retries) is requested again
+# an hour after that run ended, up to 3 runs in all. A delivery fault is not: it fails the
+# same way until its files change, which requests it anew. The data team is mailed of
+# every failed run either way.
+RETRY_AFTER = dt.timedelta(hours=1)
+MAX_RUNS = 3
+
+
+def _retries(
+    instance: dg.DagsterInstance, storage: KvarterStorage, unchanged: dict[str, str]
+) -> list[dg.RunRequest]:
+    """Requests for the `unchanged` deliveries (period -> fingerprint) whose latest run
+    failed for a transient reason, at least RETRY_AFTER ago, with runs to spare."""
+    failed = instance.get_run_records(
+        dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE], tags={TRANSIENT_TAG: "true"}),
+        limit=100,
+    )
+    deliveries = {r.dagster_run.tags.get(DELIVERY_TAG) for r in failed}
+    due = time.time() - RETRY_AFTER.total_seconds()
+    requests = []
+    for period, fingerprint in sorted(unchanged.items()):
+        delivery = f"{period}:{fingerprint}"
+        if delivery not in deliveries:
+            continue
+        runs = instance.get_run_records(dg.RunsFilter(tags={DELIVERY_TAG: delivery}))
+        latest = runs[0].dagster_run  # newest first
+        if (
+            latest.status == dg.DagsterRunStatus.FAILURE
+            and TRANSIENT_TAG in latest.tags
+            and (runs[0].end_time or 0) <= due
+            and len(runs) < MAX_RUNS
+        ):
+            reason = f"retry {len(runs) + 1} of {MAX_RUNS} after a transient failure"
+            requests.append(
+                _extract_request(
+                    storage, period, fingerprint, reason, f"{delivery}:{len(runs) + 1}"
+                )
+            )
+    return requests
+
+
+def _extract_request(
+    storage: KvarterStorage, period: str, fingerprint: str, reason: str, run_key: str
+) -> dg.RunRequest:
+    cadence, key = period.split("/")
+    return dg.RunRequest(
+        run_key=run_key,
+        job_name="monthly_extract" if cadence == "monthly" else "yearly_extract",
+        partition_key=key,
+        tags={"kvarter/reason": reason, DELIVERY_TAG: f"{period}:{fingerprint}"},
+        # A month's sources are due together (a missing one fails the run, and is
+        # reported late); a year's arrive months apart: each when it is there.
+        asset_selection=None if cadence == "monthly" else yearly_delivered(storage, key),
+    )

@@ -32,6 +32,8 @@ warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.Bet
 RETRY_POLICY = dg.RetryPolicy(
     max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
+# The run tag of an extract run one of whose steps failed for such a reason.
+TRANSIENT_TAG = "kvarter/transient"
 
 
 # The extract jobs run their steps one after another in the run's process
@@ -158,7 +160,10 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
             return _load(context, storage, contract)
         except Exception as error:
             if _transient(error):
-                raise  # RETRY_POLICY applies
+                # RETRY_POLICY applies; should the run fail even so, landing_sensor asks
+                # for it again later.
+                context.instance.add_run_tags(context.run.run_id, {TRANSIENT_TAG: "true"})
+                raise
             # A broken delivery, a contract fault or a missing key file gives the same
             # result every time: fail at once, not after minutes of retries.
             raise dg.Failure(str(error), allow_retries=False) from error

@@ -1,19 +1,33 @@
 import os
+import sqlite3
 
 import dagster as dg
+import pytest
 
+from orchestration.defs import automation
+from orchestration.defs import extract as extract_assets
 from orchestration.defs.automation import landing_sensor
 from orchestration.partitions import skipped_folders
 from orchestration.pipeline import delivered_range
 from orchestration.resources import KvarterStorage
+from sources import cpr, housing, readers
 from sources.employment import BENEFITS
 from sources.landing import delivery_path
 from sources.registry import MONTHLY
 from tests import tiny_municipality as tiny
 
 
-def evaluate(storage, cursor=None):
-    context = dg.build_sensor_context(cursor=cursor, resources={"storage": storage})
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def evaluate(storage, cursor=None, instance=None):
+    instance = instance or dg.DagsterInstance.ephemeral()
+    context = dg.build_sensor_context(
+        cursor=cursor, resources={"storage": storage}, instance=instance
+    )
     requests = list(landing_sensor(context))
     return requests, context.cursor
 
@@ -70,3 +84,80 @@ def test_a_folder_not_read_is_named_and_the_other_periods_still_extracted(tmp_pa
 
     assert delivered_range(storage, MONTHLY) == (tiny.PERIOD, tiny.PERIOD)
     assert skipped_folders(storage.landing) == not_read
+
+
+def run_tenancies(instance, storage, request, locked: bool) -> bool:
+    """The housing extract of a sensor's request, as its run, with a writer holding the
+    housing database locked or not; whether the run succeeded."""
+    writer = sqlite3.connect(
+        storage.housing_db_url.removeprefix("sqlite:///"), isolation_level=None
+    )
+    if locked:
+        writer.execute("begin exclusive")
+    try:
+        result = dg.materialize(
+            [extract_assets.build_extract_asset(housing.TENANCIES)],
+            instance=instance,
+            partition_key=request.partition_key,
+            tags=request.tags,
+            resources={"storage": storage},
+            raise_on_error=False,
+        )
+    finally:
+        writer.close()
+    return result.success
+
+
+def test_a_run_failed_for_a_transient_reason_is_requested_again_later(
+    tmp_path, monkeypatch, instance
+):
+    """The housing database locked through the step's retries: the same delivery is asked
+    for again once RETRY_AFTER has passed, under a new run key, up to MAX_RUNS runs; a run
+    that succeeds, or files that change, end it."""
+    monkeypatch.delenv(cpr.KEY_ENV, raising=False)
+    monkeypatch.setattr(readers, "SQLITE_BUSY_SECONDS", 0.05)
+    monkeypatch.setattr(extract_assets, "RETRY_POLICY", dg.RetryPolicy(max_retries=1, delay=0))
+    storage = KvarterStorage.under(
+        tmp_path, housing_db_url=f"sqlite:///{tmp_path / 'landing' / tiny.HOUSING_DB}"
+    )
+    tiny.write(storage.landing)
+    [first], cursor = evaluate(storage, instance=instance)
+    delivery = first.tags[automation.DELIVERY_TAG]
+    assert delivery == first.run_key
+    assert not run_tenancies(instance, storage, first, locked=True)
+
+    assert evaluate(storage, cursor, instance)[0] == []  # not an hour yet
+    monkeypatch.setattr(automation, "RETRY_AFTER", automation.dt.timedelta(0))
+    [again], cursor = evaluate(storage, cursor, instance)
+    assert (again.run_key, again.partition_key) == (f"{delivery}:2", "2025-03-01")
+    assert again.tags == {
+        "kvarter/reason": "retry 2 of 3 after a transient failure",
+        automation.DELIVERY_TAG: delivery,
+    }
+    assert not run_tenancies(instance, storage, again, locked=True)
+    [third], cursor = evaluate(storage, cursor, instance)
+    assert third.run_key == f"{delivery}:3"
+    assert not run_tenancies(instance, storage, third, locked=True)
+    assert evaluate(storage, cursor, instance)[0] == []  # three runs: over to the data team
+
+    monkeypatch.setattr(automation, "MAX_RUNS", 4)
+    [fourth], cursor = evaluate(storage, cursor, instance)
+    assert run_tenancies(instance, storage, fourth, locked=False)
+    assert evaluate(storage, cursor, instance)[0] == []  # loaded
+
+
+def test_a_run_failed_by_its_delivery_is_not_requested_again(tmp_path, monkeypatch, instance):
+    """A fault in the delivery (here a key other than the warehouse's) fails the same way
+    until something changes: no retry."""
+    monkeypatch.setattr(automation, "RETRY_AFTER", automation.dt.timedelta(0))
+    monkeypatch.setenv(cpr.KEY_ENV, "a" * 32)
+    storage = KvarterStorage.under(
+        tmp_path, housing_db_url=f"sqlite:///{tmp_path / 'landing' / tiny.HOUSING_DB}"
+    )
+    tiny.write(storage.landing)
+    [first], cursor = evaluate(storage, instance=instance)
+    with storage.connect() as con:
+        con.execute("create schema raw")
+        cpr.check_key(con, b"b" * 32, "the old key")
+    assert not run_tenancies(instance, storage, first, locked=False)
+    assert evaluate(storage, cursor, instance)[0] == []
