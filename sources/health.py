@@ -14,7 +14,7 @@ import urllib3
 from urllib3.util import Retry, Timeout
 
 from sources.contracts import Column, Contract, Interval
-from sources.readers import Cells, DeliveryError, SourceUnavailable, to_text
+from sources.readers import Cells, DeliveryError, SourceUnavailable, nested_value, to_text
 from sources.validate import ISO, QUARANTINE_COLUMNS
 
 HOME_VISITS = Contract(
@@ -143,17 +143,23 @@ def read_api(
     missing = [h for h in contract.headers if h not in found]
     if items and missing:
         raise DeliveryError(f"{start}: missing required column(s) {', '.join(missing)}")
-    frame = pd.DataFrame(
-        [
-            [to_text(item.get(h)) if isinstance(item, dict) else "" for h in contract.headers]
-            for item in items
-        ],
-        columns=contract.headers,
-        dtype=str,
+    rows, lines, rejected = [], [], []
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, dict):  # every value missing: the validator says so
+            item = {}
+        nested = nested_value(item, contract)
+        if nested:
+            rejected.append((n, *nested))
+        else:
+            rows.append([to_text(item.get(h)) for h in contract.headers])
+            lines.append(n)
+    return Cells(
+        pd.DataFrame(rows, columns=contract.headers, dtype=str),
+        np.array(lines, dtype=np.int64),
+        pd.DataFrame(rejected, columns=QUARANTINE_COLUMNS),
+        ISO,
+        source_identity(contract, period),
     )
-    lines = np.arange(1, len(items) + 1, dtype=np.int64)
-    rejected = pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    return Cells(frame, lines, rejected, ISO, source_identity(contract, period))
 
 
 def _same_delivery(start: str, following: str, period: dt.date) -> bool:

@@ -45,6 +45,9 @@ def _check_headers(origin: str, found: list[str], contract: Contract) -> None:
     missing = [h for h in contract.headers if h not in found]
     if missing:
         raise DeliveryError(f"{origin}: missing required column(s) {', '.join(missing)}")
+    twice = [h for h in contract.headers if found.count(h) > 1]
+    if twice:  # which of them holds the values is anyone's guess
+        raise DeliveryError(f"{origin}: column(s) {', '.join(twice)} more than once")
 
 
 def to_text(value: object) -> str:
@@ -257,6 +260,8 @@ def _fields(line: str) -> list[str]:
             end = line.find(";", i)
             end = len(line) if end < 0 else end
             value, i = line[i:end], end
+            if '"' in value:  # the rest of a quoted field broken over lines, most likely
+                raise _BadLine("quote inside an unquoted field", len(fields))
         fields.append(value)
         if i == len(line):
             return fields
@@ -553,7 +558,11 @@ def _copy_tables(
     """The named tables of the database, whole, as temporary tables of `cur` (for `query`)."""
     import sqlalchemy as sa
 
-    engine = _engine(url)
+    try:
+        engine = _engine(url)
+    except (ImportError, sa.exc.NoSuchModuleError) as exc:
+        driver = sa.engine.make_url(url).drivername
+        raise DeliveryError(f"{origin}: no database driver {driver} installed ({exc})") from None
     try:
         with engine.connect() as con:
             for name in names:
@@ -668,8 +677,11 @@ def read_geojson(path: Path, contract: Contract) -> Cells:
         geometry = feature.get("geometry")
         cells["geometri"] = json.dumps(geometry) if geometry else ""  # none: a missing value
         found.update(cells)
+        nested = nested_value(properties, contract)
         problem = _geometry_problem(geometry) if geometry else None
-        if problem:  # the feature is quarantined, numbered like the loaded ones
+        if nested:  # the feature is quarantined, numbered like the loaded ones
+            rejected.append((n, *nested))
+        elif problem:
             rejected.append((n, "geometri", cells["geometri"], problem))
         else:
             rows.append(cells)
@@ -688,6 +700,18 @@ def read_geojson(path: Path, contract: Contract) -> Cells:
         ISO,
         origin,
     )
+
+
+def nested_value(record: dict, contract: Contract) -> tuple[str, str, str] | None:
+    """(column, value shown, reason) of the first contract column whose JSON value is an
+    object or a list: no value to check (to_text would spell Python's repr of it)."""
+    for column in contract.columns:
+        value = record.get(column.header)
+        if isinstance(value, dict | list):
+            shown = "<redacted>" if column.kind == "cpr" else json.dumps(value, ensure_ascii=False)
+            kind = "object" if isinstance(value, dict) else "list"
+            return column.header, shown, f"a JSON {kind}, not a single value"
+    return None
 
 
 # EPSG:25832 (ETRS89 / UTM zone 32N) in Denmark, the addresses' x and y ranges

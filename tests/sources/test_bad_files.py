@@ -79,12 +79,20 @@ def test_an_unclosed_quote_quarantines_its_line_and_the_rest_loads(tmp_path):
 
 
 def test_a_line_break_inside_quotes_is_two_bad_lines(tmp_path):
-    # No contract has text spanning lines: line 3 opens a quote, line 4 closes it.
-    result = load(tmp_path, HEADER + b'010190-1001;"Anna\nBerg";1\n010190-1002;Bo;2\n')
-    assert (result.rows_read, len(result.records)) == (3, 1)
+    # No contract has text spanning lines: line 2 opens a quote, line 3 closes it. The
+    # second half is refused by its quote also when its field count fits (line 5).
+    result = load(
+        tmp_path,
+        HEADER
+        + b'010190-1001;"Anna\nBerg";1\n010190-1002;Bo;2\n'
+        + b'"0101\n90-1003";Carl;3\n',
+    )
+    assert (result.rows_read, len(result.records)) == (5, 1)
     assert result.quarantine.values.tolist() == [
         [2, "navn", "", "quote not closed on this line"],
-        [3, "", "", "2 fields, expected 3"],
+        [3, "cpr", "", "quote inside an unquoted field"],
+        [5, "cpr", "", "quote not closed on this line"],
+        [6, "cpr", "", "quote inside an unquoted field"],
     ]
 
 

@@ -142,6 +142,7 @@ def test_a_malformed_cpr_never_borrows_the_pseudonym_of_the_same_digits(tmp_path
         ("cpr;navn;dato;beløb;antal;type\n", r"missing required column\(s\) aktiv"),
         (HEADER.replace(";", ",") + "\n", r"line 1 has one column; the separator must be ';'"),
         ("", "empty file, no header line"),
+        (HEADER + ";navn\n", r"column\(s\) navn more than once"),
         (f"{HEADER}\r\n010190-1234;ok;01-01-2025;1;1;a;ja\r\n010190-12", "truncated: line 3 ends"),
     ],
 )

@@ -207,6 +207,32 @@ def test_a_malformed_geojson_fails_naming_the_file_and_problem(tmp_path, collect
 SQUARE = [[560_000, 6_220_000], [560_500, 6_220_000], [560_500, 6_220_500], [560_000, 6_220_000]]
 
 
+def test_a_property_that_is_an_object_or_list_is_quarantined(tmp_path):
+    """to_text would have loaded Python's repr ("{'da': 'Bakkegården'}") as the name."""
+    path = tmp_path / "omr.geojson"
+    geometry = {"type": "Polygon", "coordinates": [SQUARE]}
+    features = [
+        {**FEATURE, "geometry": geometry},
+        {
+            **FEATURE,
+            "geometry": geometry,
+            "properties": {**FEATURE["properties"], "navn": {"da": "Bakkegården"}},
+        },
+        {
+            **FEATURE,
+            "geometry": geometry,
+            "properties": {**FEATURE["properties"], "boligomraade_id": ["BO02"]},
+        },
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    cells = read_geojson(path, population.AREAS)
+    assert cells.lines.tolist() == [1]
+    assert cells.rejected.values.tolist() == [
+        [2, "navn", '{"da": "Bakkegården"}', "a JSON object, not a single value"],
+        [3, "boligomraade_id", '["BO02"]', "a JSON list, not a single value"],
+    ]
+
+
 def test_a_geometry_that_is_no_polygon_in_utm32_is_quarantined(tmp_path):
     geometries = [
         {"type": "Polygon", "coordinates": [SQUARE]},  # 1: loads

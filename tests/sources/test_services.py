@@ -153,6 +153,22 @@ def test_a_retry_after_of_hours_waits_a_minute():
     assert health.RETRY.parse_retry_after("15") == 15
 
 
+def test_an_item_with_an_object_or_list_for_a_value_is_quarantined_cpr_redacted():
+    items = [
+        {"cpr": "010140-1001", "tilbudsdato": "2025-03-01", "accepteret": True},
+        {"cpr": {"nr": "010140-1002"}, "tilbudsdato": "2025-03-02", "accepteret": True},
+        {"cpr": "010140-1003", "tilbudsdato": "2025-03-03", "accepteret": [True]},
+    ]
+    body = json.dumps({"items": items, "next": None})
+    with server({ENDPOINT + QUERY: [(200, body)]}) as (url, _):
+        cells = read(url)
+    assert cells.lines.tolist() == [1] and cells.frame["cpr"].tolist() == ["010140-1001"]
+    assert cells.rejected.values.tolist() == [
+        [2, "cpr", "<redacted>", "a JSON object, not a single value"],
+        [3, "accepteret", "[true]", "a JSON list, not a single value"],
+    ]
+
+
 def test_pages_are_capped():
     pages = {
         f"{ENDPOINT}?month=2025-03&page={n}": [page(1, f"?month=2025-03&page={n + 1}")]
@@ -230,6 +246,25 @@ def test_a_missing_database_is_named_and_not_created(tmp_path):
         "select count(*) from information_schema.tables where table_schema = 'raw'"
     ).fetchall()
     assert loaded == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("postgresql+pg8000://k@db.example/bolig", "No module named 'pg8000'"),
+        (
+            "postgresql+nosuch://k@db.example/bolig",
+            "Can't load plugin: sqlalchemy.dialects:postgresql.nosuch",
+        ),
+    ],
+)
+def test_a_database_driver_not_installed_is_named_with_the_source(url, problem):
+    driver = url.split(":")[0]
+    with pytest.raises(DeliveryError) as raised:
+        list(housing.read_database(url, housing.TENANCIES, [MARCH]))
+    assert str(raised.value) == (
+        f"{url} (tenancies): no database driver {driver} installed ({problem})"
+    )
 
 
 def test_the_database_origin_has_no_driver_user_or_host():
