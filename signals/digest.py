@@ -177,6 +177,11 @@ def escalation_told(episode: Episode, told: set[str]) -> bool:
     for entry in told:
         if entry.startswith(token + "@"):
             told_severity, _, told_method = entry.removeprefix(token + "@").partition("+")
+            # A level this release cannot read (a hand-edited or foreign header) proves
+            # nothing told: skipped, so at worst the escalation is told once more in a
+            # supplement, where counting it as told could hide one for good.
+            if told_severity not in SEVERITY_RANK:
+                continue
             was_severity, was_threshold = _level(told_severity, told_method)
             if was_severity >= severity and was_threshold >= threshold:
                 return True

@@ -130,6 +130,14 @@ def test_an_escalation_is_told_when_a_digest_told_it_as_far_or_further():
     assert escalation_told(near, {token})  # a digest that listed no levels
 
 
+def test_an_escalation_told_at_a_level_this_release_cannot_read_is_not_told():
+    # Before: a KeyError that failed the alert step (the digests after it not queued).
+    token = "skaerpet:" + ESCALATED.episode_id
+    assert not escalation_told(ESCALATED, {token + "@kritisk"})
+    assert not escalation_told(ESCALATED, {token + "@"})
+    assert escalation_told(ESCALATED, {token + "@kritisk", token + "@alarm"})
+
+
 def test_expected_level_from_the_published_months_before_the_onset():
     mean, low, high = baseline(published(), D(2025, 9, 1))
     # March-August: 0.30 0.32 0.28 0.30 0.31 0.29, SD sqrt(0.001 / 5) = 0.01414
