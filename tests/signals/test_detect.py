@@ -123,6 +123,18 @@ def test_an_onset_is_never_a_month_without_data():
     assert row["episode_start"] == PERIODS[18]
 
 
+def test_a_month_without_data_inside_the_run_does_not_cut_the_onset_short():
+    # A doubling from May 2025, no data in October, judged in December. December's scan
+    # reaches back to July (its guard months), November's to June; October judges nothing
+    # and is passed over, so September's scans and those before find May. Were October a
+    # break in the run of watch states, the onset would be June (checked on seeds 0-7).
+    obs = municipality(np.random.default_rng(0), shifted="A2", start=16, factor=2.0)
+    gap = obs[obs["period"] != PERIODS[21]]
+    [row] = detect(gap, INDICATORS, PERIODS[23]).to_dict("records")
+    assert (row["area_id"], row["method"], row["severity"]) == ("A2", "glr", "alarm")
+    assert row["episode_start"] == PERIODS[16]
+
+
 def test_an_episode_keeps_its_start_while_it_lasts():
     obs = municipality(np.random.default_rng(1), shifted="A3")
     starts = set()
