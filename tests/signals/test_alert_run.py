@@ -384,14 +384,15 @@ def test_an_alarm_told_this_month_that_the_month_delivered_again_escalates_is_to
     tmp_path, plain_server
 ):
     # December's digest told BO05's alarm as new; December delivered again (twice) brings
-    # it near its statutory threshold. The supplement tells the escalation (before the
+    # it near its statutory threshold (a threshold signal is a watch: the restated months
+    # fall short of the alarm). The supplement tells the escalation (before the
     # twenty-second session: left out as "told", and next month it was only ongoing).
     server, smtp = plain_server
     outbox = tmp_path / "outbox"
     december = dt.date(2025, 12, 1)
     with warehouse(tmp_path / "w.duckdb", december, [("BO05", "emp_benefit_fte", "alarm")]) as con:
         [key] = run_month(con, outbox, "run-1", smtp, NOW).delivery.sent
-        con.execute("update signals.area_signals set method = 'threshold'")
+        con.execute("update signals.area_signals set method = 'threshold', severity = 'watch'")
         again = run_month(con, outbox, "run-2", smtp, NOW)
         assert [(t.from_state, t.to_state) for t in again.transitions] == [("ny", "skærpet")]
         [supplement] = again.delivery.sent
@@ -409,26 +410,28 @@ def test_an_alarm_told_this_month_that_the_month_delivered_again_escalates_is_to
 
 def test_a_second_escalation_in_the_same_month_is_told_in_a_supplement(tmp_path, plain_server):
     # November's watch is December's alarm, told as escalated in December's digest; December
-    # delivered again brings it near its statutory threshold, a second escalation. Before
-    # the twenty-third session it counted as told, and next month it was only ongoing.
+    # delivered again falls short of the alarm but brings the series near its statutory
+    # threshold (a threshold signal is always a watch), a second escalation. Before the
+    # twenty-third session it counted as told, and next month it was only ongoing.
     server, smtp = plain_server
     outbox = tmp_path / "outbox"
     path, november, december = tmp_path / "w.duckdb", dt.date(2025, 11, 1), dt.date(2025, 12, 1)
+    near = "update signals.area_signals set method = 'threshold', severity = 'watch'"
     with warehouse(path, november, [("BO05", "emp_benefit_fte", "watch")]) as con:
         assert run_month(con, outbox, "run-11", smtp, NOW).queued == []  # a watch: no mail
     with warehouse(path, december, [("BO05", "emp_benefit_fte", "alarm")]) as con:
         [key] = run_month(con, outbox, "run-12", smtp, NOW).delivery.sent
-        con.execute("update signals.area_signals set method = 'threshold'")
+        con.execute(near)
         again = run_month(con, outbox, "run-12b", smtp, NOW)
         assert [(t.from_state, t.to_state, t.note) for t in again.transitions] == [
-            ("skærpet", "skærpet", "alarm -> alarm (threshold), leveret igen")
+            ("skærpet", "skærpet", "alarm -> watch (threshold), leveret igen")
         ]
         [supplement] = again.delivery.sent
         assert supplement.startswith(f"{key}-tillaeg-")
-        # The model's signal again, then the threshold again: escalated no further than told.
-        con.execute("update signals.area_signals set method = 'glr'")
+        # The model's alarm again, then the threshold again: escalated no further than told.
+        con.execute("update signals.area_signals set method = 'glr', severity = 'alarm'")
         assert run_month(con, outbox, "run-12c", smtp, NOW).queued == []
-        con.execute("update signals.area_signals set method = 'threshold'")
+        con.execute(near)
         fourth = run_month(con, outbox, "run-12d", smtp, NOW)
         assert len(fourth.transitions) == 1 and fourth.queued == []
     mails = [mail for _, mail in server.inbox.received]
@@ -436,7 +439,7 @@ def test_a_second_escalation_in_the_same_month_is_told_in_a_supplement(tmp_path,
         ("Kvarterprofil, tidlig varsling december 2025: 1 skærpet",
          "BO05-emp_benefit_fte-op-2025-11@alarm"),
         ("Kvarterprofil, tidlig varsling december 2025 (tillæg): 1 skærpet",
-         "BO05-emp_benefit_fte-op-2025-11@alarm+threshold"),
+         "BO05-emp_benefit_fte-op-2025-11@watch+threshold"),
     ]  # fmt: skip
 
 
