@@ -154,16 +154,14 @@ class Digest:
         return self.new + self.escalated + self.reopened + self.ongoing_full
 
 
-def _level(severity: str, method: str) -> tuple[int, bool]:
-    return SEVERITY_RANK[severity], method == "threshold"
-
-
 def escalation(episode: Episode) -> str:
     """An escalated episode as X-Kvarter-Escalated lists it: its id and how far it has
-    escalated (`id@alarm`, `id@alarm+threshold`), so a second escalation in the same
-    month (watch -> alarm, then near the statutory threshold) is news again."""
-    threshold = "+threshold" if episode.method == "threshold" else ""
-    return f"{episode.episode_id}@{episode.severity}{threshold}"
+    escalated (its peak severity, and whether it has approached the statutory threshold:
+    `id@alarm`, `id@alarm+threshold`), so a second escalation in the same month (watch ->
+    alarm, then near the threshold) is news again. Not its signal now: an alarm near the
+    threshold whose signal is the model's again has escalated no further."""
+    threshold = "+threshold" if episode.reached_threshold else ""
+    return f"{episode.episode_id}@{episode.peak_severity}{threshold}"
 
 
 def escalation_told(episode: Episode, told: set[str]) -> bool:
@@ -173,7 +171,7 @@ def escalation_told(episode: Episode, told: set[str]) -> bool:
     token = ESCALATED_TOKEN + episode.episode_id
     if token in told:
         return True
-    severity, threshold = _level(episode.severity, episode.method)
+    severity, threshold = SEVERITY_RANK[episode.peak_severity], episode.reached_threshold
     for entry in told:
         if entry.startswith(token + "@"):
             told_severity, _, told_method = entry.removeprefix(token + "@").partition("+")
@@ -182,8 +180,8 @@ def escalation_told(episode: Episode, told: set[str]) -> bool:
             # supplement, where counting it as told could hide one for good.
             if told_severity not in SEVERITY_RANK:
                 continue
-            was_severity, was_threshold = _level(told_severity, told_method)
-            if was_severity >= severity and was_threshold >= threshold:
+            was_threshold = told_method == "threshold"
+            if SEVERITY_RANK[told_severity] >= severity and was_threshold >= threshold:
                 return True
     return False
 

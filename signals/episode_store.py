@@ -32,7 +32,8 @@ DDL = (
         silenced_by varchar(200),
         silence_reason varchar(1000),
         last_full_month date,
-        quiet_months integer
+        quiet_months integer,
+        reached_threshold boolean
     )""",
     """create table if not exists alerts.transitions (
         seq integer primary key,
@@ -96,6 +97,23 @@ ADD_QUIET_MONTHS = (
 )
 
 
+# Warehouses from before reached_threshold: an episode reached its threshold if its
+# signal is a threshold one now or an escalation was noted "(threshold)". One opened by a
+# threshold signal that has had others since is not known: its next threshold signal
+# escalates it once more, as every one did before.
+REACHED_THRESHOLD = """(method = 'threshold' or episode_id in (
+    select t.episode_id from alerts.transitions as t
+    where t.to_state = 'skærpet' and t.note like '%(threshold)%'))"""
+ADD_REACHED_THRESHOLD = (
+    "alter table alerts.episodes add column reached_threshold boolean",
+    f"update alerts.episodes set reached_threshold = {REACHED_THRESHOLD}",
+)
+# Columns added since the first release: how a run adds them, and how a read-only reader
+# (`kvarter alerts list`) of a warehouse no run has migrated yet reads them.
+MIGRATIONS = {"quiet_months": ADD_QUIET_MONTHS, "reached_threshold": ADD_REACHED_THRESHOLD}
+UNMIGRATED = {"quiet_months": "0", "reached_threshold": REACHED_THRESHOLD}
+
+
 def _episode_columns(con) -> set[str]:
     rows = con.execute(
         "select column_name from information_schema.columns "
@@ -107,9 +125,11 @@ def _episode_columns(con) -> set[str]:
 def ensure_schema(con) -> None:
     for statement in DDL:
         con.execute(statement)
-    if "quiet_months" not in _episode_columns(con):  # altered only when needed: a lock
-        for statement in ADD_QUIET_MONTHS:
-            con.execute(statement)
+    present = _episode_columns(con)
+    for column, statements in MIGRATIONS.items():
+        if column not in present:  # altered only when needed: a lock
+            for statement in statements:
+                con.execute(statement)
 
 
 def mailable_ids(con, month) -> set[str]:
@@ -145,9 +165,8 @@ def _episode(row: tuple) -> Episode:
 
 
 def load_episodes(con, where: str = "", params: tuple = ()) -> list[Episode]:
-    # Read-only readers (`kvarter alerts list`) of a warehouse no run has migrated yet.
     present = _episode_columns(con)
-    columns = [c if c in present else f"0 as {c}" for c in EPISODE_COLUMNS]
+    columns = [c if c in present else f"{UNMIGRATED[c]} as {c}" for c in EPISODE_COLUMNS]
     rows = con.execute(
         f"select {', '.join(columns)} from alerts.episodes {where} "
         "order by first_month, episode_id",

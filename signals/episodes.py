@@ -4,7 +4,8 @@ One episode per area, indicator and direction while it lasts. Its id is fixed wh
 opens (area, indicator, direction and first month), so the detector re-estimating the
 onset updates the episode and never opens a second one.
 
-    ny -> igangværende -> skærpet (watch -> alarm, or now approaching the statutory threshold)
+    ny -> igangværende -> skærpet (watch -> alarm, or approaching the statutory threshold
+    for the first time in the episode)
     any open state -> afsluttet after QUIET_MONTHS months applied without a signal (a
     month never applied, such as one whose extract failed for a late source and that
     arrived with a later one, is not counted: nothing was seen of it)
@@ -58,6 +59,7 @@ class Episode:
     silence_reason: str | None = None
     last_full_month: dt.date | None = None  # when a digest last showed it in full
     quiet_months: int = 0  # months applied without a signal since its last one
+    reached_threshold: bool = False  # a threshold signal in any month of the episode
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -89,9 +91,10 @@ def months_between(earlier: dt.date, later: dt.date) -> int:
 
 def _escalates(episode: Episode, signal: Signal) -> bool:
     """Worse than the episode has been: an alarm that fell back to a watch and rises
-    again is ongoing, not escalated a second time (its recipients were told)."""
+    again, or a series that approaches its threshold again after other signals, is
+    ongoing, not escalated a second time (its recipients were told)."""
     return SEVERITY_RANK[signal.severity] > SEVERITY_RANK[episode.peak_severity] or (
-        signal.method == "threshold" and episode.method != "threshold"
+        signal.method == "threshold" and not episode.reached_threshold
     )
 
 
@@ -140,6 +143,7 @@ def advance(
                 first_month=month,
                 last_signal_month=month,
                 last_month=month,
+                reached_threshold=signal.method == "threshold",
             )
             transitions.append(
                 Transition(new.episode_id, month, run_id, None, NEW, signal.severity)
@@ -165,6 +169,7 @@ def advance(
             episode,
             severity=signal.severity,
             peak_severity=max(episode.peak_severity, signal.severity, key=SEVERITY_RANK.get),
+            reached_threshold=episode.reached_threshold or signal.method == "threshold",
             method=signal.method,
             # The detector's re-estimate may move it earlier, never later: a funnel, spike
             # or threshold signal dates itself to its own month.

@@ -433,13 +433,39 @@ def test_a_second_escalation_in_the_same_month_is_told_in_a_supplement(tmp_path,
         assert run_month(con, outbox, "run-12c", smtp, NOW).queued == []
         con.execute(near)
         fourth = run_month(con, outbox, "run-12d", smtp, NOW)
-        assert len(fourth.transitions) == 1 and fourth.queued == []
+        assert fourth.transitions == [] and fourth.queued == []
     mails = [mail for _, mail in server.inbox.received]
     assert [(m["Subject"], m["X-Kvarter-Escalated"]) for m in mails] == [
         ("Kvarterprofil, tidlig varsling december 2025: 1 skærpet",
          "BO05-emp_benefit_fte-op-2025-11@alarm"),
         ("Kvarterprofil, tidlig varsling december 2025 (tillæg): 1 skærpet",
-         "BO05-emp_benefit_fte-op-2025-11@watch+threshold"),
+         "BO05-emp_benefit_fte-op-2025-11@alarm+threshold"),
+    ]  # fmt: skip
+
+
+def test_an_escalation_near_the_threshold_is_not_told_again_when_the_alarm_returns(
+    tmp_path, plain_server
+):
+    # October's alarm, November's watch, December near the threshold: escalated, told
+    # "@alarm+threshold". December delivered again brings the model's alarm back: the
+    # episode has escalated no further (before the twenty-fourth session the header said
+    # the signal then, "@watch+threshold", and the alarm went out again in a supplement).
+    server, smtp = plain_server
+    outbox, path = tmp_path / "outbox", tmp_path / "w.duckdb"
+    for month, severity in ((dt.date(2025, 10, 1), "alarm"), (dt.date(2025, 11, 1), "watch")):
+        with warehouse(path, month, [("BO05", "emp_benefit_fte", severity)]) as con:
+            run_month(con, outbox, f"run-{month:%m}", smtp, NOW)
+    with warehouse(path, dt.date(2025, 12, 1), [("BO05", "emp_benefit_fte", "watch")]) as con:
+        con.execute("update signals.area_signals set method = 'threshold'")
+        december = run_month(con, outbox, "run-12", smtp, NOW)
+        assert [t.to_state for t in december.transitions] == ["skærpet"]
+        con.execute("update signals.area_signals set method = 'glr', severity = 'alarm'")
+        again = run_month(con, outbox, "run-12b", smtp, NOW)
+        assert again.transitions == [] and again.queued == []
+    assert [(m["Subject"], m["X-Kvarter-Escalated"]) for _, m in server.inbox.received] == [
+        ("Kvarterprofil, tidlig varsling oktober 2025: 1 ny", ""),
+        ("Kvarterprofil, tidlig varsling december 2025: 1 skærpet",
+         "BO05-emp_benefit_fte-op-2025-10@alarm+threshold"),
     ]  # fmt: skip
 
 

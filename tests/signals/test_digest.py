@@ -12,6 +12,7 @@ from signals.digest import (
     _resolved_text,
     _short_text,
     baseline,
+    escalation,
     escalation_told,
     plan,
     render,
@@ -120,8 +121,12 @@ def test_which_episodes_go_to_whom_and_in_which_section():
 
 
 def test_an_escalation_is_told_when_a_digest_told_it_as_far_or_further():
-    near = replace(ESCALATED, method="threshold")  # an alarm near its statutory threshold
+    # An alarm, then a watch near its statutory threshold (a threshold signal is a watch).
+    near = replace(ESCALATED, severity="watch", method="threshold", reached_threshold=True)
     token = "skaerpet:" + ESCALATED.episode_id
+    assert escalation(near) == ESCALATED.episode_id + "@alarm+threshold"
+    # How far it has escalated, not its signal now: the model's alarm again after it.
+    assert escalation(replace(near, severity="alarm", method="glr")) == escalation(near)
     assert not escalation_told(near, {ESCALATED.episode_id})  # shown, not as escalated
     assert not escalation_told(near, {token + "@alarm"})  # told up to alarm only
     assert not escalation_told(near, {token + "@watch+threshold"})

@@ -79,16 +79,46 @@ def test_only_episodes_whose_every_month_is_published_are_shown_without_restrict
     assert con.execute("select count(*) from alerts.published_transitions").fetchall() == [(5,)]
 
 
-def test_a_warehouse_from_before_quiet_months_counts_them_from_the_last_signal():
+def old_warehouse(*rows: str, missing=("quiet_months", "reached_threshold")):
+    """alerts.episodes without the `missing` columns (each row: the other columns' values
+    in SQL), and an empty alerts.transitions."""
     con = duckdb.connect()
     con.execute("create schema alerts")
-    columns = ", ".join(c for c in episode_store.EPISODE_COLUMNS if c != "quiet_months")
-    con.execute(f"create table alerts.episodes as select * from (values ('E1', 'BO01', 'x', "
-                "'op', 'igangværende', 'alarm', 'alarm', 'glr', date '2025-09-01', "
-                "date '2025-09-01', date '2025-11-01', date '2026-01-01', null, null, null, "
-                f"null)) as t ({columns})")  # fmt: skip
+    con.execute(episode_store.DDL[2])
+    columns = ", ".join(c for c in episode_store.EPISODE_COLUMNS if c not in missing)
+    values = ", ".join(f"({row})" for row in rows)
+    con.execute(f"create table alerts.episodes as select * from (values {values}) as t ({columns})")
+    return con
+
+
+def test_a_warehouse_from_before_quiet_months_counts_them_from_the_last_signal():
+    con = old_warehouse("'E1', 'BO01', 'x', 'op', 'igangværende', 'alarm', 'alarm', 'glr', "
+                        "date '2025-09-01', date '2025-09-01', date '2025-11-01', "
+                        "date '2026-01-01', null, null, null, null")  # fmt: skip
     [episode] = episode_store.load_episodes(con)  # a read-only reader before any run
     assert episode.quiet_months == 0
     episode_store.ensure_schema(con)
     [episode] = episode_store.load_episodes(con)
     assert episode.quiet_months == 2  # December and January without a signal
+
+
+def test_a_warehouse_from_before_reached_threshold_finds_it_in_method_and_notes():
+    # E1's signal is a threshold one; E2 escalated for its threshold in October and is the
+    # model's watch again; E3 escalated to an alarm only.
+    rows = [
+        f"'{e}', 'BO01', '{e}', 'op', 'igangværende', 'watch', '{peak}', '{method}', "
+        "date '2025-09-01', date '2025-09-01', date '2025-11-01', date '2025-11-01', "
+        "null, null, null, null, 0"
+        for e, peak, method in (("E1", "watch", "threshold"), ("E2", "watch", "glr"),
+                                ("E3", "alarm", "glr"))
+    ]  # fmt: skip
+    con = old_warehouse(*rows, missing=("reached_threshold",))
+    episode_store.save(con, [], [
+        Transition("E2", D(2025, 10, 1), "r", "ny", "skærpet", "watch -> watch (threshold)"),
+        Transition("E3", D(2025, 10, 1), "r", "ny", "skærpet", "watch -> alarm (glr)"),
+    ])  # fmt: skip
+    reached = {"E1": True, "E2": True, "E3": False}
+    read_only = episode_store.load_episodes(con)
+    assert {e.episode_id: e.reached_threshold for e in read_only} == reached
+    episode_store.ensure_schema(con)
+    assert {e.episode_id: e.reached_threshold for e in episode_store.load_episodes(con)} == reached

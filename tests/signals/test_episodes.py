@@ -149,6 +149,21 @@ def test_a_threshold_approach_escalates_an_ongoing_watch(con):
     assert episode.state == "skærpet" and states(con)[-1] == (11, "igangværende", "skærpet")
 
 
+def test_a_series_back_near_its_threshold_is_not_escalated_again(con):
+    # Threshold, the funnel, threshold again: escalated the first time only (before the
+    # twenty-fourth session every return to the threshold was told as escalated).
+    run(con, D(2025, 9, 1), [signal("watch", method="funnel")])
+    for month, method in ((10, "threshold"), (11, "funnel"), (12, "threshold")):
+        [episode] = run(con, D(2025, month, 1), [signal("watch", method=method)]).values()
+    assert (episode.state, episode.reached_threshold) == ("igangværende", True)
+    assert states(con) == [(9, None, "ny"), (10, "ny", "skærpet"), (11, "skærpet", "igangværende")]
+    # Opened by a threshold signal: a later one is no escalation either.
+    run(con, D(2026, 3, 1), [signal("watch", method="threshold", area="BO05")])
+    run(con, D(2026, 4, 1), [signal("watch", method="funnel", area="BO05")])
+    episodes = run(con, D(2026, 5, 1), [signal("watch", method="threshold", area="BO05")])
+    assert episodes["BO05-emp_outside_work_edu-op-2026-03"].state == "igangværende"
+
+
 def test_an_alarm_back_from_a_watch_is_not_escalated_again(con):
     run(con, D(2025, 9, 1), [signal("watch")])
     run(con, D(2025, 10, 1), [signal("alarm")])
