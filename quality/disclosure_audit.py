@@ -1380,8 +1380,9 @@ AUDITED_TABLES = {
 
 
 def _episode_checks(con) -> list[str]:
-    """The episodes show only their allowed columns, and every month they name (start,
-    onset, end, each transition) is a published cell of their series."""
+    """The episodes show only their allowed columns, and no month they name (start,
+    onset, end, each transition) is a hidden cell of their series (a month without a cell,
+    as a quarterly series' other months, holds nothing hidden)."""
     found = []
     for table, allowed in _EPISODE_COLUMNS.items():
         columns = {
@@ -1405,7 +1406,7 @@ def _episode_checks(con) -> list[str]:
         left join alert_episodes as e on n.episode_id = e.episode_id
         left join fct_area_indicator_month as f
             on f.area_id = e.area_id and f.indicator_id = e.indicator_id and f.period = n.month
-        where f.suppressed is null or f.suppressed
+        where f.suppressed or e.area_id is null
         order by n.episode_id, n.month
     """).fetchall()
     return found + [

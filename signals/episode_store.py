@@ -50,15 +50,17 @@ DDL = (
 # estimated onset the digests say "siden", ended); never the restricted rates behind it,
 # its severity or who silenced it and why. An episode with a transition in a month whose
 # fact cell is hidden is left out whole, as its state there would tell something of the
-# hidden value; an onset in a hidden month is left blank. The auditor checks both.
+# hidden value; an onset in a hidden month is left blank. The auditor checks both. A
+# month without a row for the series has no data (a quarterly or yearly indicator's other
+# months, school absence's July): nothing of it is hidden.
 _SHOWN = """
     select e.episode_id from alerts.episodes as e
     where not exists (
         select 1 from alerts.transitions as t
-        left join marts.fct_area_indicator_month as f
+        inner join marts.fct_area_indicator_month as f
             on f.area_id = e.area_id and f.indicator_id = e.indicator_id
             and f.period = t.month
-        where t.episode_id = e.episode_id and (f.suppressed is null or f.suppressed)
+        where t.episode_id = e.episode_id and f.suppressed
     )
 """
 PUBLISHED_VIEW = (

@@ -39,6 +39,15 @@ def test_a_hidden_month_an_orphan_transition_and_a_restricted_column_are_found()
     ]
 
 
+def test_a_month_without_a_cell_of_the_series_is_not_a_hidden_one():
+    # BO01 x has no row for October (as a quarterly series' other months): a silence that
+    # ended then names nothing hidden (a finding before the twenty-fourth session, when
+    # such episodes were left out of the published copy).
+    con = copy()
+    con.execute("insert into alert_transitions values (3, 'E1', date '2025-10-01', 'x', 'ny')")
+    assert _episode_checks(con) == []
+
+
 def test_an_onset_in_a_hidden_month_is_found():
     con = copy()
     con.execute("update alert_episodes set onset_month = date '2026-01-01'")

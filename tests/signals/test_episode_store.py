@@ -79,6 +79,44 @@ def test_only_episodes_whose_every_month_is_published_are_shown_without_restrict
     assert con.execute("select count(*) from alerts.published_transitions").fetchall() == [(5,)]
 
 
+def test_a_month_without_a_row_of_a_quarterly_series_hides_nothing():
+    """q is quarterly: rows only in September and December. BO01 q: ny Sep, silenced in
+    October, back in November when the silence ended (months without a row) -> shown, and
+    mailable in December. BO02 q: ny Sep, igangværende Dec, whose cell is hidden -> left
+    out. Before the twenty-fourth session a month without a row counted as hidden, and
+    BO01's episode was neither published nor mailed."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("""create table marts.fct_area_indicator_month as
+        select * from (values
+            ('BO01', 'q', date '2025-09-01', false), ('BO01', 'q', date '2025-12-01', false),
+            ('BO02', 'q', date '2025-09-01', false), ('BO02', 'q', date '2025-12-01', true)
+        ) as t (area_id, indicator_id, period, suppressed)""")
+    episode_store.ensure_schema(con)
+    sep = D(2025, 9, 1)
+    episode_store.save(
+        con,
+        [episode("BO01-q-op-2025-09", "igangværende", sep),
+         episode("BO02-q-op-2025-09", "igangværende", sep)],
+        [
+            Transition("BO01-q-op-2025-09", sep, "r1", None, "ny", ""),
+            Transition("BO02-q-op-2025-09", sep, "r1", None, "ny", ""),
+            Transition("BO01-q-op-2025-09", D(2025, 10, 1), "cli", "ny", "dæmpet", ""),
+            Transition("BO01-q-op-2025-09", D(2025, 11, 1), "r3", "dæmpet", "igangværende", ""),
+            Transition("BO02-q-op-2025-09", D(2025, 12, 1), "r4", "ny", "igangværende", ""),
+        ],
+    )  # fmt: skip
+    episode_store.write_published_view(con)
+    shown = con.execute("select episode_id, onset_month from alerts.published_episodes")
+    assert shown.fetchall() == [("BO01-q-op-2025-09", sep)]
+    assert con.execute(
+        "select step, month, to_state from alerts.published_transitions order by step"
+    ).fetchall() == [
+        (1, sep, "ny"), (2, D(2025, 10, 1), "dæmpet"), (3, D(2025, 11, 1), "igangværende")
+    ]  # fmt: skip
+    assert episode_store.mailable_ids(con, D(2025, 12, 1)) == {"BO01-q-op-2025-09"}
+
+
 def old_warehouse(*rows: str, missing=("quiet_months", "reached_threshold")):
     """alerts.episodes without the `missing` columns (each row: the other columns' values
     in SQL), and an empty alerts.transitions."""
