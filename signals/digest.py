@@ -310,8 +310,9 @@ SECTION_TITLES = (
     ("ongoing_short", "Igangværende episoder"),
     # Not "over": a lasting change becomes the expected level within a year or so, and
     # then signals no more (twentieth session's signal audit).
-    ("resolved", "Afsluttede episoder (to måneder uden signal: tilbage på det forventede "
-                 "niveau, eller en varig ændring, som modellen nu regner med)"),
+    # Months with data for the series: a quarterly one's are its quarter ends.
+    ("resolved", "Afsluttede episoder (to måneder med data uden signal: tilbage på det "
+                 "forventede niveau, eller en varig ændring, som modellen nu regner med)"),
 )
 
 

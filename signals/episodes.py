@@ -6,8 +6,9 @@ onset updates the episode and never opens a second one.
 
     ny -> igangværende -> skærpet (watch -> alarm, or approaching the statutory threshold
     for the first time in the episode)
-    any open state -> afsluttet after QUIET_MONTHS months applied without a signal (a
-    month never applied, such as one whose extract failed for a late source and that
+    any open state -> afsluttet after QUIET_MONTHS months applied with data for the series
+    and without a signal: its observations, so a quarterly series counts its quarter ends
+    (a month never applied, such as one whose extract failed for a late source and that
     arrived with a later one, is not counted: nothing was seen of it)
     any open state -> dæmpet (silenced until a date, by whom, why) -> back when it expires,
     as igangværende, or as ny if an alarm no digest had shown yet
@@ -58,7 +59,7 @@ class Episode:
     silenced_by: str | None = None
     silence_reason: str | None = None
     last_full_month: dt.date | None = None  # when a digest last showed it in full
-    quiet_months: int = 0  # months applied without a signal since its last one
+    quiet_months: int = 0  # months applied with data and no signal since its last one
     reached_threshold: bool = False  # a threshold signal in any month of the episode
 
     @property
@@ -184,7 +185,7 @@ def advance(
             seen = observed is None or (episode.area_id, episode.indicator_id) in observed
             quiet = episode.quiet_months + seen
             if quiet >= QUIET_MONTHS:
-                episode = move(episode, RESOLVED, f"{QUIET_MONTHS} måneder uden signal")
+                episode = move(episode, RESOLVED, f"{QUIET_MONTHS} måneder med data uden signal")
             elif episode.state == SILENCED and episode.silenced_until <= month:
                 episode = unsilence(episode, month, run_id, transitions, "dæmpning udløbet")
             episode = replace(episode, last_month=month, quiet_months=quiet)

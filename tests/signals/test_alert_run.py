@@ -162,6 +162,33 @@ def test_months_go_by_ongoing_is_quiet_then_resolved_is_told(tmp_path, plain_ser
         ]
 
 
+def test_a_quarterly_series_is_quiet_only_in_its_quarter_ends(tmp_path):
+    # BO04's series has rows at quarter ends only (as unlawful absence); its alarm of
+    # September. October, November, January and February have no row for it, and are not
+    # quiet months; December's row, hidden, is: closed in March, the second quarter end
+    # without a signal (counting every month applied, it closed in November).
+    path = tmp_path / "w.duckdb"
+    months = [dt.date(2025, m, 1) for m in (9, 10, 11, 12)] + [
+        dt.date(2026, m, 1) for m in (1, 2, 3)
+    ]
+    for month in months:
+        signals = [("BO04", "emp_benefit_fte", "alarm")] if month == months[0] else []
+        with warehouse(path, month, signals) as con:
+            con.execute("""delete from marts.fct_area_indicator_month where area_id = 'BO04'
+                and indicator_id = 'emp_benefit_fte' and month(period) % 3 != 0""")
+            con.execute("""update marts.fct_area_indicator_month set suppressed = true
+                where area_id = 'BO04' and period = date '2025-12-01'""")
+            apply_month(con, f"run-{month:%Y-%m}")
+            [episode] = episode_store.load_episodes(con)
+            if month == dt.date(2026, 2, 1):
+                assert (episode.state, episode.quiet_months) == ("ny", 1)
+    with duckdb.connect(str(path)) as con:
+        transitions = episode_store.transitions_of(con, "BO04-emp_benefit_fte-op-2025-09")
+    assert [(t.month, t.to_state) for t in transitions] == [
+        (dt.date(2025, 9, 1), "ny"), (dt.date(2026, 3, 1), "afsluttet")
+    ]  # fmt: skip
+
+
 def test_a_slow_mail_server_does_not_lock_the_warehouse(tmp_path, smtp_server, monkeypatch):
     # The digests are sent after the step has closed the warehouse: operators' commands
     # (`kvarter alerts list`) open it while the server takes its time.
