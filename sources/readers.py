@@ -578,17 +578,13 @@ def _copy_tables(
 
 
 def _transient_database_error(exc: Exception) -> bool:
-    """A database locked by a writer (SQLite waits 5 s first) or a lost or refused
-    connection: a later try may succeed. A missing table or a bad query will not."""
+    """SQLite's writer lock, still held after its busy wait: a later try may get past it.
+    A missing table or a bad query fails the same way every time. (The locked packages
+    hold no driver for a database server; one added brings its own refused and lost
+    connections to list here.)"""
     import sqlalchemy as sa
 
-    if not isinstance(exc, sa.exc.DBAPIError):
-        return False
-    return (
-        exc.connection_invalidated
-        or "database is locked" in str(exc.orig)
-        or (isinstance(exc, sa.exc.OperationalError) and "connection" in str(exc.orig).lower())
-    )
+    return isinstance(exc, sa.exc.OperationalError) and "database is locked" in str(exc.orig)
 
 
 # ISO text as the queries compare it: a date, or a date and a time (timestamps).
