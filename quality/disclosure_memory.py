@@ -104,9 +104,10 @@ def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:
 
 
 def shown_after_restatement(staged: Path, live: Path) -> list[str]:
-    """Cells the live copy hid and the staged copy shows, in an indicator and month where
-    a cell the live copy published changed or was withdrawn: shown now, such a cell
-    (taken as unchanged) would complete the live copy's hidden total."""
+    """Cells the live copy hid and the staged copy shows, in a month where a cell the live
+    copy published changed or was withdrawn, in any indicator: shown now, such a cell
+    (taken as unchanged) would complete the live copy's hidden total, or (changed) have
+    its old value bounded by what moved, which other indicators show."""
     if not live.exists():
         return []
     with duckdb.connect(str(staged), read_only=True) as con:
@@ -114,7 +115,7 @@ def shown_after_restatement(staged: Path, live: Path) -> list[str]:
         rows = con.execute(
             f"""
             with restated as (
-                select distinct published.period, published.indicator_id
+                select distinct published.period
                 from live.fct_area_indicator_month as published
                 inner join main.fct_area_indicator_month as staged
                     using (area_id, period, indicator_id)
@@ -131,7 +132,7 @@ def shown_after_restatement(staged: Path, live: Path) -> list[str]:
             from live.fct_area_indicator_month as hidden
             inner join main.fct_area_indicator_month as staged
                 using (area_id, period, indicator_id)
-            inner join restated using (period, indicator_id)
+            inner join restated using (period)
             where hidden.suppressed and not staged.suppressed
             order by 1, 2, 3
             """

@@ -59,15 +59,23 @@ def test_a_copy_that_passes_replaces_the_old_one(warehouse, tmp_path, audit_pass
     assert pd.read_parquet(parquet / "dim_area.parquet").to_dict("records") == [{"x": 1}]
 
 
+def series(area: str) -> tuple[str, str]:
+    """'A' is area A's cell of x; 'A:r' its cell of indicator r."""
+    area, _, indicator = area.partition(":")
+    return area, indicator or "x"
+
+
 def fact(cells: list[tuple]) -> str:
-    """A fact table's select of (area, suppressed, numerator, denominator) cells of x in
-    March 2025."""
+    """A fact table's select of (area, suppressed, numerator, denominator) cells of x (or
+    the indicator `series` names) in March 2025."""
 
     def sql(value) -> str:
         return "null" if value is None else str(value).lower()
 
     rows = ", ".join(
-        f"('{area}', date '2025-03-01', 'x', {sql(hidden)}, {sql(n)}, {sql(d)})"
+        "('{}', date '2025-03-01', '{}', {}, {}, {})".format(
+            *series(area), sql(hidden), sql(n), sql(d)
+        )
         for area, hidden, n, d in cells
     )
     return (
@@ -87,8 +95,8 @@ def memory_case(warehouse, tmp_path, restricted, staged, live):
         for area, numerator, denominator in restricted:
             con.execute(
                 "insert into restricted.restricted_area_indicator_month values"
-                " (?, '2025-03-01', 'x', ?, ?)",
-                [area, numerator, denominator],
+                " (?, '2025-03-01', ?, ?, ?)",
+                [*series(area), numerator, denominator],
             )
         con.execute(f"create or replace table marts.fct_area_indicator_month as {fact(staged)}")
     target = tmp_path / "published" / "kvarter.duckdb"
@@ -146,6 +154,41 @@ def test_a_copy_that_shows_a_cell_hidden_beside_a_restated_one_is_not_published(
         publish(warehouse, target)
     assert error.value.report.findings == [
         "x D 2025-03 hidden in the live copy, shown now beside a restated cell"
+    ]
+
+
+def test_a_copy_that_shows_a_cell_hidden_in_a_month_restated_elsewhere_is_not_published(
+    warehouse, tmp_path, audit_passes
+):
+    """An address correction moved a person from D to A: their residents (indicator r,
+    published) show it, while x's published cells (B, the total) stay the same. A, hidden
+    as 4 of 68 before, shown now as 5 of 69, would bound its old value by the one person
+    who moved (the twenty-fourth session's two-copy attack)."""
+    target = memory_case(
+        warehouse,
+        tmp_path,
+        restricted=[("A", 5, 69), ("D", 5, 39), ("B", 10, 100), ("A:r", 69, 200), ("D:r", 39, 200)],
+        staged=[
+            ("A", False, 5, 69),
+            ("D", True, None, None),
+            ("B", False, 10, 100),
+            ("municipality", False, 20, 208),
+            ("A:r", False, 69, 200),
+            ("D:r", False, 39, 200),
+        ],
+        live=[
+            ("A", True, None, None),
+            ("D", True, None, None),
+            ("B", False, 10, 100),
+            ("municipality", False, 20, 208),
+            ("A:r", False, 68, 200),
+            ("D:r", False, 40, 200),
+        ],
+    )
+    with pytest.raises(DisclosureError) as error:
+        publish(warehouse, target)
+    assert error.value.report.findings == [
+        "x A 2025-03 hidden in the live copy, shown now beside a restated cell"
     ]
 
 

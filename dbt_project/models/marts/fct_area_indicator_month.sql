@@ -343,12 +343,13 @@ cells as (
 ),
 
 restated as (
-    -- An indicator and month where a cell the live copy publishes has changed: an
+    -- A month where a cell the live copy publishes has changed, in any indicator: an
     -- attacker sees the change, and sets the two copies' totals against each other
-    -- taking the cells hidden in both as unchanged.
-    select distinct
-        period,
-        indicator_id
+    -- taking the cells hidden in both as unchanged; and a cell hidden before and shown
+    -- now bounds its old value by what moved, which other indicators show (an address
+    -- correction changes the residents' counts while the moved youth's indicator keeps
+    -- every published cell: the twenty-fourth session's two-copy attack).
+    select distinct period
     from cells
     where was_published and not frozen
 ),
@@ -401,10 +402,7 @@ step_primary_and_time as (
         on
             municipality_off_cadence.area_id = 'municipality'
             and cells.indicator_id = municipality_off_cadence.indicator_id
-    left join restated
-        on
-            cells.period = restated.period
-            and cells.indicator_id = restated.indicator_id
+    left join restated on cells.period = restated.period
 ),
 
 {#- Stocks, links and totals can each expose cells for the others: three rounds. -#}
