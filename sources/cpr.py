@@ -109,7 +109,7 @@ def pseudonym_sql(digits: str) -> str:
 
 def key_origin(default_key_file: Path) -> str:
     """Where `load_key` takes the key from, for messages."""
-    if os.environ.get(KEY_ENV):
+    if KEY_ENV in os.environ:
         return f"${KEY_ENV}"
     return f"the key file {os.environ.get(KEY_FILE_ENV, default_key_file)}"
 
@@ -118,6 +118,7 @@ def key_origin(default_key_file: Path) -> str:
 # the pseudonyms themselves. An empty key would make the HMAC an unkeyed hash that anyone
 # can recompute from a CPR number.
 MIN_KEY_CHARS = 32
+MIN_KEY_SYMBOLS = 8  # different characters: a random hex key of 32 has all but never fewer
 
 
 class WeakKey(ValueError):
@@ -132,19 +133,25 @@ def load_key(default_key_file: Path) -> bytes:
     environment variable from its secret store. Changing the key changes every
     person key in the warehouse, which `check_key` refuses.
     """
-    if os.environ.get(KEY_ENV):
+    origin = key_origin(default_key_file)
+    if KEY_ENV in os.environ:  # set, even empty: refused below rather than passed over
         key = os.environ[KEY_ENV]
     else:
         path = Path(os.environ.get(KEY_FILE_ENV, default_key_file))
         if not path.exists():
             _create_key_file(path)
-        key = path.read_text().strip()
-    if len(key) < MIN_KEY_CHARS:
+        try:
+            key = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise WeakKey(f"the CPR key from {origin} cannot be read ({exc})") from None
+    # A file of NUL bytes (a restore cut short) is, under HMAC, the empty key; a key of one
+    # repeated character is as good as public.
+    if len(key) < MIN_KEY_CHARS or not key.isprintable() or len(set(key)) < MIN_KEY_SYMBOLS:
         raise WeakKey(
-            f"the CPR key from {key_origin(default_key_file)} has {len(key)} characters, "
-            f"fewer than {MIN_KEY_CHARS}: set a random key of at least {MIN_KEY_CHARS} "
-            "characters (a lost or emptied key file is restored from its backup, never "
-            "made again: the warehouse's person keys were made with it)"
+            f"the CPR key from {origin} has {len(key)} characters, {len(set(key))} of them "
+            f"different: a key must be at least {MIN_KEY_CHARS} printable characters, at "
+            f"least {MIN_KEY_SYMBOLS} different (a lost or emptied key file is restored from "
+            "its backup, never made again: the warehouse's person keys were made with it)"
         )
     return key.encode("utf-8")
 

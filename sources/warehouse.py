@@ -5,6 +5,7 @@ delivery for an old month leaves neither duplicates nor leftovers, and re-loadin
 same delivery gives identical content.
 """
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 
@@ -133,7 +134,7 @@ def replace_partitions(
         con.execute(
             f"""
             insert into {RAW_SCHEMA}.quarantine select ?, ?, d.period, d.delivery_file, q.line,
-                q.column_name, q.value, q.reason
+                q.column_name, {redacted_cpr("q.value")}, q.reason
             from validated_quarantine as q join batch_deliveries as d on d.part = q.part
             order by q.part, q.line
             """,
@@ -150,6 +151,22 @@ def replace_partitions(
             source,
         )
     finally:
-        con.unregister("batch_deliveries")
+        # After a failed statement (a full disk) the transaction refuses anything but a
+        # rollback: the statement's own error must be the one raised.
+        with contextlib.suppress(duckdb.TransactionException):
+            con.unregister("batch_deliveries")
     return stats
+
+
+def redacted_cpr(value: str) -> str:
+    """SQL of `value` with every CPR-shaped run of digits (DDMMYY-SSSS or 10 digits, not
+    part of a longer number) replaced: a number typed into another column (an enum, a
+    JSON object in a text column) must not reach the quarantine raw. Twice: a match takes
+    the character after it, which may begin the next number ('0101901234;0202901234')."""
+    for _ in range(2):
+        value = (
+            f"regexp_replace({value}, '(^|[^0-9])[0-9]{{6}}-?[0-9]{{4}}([^0-9]|$)', "
+            "'\\1<redacted>\\2', 'g')"
+        )
+    return value
 

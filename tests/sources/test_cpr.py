@@ -91,29 +91,54 @@ def test_key_file_is_created_once_and_private(monkeypatch, tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["cpr_key"]
 
 
-@pytest.mark.parametrize("content", ["", "  \n", "0123456789abcdef0123456789abcde"])
-def test_an_empty_or_short_key_file_is_refused(monkeypatch, tmp_path, content):
+@pytest.mark.parametrize(
+    ("content", "length", "different"),
+    [
+        ("", 0, 0),
+        ("  \n", 0, 0),
+        ("0123456789abcdef0123456789abcde", 31, 16),
+        ("\0" * 64, 64, 1),  # a restore cut short: under HMAC, the empty key
+        ("a" * 64, 64, 1),
+        ("0123456" * 10, 70, 7),
+    ],
+)
+def test_an_empty_short_or_degenerate_key_file_is_refused(
+    monkeypatch, tmp_path, content, length, different
+):
     """An emptied key file (a crash while writing it, a bad restore) would make every person
-    key an unkeyed hash: refused, naming the file and length, never the key; the file is
-    not replaced (the warehouse's person keys were made with the lost key)."""
+    key an unkeyed hash: refused, naming the file, never the key; the file is not replaced
+    (the warehouse's person keys were made with the lost key)."""
     monkeypatch.delenv(cpr.KEY_ENV, raising=False)
     monkeypatch.delenv(cpr.KEY_FILE_ENV, raising=False)
     path = tmp_path / "cpr_key"
     path.write_text(content)
     with pytest.raises(cpr.WeakKey) as raised:
         cpr.load_key(path)
-    length = len(content.strip())
     assert str(raised.value).startswith(
-        f"the CPR key from the key file {path} has {length} characters, fewer than 32"
+        f"the CPR key from the key file {path} has {length} characters, {different} of them "
+        "different: a key must be at least 32 printable characters, at least 8 different"
     )
     assert not content.strip() or content.strip() not in str(raised.value)
     assert path.read_text() == content
 
 
-def test_a_short_key_in_the_environment_is_refused(monkeypatch, tmp_path):
-    monkeypatch.setenv(cpr.KEY_ENV, "secret")
-    with pytest.raises(cpr.WeakKey, match=r"^the CPR key from \$KVARTER_CPR_KEY has 6 char"):
+def test_a_key_file_that_is_not_text_is_named(monkeypatch, tmp_path):
+    monkeypatch.delenv(cpr.KEY_ENV, raising=False)
+    path = tmp_path / "cpr_key"
+    path.write_bytes(b"\xff" * 64)
+    with pytest.raises(cpr.WeakKey, match=rf"^the CPR key from the key file {path} cannot be read"):
+        cpr.load_key(path)
+
+
+@pytest.mark.parametrize(("key", "length"), [("secret", 6), ("", 0), (" " * 40, 40)])
+def test_a_short_or_blank_key_in_the_environment_is_refused(monkeypatch, tmp_path, key, length):
+    """Set but empty is refused too, not passed over for a key file."""
+    monkeypatch.setenv(cpr.KEY_ENV, key)
+    with pytest.raises(
+        cpr.WeakKey, match=rf"^the CPR key from \$KVARTER_CPR_KEY has {length} char"
+    ):
         cpr.load_key(tmp_path / "unused")
+    assert not (tmp_path / "unused").exists()
 
 
 def test_a_key_file_made_meanwhile_by_another_run_is_kept(tmp_path):

@@ -171,3 +171,22 @@ def test_a_failed_commit_is_reported_not_the_rollback_after_it(tmp_path):
     [note] = raised.value.__notes__
     assert note.startswith("rollback after it: TransactionContext Error: cannot rollback")
     assert loaded_months(con) == []
+
+
+def test_a_cpr_number_in_another_column_reaches_the_quarantine_redacted(tmp_path):
+    """Typed into the hours column (or in a JSON object of a text column), the number is the
+    value that failed: shown redacted, also beside other text, never a longer number."""
+    folder = tmp_path / "test" / "2025-01"
+    folder.mkdir(parents=True)
+    (folder / "boern.csv").write_bytes(
+        HEADER + b"010190-1001;Anna;010190-1002\n010190-1003;Bo;ca. 0101901004 t\n"
+        b"010190-1005;Carl;nr. 123456789012\n"
+    )
+    where = SourceLocations(tmp_path, housing_db_url="", health_api_url="")
+    con = duckdb.connect()
+    list(extract_periods(con, CONTRACT, [JAN], where, Pseudonymiser(b"k")))
+    assert con.execute("select line, value from raw.quarantine order by line").fetchall() == [
+        (2, "<redacted>"),
+        (3, "ca. <redacted> t"),
+        (4, "nr. 123456789012"),
+    ]
