@@ -190,3 +190,23 @@ def test_a_cpr_number_in_another_column_reaches_the_quarantine_redacted(tmp_path
         (3, "ca. <redacted> t"),
         (4, "nr. 123456789012"),
     ]
+
+
+class QuarantineInsertFails(CommitFails):
+    """A write that fails inside the transaction (as on a full disk), which DuckDB then
+    refuses everything in but a rollback."""
+
+    def execute(self, sql, *args):
+        if "insert into raw.quarantine" in sql:
+            return self.con.execute("select error('No space left on device')")
+        return self.con.execute(sql, *args)
+
+
+def test_a_failed_write_is_reported_not_the_cleanup_after_it(tmp_path):
+    where = landing(tmp_path, damaged_march=False)
+    con = duckdb.connect()
+    with pytest.raises(duckdb.Error, match="No space left on device"):
+        list(
+            extract_periods(QuarantineInsertFails(con), CONTRACT, [JAN], where, Pseudonymiser(b"k"))
+        )
+    assert loaded_months(con) == []
