@@ -168,7 +168,10 @@ def _same_delivery(start: str, following: str, period: dt.date) -> bool:
     first, then = urlsplit(start), urlsplit(following)
     if (first.scheme, first.netloc, first.path) != (then.scheme, then.netloc, then.path):
         return False
-    return parse_qs(then.query).get("month") in (None, [f"{period:%Y-%m}"])
+    # Any spelling a server might take for the month ('Month', 'month[]'), blank ones too.
+    query = parse_qs(then.query, keep_blank_values=True)
+    months = [v for k, vs in query.items() if k.lower().rstrip("[]") == "month" for v in vs]
+    return months in ([], [f"{period:%Y-%m}"])
 
 
 def _get_page(

@@ -460,7 +460,10 @@ def _db_column(chunks: list[pa.Array]) -> pa.ChunkedArray:
     whole numbers and fractions become doubles, and any other mixture becomes text."""
     types = {a.type for a in chunks} - {pa.null()}
     if types == {pa.int64(), pa.float64()}:
-        types = {pa.float64()}
+        try:
+            return pa.chunked_array([a.cast(pa.float64()) for a in chunks], pa.float64())
+        except pa.ArrowInvalid:  # a whole number beyond a double's 2^53: text, exactly
+            pass
     if len(types) > 1:
         texts = [None if v is None else to_text(v) for a in chunks for v in a.to_pylist()]
         return pa.chunked_array([pa.array(texts, pa.string())])

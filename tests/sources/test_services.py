@@ -115,6 +115,9 @@ def test_a_next_link_back_to_an_earlier_page_fails_naming_it():
         f"{ENDPOINT}?month=2025-04&page=2",  # April's records would load as March's
         "/v1/rygestop?month=2025-03&page=2",  # another endpoint
         "http://elsewhere.invalid/v1/forebyggende-hjemmebesoeg?month=2025-03&page=2",
+        f"{ENDPOINT}?Month=2025-04&page=2",  # a server may read names in any case
+        f"{ENDPOINT}?month[]=2025-04&page=2",
+        f"{ENDPOINT}?month=2025-03&month=&page=2",  # a server may take the last one
     ],
 )
 def test_a_next_link_away_from_the_months_endpoint_fails_naming_it(next_url):

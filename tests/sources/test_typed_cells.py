@@ -208,3 +208,26 @@ def test_a_database_locked_by_a_writer_is_unavailable_not_a_broken_delivery(monk
         writer.close()
     assert str(raised.value) == f"{things} (things): database unavailable (database is locked)"
     assert len(read_sql(things, THINGS, MARCH).frame) == 2  # once the writer is done
+
+
+def test_whole_numbers_beyond_a_double_beside_fractions_in_another_chunk_are_exact_text(
+    monkeypatch, things
+):
+    """SQLite keeps 2^53 + 1 as an integer; a fraction in a later chunk made the column a
+    double, which cannot hold it (before: a bare ArrowInvalid naming nothing)."""
+    monkeypatch.setattr(readers, "FETCH_ROWS", 2)
+    with sqlite3.connect(things.removeprefix("sqlite:///")) as con:
+        con.execute("update ting set antal = 9007199254740993 where ting_id = 'T1'")
+        con.execute("update ting set antal = 3 where ting_id = 'T2'")  # chunk 1: integers
+        con.execute("update ting set antal = 2.5 where ting_id = 'T3'")  # chunk 2: a fraction
+    con.close()
+    assert months_of(things, THINGS, [MARCH, APRIL]) == {
+        "2025-03": [
+            {"ting_id": "T1", "antal": "9007199254740993", "set_dato": "2025-03-02"},
+            {"ting_id": "T2", "antal": "3", "set_dato": "2025-03-31 23:59:59"},
+        ],
+        "2025-04": [
+            {"ting_id": "T3", "antal": "2.5", "set_dato": "2025-04-01"},
+            {"ting_id": "T4", "antal": "", "set_dato": "2025-04-01 00:00:00"},
+        ],
+    }
