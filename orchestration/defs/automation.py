@@ -2,14 +2,16 @@
 
 The monthly schedule extracts last month's deliveries (a monthly partition), the yearly
 one this year's yearly deliveries; `landing_sensor` re-extracts a period whenever its
-files in the landing zone are new or replaced (a restatement). When an extract run
-succeeds, `refresh_after_extract` starts the refresh job for the months it loaded: the
-monthly dbt models rebuild those months (and the rolling windows after them), then the
-marts, quality gates, publish, detection and alert emails.
+files in the landing zone are new or replaced (a restatement), and
+`retry_transient_extracts` runs again an extract that failed for a transient reason.
+When an extract run succeeds, `refresh_after_extract` starts the refresh job for the
+months it loaded: the monthly dbt models rebuild those months (and the rolling windows
+after them), then the marts, quality gates, publish, detection and alert emails.
 """
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import time
 
@@ -143,8 +145,7 @@ def yearly_delivered(storage: KvarterStorage, key: str) -> list[dg.AssetKey]:
     default_status=dg.DefaultSensorStatus.STOPPED,
 )
 def landing_sensor(context: dg.SensorEvaluationContext, storage: KvarterStorage):
-    """Request an extract of every period whose deliveries are new or were replaced, and
-    again of one whose run failed for a transient reason (`_retries`).
+    """Request an extract of every period whose deliveries are new or were replaced.
 
     A folder not read is logged as a warning on every tick until it is renamed or removed,
     and is the tick's skip reason when nothing else is requested; the other periods are
@@ -153,75 +154,78 @@ def landing_sensor(context: dg.SensorEvaluationContext, storage: KvarterStorage)
     now, skipped = landing_fingerprints(storage)
     for message in skipped:
         context.log.warning(message)
-    requests = [
-        _extract_request(storage, period, fingerprint, reason, run_key=f"{period}:{fingerprint}")
-        for period, fingerprint in sorted(now.items())
-        if seen.get(period) != fingerprint
-        for reason in ["new delivery" if period not in seen else "restatement"]
-    ]
-    requests += _retries(
-        context.instance, storage, {p: f for p, f in now.items() if seen.get(p) == f}
-    )
-    yield from requests
+    requested = False
+    for period, fingerprint in sorted(now.items()):
+        if seen.get(period) == fingerprint:
+            continue
+        cadence, key = period.split("/")
+        requested = True
+        yield dg.RunRequest(
+            run_key=f"{period}:{fingerprint}",
+            job_name="monthly_extract" if cadence == "monthly" else "yearly_extract",
+            partition_key=key,
+            tags={"kvarter/reason": "new delivery" if period not in seen else "restatement"},
+            # A month's sources are due together (a missing one fails the run, and is
+            # reported late); a year's arrive months apart: each when it is there.
+            asset_selection=None if cadence == "monthly" else yearly_delivered(storage, key),
+        )
     context.update_cursor(json.dumps(now, sort_keys=True))
-    if skipped and not requests:
+    if skipped and not requested:
         yield dg.SkipReason("; ".join(skipped))
 
 
-# The run tag naming the delivery a landing_sensor run extracts: '<period>:<fingerprint>'.
-DELIVERY_TAG = "kvarter/delivery"
-# A delivery whose run failed for a transient reason (TRANSIENT_TAG: a source unreachable,
-# a database or the warehouse locked, through the step's own retries) is requested again
-# an hour after that run ended, up to 3 runs in all. A delivery fault is not: it fails the
-# same way until its files change, which requests it anew. The data team is mailed of
-# every failed run either way.
+# An extract run of one partition (the schedule's, the landing sensor's) that failed for a
+# transient reason (TRANSIENT_TAG: a source unreachable, the housing database or the
+# warehouse locked, through the step's own retries) is run again an hour after it ended,
+# up to 3 failed runs in a row. A delivery fault is not: it fails the same way until the
+# files change. The data team is mailed of every failed run either way.
 RETRY_AFTER = dt.timedelta(hours=1)
 MAX_RUNS = 3
+PARTITION_TAG = "dagster/partition"  # Dagster's tag of a single-partition run
 
 
-def _retries(
-    instance: dg.DagsterInstance, storage: KvarterStorage, unchanged: dict[str, str]
-) -> list[dg.RunRequest]:
-    """Requests for the `unchanged` deliveries (period -> fingerprint) whose latest run
-    failed for a transient reason, at least RETRY_AFTER ago, with runs to spare."""
-    failed = instance.get_run_records(
+@dg.sensor(
+    jobs=[monthly_extract_job, yearly_extract_job],
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def retry_transient_extracts(context: dg.SensorEvaluationContext):
+    """Run again a partition's extract that failed for a transient reason."""
+    failed = context.instance.get_run_records(
         dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE], tags={TRANSIENT_TAG: "true"}),
         limit=100,
     )
-    deliveries = {r.dagster_run.tags.get(DELIVERY_TAG) for r in failed}
     due = time.time() - RETRY_AFTER.total_seconds()
-    requests = []
-    for period, fingerprint in sorted(unchanged.items()):
-        delivery = f"{period}:{fingerprint}"
-        if delivery not in deliveries:
-            continue
-        runs = instance.get_run_records(dg.RunsFilter(tags={DELIVERY_TAG: delivery}))
-        latest = runs[0].dagster_run  # newest first
-        if (
-            latest.status == dg.DagsterRunStatus.FAILURE
-            and TRANSIENT_TAG in latest.tags
-            and (runs[0].end_time or 0) <= due
-            and len(runs) < MAX_RUNS
-        ):
-            reason = f"retry {len(runs) + 1} of {MAX_RUNS} after a transient failure"
-            requests.append(
-                _extract_request(
-                    storage, period, fingerprint, reason, f"{delivery}:{len(runs) + 1}"
-                )
+    handled = set()
+    for record in failed:  # newest first
+        run = record.dagster_run
+        partition = run.tags.get(PARTITION_TAG)
+        if partition is None or (run.job_name, partition) in handled:
+            continue  # a backfill over a range (`kvarter run`) is its operator's to re-run
+        handled.add((run.job_name, partition))
+        latest = context.instance.get_run_records(
+            dg.RunsFilter(job_name=run.job_name, tags={PARTITION_TAG: partition}), limit=MAX_RUNS
+        )
+        failures = list(
+            itertools.takewhile(
+                lambda r: (
+                    r.dagster_run.status == dg.DagsterRunStatus.FAILURE
+                    and TRANSIENT_TAG in r.dagster_run.tags
+                ),
+                latest,
             )
-    return requests
-
-
-def _extract_request(
-    storage: KvarterStorage, period: str, fingerprint: str, reason: str, run_key: str
-) -> dg.RunRequest:
-    cadence, key = period.split("/")
-    return dg.RunRequest(
-        run_key=run_key,
-        job_name="monthly_extract" if cadence == "monthly" else "yearly_extract",
-        partition_key=key,
-        tags={"kvarter/reason": reason, DELIVERY_TAG: f"{period}:{fingerprint}"},
-        # A month's sources are due together (a missing one fails the run, and is
-        # reported late); a year's arrive months apart: each when it is there.
-        asset_selection=None if cadence == "monthly" else yearly_delivered(storage, key),
-    )
+        )
+        if latest[0].dagster_run.run_id != run.run_id:
+            continue  # a later run is under way or done
+        if len(failures) >= MAX_RUNS or (record.end_time or 0) > due:
+            continue
+        yield dg.RunRequest(
+            run_key=f"retry:{run.run_id}",
+            job_name=run.job_name,
+            partition_key=partition,
+            asset_selection=sorted(run.asset_selection) if run.asset_selection else None,
+            tags={
+                "kvarter/reason": f"retry {len(failures) + 1} of {MAX_RUNS} after a "
+                f"transient failure ({run.run_id})"
+            },
+        )

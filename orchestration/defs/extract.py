@@ -160,8 +160,8 @@ def build_extract_asset(contract: Contract) -> dg.AssetsDefinition:
             return _load(context, storage, contract)
         except Exception as error:
             if _transient(error):
-                # RETRY_POLICY applies; should the run fail even so, landing_sensor asks
-                # for it again later.
+                # RETRY_POLICY applies; should the run fail even so,
+                # retry_transient_extracts runs it again later.
                 context.instance.add_run_tags(context.run.run_id, {TRANSIENT_TAG: "true"})
                 raise
             # A broken delivery, a contract fault or a missing key file gives the same

@@ -23,11 +23,8 @@ def instance():
         yield instance
 
 
-def evaluate(storage, cursor=None, instance=None):
-    instance = instance or dg.DagsterInstance.ephemeral()
-    context = dg.build_sensor_context(
-        cursor=cursor, resources={"storage": storage}, instance=instance
-    )
+def evaluate(storage, cursor=None):
+    context = dg.build_sensor_context(cursor=cursor, resources={"storage": storage})
     requests = list(landing_sensor(context))
     return requests, context.cursor
 
@@ -86,78 +83,81 @@ def test_a_folder_not_read_is_named_and_the_other_periods_still_extracted(tmp_pa
     assert skipped_folders(storage.landing) == not_read
 
 
-def run_tenancies(instance, storage, request, locked: bool) -> bool:
-    """The housing extract of a sensor's request, as its run, with a writer holding the
-    housing database locked or not; whether the run succeeded."""
+def run_tenancies(instance, storage, partition_key, tags, locked: bool) -> bool:
+    """The housing extract of a partition as a `monthly_extract` run, with a writer holding
+    the housing database locked or not; whether the run succeeded."""
+    asset = extract_assets.build_extract_asset(housing.TENANCIES)
+    job = dg.Definitions(
+        assets=[asset],
+        jobs=[dg.define_asset_job("monthly_extract", selection=[asset.key])],
+        resources={"storage": storage},
+    ).resolve_job_def("monthly_extract")
     writer = sqlite3.connect(
         storage.housing_db_url.removeprefix("sqlite:///"), isolation_level=None
     )
     if locked:
         writer.execute("begin exclusive")
     try:
-        result = dg.materialize(
-            [extract_assets.build_extract_asset(housing.TENANCIES)],
-            instance=instance,
-            partition_key=request.partition_key,
-            tags=request.tags,
-            resources={"storage": storage},
-            raise_on_error=False,
+        result = job.execute_in_process(
+            partition_key=partition_key, tags=tags, instance=instance, raise_on_error=False
         )
     finally:
         writer.close()
     return result.success
 
 
-def test_a_run_failed_for_a_transient_reason_is_requested_again_later(
-    tmp_path, monkeypatch, instance
-):
-    """The housing database locked through the step's retries: the same delivery is asked
-    for again once RETRY_AFTER has passed, under a new run key, up to MAX_RUNS runs; a run
-    that succeeds, or files that change, end it."""
-    monkeypatch.delenv(cpr.KEY_ENV, raising=False)
+def retries(instance) -> list[dg.RunRequest]:
+    return list(automation.retry_transient_extracts(dg.build_sensor_context(instance=instance)))
+
+
+@pytest.fixture
+def housing_storage(tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "SQLITE_BUSY_SECONDS", 0.05)
     monkeypatch.setattr(extract_assets, "RETRY_POLICY", dg.RetryPolicy(max_retries=1, delay=0))
     storage = KvarterStorage.under(
         tmp_path, housing_db_url=f"sqlite:///{tmp_path / 'landing' / tiny.HOUSING_DB}"
     )
     tiny.write(storage.landing)
-    [first], cursor = evaluate(storage, instance=instance)
-    delivery = first.tags[automation.DELIVERY_TAG]
-    assert delivery == first.run_key
-    assert not run_tenancies(instance, storage, first, locked=True)
+    return storage
 
-    assert evaluate(storage, cursor, instance)[0] == []  # not an hour yet
+
+def test_a_run_failed_for_a_transient_reason_is_run_again_later(
+    monkeypatch, instance, housing_storage
+):
+    """The scheduled month's housing database locked through the step's retries: the run is
+    asked for again once RETRY_AFTER has passed, up to MAX_RUNS failures in a row; a run
+    that succeeds ends it."""
+    monkeypatch.delenv(cpr.KEY_ENV, raising=False)
+    assert not run_tenancies(instance, housing_storage, "2025-03-01", {}, locked=True)
+    assert retries(instance) == []  # not an hour yet
     monkeypatch.setattr(automation, "RETRY_AFTER", automation.dt.timedelta(0))
-    [again], cursor = evaluate(storage, cursor, instance)
-    assert (again.run_key, again.partition_key) == (f"{delivery}:2", "2025-03-01")
-    assert again.tags == {
-        "kvarter/reason": "retry 2 of 3 after a transient failure",
-        automation.DELIVERY_TAG: delivery,
-    }
-    assert not run_tenancies(instance, storage, again, locked=True)
-    [third], cursor = evaluate(storage, cursor, instance)
-    assert third.run_key == f"{delivery}:3"
-    assert not run_tenancies(instance, storage, third, locked=True)
-    assert evaluate(storage, cursor, instance)[0] == []  # three runs: over to the data team
+    for attempt in (2, 3):
+        [again] = retries(instance)
+        [failed] = instance.get_runs(limit=1)
+        assert (again.job_name, again.partition_key, again.run_key) == (
+            "monthly_extract",
+            "2025-03-01",
+            f"retry:{failed.run_id}",
+        )
+        assert again.tags == {
+            "kvarter/reason": f"retry {attempt} of 3 after a transient failure ({failed.run_id})"
+        }
+        assert not run_tenancies(instance, housing_storage, "2025-03-01", again.tags, locked=True)
+    assert retries(instance) == []  # three failures in a row: over to the data team
 
     monkeypatch.setattr(automation, "MAX_RUNS", 4)
-    [fourth], cursor = evaluate(storage, cursor, instance)
-    assert run_tenancies(instance, storage, fourth, locked=False)
-    assert evaluate(storage, cursor, instance)[0] == []  # loaded
+    [fourth] = retries(instance)
+    assert run_tenancies(instance, housing_storage, "2025-03-01", fourth.tags, locked=False)
+    assert retries(instance) == []  # loaded
 
 
-def test_a_run_failed_by_its_delivery_is_not_requested_again(tmp_path, monkeypatch, instance):
+def test_a_run_failed_by_its_delivery_is_not_run_again(monkeypatch, instance, housing_storage):
     """A fault in the delivery (here a key other than the warehouse's) fails the same way
     until something changes: no retry."""
     monkeypatch.setattr(automation, "RETRY_AFTER", automation.dt.timedelta(0))
-    monkeypatch.setenv(cpr.KEY_ENV, "a" * 32)
-    storage = KvarterStorage.under(
-        tmp_path, housing_db_url=f"sqlite:///{tmp_path / 'landing' / tiny.HOUSING_DB}"
-    )
-    tiny.write(storage.landing)
-    [first], cursor = evaluate(storage, instance=instance)
-    with storage.connect() as con:
+    monkeypatch.setenv(cpr.KEY_ENV, "abcdefgh" * 4)
+    with housing_storage.connect() as con:
         con.execute("create schema raw")
-        cpr.check_key(con, b"b" * 32, "the old key")
-    assert not run_tenancies(instance, storage, first, locked=False)
-    assert evaluate(storage, cursor, instance)[0] == []
+        cpr.check_key(con, b"ijklmnop" * 4, "the old key")
+    assert not run_tenancies(instance, housing_storage, "2025-03-01", {}, locked=False)
+    assert retries(instance) == []

@@ -124,6 +124,7 @@ def test_an_empty_short_or_degenerate_key_file_is_refused(
 
 def test_a_key_file_that_is_not_text_is_named(monkeypatch, tmp_path):
     monkeypatch.delenv(cpr.KEY_ENV, raising=False)
+    monkeypatch.delenv(cpr.KEY_FILE_ENV, raising=False)
     path = tmp_path / "cpr_key"
     path.write_bytes(b"\xff" * 64)
     with pytest.raises(cpr.WeakKey, match=rf"^the CPR key from the key file {path} cannot be read"):
