@@ -221,13 +221,8 @@ def test_whole_numbers_beyond_a_double_beside_fractions_in_another_chunk_are_exa
         con.execute("update ting set antal = 3 where ting_id = 'T2'")  # chunk 1: integers
         con.execute("update ting set antal = 2.5 where ting_id = 'T3'")  # chunk 2: a fraction
     con.close()
-    assert months_of(things, THINGS, [MARCH, APRIL]) == {
-        "2025-03": [
-            {"ting_id": "T1", "antal": "9007199254740993", "set_dato": "2025-03-02"},
-            {"ting_id": "T2", "antal": "3", "set_dato": "2025-03-31 23:59:59"},
-        ],
-        "2025-04": [
-            {"ting_id": "T3", "antal": "2.5", "set_dato": "2025-04-01"},
-            {"ting_id": "T4", "antal": "", "set_dato": "2025-04-01 00:00:00"},
-        ],
+    amounts = {
+        month: [row["antal"] for row in rows]
+        for month, rows in months_of(things, THINGS, [MARCH, APRIL]).items()
     }
+    assert amounts == {"2025-03": ["9007199254740993", "3"], "2025-04": ["2.5", ""]}
