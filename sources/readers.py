@@ -370,9 +370,8 @@ def _cells_array(values: np.ndarray) -> pa.Array:
     return pa.array(_column_text(pd.Series(values, dtype=object)).tolist(), pa.string())
 
 
-def _has_headers(row: list, contract: Contract) -> bool:
-    found = {to_text(h).strip() for h in row}
-    return all(h in found for h in contract.headers)
+def _sheet_header(row: list) -> list[str]:
+    return [to_text(h).strip() for h in row]
 
 
 def read_xlsx(path: Path, contract: Contract) -> Cells:
@@ -397,9 +396,13 @@ def read_xlsx(path: Path, contract: Contract) -> Cells:
         raise DeliveryError(f"{origin}: not a readable .xlsx workbook ({exc})") from None
     if not rows:
         raise DeliveryError(f"{origin}: empty sheet, no header row")
-    header = [to_text(h).strip() for h in rows[0]]
+    header = _sheet_header(rows[0])
     _check_headers(origin, header, contract)
-    more = [name for name, first in others if first and _has_headers(first[0], contract)]
+    more = [
+        name
+        for name, first in others
+        if first and set(contract.headers) <= set(_sheet_header(first[0]))
+    ]
     if more:
         raise DeliveryError(
             f"{origin}: sheet(s) {', '.join(map(repr, more))} hold the contract's columns too; "
