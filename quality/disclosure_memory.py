@@ -5,7 +5,9 @@ Whoever keeps the earlier copies holds them all. The fact publishes again every 
 live copy publishes while its value is unchanged, so each new copy holds every earlier
 one and the audit of the new copy covers them all. The live copy is the memory: it is
 copied into `publication.published_cells` before every marts build, so a rebuilt
-warehouse still remembers what was published from the old one.
+warehouse still remembers what was published from the old one. So are the months it
+names as restated (`publication.restated_months`): their hidden cells stay hidden in
+every later copy, since a copy from before the restatement shows what moved.
 """
 
 from pathlib import Path
@@ -15,11 +17,13 @@ import duckdb
 from sources import duckdb_limits
 
 TABLE = "publication.published_cells"
-# As dbt_project.yml's on-run-start creates it for dbt runs without a published copy.
+RESTATED = "publication.restated_months"
+# As dbt_project.yml's on-run-start creates them for dbt runs without a published copy.
 COLUMNS = (
     "area_id varchar, period date, indicator_id varchar, "
     "numerator double precision, denominator double precision, suppressed boolean"
 )
+RESTATED_COLUMNS = "period date"
 # Values within this are the same (the fact's `frozen` test: numerators carry six decimals).
 SAME = 0.0000005
 
@@ -29,19 +33,22 @@ class LiveCopyUnreadable(RuntimeError):
 
 
 def remember_published(warehouse: Path, published: Path) -> tuple[int, int]:
-    """Replace the remembered cells with those of `published`, shown and hidden (none if
-    it does not exist yet); returns how many cells it shows, and how many the memory
-    showed before. A copy that cannot be read leaves the memory as it was."""
+    """Replace the remembered cells with those of `published`, shown and hidden, and the
+    remembered restated months with those it names (none if it does not exist yet, or
+    is from before it named them); returns how many cells it shows, and how many the
+    memory showed before. A copy that cannot be read leaves the memory as it was."""
     with duckdb.connect(str(warehouse)) as con:
         duckdb_limits.apply(con, str(warehouse))
         con.execute("create schema if not exists publication")
         con.execute(f"create table if not exists {TABLE} ({COLUMNS})")
+        con.execute(f"create table if not exists {RESTATED} ({RESTATED_COLUMNS})")
         # A warehouse from before the hidden cells were remembered.
         con.execute(f"alter table {TABLE} add column if not exists suppressed boolean")
         shown = f"select count(*) from {TABLE} where not coalesce(suppressed, false)"
         before = con.execute(shown).fetchone()[0]
         con.execute("begin")
         con.execute(f"delete from {TABLE}")
+        con.execute(f"delete from {RESTATED}")
         if published.exists():
             try:
                 con.execute(f"attach '{published}' as live (read_only)")
@@ -49,6 +56,8 @@ def remember_published(warehouse: Path, published: Path) -> tuple[int, int]:
                     f"insert into {TABLE} select area_id, period, indicator_id, numerator, "
                     "denominator, suppressed from live.fct_area_indicator_month"
                 )
+                if _names_restated_months(con):
+                    con.execute(f"insert into {RESTATED} select period from live.restated_months")
             except duckdb.Error as error:
                 con.execute("rollback")
                 raise LiveCopyUnreadable(
@@ -58,6 +67,17 @@ def remember_published(warehouse: Path, published: Path) -> tuple[int, int]:
                 ) from error
         con.execute("commit")
         return con.execute(shown).fetchone()[0], before
+
+
+def _names_restated_months(con) -> bool:
+    """Whether the attached live copy has a restated_months table (copies from before the
+    twenty-fifth session have none)."""
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables"
+            " where table_catalog = 'live' and table_name = 'restated_months'"
+        ).fetchone()[0]
+    )
 
 
 def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:
@@ -105,13 +125,16 @@ def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:
 
 def shown_after_restatement(staged: Path, live: Path) -> list[str]:
     """Cells the live copy hid and the staged copy shows, in a month where a cell the live
-    copy published changed or was withdrawn, in any indicator: shown now, such a cell
-    (taken as unchanged) would complete the live copy's hidden total, or (changed) have
-    its old value bounded by what moved, which other indicators show."""
+    copy published changed or was withdrawn, in any indicator, or that the live copy
+    names as restated: shown now, such a cell (taken as unchanged) would complete a
+    hidden total of a copy from before the restatement, or (changed) have its old value
+    bounded by what moved, which other indicators show."""
     if not live.exists():
         return []
     with duckdb.connect(str(staged), read_only=True) as con:
         con.execute(f"attach '{live}' as live (read_only)")
+        named = "union select period from live.restated_months"
+        named = named if _names_restated_months(con) else ""
         rows = con.execute(
             f"""
             with restated as (
@@ -126,6 +149,7 @@ def shown_after_restatement(staged: Path, live: Path) -> list[str]:
                         or abs(staged.numerator - published.numerator) >= {SAME}
                         or abs(staged.denominator - published.denominator) >= {SAME}
                     )
+                {named}
             )
 
             select hidden.area_id, hidden.period, hidden.indicator_id
@@ -137,7 +161,7 @@ def shown_after_restatement(staged: Path, live: Path) -> list[str]:
             order by 1, 2, 3
             """
         ).fetchall()
-    shown = "hidden in the live copy, shown now beside a restated cell"
+    shown = "hidden in the live copy, shown now in a restated month"
     return [f"{i} {a} {m:%Y-%m} {shown}" for a, m, i in rows]
 
 

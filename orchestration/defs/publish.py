@@ -23,6 +23,7 @@ from orchestration.defs.dbt import (
     DISCLOSURE_STOCK_FLOWS,
     FACT,
     PROFILE,
+    RESTATED_MONTHS,
     STATUTORY,
 )
 from orchestration.defs.detection import area_signals
@@ -36,6 +37,7 @@ from quality.disclosure_memory import (
 
 PUBLISHED_TABLES = {
     "fct_area_indicator_month": "marts.fct_area_indicator_month",
+    "restated_months": "marts.disclosure_restated_months",
     "dim_area": "marts.dim_area",
     "area_geometry": "marts.dim_area_geometry",
     "dim_housing_department": "marts.dim_housing_department",
@@ -52,8 +54,8 @@ PUBLISHED_TABLES = {
 # Examples of exposures named in the check's metadata (the restricted Dagster UI).
 EXAMPLES_SHOWN = 20
 
-# The fact's memory (dbt source publication.published_cells), shown in the asset graph.
-# The marts step writes it before dbt runs; as an asset of its own it would close a cycle
+# The fact's memory (dbt sources publication.*), shown in the asset graph. The marts step
+# writes it before dbt runs; as an asset of its own it would close a cycle
 # (published_marts -> memory -> fact -> published_marts).
 published_cells = dg.AssetSpec(
     key=dg.AssetKey(["publication", "published_cells"]),
@@ -61,6 +63,15 @@ published_cells = dg.AssetSpec(
     description=(
         "The cells the live published copy shows, copied into the warehouse before each "
         "marts build: the fact publishes them again while their values are unchanged "
+        "(quality/disclosure_memory.py)."
+    ),
+)
+restated_months = dg.AssetSpec(
+    key=dg.AssetKey(["publication", "restated_months"]),
+    group_name="publish",
+    description=(
+        "The months the live published copy names as restated, copied into the warehouse "
+        "before each marts build: the fact keeps their hidden cells hidden "
         "(quality/disclosure_memory.py)."
     ),
 )
@@ -108,7 +119,7 @@ def publish(
     """Stage, audit, and swap the copy into place atomically; raise if the audit fails or
     the copy would hide a cell the live one publishes with the same value (the audit of a
     copy covers the earlier ones only while each holds the one before) or show one it hid
-    beside a restated cell. Returns the tables' row counts, the audit, and the live
+    in a restated month. Returns the tables' row counts, the audit, and the live
     copy's cells the new one no longer publishes (`no_longer_published`)."""
     staged, counts = stage(warehouse, target)
     try:
@@ -154,6 +165,7 @@ def _check_metadata(report: AuditReport) -> dict:
 @dg.asset(
     deps=[
         FACT,
+        RESTATED_MONTHS,
         DIM_AREA,
         DIM_AREA_GEOMETRY,
         DIM_HOUSING_DEPARTMENT,

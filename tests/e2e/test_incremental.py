@@ -11,6 +11,7 @@ Each refresh publishes a copy; each copy must hold every cell the one before pub
 
 import datetime as dt
 import json
+from typing import NamedTuple
 
 import dagster as dg
 import duckdb
@@ -37,14 +38,25 @@ def drop_every_third_row(path):
     path.write_bytes(b"\r\n".join([header, *kept]) + b"\r\n")
 
 
-def published_cells(storage) -> dict[tuple, tuple]:
-    """The live copy's published cells: (area, month, indicator) -> (numerator, denominator)."""
+class Copy(NamedTuple):
+    shown: dict[tuple, tuple]  # (area, month, indicator) -> (numerator, denominator)
+    hidden: set[tuple]  # (area, month, indicator)
+    restated_months: set[dt.date]
+
+
+def published_copy(storage) -> Copy:
+    """The live copy's cells, and the months it names as restated."""
     with duckdb.connect(storage.published_path, read_only=True) as con:
         rows = con.execute(
-            "select area_id, period, indicator_id, numerator, denominator"
-            " from fct_area_indicator_month where not suppressed"
+            "select area_id, period, indicator_id, numerator, denominator, suppressed"
+            " from fct_area_indicator_month"
         ).fetchall()
-    return {row[:3]: row[3:] for row in rows}
+        months = con.execute("select period from restated_months").fetchall()
+    return Copy(
+        shown={row[:3]: row[3:5] for row in rows if not row[5]},
+        hidden={row[:3] for row in rows if row[5]},
+        restated_months={month for (month,) in months},
+    )
 
 
 def snapshot(storage) -> dict[str, list[tuple]]:
@@ -85,7 +97,7 @@ def builds(tmp_path_factory, code_location, wire):
             )
             run = refresh.execute_in_process(instance=instance, tags=request.tags)
             assert run.success
-            copies.append(published_cells(storage))
+            copies.append(published_copy(storage))
             [published] = [
                 e.materialization.metadata
                 for e in run.get_asset_materialization_events()
@@ -132,6 +144,7 @@ def builds(tmp_path_factory, code_location, wire):
             run_config=FULL_REFRESH, instance=instance, tags=months("2024-01-01", "2025-12-01")
         )
         assert full.success
+        copies.append(published_copy(storage))
         yield windows, before_restatement, incremental, snapshot(storage), copies, withdrawn
 
 
@@ -179,11 +192,14 @@ def test_each_copy_publishes_every_cell_of_the_copy_before(builds):
     (judged afresh): cells whose value in the warehouse changed, or the municipality's
     where an area's did."""
     _, before_restatement, incremental, _, copies, withdrawn = builds
-    assert len(copies) == 5  # October's first load, the yearly data, November, December, March
-    for before, after in zip(copies[:3], copies[1:4]):
+    # October's first load, the yearly data, November, December, March, the full refresh
+    assert len(copies) == 6
+    shown = [copy.shown for copy in copies]
+    for before, after in zip(shown[:3], shown[1:4]):
         assert len(after) > len(before) > 1_000
         assert all(after.get(cell) == values for cell, values in before.items())
-    before, after = copies[3:]
+    before, after, full = shown[3:]
+    assert full == after
     changed = {cell for cell, values in before.items() if after.get(cell) != values}
     assert changed  # the comparison saw the restatement
     table = "restricted.restricted_area_indicator_month"
@@ -200,3 +216,18 @@ def test_each_copy_publishes_every_cell_of_the_copy_before(builds):
         or (indicator == "cy_notifications" and month >= RESTATED)
         for _, month, indicator in changed
     )
+
+
+def test_the_copies_name_the_restated_months_and_remember_them(builds):
+    """The copy after the restatement names the months it changed, and the full refresh
+    after it, which changed nothing, names them again from the memory, so it keeps their
+    hidden cells hidden too (README, memory). Whether a held cell would otherwise be shown
+    depends on its new value: the restatement here only removes rows, so every cell hidden
+    before stays small; the dbt unit test
+    a_restated_month_keeps_its_hidden_cells_hidden_in_every_later_copy pins the hold."""
+    *_, copies, _ = builds
+    before, after, full = copies[3:]
+    assert [copy.restated_months for copy in copies[:4]] == [set()] * 4
+    months = {cell[1] for cell, values in before.shown.items() if after.shown.get(cell) != values}
+    assert months == {dt.date(2025, m, 1) for m in range(3, 13)}  # March's and the windows'
+    assert after.restated_months == full.restated_months == months

@@ -153,7 +153,7 @@ def test_a_copy_that_shows_a_cell_hidden_beside_a_restated_one_is_not_published(
     with pytest.raises(DisclosureError) as error:
         publish(warehouse, target)
     assert error.value.report.findings == [
-        "x D 2025-03 hidden in the live copy, shown now beside a restated cell"
+        "x D 2025-03 hidden in the live copy, shown now in a restated month"
     ]
 
 
@@ -188,7 +188,30 @@ def test_a_copy_that_shows_a_cell_hidden_in_a_month_restated_elsewhere_is_not_pu
     with pytest.raises(DisclosureError) as error:
         publish(warehouse, target)
     assert error.value.report.findings == [
-        "x A 2025-03 hidden in the live copy, shown now beside a restated cell"
+        "x A 2025-03 hidden in the live copy, shown now in a restated month"
+    ]
+
+
+def test_a_copy_that_shows_a_cell_hidden_in_a_month_restated_before_is_not_published(
+    warehouse, tmp_path, audit_passes
+):
+    """The copy after the one above: the live copy hid A and D and names March as
+    restated. Nothing changed since, but A shown now (5 of 69) would still bound its value
+    in the copy from before the address correction (4 of 68)."""
+    cells = [("A", 5, 69), ("D", 5, 39), ("B", 10, 100)]
+    target = memory_case(
+        warehouse,
+        tmp_path,
+        restricted=cells,
+        staged=[("A", False, 5, 69), ("D", True, None, None), ("B", False, 10, 100)],
+        live=[("A", True, None, None), ("D", True, None, None), ("B", False, 10, 100)],
+    )
+    with duckdb.connect(str(target)) as con:
+        con.execute("create table restated_months as select date '2025-03-01' as period")
+    with pytest.raises(DisclosureError) as error:
+        publish(warehouse, target)
+    assert error.value.report.findings == [
+        "x A 2025-03 hidden in the live copy, shown now in a restated month"
     ]
 
 

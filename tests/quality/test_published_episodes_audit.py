@@ -1,9 +1,9 @@
-"""The auditor's checks of the published episodes and of which tables are published, on a
-hand-made copy."""
+"""The auditor's checks of the published episodes, of the columns of the tables it audits
+by their columns, and of which tables are published, on a hand-made copy."""
 
 import duckdb
 
-from quality.disclosure_audit import _episode_checks, _unaudited_tables
+from quality.disclosure_audit import _column_checks, _episode_checks, _unaudited_tables
 
 
 def copy(episode_columns: str = "") -> duckdb.DuckDBPyConnection:
@@ -20,6 +20,7 @@ def copy(episode_columns: str = "") -> duckdb.DuckDBPyConnection:
         (1, 'E1', date '2025-11-01', null, 'ny'),
         (2, 'E1', date '2025-12-01', 'ny', 'afsluttet')
         ) as t (step, episode_id, month, from_state, to_state)""")
+    con.execute("create table restated_months as select date '2025-11-01' as period")
     return con
 
 
@@ -27,15 +28,24 @@ def test_episodes_naming_only_published_months_pass():
     assert _episode_checks(copy()) == []
 
 
-def test_a_hidden_month_an_orphan_transition_and_a_restricted_column_are_found():
-    con = copy(", 0.41 as rate, 'Jens' as silenced_by")
+def test_a_hidden_month_and_an_orphan_transition_are_found():
+    con = copy()
     con.execute("insert into alert_transitions values (3, 'E1', date '2026-01-01', 'x', 'ny')")
     con.execute("insert into alert_transitions values (4, 'E9', date '2025-12-01', null, 'ny')")
     assert _episode_checks(con) == [
-        "alert_episodes publishes column rate",
-        "alert_episodes publishes column silenced_by",
         "episode E1 2026-01 shows a hidden cell",
         "episode E9 2025-12 is not a published episode",
+    ]
+
+
+def test_columns_beyond_those_allowed_are_found():
+    assert _column_checks(copy()) == []
+    con = copy(", 0.41 as rate, 'Jens' as silenced_by")
+    con.execute("alter table restated_months add column cells_changed integer")
+    assert _column_checks(con) == [
+        "alert_episodes publishes column rate",
+        "alert_episodes publishes column silenced_by",
+        "restated_months publishes column cells_changed",
     ]
 
 

@@ -22,10 +22,11 @@
 -- new copy holds every earlier one: the audit of the new copy is the audit of them all.
 -- The steps choose among the other cells; the time rule waits a year after a series'
 -- published windows off its cadence, and a stock's month implied by the newest month's
--- flows is judged with its series before it is published. Where a restatement changed
--- a published cell, the cells the live copy hid stay hidden, and those it published and
--- this copy withdraws are protected like hidden cells of a total (the attacker holds
--- their old values and the change of the total).
+-- flows is judged with its series before it is published. In a month where a
+-- restatement changed a published cell, the cells the live copy hid stay hidden, in
+-- this copy and every later one, and those it published and this copy withdraws are
+-- protected like hidden cells of a total (the attacker holds their old values and the
+-- change of the total).
 -- A hidden cell carries no numerator, denominator or value and one reason for all.
 -- Rebuilt whole: a series' time rule and the totals look across all months and areas.
 {{ config(materialized='table') }}
@@ -320,14 +321,7 @@ cells as (
         all_cells.*,
         published_before.area_id is not null as was_published,
         coalesce(hidden_before.suppressed, false) as hidden_before,
-        coalesce(
-            abs(all_cells.numerator - published_before.numerator) < 0.0000005
-            and (
-                all_cells.denominator is null and published_before.denominator is null
-                or abs(all_cells.denominator - published_before.denominator) < 0.0000005
-            ),
-            false
-        ) as frozen
+        {{ same_values('all_cells', 'published_before') }} as frozen
     from all_cells
     left join published_before
         on
@@ -348,10 +342,14 @@ restated as (
     -- taking the cells hidden in both as unchanged; and a cell hidden before and shown
     -- now bounds its old value by what moved, which other indicators show (an address
     -- correction changes the residents' counts while the moved youth's indicator keeps
-    -- every published cell: the twenty-fourth session's two-copy attack).
-    select distinct period
+    -- every published cell: the twenty-fourth session's two-copy attack). The months
+    -- restated since the first copy count too: whoever kept a copy from before such a
+    -- restatement can set it beside any later one (model disclosure_restated_months).
+    select period
     from cells
     where was_published and not frozen
+    union
+    select period from {{ source('publication', 'restated_months') }}
 ),
 
 step_primary_and_time as (
