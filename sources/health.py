@@ -14,6 +14,7 @@ import urllib3
 from urllib3.util import Retry, Timeout
 
 from sources.contracts import Column, Contract, Interval
+from sources.http_deadline import Deadline, DeadlinePassed
 from sources.readers import Cells, DeliveryError, SourceUnavailable, nested_value, to_text
 from sources.validate import ISO, QUARANTINE_COLUMNS
 
@@ -90,9 +91,9 @@ RETRY = Retry(
 )
 # Every page of one month of one endpoint is read within this many seconds, or the source
 # counts as unavailable: a server that sends a byte at a time (each within the read
-# timeout) or asks to come back in hours would otherwise hold the extract, and the
-# warehouse it has open, indefinitely. A page request started in time may overrun it by
-# its own retries (at most 5 x 40 s of timeouts and 4 x 60 s of waiting).
+# timeout, headers or body) or asks to come back in hours would otherwise hold the
+# extract, and the warehouse it has open, indefinitely (sources/http_deadline.py). A
+# request waiting out a Retry-After may overrun it by that wait (at most a minute).
 DEADLINE = 600
 BODY_CHUNK = 1 << 16
 
@@ -119,26 +120,26 @@ def read_api(
     """
     if not base_url:
         raise DeliveryError(f"health/{contract.entity}: KVARTER_HEALTH_API_URL is not set")
-    http = urllib3.PoolManager(timeout=timeout, retries=retry)
     start = url = f"{base_url.rstrip('/')}{source_identity(contract, period)}"
-    ends = time.monotonic() + deadline
     seen: set[str] = set()
     items: list = []
-    while url:
-        if len(seen) == max_pages:
-            raise DeliveryError(f"{url}: more than {max_pages} pages for {period:%Y-%m}")
-        seen.add(url)
-        page = _get_page(http, url, period, url == start, ends, deadline)
-        items.extend(page["items"])
-        following = urljoin(url, page["next"]) if page.get("next") else None
-        if following in seen:
-            raise DeliveryError(f"{url}: 'next' points back to {following}, already read")
-        if following and not _same_delivery(start, following, period):
-            raise DeliveryError(
-                f"{url}: 'next' leads to {following}, away from {start}: its records are not "
-                f"the {period:%Y-%m} delivery"
-            )
-        url = following
+    with Deadline(time.monotonic() + deadline) as watch:
+        http = watch.pool_manager(timeout, retry)
+        while url:
+            if len(seen) == max_pages:
+                raise DeliveryError(f"{url}: more than {max_pages} pages for {period:%Y-%m}")
+            seen.add(url)
+            page = _get_page(http, url, period, url == start, watch, deadline)
+            items.extend(page["items"])
+            following = urljoin(url, page["next"]) if page.get("next") else None
+            if following in seen:
+                raise DeliveryError(f"{url}: 'next' points back to {following}, already read")
+            if following and not _same_delivery(start, following, period):
+                raise DeliveryError(
+                    f"{url}: 'next' leads to {following}, away from {start}: its records are "
+                    f"not the {period:%Y-%m} delivery"
+                )
+            url = following
     found = set().union(*(item.keys() for item in items if isinstance(item, dict)))
     missing = [h for h in contract.headers if h not in found]
     if items and missing:
@@ -175,18 +176,30 @@ def _same_delivery(start: str, following: str, period: dt.date) -> bool:
 
 
 def _get_page(
-    http: urllib3.PoolManager, url: str, period: dt.date, first: bool, ends: float, seconds: float
+    http: urllib3.PoolManager,
+    url: str,
+    period: dt.date,
+    first: bool,
+    watch: Deadline,
+    seconds: float,
 ) -> dict:
-    """One page, its body read a chunk at a time so that the read stops at `ends`."""
-    late = f"{url}: the {period:%Y-%m} delivery was not read within {seconds:g} s"
-    if time.monotonic() > ends:
-        raise SourceUnavailable(late)
+    """One page, read by `watch`'s connections, which it shuts at its deadline; past it,
+    whatever broke the read, the source is unavailable for being late."""
+    late = SourceUnavailable(
+        f"{url}: the {period:%Y-%m} delivery was not read within {seconds:g} s"
+    )
+    if watch.passed:
+        raise late
     try:
         response = http.request("GET", url, preload_content=False)
+    except DeadlinePassed:
+        raise late from None
     except urllib3.exceptions.MaxRetryError as exc:
+        if watch.passed:
+            raise late from None
         raise SourceUnavailable(f"{url}: {_reason(exc.reason)}, gave up after retries") from None
     except urllib3.exceptions.HTTPError as exc:
-        raise SourceUnavailable(f"{url}: {_reason(exc)}") from None
+        raise (late if watch.passed else SourceUnavailable(f"{url}: {_reason(exc)}")) from None
     try:
         if response.status == 404 and first:
             raise DeliveryError(f"{url}: no delivery for {period:%Y-%m} (HTTP 404)")
@@ -195,9 +208,11 @@ def _get_page(
         body = bytearray()
         while chunk := response.read1(BODY_CHUNK):
             body += chunk
-            if time.monotonic() > ends:
-                raise SourceUnavailable(late)
+        if watch.passed:  # a body cut short by the shut socket ends like a whole one
+            raise late
     except urllib3.exceptions.HTTPError as exc:
+        if watch.passed:
+            raise late from None
         raise SourceUnavailable(f"{url}: {_reason(exc)} while reading the page") from None
     finally:
         response.release_conn()

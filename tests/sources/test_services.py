@@ -53,10 +53,11 @@ def server(pages: dict[str, list]):
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                for byte in data:
-                    self.wfile.write(bytes([byte]))
-                    self.wfile.flush()
-                    time.sleep(0.05)
+                drip(self.wfile, data)
+                return
+            if answer == "drip headers":  # the same, for 2 s of a header: then it gives up
+                self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                drip(self.wfile, b"X-Slow: " + b"a" * 32)
                 return
             status, body = answer
             data = body.encode()
@@ -72,6 +73,16 @@ def server(pages: dict[str, list]):
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def drip(out, data: bytes) -> None:
+    try:
+        for byte in data:
+            out.write(bytes([byte]))
+            out.flush()
+            time.sleep(0.05)
+    except OSError:  # the client gave up
+        pass
 
 
 def page(items: int, next_url: str | None) -> tuple[int, str]:
@@ -140,15 +151,19 @@ def test_a_cursor_without_a_month_stays_on_the_endpoint():
     assert requests == [first, second]
 
 
-def test_a_page_sent_a_byte_at_a_time_stops_at_the_deadline():
+@pytest.mark.parametrize("answer", ["drip", "drip headers"])
+def test_a_page_sent_a_byte_at_a_time_stops_at_the_deadline(answer):
     """Every byte arrives within the read timeout (0.3 s), so only the month's deadline
-    ends the read: transient, the step is retried later."""
-    with server({ENDPOINT + QUERY: ["drip"]}) as (url, _):
+    ends the read, of the body or of the headers (before, a server dripping headers held
+    the read as long as it went on): transient, the step is retried later. Once past the
+    deadline, no request is made again."""
+    with server({ENDPOINT + QUERY: [answer]}) as (url, requests):
         with pytest.raises(SourceUnavailable) as raised:
-            read(url, deadline=0.5)  # the whole body takes 1.35 s
+            read(url, deadline=0.5)  # the body alone takes 1.35 s
     assert str(raised.value) == (
         f"{url}{ENDPOINT}{QUERY}: the 2025-03 delivery was not read within 0.5 s"
     )
+    assert requests == [ENDPOINT + QUERY]
 
 
 def test_a_retry_after_of_hours_waits_a_minute():
