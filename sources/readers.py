@@ -374,9 +374,27 @@ def _sheet_header(row: list) -> list[str]:
     return [to_text(h).strip() for h in row]
 
 
+_CPR_CELL = re.compile(r"\d{6}-?\d{4}")
+
+
+def _holds_rows(sheet: list[list], contract: Contract) -> bool:
+    """Whether a sheet other than the first looks like rows of the delivery: a row with
+    half of the contract's headers or more (any case, anywhere: below a title, from column
+    B), or a CPR number (a continuation of the rows without headers). A sheet of notes
+    has neither."""
+    headers = {h.casefold() for h in contract.headers}
+    for row in sheet:
+        cells = [to_text(c).strip() for c in row]
+        if 2 * len(headers & {c.casefold() for c in cells}) >= len(headers):
+            return True
+        if any(_CPR_CELL.fullmatch(c) for c in cells):
+            return True
+    return False
+
+
 def read_xlsx(path: Path, contract: Contract) -> Cells:
     """The first sheet of an Excel workbook; row 1 holds the headers. Another sheet may
-    hold notes, not rows: one with the contract's headers refuses the workbook.
+    hold notes, not rows: one that looks like rows of the delivery refuses the workbook.
 
     Cells are handled a column at a time: typed by Arrow and spelled as text in SQL, so
     there is no Python work per cell after calamine's read.
@@ -387,9 +405,8 @@ def read_xlsx(path: Path, contract: Contract) -> Cells:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
-        # Row 1 of every other sheet: a sheet with the contract's headers holds rows too.
         others = [
-            (name, workbook.get_sheet_by_index(i).to_python(skip_empty_area=False, nrows=1))
+            (name, workbook.get_sheet_by_index(i).to_python())
             for i, name in enumerate(workbook.sheet_names[1:], start=1)
         ]
     except Exception as exc:  # calamine raises its own error types for a broken file
@@ -398,16 +415,13 @@ def read_xlsx(path: Path, contract: Contract) -> Cells:
         raise DeliveryError(f"{origin}: empty sheet, no header row")
     header = _sheet_header(rows[0])
     _check_headers(origin, header, contract)
-    more = [
-        name
-        for name, first in others
-        if first and set(contract.headers) <= set(_sheet_header(first[0]))
-    ]
+    more = [name for name, sheet in others if _holds_rows(sheet, contract)]
     if more:
         raise DeliveryError(
-            f"{origin}: sheet(s) {', '.join(map(repr, more))} hold the contract's columns too; "
-            f"only the first sheet ({workbook.sheet_names[0]!r}) is read, so their rows would "
-            "be lost: deliver every row on the first sheet"
+            f"{origin}: sheet(s) {', '.join(map(repr, more))} look like rows of the delivery "
+            "(the contract's headers, or CPR numbers); only the first sheet "
+            f"({workbook.sheet_names[0]!r}) is read, so their rows would be lost: deliver "
+            "every row on the first sheet"
         )
     # calamine's rows all have the sheet's width: one object matrix, a column at a time.
     body = np.array(rows[1:], dtype=object).reshape(len(rows) - 1, len(header))

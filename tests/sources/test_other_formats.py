@@ -72,25 +72,46 @@ def add_sheet(path, name, rows):
             archive.writestr(part, xml)
 
 
-def test_rows_on_a_second_sheet_refuse_the_workbook_a_notes_sheet_does_not(tmp_path):
+ROW = ["020208-4002", "7", "20", "0", "0", "2"]
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        [list(children_youth.SCHOOL_ABSENCE.headers), ROW],
+        [["Skolefravær fortsat"], list(children_youth.SCHOOL_ABSENCE.headers), ROW],
+        [[], ["", *children_youth.SCHOOL_ABSENCE.headers], ["", *ROW]],
+        [[h.upper() for h in children_youth.SCHOOL_ABSENCE.headers[:3]]],
+        [ROW],  # a continuation without headers
+    ],
+    ids=["headers", "below a title", "from B2", "half the headers in capitals", "no headers"],
+)
+def test_rows_on_a_second_sheet_refuse_the_workbook(tmp_path, sheet):
     """A workbook split over sheets (grades 1-5 and 6-9, say) would lose the second sheet's
-    rows unread and uncounted; a sheet of notes without the contract's headers is no data."""
+    rows unread and uncounted, whatever its layout."""
     contract = children_youth.SCHOOL_ABSENCE
     path = tmp_path / "skolefravaer.xlsx"
     frame = pd.DataFrame([("010115-4001", 4, 20, 2.5, 1.0, 0.0)], columns=contract.headers)
     writers.write_xlsx(path, frame, contract)
-    add_sheet(path, "Forklaring", [["Fravær i dage"], ["sygefravaer", "dage syg"]])
-    assert len(read_xlsx(path, contract).lines) == 1
-    writers.write_xlsx(path, frame, contract)
-    add_sheet(
-        path, "6-9 klasse", [list(contract.headers), ["020208-4002", "7", "20", "0", "0", "2"]]
-    )
+    add_sheet(path, "6-9 klasse", sheet)
     with pytest.raises(DeliveryError) as raised:
         read_xlsx(path, contract)
     assert str(raised.value) == (
-        f"{path}: sheet(s) '6-9 klasse' hold the contract's columns too; only the first sheet "
-        "('Fravær') is read, so their rows would be lost: deliver every row on the first sheet"
+        f"{path}: sheet(s) '6-9 klasse' look like rows of the delivery (the contract's "
+        "headers, or CPR numbers); only the first sheet ('Fravær') is read, so their rows "
+        "would be lost: deliver every row on the first sheet"
     )
+
+
+def test_a_notes_sheet_does_not_refuse_the_workbook(tmp_path):
+    """Notes naming a column or two, and dates and numbers, are no rows of the delivery."""
+    contract = children_youth.SCHOOL_ABSENCE
+    path = tmp_path / "skolefravaer.xlsx"
+    frame = pd.DataFrame([("010115-4001", 4, 20, 2.5, 1.0, 0.0)], columns=contract.headers)
+    writers.write_xlsx(path, frame, contract)
+    notes = [["Fravær i dage"], ["sygefravaer", "dage syg"], ["Leveret", "2025-04-02", "4512"]]
+    add_sheet(path, "Forklaring", notes)
+    assert len(read_xlsx(path, contract).lines) == 1
 
 
 @pytest.fixture
