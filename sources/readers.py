@@ -309,7 +309,12 @@ def _loop_rows(
         if not line.strip(" \t"):
             continue  # a blank line is layout, not a row
         try:
-            fields.extend(_record(line, width))
+            row = _record(line, width)
+            if n == len(lines) and not ended:
+                # A copy cut inside the last field has the right field count ('0,75' cut
+                # to '0,7'): such a row could load a wrong value.
+                raise _BadLine("no line end after the last line: it may be cut short")
+            fields.extend(row)
             numbers.append(n)
         except _BadLine as bad:
             if bad.cut and n == len(lines) and not ended:

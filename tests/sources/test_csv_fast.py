@@ -36,7 +36,7 @@ CASES = [
     ("UTF-8 BOM", f"\ufeff{H}\n{ROW1}\n".encode(), True),
     ("cp1252 within latin-1", f"{H}\n{ROW1}\n{ROW2}\n".encode("cp1252"), True),
     ("cp1252 with a euro sign", f"{H}\n010190-1234;5 €;1\n".encode("cp1252"), False),
-    ("no line end at the end", f"{H}\n{ROW1}\n{ROW2}".encode(), True),
+    ("no line end at the end", f"{H}\n{ROW1}\n{ROW2}".encode(), False),
     ("spaces, empty cells, empty row", f"{H}\n 010190-1234 ; ;2 \n;;\n".encode(), True),
     ("no-break and em spaces", f"{H}\n010190-1234;\u00a0Bo\u2003;1\n".encode(), True),
     ("cp1252 no-break space", f"{H}\n010190-1234;\u00a0Bo;1\n".encode("cp1252"), True),
