@@ -15,7 +15,14 @@ from urllib3.util import Retry, Timeout
 
 from sources.contracts import Column, Contract, Interval
 from sources.http_deadline import Deadline, DeadlinePassed
-from sources.readers import Cells, DeliveryError, SourceUnavailable, nested_value, to_text
+from sources.readers import (
+    Cells,
+    DeliveryError,
+    SourceUnavailable,
+    json_value_problem,
+    load_json,
+    to_text,
+)
 from sources.validate import ISO, QUARANTINE_COLUMNS
 
 HOME_VISITS = Contract(
@@ -148,9 +155,9 @@ def read_api(
     for n, item in enumerate(items, start=1):
         if not isinstance(item, dict):  # every value missing: the validator says so
             item = {}
-        nested = nested_value(item, contract)
-        if nested:
-            rejected.append((n, *nested))
+        unjudged = json_value_problem(item, contract)
+        if unjudged:
+            rejected.append((n, *unjudged))
         else:
             rows.append([to_text(item.get(h)) for h in contract.headers])
             lines.append(n)
@@ -217,7 +224,7 @@ def _get_page(
     finally:
         response.release_conn()
     try:
-        page = json.loads(body)
+        page = load_json(body)
     except json.JSONDecodeError as exc:
         raise DeliveryError(f"{url}: not JSON ({exc.msg} at position {exc.pos})") from None
     except UnicodeDecodeError as exc:  # JSON is UTF-8 (RFC 8259)
@@ -225,6 +232,8 @@ def _get_page(
         raise DeliveryError(f"{url}: not UTF-8 ({where})") from None
     if not isinstance(page, dict) or not isinstance(page.get("items"), list):
         raise DeliveryError(f"{url}: expected an object with an 'items' list")
+    if page.repeated & {"items", "next"}:
+        raise DeliveryError(f"{url}: {', '.join(sorted(page.repeated))} given more than once")
     if not isinstance(page.get("next"), str | None):  # read_api joins it to the URL
         raise DeliveryError(f"{url}: 'next' is neither a URL nor null")
     return page

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -675,13 +676,17 @@ def read_geojson(path: Path, contract: Contract) -> Cells:
     """A GeoJSON FeatureCollection: properties are columns, the geometry is kept as JSON."""
     origin = str(path)
     try:
-        collection = json.loads(decode(path.read_bytes(), origin)[0])
+        collection = load_json(decode(path.read_bytes(), origin)[0])
     except OSError as exc:
         raise DeliveryError(f"{origin}: cannot be read ({exc.strerror})") from None
     except json.JSONDecodeError as exc:
         raise DeliveryError(f"{origin}: not JSON ({exc.msg} at position {exc.pos})") from None
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
         raise DeliveryError(f"{origin}: not a GeoJSON FeatureCollection")
+    if collection.repeated & {"type", "features"}:
+        raise DeliveryError(
+            f"{origin}: {', '.join(sorted(collection.repeated))} given more than once"
+        )
     # A collection without its list is a broken export, not a month without areas
     # (an empty list is one).
     features = collection.get("features")
@@ -698,10 +703,10 @@ def read_geojson(path: Path, contract: Contract) -> Cells:
         geometry = feature.get("geometry")
         cells["geometri"] = json.dumps(geometry) if geometry else ""  # none: a missing value
         found.update(cells)
-        nested = nested_value(properties, contract)
+        unjudged = json_value_problem(properties, contract)
         problem = _geometry_problem(geometry) if geometry else None
-        if nested:  # the feature is quarantined, numbered like the loaded ones
-            rejected.append((n, *nested))
+        if unjudged:  # the feature is quarantined, numbered like the loaded ones
+            rejected.append((n, *unjudged))
         elif problem:
             rejected.append((n, "geometri", cells["geometri"], problem))
         else:
@@ -723,15 +728,46 @@ def read_geojson(path: Path, contract: Contract) -> Cells:
     )
 
 
-def nested_value(record: dict, contract: Contract) -> tuple[str, str, str] | None:
-    """(column, value shown, reason) of the first contract column whose JSON value is an
-    object or a list: no value to check (to_text would spell Python's repr of it)."""
+class JsonObject(dict):
+    """A JSON object that remembers its keys given more than once (json keeps the last)."""
+
+    repeated: frozenset[str] = frozenset()
+
+
+def _json_object(pairs: list[tuple[str, object]]) -> JsonObject:
+    record = JsonObject(pairs)
+    if len(record) < len(pairs):
+        keys = [key for key, _ in pairs]
+        record.repeated = frozenset(k for k in record if keys.count(k) > 1)
+    return record
+
+
+def load_json(text: str | bytes) -> object:
+    """JSON whose objects are `JsonObject`s, for `json_value_problem`."""
+    return json.loads(text, object_pairs_hook=_json_object)
+
+
+def json_value_problem(record: dict, contract: Contract) -> tuple[str, str, str] | None:
+    """(column, value shown, reason) of the first contract column whose JSON value the
+    validator cannot judge from its text: an object or a list (to_text would spell
+    Python's repr of it), a key given twice (which value holds is a guess), true or false
+    in a column that is not yes/no (to_text spells it 'ja'), or a number beyond a double
+    (1e400 parses as infinity) or NaN (read as empty)."""
+    repeated = getattr(record, "repeated", frozenset())
     for column in contract.columns:
         value = record.get(column.header)
+        shown = json.dumps(value, ensure_ascii=False)
+        if column.kind == "cpr":
+            shown = "<redacted>"
+        if column.header in repeated:
+            return column.header, "", "key given more than once in the object"
         if isinstance(value, dict | list):
-            shown = "<redacted>" if column.kind == "cpr" else json.dumps(value, ensure_ascii=False)
             kind = "object" if isinstance(value, dict) else "list"
             return column.header, shown, f"a JSON {kind}, not a single value"
+        if isinstance(value, bool) and column.kind != "yes_no":
+            return column.header, shown, f"JSON {shown} in a column that is not yes/no"
+        if isinstance(value, float) and not math.isfinite(value):
+            return column.header, "", "not a finite number (beyond a double's range, or NaN)"
     return None
 
 

@@ -228,6 +228,22 @@ def test_a_malformed_geojson_fails_naming_the_file_and_problem(tmp_path, collect
 SQUARE = [[560_000, 6_220_000], [560_500, 6_220_000], [560_500, 6_220_500], [560_000, 6_220_000]]
 
 
+def test_features_given_twice_fail_and_a_property_given_twice_is_quarantined(tmp_path):
+    path = tmp_path / "omr.geojson"
+    geometry = {"type": "Polygon", "coordinates": [SQUARE]}
+    feature = json.dumps({**FEATURE, "geometry": geometry}, ensure_ascii=False)
+    twice = feature.replace('"navn": "Æblehaven"', '"navn": "Æblehaven", "navn": "Bakken"')
+    path.write_text(f'{{"type": "FeatureCollection", "features": [{feature}, {twice}]}}')
+    cells = read_geojson(path, population.AREAS)
+    assert cells.lines.tolist() == [1]
+    assert cells.rejected.values.tolist() == [
+        [2, "navn", "", "key given more than once in the object"]
+    ]
+    path.write_text(f'{{"type": "FeatureCollection", "features": [], "features": [{feature}]}}')
+    with pytest.raises(DeliveryError, match="features given more than once$"):
+        read_geojson(path, population.AREAS)
+
+
 def test_a_property_that_is_an_object_or_list_is_quarantined(tmp_path):
     """to_text would have loaded Python's repr ("{'da': 'Bakkegården'}") as the name."""
     path = tmp_path / "omr.geojson"

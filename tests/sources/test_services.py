@@ -187,6 +187,39 @@ def test_an_item_with_an_object_or_list_for_a_value_is_quarantined_cpr_redacted(
     ]
 
 
+def test_an_item_the_validator_cannot_judge_from_its_text_is_quarantined():
+    """true in a date column (it would read as 'ja'), a number beyond a double (1e400
+    parses as infinity) or NaN (it would read as empty), and a key given twice (json keeps
+    the last): quarantined; true in the yes/no column loads."""
+    body = (
+        '{"items": ['
+        '{"cpr": "010140-1001", "tilbudsdato": "2025-03-01", "accepteret": true},'
+        '{"cpr": "010140-1002", "tilbudsdato": true, "accepteret": true},'
+        '{"cpr": "010140-1003", "tilbudsdato": 1e400, "accepteret": false},'
+        '{"cpr": "010140-1004", "tilbudsdato": NaN, "accepteret": false},'
+        '{"cpr": "010140-1005", "tilbudsdato": "2025-03-05", "tilbudsdato": "2025-03-06",'
+        ' "accepteret": false}'
+        '], "next": null}'
+    )
+    with server({ENDPOINT + QUERY: [(200, body)]}) as (url, _):
+        cells = read(url)
+    assert cells.lines.tolist() == [1] and cells.frame["accepteret"].tolist() == ["ja"]
+    infinite = "not a finite number (beyond a double's range, or NaN)"
+    assert cells.rejected.values.tolist() == [
+        [2, "tilbudsdato", "true", "JSON true in a column that is not yes/no"],
+        [3, "tilbudsdato", "", infinite],
+        [4, "tilbudsdato", "", infinite],
+        [5, "tilbudsdato", "", "key given more than once in the object"],
+    ]
+
+
+def test_a_page_giving_next_twice_fails_naming_it():
+    body = '{"items": [], "next": "?month=2025-03&page=2", "next": null}'
+    with server({ENDPOINT + QUERY: [(200, body)]}) as (url, _):
+        with pytest.raises(DeliveryError, match=r"month=2025-03: next given more than once$"):
+            read(url)
+
+
 def test_pages_are_capped():
     pages = {
         f"{ENDPOINT}?month=2025-03&page={n}": [page(1, f"?month=2025-03&page={n + 1}")]
