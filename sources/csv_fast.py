@@ -163,4 +163,17 @@ def read(
         con.close()
     if table.num_rows != rows:  # a blank line DuckDB skipped: the loop names it
         return None
+    if not _unchanged(path, raw):
+        return None
     return table, np.arange(2, rows + 2, dtype=np.int64)
+
+
+def _unchanged(path: Path, raw: bytes) -> bool:
+    """Whether the file still holds the bytes the checks above read. DuckDB reads the
+    file again, so a delivery replaced in between would load unchecked; then the line
+    loop parses the bytes checked. (From the page cache, 0.65 ms a MB: 2.5 s of a `city`
+    full build's 3.8 GB.)"""
+    try:
+        return path.read_bytes() == raw
+    except OSError:
+        return False

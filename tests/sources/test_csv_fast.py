@@ -109,6 +109,25 @@ def test_fast_path_keeps_cells_exactly(tmp_path):
     assert cells.encoding == "utf-8-sig"
 
 
+def test_a_file_replaced_after_its_bytes_were_checked_loads_what_was_checked(tmp_path, monkeypatch):
+    """DuckDB reads the file again after the checks read its bytes: a delivery replaced in
+    between (here with a control character the checks proved absent) is not what loads;
+    the line loop parses the bytes checked."""
+    path = tmp_path / "boern.csv"
+    checked = f"{H}\n{ROW1}\n{ROW2}\n".encode()
+    path.write_bytes(checked)
+    read = csv_fast.read
+
+    def replaced_meanwhile(path, raw, *args):
+        path.write_bytes(raw.replace(b"Bo", b"B\x0bo"))
+        return read(path, raw, *args)
+
+    monkeypatch.setattr(csv_fast, "read", replaced_meanwhile)
+    result = run(read_csv(path, CONTRACT), CONTRACT)
+    assert result.records["name"].tolist() == ["Åse Ørn", "Bo"]
+    assert result.quarantine.empty
+
+
 @pytest.fixture(scope="module")
 def demo_landing(tmp_path_factory):
     landing = tmp_path_factory.mktemp("demo")
