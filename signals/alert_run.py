@@ -175,14 +175,16 @@ def apply_month(con, run_id: str) -> tuple[dt.date, list[Transition]]:
     changes nothing (no transitions)."""
     month = latest_month(con)
     episode_store.ensure_schema(con)
-    observed = set(
-        con.execute(
-            "select area_id, indicator_id from marts.fct_area_indicator_month where period = ?",
-            [month],
-        ).fetchall()
-    )  # a hidden cell has its row: only a series with no data that month has none
+    # A hidden cell has its row: only a series with no data that month has none.
+    cells = con.execute(
+        "select area_id, indicator_id, suppressed from marts.fct_area_indicator_month"
+        " where period = ?",
+        [month],
+    ).fetchall()
+    observed = {(area, indicator) for area, indicator, _ in cells}
+    hidden = {(area, indicator) for area, indicator, suppressed in cells if suppressed}
     episodes, transitions = advance(
-        episode_store.load_episodes(con), month_signals(con), month, run_id, observed
+        episode_store.load_episodes(con), month_signals(con), month, run_id, observed, hidden
     )
     episode_store.save(con, episodes, transitions)
     return month, transitions

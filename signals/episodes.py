@@ -54,7 +54,7 @@ class Episode:
     onset: dt.date
     first_month: dt.date
     last_signal_month: dt.date
-    last_month: dt.date  # the latest month applied
+    last_month: dt.date  # the latest month applied that showed its series
     silenced_until: dt.date | None = None
     silenced_by: str | None = None
     silence_reason: str | None = None
@@ -105,13 +105,20 @@ def advance(
     month: dt.date,
     run_id: str,
     observed: set[tuple[str, str]] | None = None,
+    hidden: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset(),
 ) -> tuple[list[Episode], list[Transition]]:
     """The episodes after `month`'s signals, and the transitions that made them.
 
     `observed`: the (area, indicator) series with data in `month` (None: all). A month
     without data for a series (no school in July) is not a quiet month for its episode.
+    `hidden`: the series whose cell of `month` disclosure control hides. The month is
+    invisible to their episodes: a signal there neither opens nor moves one, and it is no
+    quiet month (nor ends a silence); the episode waits for the series' next published
+    month. So no episode names a hidden month, which would keep it from every digest and
+    the published copy for good (its state there tells something of the hidden value).
     Returns every open or newly changed episode; unchanged closed ones are left out.
     """
+    signals = [s for s in signals if (s.area_id, s.indicator_id) not in hidden]
     open_by_key = {e.key: e for e in episodes if e.state in OPEN_STATES}
     # Closed when this month was applied: the month delivered again with a signal reopens
     # it, rather than a second episode of the same series opening in the same month.
@@ -181,7 +188,7 @@ def advance(
         )
 
     for episode in open_by_key.values():  # open, without a signal this month
-        if month > episode.last_month:
+        if month > episode.last_month and (episode.area_id, episode.indicator_id) not in hidden:
             seen = observed is None or (episode.area_id, episode.indicator_id) in observed
             quiet = episode.quiet_months + seen
             if quiet >= QUIET_MONTHS:

@@ -105,18 +105,30 @@ def test_a_month_delivers_one_digest_per_recipient_and_never_twice(tmp_path, pla
         assert shown["BO04-hou_evictions-op-2025-12"] is None  # its digest was not made
 
 
-def test_an_episode_on_a_hidden_month_is_not_mailed(tmp_path, plain_server):
+def test_a_signal_in_a_hidden_month_waits_for_the_next_published_one(tmp_path, plain_server):
+    """BO05's cell of December is hidden: its alarm there opens nothing, and no digest
+    names BO05. January's, published, opens the episode, told as new. Before the twenty-
+    fifth session the episode opened in December, named a hidden month for good, and no
+    digest ever held it (the twenty-third session's signal audit: an alarm published for
+    six months)."""
     server, smtp = plain_server
     signals = [("BO04", "emp_benefit_fte", "alarm"), ("BO05", "emp_benefit_fte", "alarm")]
     with warehouse(tmp_path / "w.duckdb", dt.date(2025, 12, 1), signals) as con:
         con.execute("""update marts.fct_area_indicator_month set suppressed = true
             where area_id = 'BO05' and period = date '2025-12-01'""")
         report = run_month(con, tmp_path / "outbox", "run-1", smtp, NOW)
-        assert len(report.transitions) == 2  # both episodes are kept, restricted
-        [(_, msg)] = server.inbox.received
-        assert msg["Subject"] == "Kvarterprofil, tidlig varsling december 2025: 1 ny"
-        text = msg.get_body("plain").get_content()
-        assert "(BO04)" in text and "BO05" not in text
+        assert [t.episode_id for t in report.transitions] == ["BO04-emp_benefit_fte-op-2025-12"]
+    with warehouse(tmp_path / "w.duckdb", dt.date(2026, 1, 1), signals[1:]) as con:
+        report = run_month(con, tmp_path / "outbox", "run-2", smtp, NOW)
+        assert [(t.episode_id, t.to_state) for t in report.transitions] == [
+            ("BO05-emp_benefit_fte-op-2026-01", "ny")
+        ]
+    december, january = (m for _, m in server.inbox.received)
+    assert december["Subject"] == "Kvarterprofil, tidlig varsling december 2025: 1 ny"
+    text = december.get_body("plain").get_content()
+    assert "(BO04)" in text and "BO05" not in text
+    assert january["Subject"] == "Kvarterprofil, tidlig varsling januar 2026: 1 ny, 1 igangværende"
+    assert "(BO05)" in january.get_body("plain").get_content()
 
 
 def test_an_ongoing_episode_is_not_mailed_in_a_hidden_month(tmp_path, plain_server):
@@ -162,14 +174,16 @@ def test_months_go_by_ongoing_is_quiet_then_resolved_is_told(tmp_path, plain_ser
         ]
 
 
-def test_a_quarterly_series_is_quiet_only_in_its_quarter_ends(tmp_path):
+def test_a_quarterly_series_is_quiet_only_in_its_published_quarter_ends(tmp_path):
     # BO04's series has rows at quarter ends only (as unlawful absence); its alarm of
     # September. October, November, January and February have no row for it, and are not
-    # quiet months; December's row, hidden, is: closed in March, the second quarter end
-    # without a signal (counting every month applied, it closed in November).
+    # quiet months; nor is December, whose row is hidden (a hidden month is invisible to
+    # the episode, with a signal or without: before the twenty-fifth session it counted,
+    # and the episode closed in March). March is the first quiet month, June the second:
+    # closed then (counting every month applied, it closed in November).
     path = tmp_path / "w.duckdb"
     months = [dt.date(2025, m, 1) for m in (9, 10, 11, 12)] + [
-        dt.date(2026, m, 1) for m in (1, 2, 3)
+        dt.date(2026, m, 1) for m in range(1, 7)
     ]
     for month in months:
         signals = [("BO04", "emp_benefit_fte", "alarm")] if month == months[0] else []
@@ -181,11 +195,13 @@ def test_a_quarterly_series_is_quiet_only_in_its_quarter_ends(tmp_path):
             apply_month(con, f"run-{month:%Y-%m}")
             [episode] = episode_store.load_episodes(con)
             if month == dt.date(2026, 2, 1):
+                assert (episode.state, episode.quiet_months) == ("ny", 0)
+            if month == dt.date(2026, 5, 1):
                 assert (episode.state, episode.quiet_months) == ("ny", 1)
     with duckdb.connect(str(path)) as con:
         transitions = episode_store.transitions_of(con, "BO04-emp_benefit_fte-op-2025-09")
     assert [(t.month, t.to_state) for t in transitions] == [
-        (dt.date(2025, 9, 1), "ny"), (dt.date(2026, 3, 1), "afsluttet")
+        (dt.date(2025, 9, 1), "ny"), (dt.date(2026, 6, 1), "afsluttet")
     ]  # fmt: skip
 
 

@@ -142,6 +142,37 @@ def test_a_month_without_data_for_the_series_is_not_quiet(con):
     ]  # fmt: skip
 
 
+def test_a_hidden_month_is_invisible_to_the_episode(con):
+    """The series' cell of October is hidden: October's alarm does not escalate the watch
+    of September, and November's silence does not end there; a signal in a hidden month
+    opens nothing either. Every transition names a published month, so the episode can be
+    mailed and published (README, Alerts)."""
+    series = {("BO04", "emp_outside_work_edu")}
+
+    def hidden_run(month, signals):
+        episodes, transitions = advance(
+            episode_store.load_episodes(con), signals, month, f"run-{month:%Y-%m}", hidden=series
+        )
+        episode_store.save(con, episodes, transitions)
+
+    run(con, D(2025, 9, 1), [signal("watch")])
+    hidden_run(D(2025, 10, 1), [signal("alarm")])
+    [episode] = episode_store.load_episodes(con)
+    assert (episode.state, episode.severity, episode.last_month) == ("ny", "watch", D(2025, 9, 1))
+    silenced, transition = silence(episode, D(2025, 11, 1), "mette", "kendt", "cli")
+    episode_store.save(con, [silenced], [transition])
+    hidden_run(D(2025, 11, 1), [])
+    [episode] = episode_store.load_episodes(con)
+    assert (episode.state, episode.quiet_months) == ("dæmpet", 0)
+    [episode] = run(con, D(2025, 12, 1), [signal("alarm")]).values()
+    assert episode.state == "skærpet"
+    assert states(con) == [
+        (9, None, "ny"), (9, "ny", "dæmpet"), (12, "dæmpet", "igangværende"),
+        (12, "igangværende", "skærpet"),
+    ]  # fmt: skip
+    assert advance([], [signal(area="BO04")], D(2026, 1, 1), "r", hidden=series) == ([], [])
+
+
 def test_a_threshold_approach_escalates_an_ongoing_watch(con):
     run(con, D(2025, 9, 1), [signal("watch", method="funnel")])
     run(con, D(2025, 10, 1), [signal("watch", method="funnel")])
