@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass, field, replace
+from email.parser import BytesParser
+from email.policy import default
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +32,8 @@ class AlertRunReport:
     queued: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)  # queued or sent before: not again
     failed: dict[str, str] = field(default_factory=dict)  # digest key -> error
+    # shown by an earlier month's digest, which the store did not know (a crash)
+    recorded: list[str] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
 
@@ -121,8 +125,7 @@ def queue_digests(
     """Render and queue each digest on its own (one made already: its supplement, if it
     has news); the episode ids shown in full."""
     shown = set()
-
-    folders = (outbox, outbox / "sent", outbox / "failed")  # queued, sent, set aside
+    folders = _folders(outbox)
 
     def made(key: str) -> bool:
         return any((folder / f"{key}.eml").exists() for folder in folders)
@@ -168,6 +171,44 @@ def queue_digests(
         report.queued.append(digest.key)
         shown |= {e.episode_id for e in digest.in_full}
     return shown
+
+
+def _folders(outbox: Path) -> tuple[Path, Path, Path]:
+    return outbox, outbox / "sent", outbox / "failed"  # queued, sent, set aside
+
+
+def record_shown_in_outbox(con, outbox: Path, month: dt.date) -> list[str]:
+    """Record as shown in full what the outbox's digests of months before `month` showed
+    (`X-Kvarter-Episodes`) where the store does not know it: a run that crashed between
+    queueing a digest and saving what it showed, with its month not run again, would
+    otherwise have next month's digest tell those episodes as new once more. Returns the
+    episode ids recorded."""
+    behind = {
+        e.episode_id: e
+        for e in episode_store.load_episodes(con)
+        if e.last_full_month is None or e.last_full_month < month
+    }
+    if not behind:
+        return []
+    since = min(e.first_month for e in behind.values())
+    latest: dict[str, dt.date] = {}
+    for folder in _folders(outbox):
+        for path in folder.glob("digest-*.eml"):
+            shown = dt.datetime.strptime(path.name[7:14], "%Y-%m").date()  # Digest.key
+            if not since <= shown < month:
+                continue
+            with path.open("rb") as f:
+                headers = BytesParser(policy=default).parse(f, headersonly=True)
+            for episode_id in (headers["X-Kvarter-Episodes"] or "").split():
+                if episode_id in behind:
+                    latest[episode_id] = max(latest.get(episode_id, shown), shown)
+    recorded = [
+        replace(behind[i], last_full_month=m)
+        for i, m in sorted(latest.items())
+        if behind[i].last_full_month is None or behind[i].last_full_month < m
+    ]
+    episode_store.save(con, recorded, [])
+    return [e.episode_id for e in recorded]
 
 
 def apply_month(con, run_id: str) -> tuple[dt.date, list[Transition]]:
@@ -218,6 +259,7 @@ def mail_month(
 ) -> AlertRunReport:
     """The month's episodes -> digests -> outbox -> SMTP (if configured)."""
     report = AlertRunReport(month, transitions)
+    report.recorded = record_shown_in_outbox(con, outbox, month)
     digests, series = month_digests(con, month, routing)
     shown = queue_digests(digests, series, outbox, report)
     shown_now = [e for e in episode_store.load_episodes(con) if e.episode_id in shown]

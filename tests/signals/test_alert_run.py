@@ -174,6 +174,25 @@ def test_months_go_by_ongoing_is_quiet_then_resolved_is_told(tmp_path, plain_ser
         ]
 
 
+def test_a_digest_queued_before_a_crash_counts_as_shown_next_month(tmp_path, plain_server):
+    """December's run queued its digest, then crashed before saving what it showed, and
+    December was not run again. January's run reads the outbox: the alarm was shown, so
+    January has only its short ongoing line (no digest), not the alarm told as new again."""
+    server, smtp = plain_server
+    outbox, alarm = tmp_path / "outbox", [("BO05", "emp_benefit_fte", "alarm")]
+    with warehouse(tmp_path / "w.duckdb", dt.date(2025, 12, 1), alarm) as con:
+        run_month(con, outbox, "run-12", smtp, NOW)
+        con.execute("update alerts.episodes set last_full_month = null")  # the lost save
+    with warehouse(tmp_path / "w.duckdb", dt.date(2026, 1, 1), alarm) as con:
+        report = run_month(con, outbox, "run-01", smtp, NOW)
+        [episode] = episode_store.load_episodes(con)
+    assert report.recorded == ["BO05-emp_benefit_fte-op-2025-12"]
+    assert episode.last_full_month == dt.date(2025, 12, 1)
+    assert [m["Subject"] for _, m in server.inbox.received] == [
+        "Kvarterprofil, tidlig varsling december 2025: 1 ny",
+    ]
+
+
 def test_a_quarterly_series_is_quiet_only_in_its_published_quarter_ends(tmp_path):
     # BO04's series has rows at quarter ends only (as unlawful absence); its alarm of
     # September. October, November, January and February have no row for it, and are not
