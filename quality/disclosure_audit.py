@@ -1362,14 +1362,12 @@ def _signal_checks(con) -> list[str]:
     ]
 
 
-# What the episodes and the restated months may say: which series, its state and months;
-# which months a restatement changed. A new column (a rate, a score, who silenced it) is a
-# finding until the auditor is taught about it.
+# What the published episodes may say: which series, its state and months. A new column
+# (a rate, a score, who silenced it) is a finding until the auditor is taught about it.
 _ALLOWED_COLUMNS = {
     "alert_episodes": {"episode_id", "area_id", "indicator_id", "state", "start_month",
                        "onset_month", "end_month"},
     "alert_transitions": {"step", "episode_id", "month", "from_state", "to_state"},
-    "restated_months": {"period"},
 }  # fmt: skip
 # Every published table, and how it is audited: the fact by the linear programs, the
 # derived tables by the checks above and below; the rest hold no cell values.

@@ -3,11 +3,11 @@ suppression (README, "Disclosure control", memory).
 
 Whoever keeps the earlier copies holds them all. The fact publishes again every cell the
 live copy publishes while its value is unchanged, so each new copy holds every earlier
-one and the audit of the new copy covers them all. The live copy is the memory: it is
+one and the audit of the new copy covers them all, and it hides again every cell the
+live copy hid, so no pair of copies shows a hidden cell's value before and after a
+restatement. The live copy is the memory: it is
 copied into `publication.published_cells` before every marts build, so a rebuilt
-warehouse still remembers what was published from the old one. So are the months it
-names as restated (`publication.restated_months`): their hidden cells stay hidden in
-every later copy, since a copy from before the restatement shows what moved.
+warehouse still remembers what was published from the old one.
 """
 
 from pathlib import Path
@@ -17,13 +17,11 @@ import duckdb
 from sources import duckdb_limits
 
 TABLE = "publication.published_cells"
-RESTATED = "publication.restated_months"
-# As dbt_project.yml's on-run-start creates them for dbt runs without a published copy.
+# As dbt_project.yml's on-run-start creates it for dbt runs without a published copy.
 COLUMNS = (
     "area_id varchar, period date, indicator_id varchar, "
     "numerator double precision, denominator double precision, suppressed boolean"
 )
-RESTATED_COLUMNS = "period date"
 # Values within this are the same (the fact's `frozen` test: numerators carry six decimals).
 SAME = 0.0000005
 
@@ -33,22 +31,19 @@ class LiveCopyUnreadable(RuntimeError):
 
 
 def remember_published(warehouse: Path, published: Path) -> tuple[int, int]:
-    """Replace the remembered cells with those of `published`, shown and hidden, and the
-    remembered restated months with those it names (none if it does not exist yet, or
-    is from before it named them); returns how many cells it shows, and how many the
-    memory showed before. A copy that cannot be read leaves the memory as it was."""
+    """Replace the remembered cells with those of `published`, shown and hidden (none if
+    it does not exist yet); returns how many cells it shows, and how many the memory
+    showed before. A copy that cannot be read leaves the memory as it was."""
     with duckdb.connect(str(warehouse)) as con:
         duckdb_limits.apply(con, str(warehouse))
         con.execute("create schema if not exists publication")
         con.execute(f"create table if not exists {TABLE} ({COLUMNS})")
-        con.execute(f"create table if not exists {RESTATED} ({RESTATED_COLUMNS})")
         # A warehouse from before the hidden cells were remembered.
         con.execute(f"alter table {TABLE} add column if not exists suppressed boolean")
         shown = f"select count(*) from {TABLE} where not coalesce(suppressed, false)"
         before = con.execute(shown).fetchone()[0]
         con.execute("begin")
         con.execute(f"delete from {TABLE}")
-        con.execute(f"delete from {RESTATED}")
         if published.exists():
             try:
                 con.execute(f"attach '{published}' as live (read_only)")
@@ -56,8 +51,6 @@ def remember_published(warehouse: Path, published: Path) -> tuple[int, int]:
                     f"insert into {TABLE} select area_id, period, indicator_id, numerator, "
                     "denominator, suppressed from live.fct_area_indicator_month"
                 )
-                if _names_restated_months(con):
-                    con.execute(f"insert into {RESTATED} select period from live.restated_months")
             except duckdb.Error as error:
                 con.execute("rollback")
                 raise LiveCopyUnreadable(
@@ -67,17 +60,6 @@ def remember_published(warehouse: Path, published: Path) -> tuple[int, int]:
                 ) from error
         con.execute("commit")
         return con.execute(shown).fetchone()[0], before
-
-
-def _names_restated_months(con) -> bool:
-    """Whether the attached live copy has a restated_months table (copies from before the
-    twenty-fifth session have none)."""
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables"
-            " where table_catalog = 'live' and table_name = 'restated_months'"
-        ).fetchone()[0]
-    )
 
 
 def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:
@@ -123,45 +105,26 @@ def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:
     return [f"{i} {a} {m:%Y-%m} {withdrawn}" for a, m, i in rows]
 
 
-def shown_after_restatement(staged: Path, live: Path) -> list[str]:
-    """Cells the live copy hid and the staged copy shows, in a month where a cell the live
-    copy published changed or was withdrawn, in any indicator, or that the live copy
-    names as restated: shown now, such a cell (taken as unchanged) would complete a
-    hidden total of a copy from before the restatement, or (changed) have its old value
-    bounded by what moved, which other indicators show."""
+def shown_after_hidden(staged: Path, live: Path) -> list[str]:
+    """Cells the live copy hid and the staged copy shows. Only a restatement changes a
+    hidden cell's value, and shown then, it would complete a hidden total of a copy from
+    before the restatement (taken as unchanged), or have its old value bounded by what
+    moved, which other indicators show."""
     if not live.exists():
         return []
     with duckdb.connect(str(staged), read_only=True) as con:
         con.execute(f"attach '{live}' as live (read_only)")
-        named = "union select period from live.restated_months"
-        named = named if _names_restated_months(con) else ""
         rows = con.execute(
-            f"""
-            with restated as (
-                select distinct published.period
-                from live.fct_area_indicator_month as published
-                inner join main.fct_area_indicator_month as staged
-                    using (area_id, period, indicator_id)
-                where
-                    not published.suppressed
-                    and (
-                        staged.suppressed
-                        or abs(staged.numerator - published.numerator) >= {SAME}
-                        or abs(staged.denominator - published.denominator) >= {SAME}
-                    )
-                {named}
-            )
-
+            """
             select hidden.area_id, hidden.period, hidden.indicator_id
             from live.fct_area_indicator_month as hidden
             inner join main.fct_area_indicator_month as staged
                 using (area_id, period, indicator_id)
-            inner join restated using (period)
             where hidden.suppressed and not staged.suppressed
             order by 1, 2, 3
             """
         ).fetchall()
-    shown = "hidden in the live copy, shown now in a restated month"
+    shown = "hidden in the live copy, shown now"
     return [f"{i} {a} {m:%Y-%m} {shown}" for a, m, i in rows]
 
 

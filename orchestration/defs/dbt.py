@@ -260,7 +260,6 @@ def dbt_key(model: str) -> dg.AssetKey:
 
 
 FACT = dbt_key("fct_area_indicator_month")
-RESTATED_MONTHS = dbt_key("disclosure_restated_months")
 RESTRICTED = dbt_key("restricted_area_indicator_month")
 DIM_AREA = dbt_key("dim_area")
 DIM_AREA_GEOMETRY = dbt_key("dim_area_geometry")

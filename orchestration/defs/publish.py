@@ -23,7 +23,6 @@ from orchestration.defs.dbt import (
     DISCLOSURE_STOCK_FLOWS,
     FACT,
     PROFILE,
-    RESTATED_MONTHS,
     STATUTORY,
 )
 from orchestration.defs.detection import area_signals
@@ -31,13 +30,12 @@ from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
 from quality.disclosure_audit import AuditReport, audit_published
 from quality.disclosure_memory import (
     no_longer_published,
-    shown_after_restatement,
+    shown_after_hidden,
     withdrawn_unchanged,
 )
 
 PUBLISHED_TABLES = {
     "fct_area_indicator_month": "marts.fct_area_indicator_month",
-    "restated_months": "marts.disclosure_restated_months",
     "dim_area": "marts.dim_area",
     "area_geometry": "marts.dim_area_geometry",
     "dim_housing_department": "marts.dim_housing_department",
@@ -54,8 +52,8 @@ PUBLISHED_TABLES = {
 # Examples of exposures named in the check's metadata (the restricted Dagster UI).
 EXAMPLES_SHOWN = 20
 
-# The fact's memory (dbt sources publication.*), shown in the asset graph. The marts step
-# writes it before dbt runs; as an asset of its own it would close a cycle
+# The fact's memory (dbt source publication.published_cells), shown in the asset graph.
+# The marts step writes it before dbt runs; as an asset of its own it would close a cycle
 # (published_marts -> memory -> fact -> published_marts).
 published_cells = dg.AssetSpec(
     key=dg.AssetKey(["publication", "published_cells"]),
@@ -63,15 +61,6 @@ published_cells = dg.AssetSpec(
     description=(
         "The cells the live published copy shows, copied into the warehouse before each "
         "marts build: the fact publishes them again while their values are unchanged "
-        "(quality/disclosure_memory.py)."
-    ),
-)
-restated_months = dg.AssetSpec(
-    key=dg.AssetKey(["publication", "restated_months"]),
-    group_name="publish",
-    description=(
-        "The months the live published copy names as restated, copied into the warehouse "
-        "before each marts build: the fact keeps their hidden cells hidden "
         "(quality/disclosure_memory.py)."
     ),
 )
@@ -118,14 +107,14 @@ def publish(
 ) -> tuple[dict[str, int], AuditReport, dict[str, list[str]]]:
     """Stage, audit, and swap the copy into place atomically; raise if the audit fails or
     the copy would hide a cell the live one publishes with the same value (the audit of a
-    copy covers the earlier ones only while each holds the one before) or show one it hid
-    in a restated month. Returns the tables' row counts, the audit, and the live
+    copy covers the earlier ones only while each holds the one before) or show one it
+    hid. Returns the tables' row counts, the audit, and the live
     copy's cells the new one no longer publishes (`no_longer_published`)."""
     staged, counts = stage(warehouse, target)
     try:
         report = audit_published(staged, memo=audit_memo(warehouse))
         report.inconsistencies += withdrawn_unchanged(staged, warehouse, target)
-        report.inconsistencies += shown_after_restatement(staged, target)
+        report.inconsistencies += shown_after_hidden(staged, target)
         if not report.passed:
             raise DisclosureError(report)
         withdrawn = no_longer_published(staged, target)
@@ -165,7 +154,6 @@ def _check_metadata(report: AuditReport) -> dict:
 @dg.asset(
     deps=[
         FACT,
-        RESTATED_MONTHS,
         DIM_AREA,
         DIM_AREA_GEOMETRY,
         DIM_HOUSING_DEPARTMENT,

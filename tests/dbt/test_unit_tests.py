@@ -38,7 +38,7 @@ def test_every_dbt_unit_test_passes(tmp_path):
     assert unit_tests >= 20  # the indicators', restricted models' and marts' tests
     # dbt counts the project's on-run-start hooks among what passed.
     hooks = sum(n["resource_type"] == "operation" for n in manifest["nodes"].values())
-    assert hooks == 4
+    assert hooks == 3
     tested = dbt("test", "--select", "test_type:unit")
     assert tested.returncode == 0, tested.stdout
     assert f"PASS={unit_tests + hooks} WARN=0 ERROR=0 SKIP=0" in tested.stdout

@@ -53,7 +53,7 @@ def test_kill_9_during_publish_leaves_the_old_copy_whole(tmp_path, monkeypatch):
     monkeypatch.setattr(publish_assets, "audit_published", lambda p, memo: AuditReport(5))
     monkeypatch.setattr(publish_assets, "withdrawn_unchanged", lambda *paths: [])
     monkeypatch.setattr(publish_assets, "no_longer_published", lambda *paths: {})
-    monkeypatch.setattr(publish_assets, "shown_after_restatement", lambda *paths: [])
+    monkeypatch.setattr(publish_assets, "shown_after_hidden", lambda *paths: [])
     publish(warehouse(tmp_path / "old.duckdb", 1), target)
     old = tables(target)
 

@@ -5,7 +5,7 @@ import datetime as dt
 import duckdb
 import pytest
 
-from quality.disclosure_memory import RESTATED, TABLE, LiveCopyUnreadable, remember_published
+from quality.disclosure_memory import TABLE, LiveCopyUnreadable, remember_published
 
 MARCH = dt.date(2025, 3, 1)
 
@@ -72,21 +72,3 @@ def test_a_memory_from_before_the_hidden_cells_were_kept_is_brought_up_to_date(t
         con.execute(f"insert into {TABLE} values ('A', '2025-03-01', 'x', 10, 40)")
     assert remember_published(warehouse, live_copy(tmp_path / "live.duckdb")) == (1, 1)
     assert remembered(warehouse) == CELLS
-
-
-def remembered_months(warehouse):
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(f"select period from {RESTATED} order by all").fetchall()
-
-
-def test_the_months_the_live_copy_names_as_restated_are_remembered(tmp_path):
-    warehouse, live = tmp_path / "wh.duckdb", live_copy(tmp_path / "live.duckdb")
-    remember_published(warehouse, live)  # a copy from before it named restated months
-    assert remembered_months(warehouse) == []
-    with duckdb.connect(str(live)) as con:
-        con.execute("create table restated_months as select date '2025-03-01' as period")
-    remember_published(warehouse, live)
-    assert remembered_months(warehouse) == [(MARCH,)]
-    live.unlink()
-    remember_published(warehouse, live)
-    assert remembered_months(warehouse) == []

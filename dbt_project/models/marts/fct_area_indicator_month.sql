@@ -22,11 +22,10 @@
 -- new copy holds every earlier one: the audit of the new copy is the audit of them all.
 -- The steps choose among the other cells; the time rule waits a year after a series'
 -- published windows off its cadence, and a stock's month implied by the newest month's
--- flows is judged with its series before it is published. In a month where a
--- restatement changed a published cell, the cells the live copy hid stay hidden, in
--- this copy and every later one, and those it published and this copy withdraws are
--- protected like hidden cells of a total (the attacker holds their old values and the
--- change of the total).
+-- flows is judged with its series before it is published. A cell the live copy hid
+-- stays hidden, and where a restatement changed a published cell, those the live copy
+-- published and this one withdraws are protected like hidden cells of a total (the
+-- attacker holds their old values and the change of the total).
 -- A hidden cell carries no numerator, denominator or value and one reason for all.
 -- Rebuilt whole: a series' time rule and the totals look across all months and areas.
 {{ config(materialized='table') }}
@@ -336,22 +335,6 @@ cells as (
             and hidden_before.suppressed
 ),
 
-restated as (
-    -- A month where a cell the live copy publishes has changed, in any indicator: an
-    -- attacker sees the change, and sets the two copies' totals against each other
-    -- taking the cells hidden in both as unchanged; and a cell hidden before and shown
-    -- now bounds its old value by what moved, which other indicators show (an address
-    -- correction changes the residents' counts while the moved youth's indicator keeps
-    -- every published cell: the twenty-fourth session's two-copy attack). The months
-    -- restated since the first copy count too: whoever kept a copy from before such a
-    -- restatement can set it beside any later one (model disclosure_restated_months).
-    select period
-    from cells
-    where was_published and not frozen
-    union
-    select period from {{ source('publication', 'restated_months') }}
-),
-
 step_primary_and_time as (
     select
         cells.area_id,
@@ -381,9 +364,13 @@ step_primary_and_time as (
                 cells.period < {{ dbt.dateadd('month', 12, 'municipality_off_cadence.period') }},
                 false
             )
-            -- where a restatement shows, a cell hidden before stays hidden: shown now, its
-            -- value (taken as unchanged) would complete the live copy's hidden total
-            or (cells.hidden_before and restated.period is not null)
+            -- a cell the live copy hid stays hidden: only a restatement changes its
+            -- value, and shown then, it would complete the old copy's hidden total (taken
+            -- as unchanged), or have its old value bounded by what moved, which other
+            -- indicators show (an address correction changes the residents' counts while
+            -- the moved youth's indicator keeps every published cell: the twenty-fourth
+            -- session's two-copy attack)
+            or cells.hidden_before
         ) as hidden
     from cells
     inner join catalogue on cells.indicator_id = catalogue.indicator_id
@@ -400,7 +387,6 @@ step_primary_and_time as (
         on
             municipality_off_cadence.area_id = 'municipality'
             and cells.indicator_id = municipality_off_cadence.indicator_id
-    left join restated on cells.period = restated.period
 ),
 
 {#- Stocks, links and totals can each expose cells for the others: three rounds. -#}
