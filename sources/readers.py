@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from sources import csv_fast, duckdb_limits
 from sources.contracts import Contract, QueryDate
-from sources.validate import DANISH, ISO, QUARANTINE_COLUMNS, Cells
+from sources.validate import CPR_NUMBER, DANISH, ISO, QUARANTINE_COLUMNS, Cells
 
 
 class DeliveryError(Exception):
@@ -380,7 +380,7 @@ def _sheet_header(row: list) -> list[str]:
     return [to_text(h).strip() for h in row]
 
 
-_CPR_CELL = re.compile(r"\d{6}-?\d{4}")
+_CPR_CELL = re.compile(CPR_NUMBER)
 
 
 def _holds_rows(sheet: list[list], contract: Contract) -> bool:

@@ -35,13 +35,12 @@ ISO_NUMBER = r"-?\d+(\.\d+)?([eE][-+]?\d+)?"  # as str() writes numbers of Excel
 # C0 and C1 control characters (NUL, tab, CR, LF, ...): no contract's text holds them, and a
 # line break or NUL in a loaded value breaks every export and report that shows it.
 CONTROL = r"[\x00-\x1f\x7f-\x9f]"
-# A CPR number in a free-text column (fields shifted, a number typed as an id): DDMMYY-SSSS
-# or 10 digits with a day and month in range, not inside a longer run of letters and
-# digits (so 'A0101250001', an id with a prefix, passes). The row is held back: raw keeps
-# no CPR number outside the CPR column.
-CPR_IN_TEXT = (
-    r"(^|[^0-9A-Za-z])(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}([^0-9A-Za-z]|$)"
-)
+# A CPR number outside the CPR column: DDMMYY-SSSS or 10 digits, with a day and month in
+# range. In a free-text column (fields shifted, a number typed as an id) it holds the row
+# back, not inside a longer run of letters and digits (so 'A0101250001', an id with a
+# prefix, passes): raw keeps no CPR number outside the CPR column.
+CPR_NUMBER = r"(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}"
+CPR_IN_TEXT = rf"(^|[^0-9A-Za-z]){CPR_NUMBER}([^0-9A-Za-z]|$)"
 
 
 @dataclass(frozen=True)
