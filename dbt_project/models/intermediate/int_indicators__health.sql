@@ -40,7 +40,9 @@ event_counts as (
         events.period,
         count(*) filter (where events.kind = 'visit_offered') as offered,
         count(*) filter (where events.kind = 'visit_offered' and events.succeeded) as accepted,
-        count(*) filter (where events.kind = 'smoking_start') as smoking_starts,
+        -- the starts of the adults the rate divides by
+        count(*) filter (where events.kind = 'smoking_start' and person_months.age >= 18)
+            as smoking_starts,
         count(*) filter (where events.kind = 'rehab_ended') as rehab_ended,
         count(*) filter (where events.kind = 'rehab_ended' and events.succeeded)
             as rehab_completed
