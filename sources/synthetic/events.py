@@ -16,6 +16,10 @@ from sources.synthetic.population import NON_WESTERN, Population, text_frame, to
 OUTSIDE_BENEFITS = np.array(["kontanthjælp", "dagpenge", "førtidspension", "uddannelseshjælp"])
 OUTSIDE_WEIGHTS = [0.5, 0.2, 0.2, 0.1]
 EXIT_RATE = 0.04  # monthly probability of leaving a spell outside work or education
+# About 2 % of pupils (frailty is gamma(2, 0.5)) play truant, each school day with this
+# chance on top of their other absence.
+TRUANT_FRAILTY = 2.9
+TRUANT_SKIPS = 0.2
 SCHOOL_DAYS = {1: 20, 2: 15, 3: 21, 4: 17, 5: 18, 6: 18, 7: 0, 8: 15, 9: 21, 10: 17, 11: 21, 12: 15}
 ABSENCE_SEASON = {
     1: 1.2,
@@ -167,12 +171,18 @@ def school_absence(pop: Population, m: Month) -> pd.DataFrame:
     absent = rng.binomial(days, p)
     unlawful = rng.binomial(absent, 0.15)
     permitted = rng.binomial(absent - unlawful, 0.3)
+    sick = absent - unlawful - permitted
+    # Truants skip days without leave on top, drawn apart so that every other delivery
+    # keeps its random numbers; some reach 15 % of a quarter (cy_unlawful_absence).
+    truant = pop.people.frailty[who] > TRUANT_FRAILTY
+    apart = np.random.default_rng([m.period.year, m.period.month])
+    unlawful += np.where(truant, apart.binomial(days - absent, TRUANT_SKIPS), 0)
     return text_frame(
         {
             "cpr": pop.people.cpr[who],
             "klassetrin": np.minimum(m.age[pupils] - 6, 9),
             "skoledage": days,
-            "sygefravaer": (absent - unlawful - permitted).astype(float),
+            "sygefravaer": sick.astype(float),
             "lovligt_fravaer": permitted.astype(float),
             "ulovligt_fravaer": unlawful.astype(float),
         }
