@@ -35,12 +35,17 @@ ISO_NUMBER = r"-?\d+(\.\d+)?([eE][-+]?\d+)?"  # as str() writes numbers of Excel
 # C0 and C1 control characters (NUL, tab, CR, LF, ...): no contract's text holds them, and a
 # line break or NUL in a loaded value breaks every export and report that shows it.
 CONTROL = r"[\x00-\x1f\x7f-\x9f]"
-# A CPR number outside the CPR column: DDMMYY-SSSS or 10 digits, with a day and month in
-# range. In a free-text column (fields shifted, a number typed as an id) it holds the row
-# back, not inside a longer run of letters and digits (so 'A0101250001', an id with a
-# prefix, passes): raw keeps no CPR number outside the CPR column.
-CPR_NUMBER = r"(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}"
-CPR_IN_TEXT = rf"(^|[^0-9A-Za-z]){CPR_NUMBER}([^0-9A-Za-z]|$)"
+# A CPR number outside the CPR column, as people write one: a day and month in range, the
+# date's parts run together or with dots, and the serial after a hyphen or dash (U+2010 to
+# U+2015, U+2212), a slash, a space or nothing. In a free-text column (fields shifted, a
+# number typed as an id) it holds the row back, not inside a longer run of letters and
+# digits (so 'A0101250001', an id with a prefix, passes) nor after a decimal point:
+# raw keeps no CPR number outside the CPR column.
+CPR_SEPARATORS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212/ "
+CPR_NUMBER = (
+    rf"(0[1-9]|[12][0-9]|3[01])\.?(0[1-9]|1[0-2])\.?[0-9]{{2}}[{CPR_SEPARATORS}]?[0-9]{{4}}"
+)
+CPR_IN_TEXT = rf"(^|[^0-9\pL.]){CPR_NUMBER}([^0-9\pL]|$)"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from sources.contracts import LINEAGE, SQL_TYPES, Contract
-from sources.validate import Validated
+from sources.validate import CPR_SEPARATORS, Validated
 
 RAW_SCHEMA = "raw"
 
@@ -159,14 +159,12 @@ def replace_partitions(
 
 
 def redacted_cpr(value: str) -> str:
-    """SQL of `value` with every CPR-shaped run of digits (DDMMYY-SSSS or 10 digits, not
-    part of a longer number) replaced: a number typed into another column (an enum, a
-    JSON object in a text column) must not reach the quarantine raw. Twice: a match takes
-    the character after it, which may begin the next number ('0101901234;0202901234')."""
+    """SQL of `value` with every CPR-shaped run of digits (ten, spelled as people write a
+    CPR number: sources/validate.py's CPR_NUMBER, any day and month; not part of a longer
+    number) replaced: a number typed into another column (an enum, a JSON object in a text
+    column) must not reach the quarantine raw. Twice: a match takes the character after
+    it, which may begin the next number ('0101901234;0202901234')."""
+    shape = rf"[0-9]{{2}}\.?[0-9]{{2}}\.?[0-9]{{2}}[{CPR_SEPARATORS}]?[0-9]{{4}}"
     for _ in range(2):
-        value = (
-            f"regexp_replace({value}, '(^|[^0-9])[0-9]{{6}}-?[0-9]{{4}}([^0-9]|$)', "
-            "'\\1<redacted>\\2', 'g')"
-        )
+        value = f"regexp_replace({value}, '(^|[^0-9]){shape}([^0-9]|$)', '\\1<redacted>\\2', 'g')"
     return value
-

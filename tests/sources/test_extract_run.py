@@ -193,14 +193,16 @@ def test_a_cpr_number_in_another_column_reaches_the_quarantine_redacted(tmp_path
 
 
 def test_a_cpr_number_in_a_free_text_column_holds_its_row_back(tmp_path):
-    """A number in the name column, alone or beside other text, keeps its row out of raw
-    (quarantined, shown redacted). An id with a letter before its digits, a day or month
-    out of range, or 11 digits are no CPR number, and load."""
+    """A number in the name column, alone or beside other text, as people write one (with
+    a space, an en dash, a slash or dots), keeps its row out of raw (quarantined, shown
+    redacted). An id with a letter before its digits, digits after a decimal point, a day
+    or month out of range, or 11 digits are no CPR number, and load."""
     folder = tmp_path / "test" / "2025-01"
     folder.mkdir(parents=True)
-    names = ["010190-1002", "Anna 0101901004", "A0101901006", "3201901008", "0113901010",
-             "12345678901"]  # fmt: skip
-    rows = [f"010190-10{i:02d};{name};1\n" for i, name in enumerate(names, start=11)]
+    held = ["010190-1002", "Anna 0101901004", "Bo 010190 1006", "Ib 020290\u20131008",
+            "020290/1010", "Li (03.03.90-1012)"]  # fmt: skip
+    loaded = ["A0101901014", "574123.1203951234", "3201901008", "0113901010", "12345678901"]
+    rows = [f"010190-10{i:02d};{name};1\n" for i, name in enumerate(held + loaded, start=11)]
     (folder / "boern.csv").write_bytes(HEADER + "".join(rows).encode())
     where = SourceLocations(tmp_path, housing_db_url="", health_api_url="")
     con = duckdb.connect()
@@ -209,13 +211,17 @@ def test_a_cpr_number_in_a_free_text_column_holds_its_row_back(tmp_path):
     assert con.execute("select line, value, reason from raw.quarantine order by 1").fetchall() == [
         (2, "<redacted>", reason),
         (3, "Anna <redacted>", reason),
+        (4, "Bo <redacted>", reason),
+        (5, "Ib <redacted>", reason),
+        (6, "<redacted>", reason),
+        (7, "Li (<redacted>)", reason),
     ]
     [(table,)] = con.execute(
         "select table_name from information_schema.tables"
         " where table_schema = 'raw' and table_name like '%children'"
     ).fetchall()
-    loaded = con.execute(f"select name from raw.{table} order by source_line").fetchall()
-    assert [name for (name,) in loaded] == names[2:]
+    names = con.execute(f"select name from raw.{table} order by source_line").fetchall()
+    assert [name for (name,) in names] == loaded
 
 
 class QuarantineInsertFails(CommitFails):

@@ -181,9 +181,15 @@ def test_sql_source_that_fails_names_the_database(tmp_path):
         read_sql(url, housing.TENANCIES, MARCH)
 
 
-def test_geojson_areas(tmp_path):
+@pytest.mark.parametrize("precise", [False, True])
+def test_geojson_areas(tmp_path, precise):
+    """Also with coordinates as a GIS exports them: ten digits after a decimal point are
+    not taken for a CPR number (560000.1203951234 was, before its final fix)."""
     path = tmp_path / "omr.geojson"
     ring = [[560_000, 6_220_000], [560_500, 6_220_000], [560_500, 6_220_500], [560_000, 6_220_000]]
+    if precise:
+        ring = [[x + 0.1203951234, y + 0.2512901234] for x, y in ring[:3]]
+        ring.append(ring[0])
     writers.write_geojson(
         path, [{"area_id": "BO01", "name": "Æblehaven", "ring": ring}], dt.date(2024, 1, 1)
     )
