@@ -707,6 +707,8 @@ def read_geojson(path: Path, contract: Contract) -> Cells:
         problem = _geometry_problem(geometry) if geometry else None
         if unjudged:  # the feature is quarantined, numbered like the loaded ones
             rejected.append((n, *unjudged))
+        elif feature.repeated or repeats_a_key(geometry):  # the last would load silently
+            rejected.append((n, "", "", "key given more than once in the feature"))
         elif problem:
             rejected.append((n, "geometri", cells["geometri"], problem))
         else:
@@ -751,11 +753,14 @@ def json_value_problem(record: dict, contract: Contract) -> tuple[str, str, str]
     """(column, value shown, reason) of the first contract column whose JSON value the
     validator cannot judge from its text: an object or a list (to_text would spell
     Python's repr of it), a key given twice (which value holds is a guess), true or false
-    in a column that is not yes/no (to_text spells it 'ja'), or a number beyond a double
-    (1e400 parses as infinity) or NaN (read as empty)."""
+    in a column that is not yes/no (to_text spells it 'ja'), a number beyond a double
+    (1e400 parses as infinity) or NaN (read as empty), or text with a lone surrogate
+    ('\\ud800' is JSON, but no Unicode text)."""
     repeated = getattr(record, "repeated", frozenset())
     for column in contract.columns:
         value = record.get(column.header)
+        if isinstance(value, str) and not _unicode(value):
+            return column.header, "", "text with a lone surrogate, not Unicode"
         shown = json.dumps(value, ensure_ascii=False)
         if column.kind == "cpr":
             shown = "<redacted>"
@@ -769,6 +774,21 @@ def json_value_problem(record: dict, contract: Contract) -> tuple[str, str, str]
         if isinstance(value, float) and not math.isfinite(value):
             return column.header, "", "not a finite number (beyond a double's range, or NaN)"
     return None
+
+
+def _unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def repeats_a_key(value: object) -> bool:
+    """Whether an object anywhere in `value` (`load_json`'s) gives a key more than once."""
+    if isinstance(value, dict):
+        return bool(getattr(value, "repeated", None)) or any(map(repeats_a_key, value.values()))
+    return isinstance(value, list) and any(map(repeats_a_key, value))
 
 
 # EPSG:25832 (ETRS89 / UTM zone 32N) in Denmark, the addresses' x and y ranges

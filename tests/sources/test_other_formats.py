@@ -250,6 +250,30 @@ def test_features_given_twice_fail_and_a_property_given_twice_is_quarantined(tmp
         read_geojson(path, population.AREAS)
 
 
+def test_a_feature_or_geometry_giving_a_key_twice_or_a_lone_surrogate_is_quarantined(tmp_path):
+    """'properties' twice (which area is it?), 'coordinates' twice in the geometry, and a
+    name with a lone surrogate (JSON, but no Unicode text: before, a bare encoding error
+    failed the extract) are quarantined; the first feature loads."""
+    path = tmp_path / "omr.geojson"
+    geometry = {"type": "Polygon", "coordinates": [SQUARE]}
+    feature = json.dumps({**FEATURE, "geometry": geometry})
+    other = json.dumps({**FEATURE["properties"], "boligomraade_id": "BO09"})
+    twice = feature.replace('"properties": {', f'"properties": {other}, "properties": {{', 1)
+    coordinates = json.dumps([SQUARE])
+    moved = feature.replace('"coordinates": ', f'"coordinates": {coordinates}, "coordinates": ', 1)
+    surrogate = feature.replace("\\u00c6blehaven", "\\ud800blehaven")
+    assert twice != feature and moved != feature and surrogate != feature
+    features = ", ".join([feature, twice, moved, surrogate])
+    path.write_text(f'{{"type": "FeatureCollection", "features": [{features}]}}')
+    cells = read_geojson(path, population.AREAS)
+    assert cells.lines.tolist() == [1]
+    assert cells.rejected.values.tolist() == [
+        [2, "", "", "key given more than once in the feature"],
+        [3, "", "", "key given more than once in the feature"],
+        [4, "navn", "", "text with a lone surrogate, not Unicode"],
+    ]
+
+
 def test_a_property_that_is_an_object_or_list_is_quarantined(tmp_path):
     """to_text would have loaded Python's repr ("{'da': 'Bakkegården'}") as the name."""
     path = tmp_path / "omr.geojson"

@@ -189,8 +189,9 @@ def test_an_item_with_an_object_or_list_for_a_value_is_quarantined_cpr_redacted(
 
 def test_an_item_the_validator_cannot_judge_from_its_text_is_quarantined():
     """true in a date column (it would read as 'ja'), a number beyond a double (1e400
-    parses as infinity) or NaN (it would read as empty), and a key given twice (json keeps
-    the last): quarantined; true in the yes/no column loads."""
+    parses as infinity) or NaN (it would read as empty), a key given twice (json keeps
+    the last) and a lone surrogate (before, a bare encoding error failed the extract):
+    quarantined; true in the yes/no column loads."""
     body = (
         '{"items": ['
         '{"cpr": "010140-1001", "tilbudsdato": "2025-03-01", "accepteret": true},'
@@ -198,7 +199,8 @@ def test_an_item_the_validator_cannot_judge_from_its_text_is_quarantined():
         '{"cpr": "010140-1003", "tilbudsdato": 1e400, "accepteret": false},'
         '{"cpr": "010140-1004", "tilbudsdato": NaN, "accepteret": false},'
         '{"cpr": "010140-1005", "tilbudsdato": "2025-03-05", "tilbudsdato": "2025-03-06",'
-        ' "accepteret": false}'
+        ' "accepteret": false},'
+        '{"cpr": "010140-1006", "tilbudsdato": "2025-03-0\\ud800", "accepteret": false}'
         '], "next": null}'
     )
     with server({ENDPOINT + QUERY: [(200, body)]}) as (url, _):
@@ -210,6 +212,7 @@ def test_an_item_the_validator_cannot_judge_from_its_text_is_quarantined():
         [3, "tilbudsdato", "", infinite],
         [4, "tilbudsdato", "", infinite],
         [5, "tilbudsdato", "", "key given more than once in the object"],
+        [6, "tilbudsdato", "", "text with a lone surrogate, not Unicode"],
     ]
 
 
