@@ -381,13 +381,16 @@ def _sheet_header(row: list) -> list[str]:
 
 
 _CPR_CELL = re.compile(CPR_NUMBER)
+# The rows of another sheet looked at: rows of the delivery show in its first ones, and a
+# stray cell far out (XFD2000) would otherwise make millions of empty cells to look at.
+OTHER_SHEET_ROWS = 100
 
 
 def _holds_rows(sheet: list[list], contract: Contract) -> bool:
     """Whether a sheet other than the first looks like rows of the delivery: a row with
-    half of the contract's headers or more (any case, anywhere: below a title, from column
-    B), or a CPR number (a continuation of the rows without headers). A sheet of notes
-    has neither."""
+    half of the contract's headers or more (any case, anywhere in its first rows: below a
+    title, from column B), or a CPR number (a continuation of the rows without headers).
+    A sheet of notes has neither."""
     headers = {h.casefold() for h in contract.headers}
     for row in sheet:
         cells = [to_text(c).strip() for c in row]
@@ -412,7 +415,7 @@ def read_xlsx(path: Path, contract: Contract) -> Cells:
         workbook = CalamineWorkbook.from_path(str(path))
         rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
         others = [
-            (name, workbook.get_sheet_by_index(i).to_python())
+            (name, workbook.get_sheet_by_index(i).to_python(nrows=OTHER_SHEET_ROWS))
             for i, name in enumerate(workbook.sheet_names[1:], start=1)
         ]
     except Exception as exc:  # calamine raises its own error types for a broken file
