@@ -195,6 +195,11 @@ def decode(raw: bytes, origin: str) -> tuple[str, str]:
     if b"\x00" in raw:  # the zero-filled tail of a file not completely written, or UTF-16
         line = _line_of(raw, raw.index(b"\x00"))
         raise DeliveryError(f"{origin}: line {line}: NUL byte; a damaged file or not text")
+    if raw.endswith(b"\x1a"):  # else taken for a last line cut short
+        raise DeliveryError(
+            f"{origin}: ends with a DOS end-of-file byte (Ctrl-Z, 0x1A); deliver the file "
+            "without it"
+        )
     has_bom = raw.startswith(UTF8_BOM)
     body = raw[len(UTF8_BOM) :] if has_bom else raw
     try:

@@ -271,6 +271,15 @@ def test_a_nul_byte_fails_the_file_naming_the_line(tmp_path):
     )
 
 
+def test_a_dos_end_of_file_byte_fails_the_file_saying_so(tmp_path):
+    # Before, it failed as a last line cut short ("1 fields, expected 3").
+    fails(
+        tmp_path,
+        HEADER + b"010190-1001;Bo;1\r\n\x1a",
+        "ends with a DOS end-of-file byte (Ctrl-Z, 0x1A); deliver the file without it",
+    )
+
+
 def test_control_characters_from_excel_are_quarantined(tmp_path):
     contract = Contract(**{**vars(CONTRACT), "fmt": "xlsx", "source": "boern.xlsx"})
     path = tmp_path / "boern.xlsx"
