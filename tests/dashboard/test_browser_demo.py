@@ -22,6 +22,15 @@ def cells(published: str, area: str, period: str) -> int:
         ).fetchone()[0]
 
 
+def published_value(published: str, area: str, period: str, indicator: str) -> float:
+    with duckdb.connect(published, read_only=True) as con:
+        return con.execute(
+            "select value from fct_area_indicator_month"
+            " where area_id = ? and period = ? and indicator_id = ?",
+            [area, period, indicator],
+        ).fetchone()[0]
+
+
 def test_every_page_a_deep_link_and_an_export_in_chromium(demo, browser_page, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page, log = browser_page, tmp_path / "server.log"
@@ -78,9 +87,11 @@ def test_every_page_a_deep_link_and_an_export_in_chromium(demo, browser_page, tm
         rows = {line.split(";")[0]: line.split(";")[1:] for line in lines[1:-1]}
         assert lines[-1] == "" and len(rows) == cells(demo.published_path, "BO04", "2025-09-01")
         # A hidden cell is empty (Børn 1-5 år i dagtilbud in Rønnebærparken); numbers have
-        # a decimal comma.
+        # a decimal comma: the published share as a percentage, 11.34... as 11,34...
         assert rows["Børn 1-5 år i dagtilbud"][:2] == ["pct", ""]
-        assert rows["Elever med bekymrende fravær (mindst 10 %)"][1].startswith("9,27")
+        share = published_value(demo.published_path, "BO04", "2025-09-01", "cy_worrying_absence")
+        percent = f"{100 * share:.2f}".replace(".", ",")
+        assert rows["Elever med bekymrende fravær (mindst 10 %)"][1].startswith(percent)
 
         # The print page on paper: the profile only, no sidebar or controls.
         page.goto(f"{url}/?side=Udskrift&omraade=BO04&maaned=2025-12")
