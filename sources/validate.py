@@ -39,13 +39,13 @@ CONTROL = r"[\x00-\x1f\x7f-\x9f]"
 # date's parts run together or with dots, and the serial after a hyphen or dash (U+2010 to
 # U+2015, U+2212), a slash, a space or nothing. In a free-text column (fields shifted, a
 # number typed as an id) it holds the row back, not inside a longer run of letters and
-# digits (so 'A0101250001', an id with a prefix, passes) nor after a decimal point:
-# raw keeps no CPR number outside the CPR column.
+# digits (so 'A0101250001', an id with a prefix, passes) nor after a decimal point (a dot
+# after a digit): raw keeps no CPR number outside the CPR column.
 CPR_SEPARATORS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212/ "
 CPR_NUMBER = (
     rf"(0[1-9]|[12][0-9]|3[01])\.?(0[1-9]|1[0-2])\.?[0-9]{{2}}[{CPR_SEPARATORS}]?[0-9]{{4}}"
 )
-CPR_IN_TEXT = rf"(^|[^0-9\pL.]){CPR_NUMBER}([^0-9\pL]|$)"
+CPR_IN_TEXT = rf"(^\.?|[^0-9\pL.]|[^0-9]\.){CPR_NUMBER}([^0-9\pL]|$)"
 
 
 @dataclass(frozen=True)

@@ -200,8 +200,8 @@ def test_a_cpr_number_in_a_free_text_column_holds_its_row_back(tmp_path):
     folder = tmp_path / "test" / "2025-01"
     folder.mkdir(parents=True)
     held = ["010190-1002", "Anna 0101901004", "Bo 010190 1006", "Ib 020290\u20131008",
-            "020290/1010", "Li (03.03.90-1012)"]  # fmt: skip
-    loaded = ["A0101901014", "574123.1203951234", "3201901008", "0113901010", "12345678901"]
+            "020290/1010", "Li (03.03.90-1012)", "cpr.nr.040490-1014"]  # fmt: skip
+    loaded = ["A0101901016", "574123.1203951234", "3201901018", "0113901020", "12345678901"]
     rows = [f"010190-10{i:02d};{name};1\n" for i, name in enumerate(held + loaded, start=11)]
     (folder / "boern.csv").write_bytes(HEADER + "".join(rows).encode())
     where = SourceLocations(tmp_path, housing_db_url="", health_api_url="")
@@ -215,6 +215,7 @@ def test_a_cpr_number_in_a_free_text_column_holds_its_row_back(tmp_path):
         (5, "Ib <redacted>", reason),
         (6, "<redacted>", reason),
         (7, "Li (<redacted>)", reason),
+        (8, "cpr.nr.<redacted>", reason),
     ]
     [(table,)] = con.execute(
         "select table_name from information_schema.tables"
