@@ -232,8 +232,8 @@ def _get_page(
         raise DeliveryError(f"{url}: not UTF-8 ({where})") from None
     if not isinstance(page, dict) or not isinstance(page.get("items"), list):
         raise DeliveryError(f"{url}: expected an object with an 'items' list")
-    if page.repeated & {"items", "next"}:
-        raise DeliveryError(f"{url}: {', '.join(sorted(page.repeated))} given more than once")
+    if twice := sorted(page.repeated & {"items", "next"}):
+        raise DeliveryError(f"{url}: {', '.join(twice)} given more than once")
     if not isinstance(page.get("next"), str | None):  # read_api joins it to the URL
         raise DeliveryError(f"{url}: 'next' is neither a URL nor null")
     return page

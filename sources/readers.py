@@ -691,10 +691,8 @@ def read_geojson(path: Path, contract: Contract) -> Cells:
         raise DeliveryError(f"{origin}: not JSON ({exc.msg} at position {exc.pos})") from None
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
         raise DeliveryError(f"{origin}: not a GeoJSON FeatureCollection")
-    if collection.repeated & {"type", "features"}:
-        raise DeliveryError(
-            f"{origin}: {', '.join(sorted(collection.repeated))} given more than once"
-        )
+    if twice := sorted(collection.repeated & {"type", "features"}):
+        raise DeliveryError(f"{origin}: {', '.join(twice)} given more than once")
     # A collection without its list is a broken export, not a month without areas
     # (an empty list is one).
     features = collection.get("features")

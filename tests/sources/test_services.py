@@ -6,6 +6,7 @@ import json
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -48,16 +49,18 @@ def server(pages: dict[str, list]):
             if answer == "hang":
                 time.sleep(1)
                 return
-            if answer == "drip":  # a byte every 0.05 s: each read well within its timeout
-                data = json.dumps({"items": [], "next": None}).encode()
+            # A byte every 0.05 s, each read well within its timeout, for 20 s: of the
+            # body (a page padded with JSON's spaces), or of a header.
+            if answer == "drip":
+                data = json.dumps({"items": [], "next": None}).encode() + b" " * 400
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 drip(self.wfile, data)
                 return
-            if answer == "drip headers":  # the same, for 2 s of a header: then it gives up
+            if answer == "drip headers":
                 self.wfile.write(b"HTTP/1.1 200 OK\r\n")
-                drip(self.wfile, b"X-Slow: " + b"a" * 32)
+                drip(self.wfile, b"X-Slow: " + b"a" * 400)
                 return
             status, body = answer
             data = body.encode()
@@ -158,11 +161,12 @@ def test_a_page_sent_a_byte_at_a_time_stops_at_the_deadline(answer):
     the read as long as it went on): transient, the step is retried later. Once past the
     deadline, no request is made again."""
     with server({ENDPOINT + QUERY: [answer]}) as (url, requests):
-        with pytest.raises(SourceUnavailable) as raised:
-            read(url, deadline=0.5)  # the body alone takes 1.35 s
-    assert str(raised.value) == (
-        f"{url}{ENDPOINT}{QUERY}: the 2025-03 delivery was not read within 0.5 s"
-    )
+        with ThreadPoolExecutor(1) as pool:
+            # Ended by the deadline, not by the server's 20 s: without the watchdog the
+            # read would still be running when this stops waiting.
+            error = pool.submit(read, url, deadline=0.5).exception(timeout=10)
+    assert isinstance(error, SourceUnavailable)
+    assert str(error) == f"{url}{ENDPOINT}{QUERY}: the 2025-03 delivery was not read within 0.5 s"
     assert requests == [ENDPOINT + QUERY]
 
 
