@@ -18,7 +18,7 @@ import pandas as pd
 
 from signals import episode_store
 from signals.digest import ESCALATED_TOKEN, Digest, Series, plan, render
-from signals.episodes import DIRECTION, Episode, Signal, Transition, advance
+from signals.episodes import DIRECTION, OPEN_STATES, Episode, Signal, Transition, advance
 from signals.mail_queue import DeliveryReport, SmtpConfig, deliver, enqueue, read
 from signals.routing import Routing, load_routing
 
@@ -186,7 +186,7 @@ def record_shown_in_outbox(con, outbox: Path, month: dt.date) -> list[str]:
     behind = {
         e.episode_id: e
         for e in episode_store.load_episodes(con)
-        if e.last_full_month is None or e.last_full_month < month
+        if e.state in OPEN_STATES and (e.last_full_month is None or e.last_full_month < month)
     }
     if not behind:
         return []
@@ -194,7 +194,10 @@ def record_shown_in_outbox(con, outbox: Path, month: dt.date) -> list[str]:
     latest: dict[str, dt.date] = {}
     for folder in _folders(outbox):
         for path in folder.glob("digest-*.eml"):
-            shown = dt.datetime.strptime(path.name[7:14], "%Y-%m").date()  # Digest.key
+            try:
+                shown = dt.datetime.strptime(path.name[7:14], "%Y-%m").date()  # Digest.key
+            except ValueError:  # not a digest the alert step made
+                continue
             if not since <= shown < month:
                 continue
             with path.open("rb") as f:

@@ -183,6 +183,7 @@ def test_a_digest_queued_before_a_crash_counts_as_shown_next_month(tmp_path, pla
     with warehouse(tmp_path / "w.duckdb", dt.date(2025, 12, 1), alarm) as con:
         run_month(con, outbox, "run-12", smtp, NOW)
         con.execute("update alerts.episodes set last_full_month = null")  # the lost save
+    (outbox / "digest-notes.eml").write_text("an operator's copy, not a digest")
     with warehouse(tmp_path / "w.duckdb", dt.date(2026, 1, 1), alarm) as con:
         report = run_month(con, outbox, "run-01", smtp, NOW)
         [episode] = episode_store.load_episodes(con)
