@@ -62,6 +62,15 @@ _SHOWN = """
             and f.period = t.month
         where t.episode_id = e.episode_id and f.suppressed
     )
+    -- nor an open one whose series is hidden in the newest month: hidden months do not
+    -- move it (episodes.advance), so its state there would be stale, for good if the
+    -- series stays hidden (a stock hidden whole)
+    and not exists (
+        select 1 from marts.fct_area_indicator_month as f
+        where f.area_id = e.area_id and f.indicator_id = e.indicator_id and f.suppressed
+            and f.period = (select max(period) from marts.fct_area_indicator_month)
+            and e.state != 'afsluttet'
+    )
 """
 PUBLISHED_VIEW = (
     "drop table if exists alerts.published_episodes",

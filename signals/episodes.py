@@ -6,10 +6,11 @@ onset updates the episode and never opens a second one.
 
     ny -> igangværende -> skærpet (watch -> alarm, or approaching the statutory threshold
     for the first time in the episode)
-    any open state -> afsluttet after QUIET_MONTHS months applied with data for the series
-    and without a signal: its observations, so a quarterly series counts its quarter ends
-    (a month never applied, such as one whose extract failed for a late source and that
-    arrived with a later one, is not counted: nothing was seen of it)
+    any open state -> afsluttet after QUIET_MONTHS months applied with a published cell of
+    the series and without a signal: its observations, so a quarterly series counts its
+    quarter ends (a month never applied, such as one whose extract failed for a late
+    source and that arrived with a later one, is not counted: nothing was seen of it; nor
+    is a month whose cell is hidden, which no signal or date moves the episode in)
     any open state -> dæmpet (silenced until a date, by whom, why) -> back when it expires,
     as igangværende, or as ny if an alarm no digest had shown yet
 

@@ -117,6 +117,35 @@ def test_a_month_without_a_row_of_a_quarterly_series_hides_nothing():
     assert episode_store.mailable_ids(con, D(2025, 12, 1)) == {"BO01-q-op-2025-09"}
 
 
+def test_an_open_episode_whose_series_is_hidden_in_the_newest_month_is_left_out():
+    """A stock series hidden whole from December on: BO01 s opened in October, its months
+    since are hidden, so nothing moves it and it would stay open for good; left out while
+    its series is hidden in the newest month. BO02 s, closed in November, stays shown."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("""create table marts.fct_area_indicator_month as
+        select * from (values
+            ('BO01', 's', date '2025-10-01', false), ('BO01', 's', date '2025-12-01', true),
+            ('BO02', 's', date '2025-10-01', false), ('BO02', 's', date '2025-11-01', false),
+            ('BO02', 's', date '2025-12-01', true)
+        ) as t (area_id, indicator_id, period, suppressed)""")
+    episode_store.ensure_schema(con)
+    oct_ = D(2025, 10, 1)
+    episode_store.save(
+        con,
+        [episode("BO01-s-op-2025-10", "ny", oct_),
+         episode("BO02-s-op-2025-10", "afsluttet", oct_)],
+        [
+            Transition("BO01-s-op-2025-10", oct_, "r1", None, "ny", ""),
+            Transition("BO02-s-op-2025-10", oct_, "r1", None, "ny", ""),
+            Transition("BO02-s-op-2025-10", D(2025, 11, 1), "r2", "ny", "afsluttet", ""),
+        ],
+    )  # fmt: skip
+    episode_store.write_published_view(con)
+    shown = con.execute("select episode_id, state from alerts.published_episodes").fetchall()
+    assert shown == [("BO02-s-op-2025-10", "afsluttet")]
+
+
 def old_warehouse(*rows: str, missing=("quiet_months", "reached_threshold")):
     """alerts.episodes without the `missing` columns (each row: the other columns' values
     in SQL), and an empty alerts.transitions."""
