@@ -175,7 +175,8 @@ def school_absence(pop: Population, m: Month) -> pd.DataFrame:
     # Truants skip days without leave on top, drawn apart so that every other delivery
     # keeps its random numbers; some reach 15 % of a quarter (cy_unlawful_absence).
     truant = pop.people.frailty[who] > TRUANT_FRAILTY
-    apart = np.random.default_rng([m.period.year, m.period.month])
+    seed = pop.rng.bit_generator.seed_seq.entropy  # the municipality's: no number drawn
+    apart = np.random.default_rng([seed, m.period.year, m.period.month])
     unlawful += np.where(truant, apart.binomial(days - absent, TRUANT_SKIPS), 0)
     return text_frame(
         {
