@@ -1364,7 +1364,7 @@ def _signal_checks(con) -> list[str]:
 
 # What the published episodes may say: which series, its state and months. A new column
 # (a rate, a score, who silenced it) is a finding until the auditor is taught about it.
-_ALLOWED_COLUMNS = {
+_EPISODE_COLUMNS = {
     "alert_episodes": {"episode_id", "area_id", "indicator_id", "state", "start_month",
                        "onset_month", "end_month"},
     "alert_transitions": {"step", "episode_id", "month", "from_state", "to_state"},
@@ -1373,16 +1373,18 @@ _ALLOWED_COLUMNS = {
 # derived tables by the checks above and below; the rest hold no cell values.
 AUDITED_TABLES = {
     "fct_area_indicator_month", "statutory_criteria", "kvarterprofil", "signals",
-    *_ALLOWED_COLUMNS, "dim_area", "area_geometry", "dim_housing_department",
+    *_EPISODE_COLUMNS, "dim_area", "area_geometry", "dim_housing_department",
     "indicator_catalogue", "disclosure_rules", "disclosure_relations",
     "disclosure_stock_flows",
 }  # fmt: skip
 
 
-def _column_checks(con) -> list[str]:
-    """The tables audited by their columns show only those allowed."""
+def _episode_checks(con) -> list[str]:
+    """The episodes show only their allowed columns, and no month they name (start,
+    onset, end, each transition) is a hidden cell of their series (a month without a cell,
+    as a quarterly series' other months, holds nothing hidden)."""
     found = []
-    for table, allowed in _ALLOWED_COLUMNS.items():
+    for table, allowed in _EPISODE_COLUMNS.items():
         columns = {
             c for (c,) in con.execute(
                 "select column_name from information_schema.columns where table_name = ?",
@@ -1390,13 +1392,6 @@ def _column_checks(con) -> list[str]:
             ).fetchall()
         }  # fmt: skip
         found += [f"{table} publishes column {c}" for c in sorted(columns - allowed)]
-    return found
-
-
-def _episode_checks(con) -> list[str]:
-    """No month the episodes name (start, onset, end, each transition) is a hidden cell of
-    their series (a month without a cell, as a quarterly series' other months, holds
-    nothing hidden)."""
     rows = con.execute("""
         with named as (
             select episode_id, start_month as month from alert_episodes
@@ -1414,7 +1409,7 @@ def _episode_checks(con) -> list[str]:
         where f.suppressed or e.area_id is null
         order by n.episode_id, n.month
     """).fetchall()
-    return [
+    return found + [
         f"episode {episode} {pd.Timestamp(month):%Y-%m} "
         + ("is not a published episode" if orphan else "shows a hidden cell")
         for episode, month, orphan in rows
@@ -1458,7 +1453,6 @@ def audit_published(path: Path | str, memo: Path | None = None) -> AuditReport:
             + _profile_checks(con)
             + _signal_checks(con)
             + _episode_checks(con)
-            + _column_checks(con)
             + _unaudited_tables(con)
         )
     # The two audits at once, their bins in one pool: the stock series' small bins fill

@@ -18,22 +18,6 @@
 {%- endmacro %}
 
 {#-
-    True when a cell holds the values a published cell held (numerators carry six
-    decimals, so values within half a millionth are the same; a count has no
-    denominator). False where either is missing.
--#}
-{% macro same_values(cell, published) -%}
-    coalesce(
-        abs({{ cell }}.numerator - {{ published }}.numerator) < 0.0000005
-        and (
-            {{ cell }}.denominator is null and {{ published }}.denominator is null
-            or abs({{ cell }}.denominator - {{ published }}.denominator) < 0.0000005
-        ),
-        false
-    )
-{%- endmacro %}
-
-{#-
     The columns every disclosure step reads and passes on. `frozen`: published before
     with the same values, never hidden; `was_published`: published before with any
     values; `implied`: a stock's month after the newest, judged but not published.

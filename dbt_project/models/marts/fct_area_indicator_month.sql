@@ -320,7 +320,14 @@ cells as (
         all_cells.*,
         published_before.area_id is not null as was_published,
         coalesce(hidden_before.suppressed, false) as hidden_before,
-        {{ same_values('all_cells', 'published_before') }} as frozen
+        coalesce(
+            abs(all_cells.numerator - published_before.numerator) < 0.0000005
+            and (
+                all_cells.denominator is null and published_before.denominator is null
+                or abs(all_cells.denominator - published_before.denominator) < 0.0000005
+            ),
+            false
+        ) as frozen
     from all_cells
     left join published_before
         on
