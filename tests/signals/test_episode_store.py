@@ -17,20 +17,27 @@ def episode(episode_id: str, state: str, first: dt.date, **more) -> Episode:
                    first, first, first, first, **more)  # fmt: skip
 
 
+def warehouse(cells: str) -> duckdb.DuckDBPyConnection:
+    """The fact's cells (SQL values: area, indicator, month, suppressed) and the episode
+    store, in memory."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(f"""create table marts.fct_area_indicator_month as
+        select * from (values {cells}) as t (area_id, indicator_id, period, suppressed)""")
+    episode_store.ensure_schema(con)
+    return con
+
+
 def test_only_episodes_whose_every_month_is_published_are_shown_without_restricted_detail():
     """BO01 x: ny Oct, igangværende Nov, afsluttet Jan, all published -> shown, ended Jan.
     BO02 x: ny Nov (published), skærpet Dec (hidden cell) -> left out whole.
     BO01 y: ny Dec, silenced by a named person -> shown as dæmpet, no name or reason; its
     onset (Sep) is a month without a published cell: left blank."""
-    con = duckdb.connect()
-    con.execute("create schema marts")
-    con.execute("""create table marts.fct_area_indicator_month as
-        select * from (values
+    con = warehouse("""
             ('BO01', 'x', date '2025-10-01', false), ('BO01', 'x', date '2025-11-01', false),
             ('BO01', 'x', date '2026-01-01', false), ('BO02', 'x', date '2025-11-01', false),
             ('BO02', 'x', date '2025-12-01', true), ('BO01', 'y', date '2025-12-01', false)
-        ) as t (area_id, indicator_id, period, suppressed)""")
-    episode_store.ensure_schema(con)
+    """)
     episode_store.save(
         con,
         [
@@ -85,14 +92,10 @@ def test_a_month_without_a_row_of_a_quarterly_series_hides_nothing():
     mailable in December. BO02 q: ny Sep, igangværende Dec, whose cell is hidden -> left
     out. Before the twenty-fourth session a month without a row counted as hidden, and
     BO01's episode was neither published nor mailed."""
-    con = duckdb.connect()
-    con.execute("create schema marts")
-    con.execute("""create table marts.fct_area_indicator_month as
-        select * from (values
+    con = warehouse("""
             ('BO01', 'q', date '2025-09-01', false), ('BO01', 'q', date '2025-12-01', false),
             ('BO02', 'q', date '2025-09-01', false), ('BO02', 'q', date '2025-12-01', true)
-        ) as t (area_id, indicator_id, period, suppressed)""")
-    episode_store.ensure_schema(con)
+    """)
     sep = D(2025, 9, 1)
     episode_store.save(
         con,
@@ -121,15 +124,11 @@ def test_an_open_episode_whose_series_is_hidden_in_the_newest_month_is_left_out(
     """A stock series hidden whole from December on: BO01 s opened in October, its months
     since are hidden, so nothing moves it and it would stay open for good; left out while
     its series is hidden in the newest month. BO02 s, closed in November, stays shown."""
-    con = duckdb.connect()
-    con.execute("create schema marts")
-    con.execute("""create table marts.fct_area_indicator_month as
-        select * from (values
+    con = warehouse("""
             ('BO01', 's', date '2025-10-01', false), ('BO01', 's', date '2025-12-01', true),
             ('BO02', 's', date '2025-10-01', false), ('BO02', 's', date '2025-11-01', false),
             ('BO02', 's', date '2025-12-01', true)
-        ) as t (area_id, indicator_id, period, suppressed)""")
-    episode_store.ensure_schema(con)
+    """)
     oct_ = D(2025, 10, 1)
     episode_store.save(
         con,
