@@ -128,83 +128,53 @@ def test_a_copy_that_hides_a_cell_published_unchanged_is_not_published(
     assert target.read_bytes() == before
 
 
-def test_a_copy_that_shows_a_cell_hidden_beside_a_restated_one_is_not_published(
-    warehouse, tmp_path, audit_passes
-):
-    """The live copy published A, B and the total, and hid D. B is restated (hidden now):
-    D shown now, taken as unchanged, would give the live copy's hidden total away."""
-    target = memory_case(
-        warehouse,
-        tmp_path,
-        restricted=[("A", 10, 40), ("B", 3, 40), ("D", 8, 60)],
-        staged=[
-            ("A", False, 10, 40),
-            ("B", True, None, None),
-            ("D", False, 8, 60),
-            ("municipality", True, None, None),
-        ],
-        live=[
-            ("A", False, 10, 40),
-            ("B", False, 8, 40),
-            ("D", True, None, None),
-            ("municipality", False, 26, 140),
-        ],
-    )
-    with pytest.raises(DisclosureError) as error:
-        publish(warehouse, target)
-    assert error.value.report.findings == ["x D 2025-03 hidden in the live copy, shown now"]
+# A cell the live copy hid, shown by the staged copy: (restricted, staged, live, the cell).
+SHOWN_AFTER_HIDDEN = {
+    # B is restated (hidden now): D shown now, taken as unchanged, would give the live
+    # copy's hidden total away.
+    "beside a restated cell": (
+        [("A", 10, 40), ("B", 3, 40), ("D", 8, 60)],
+        [("A", False, 10, 40), ("B", True, None, None), ("D", False, 8, 60),
+         ("municipality", True, None, None)],
+        [("A", False, 10, 40), ("B", False, 8, 40), ("D", True, None, None),
+         ("municipality", False, 26, 140)],
+        "D",
+    ),
+    # An address correction moved a person from D to A: their residents (indicator r,
+    # published) show it, while x's published cells (B, the total) stay the same. A,
+    # hidden as 4 of 68 before, shown now as 5 of 69, would bound its old value by the one
+    # person who moved (the twenty-fourth session's two-copy attack).
+    "in a month restated in another indicator": (
+        [("A", 5, 69), ("D", 5, 39), ("B", 10, 100), ("A:r", 69, 200), ("D:r", 39, 200)],
+        [("A", False, 5, 69), ("D", True, None, None), ("B", False, 10, 100),
+         ("municipality", False, 20, 208), ("A:r", False, 69, 200), ("D:r", False, 39, 200)],
+        [("A", True, None, None), ("D", True, None, None), ("B", False, 10, 100),
+         ("municipality", False, 20, 208), ("A:r", False, 68, 200), ("D:r", False, 40, 200)],
+        "A",
+    ),
+    # Nothing changed: the pair of copies would still show a hidden value (as a copy
+    # built after a restatement, set beside one from before it, would bound A's old one).
+    "with nothing changed": (
+        [("A", 5, 69), ("D", 5, 39), ("B", 10, 100)],
+        [("A", False, 5, 69), ("D", True, None, None), ("B", False, 10, 100)],
+        [("A", True, None, None), ("D", True, None, None), ("B", False, 10, 100)],
+        "A",
+    ),
+}  # fmt: skip
 
 
-def test_a_copy_that_shows_a_cell_hidden_in_a_month_restated_elsewhere_is_not_published(
-    warehouse, tmp_path, audit_passes
-):
-    """An address correction moved a person from D to A: their residents (indicator r,
-    published) show it, while x's published cells (B, the total) stay the same. A, hidden
-    as 4 of 68 before, shown now as 5 of 69, would bound its old value by the one person
-    who moved (the twenty-fourth session's two-copy attack)."""
-    target = memory_case(
-        warehouse,
-        tmp_path,
-        restricted=[("A", 5, 69), ("D", 5, 39), ("B", 10, 100), ("A:r", 69, 200), ("D:r", 39, 200)],
-        staged=[
-            ("A", False, 5, 69),
-            ("D", True, None, None),
-            ("B", False, 10, 100),
-            ("municipality", False, 20, 208),
-            ("A:r", False, 69, 200),
-            ("D:r", False, 39, 200),
-        ],
-        live=[
-            ("A", True, None, None),
-            ("D", True, None, None),
-            ("B", False, 10, 100),
-            ("municipality", False, 20, 208),
-            ("A:r", False, 68, 200),
-            ("D:r", False, 40, 200),
-        ],
-    )
-    with pytest.raises(DisclosureError) as error:
-        publish(warehouse, target)
-    assert error.value.report.findings == ["x A 2025-03 hidden in the live copy, shown now"]
-
-
+@pytest.mark.parametrize(
+    ("restricted", "staged", "live", "cell"),
+    SHOWN_AFTER_HIDDEN.values(),
+    ids=SHOWN_AFTER_HIDDEN.keys(),
+)
 def test_a_copy_that_shows_a_cell_the_live_copy_hid_is_not_published(
-    warehouse, tmp_path, audit_passes
+    warehouse, tmp_path, audit_passes, restricted, staged, live, cell
 ):
-    """Nothing changed, but the copy shows A, which the live copy hid: the pair of copies
-    would show a hidden value (as a copy built after a restatement, set beside one from
-    before it, would bound A's old value)."""
-    cells = [("A", 5, 69), ("D", 5, 39), ("B", 10, 100)]
-    target = memory_case(
-        warehouse,
-        tmp_path,
-        restricted=cells,
-        staged=[("A", False, 5, 69), ("D", True, None, None), ("B", False, 10, 100)],
-        live=[("A", True, None, None), ("D", True, None, None), ("B", False, 10, 100)],
-    )
+    target = memory_case(warehouse, tmp_path, restricted=restricted, staged=staged, live=live)
     with pytest.raises(DisclosureError) as error:
         publish(warehouse, target)
-    assert error.value.report.findings == ["x A 2025-03 hidden in the live copy, shown now"]
+    assert error.value.report.findings == [f"x {cell} 2025-03 hidden in the live copy, shown now"]
 
 
 def test_a_copy_that_withdraws_restated_cells_and_loses_others_says_which(
