@@ -27,6 +27,10 @@ SQL_TYPES: dict[str, str] = {
 LINEAGE = (("period", "date"), ("delivery_file", "varchar"), ("source_line", "bigint"))
 # Names the validator's tables give their own columns beside a contract's (sources/validate.py).
 RESERVED = {name for name, _ in LINEAGE} | {"part", "reason", "column_name", "value"}
+# The smallest number a CPR number reads as, when a spreadsheet drops its leading zero
+# (010100-0000 as 101000000). A numeric column's maximum stays below it, so a CPR number
+# typed into a count or an amount is quarantined, never loaded as a number.
+CPR_AS_NUMBER = 101_000_000
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,14 @@ class Contract:
         reserved = sorted(RESERVED & {c.name for c in self.columns})
         if reserved:
             raise ValueError(f"{self.table}: column name(s) {', '.join(reserved)} are reserved")
+        for c in self.columns:
+            if c.kind in ("int", "decimal") and not (
+                c.maximum is not None and c.maximum < CPR_AS_NUMBER
+            ):
+                raise ValueError(
+                    f"{self.table}: numeric column {c.name} needs a maximum below "
+                    f"{CPR_AS_NUMBER:,}, the smallest number a CPR number reads as"
+                )
         dates = {c.name for c in self.columns if c.kind == "date"}
         for interval in self.intervals:
             if not {interval.start, interval.end} <= dates:

@@ -3,6 +3,11 @@ aggregates for the statutory criteria, delivered as Danish CSV."""
 
 from sources.contracts import Column, Contract
 
+# Bounds no housing area reaches (more people than live in any Danish municipality; a mean
+# income of ten million kroner), low enough that a CPR number in the column is quarantined.
+PEOPLE = {"minimum": 0, "maximum": 1_000_000}
+INCOME = {"minimum": 0, "maximum": 10_000_000}
+
 AREA_STATISTICS = Contract(
     system="national",
     entity="area_statistics",
@@ -14,27 +19,27 @@ AREA_STATISTICS = Contract(
     key=("area_id",),
     columns=(
         Column("boligomraade_id", "area_id", "text"),
-        Column("beboere_1_januar", "residents_1_january", "int", minimum=0),
-        Column("ikke_vestlige", "non_western", "int", minimum=0),
-        Column("beboere_18_plus", "residents_18_plus", "int", minimum=0),
+        Column("beboere_1_januar", "residents_1_january", "int", **PEOPLE),
+        Column("ikke_vestlige", "non_western", "int", **PEOPLE),
+        Column("beboere_18_plus", "residents_18_plus", "int", **PEOPLE),
         Column(
             "doemte_18_plus",
             "convicted_18_plus",
             "int",
-            minimum=0,
+            **PEOPLE,
             description="Convicted under the criminal code, weapons or narcotics law.",
         ),
         Column("landsandel_doemte", "national_conviction_share", "decimal", minimum=0, maximum=1),
-        Column("beboere_30_59", "residents_30_59", "int", minimum=0),
-        Column("kun_grundskole_30_59", "basic_education_30_59", "int", minimum=0),
+        Column("beboere_30_59", "residents_30_59", "int", **PEOPLE),
+        Column("kun_grundskole_30_59", "basic_education_30_59", "int", **PEOPLE),
         Column(
             "gns_bruttoindkomst",
             "mean_gross_income",
             "decimal",
-            minimum=0,
+            **INCOME,
             description="Mean gross income, 15-64 not in education (DKK).",
         ),
-        Column("regional_gns_bruttoindkomst", "regional_mean_gross_income", "decimal", minimum=0),
+        Column("regional_gns_bruttoindkomst", "regional_mean_gross_income", "decimal", **INCOME),
     ),
 )
 

@@ -13,8 +13,10 @@ import json
 import math
 import re
 import sqlite3
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import duckdb
 import numpy as np
@@ -51,8 +53,23 @@ def _check_headers(origin: str, found: list[str], contract: Contract) -> None:
         raise DeliveryError(f"{origin}: column(s) {', '.join(twice)} more than once")
 
 
+class JsonNumber(float):
+    """A JSON number with a fraction or an exponent: a float that keeps the text it was
+    written as, so a text column takes that text (through a double, an id written
+    `1234567890123456789.0` would read back as ...768, and `1.5e300` as 301 digits)."""
+
+    __slots__ = ("literal",)
+
+    def __new__(cls, literal: str) -> JsonNumber:
+        number = super().__new__(cls, literal)
+        number.literal = literal
+        return number
+
+
 def to_text(value: object) -> str:
     """Typed values from Excel, SQL or JSON as the text the validator reads (ISO dialect)."""
+    if isinstance(value, JsonNumber):
+        return value.literal
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, bool):
@@ -394,16 +411,77 @@ OTHER_SHEET_ROWS = 100
 def _holds_rows(sheet: list[list], contract: Contract) -> bool:
     """Whether a sheet other than the first looks like rows of the delivery: a row with
     half of the contract's headers or more (any case, anywhere in its first rows: below a
-    title, from column B), or a CPR number (a continuation of the rows without headers).
+    title, from column B), or a CPR number (a continuation of the rows without headers),
+    also one Excel stored as a number, its leading zero dropped (101901234).
     A sheet of notes has neither."""
     headers = {h.casefold() for h in contract.headers}
     for row in sheet:
         cells = [to_text(c).strip() for c in row]
         if 2 * len(headers & {c.casefold() for c in cells}) >= len(headers):
             return True
-        if any(_CPR_CELL.fullmatch(c) for c in cells):
+        numbers = [f"{c:010.0f}" for c in row if type(c) in (int, float) and 1e8 <= c < 1e10]
+        if any(_CPR_CELL.fullmatch(c) for c in cells + numbers):
             return True
     return False
+
+
+# The cells a sheet may span, empty ones included: calamine holds the whole span in memory
+# (32 bytes a cell) and its rows as Python objects, so one value typed far out
+# (XFD30000: 491 million cells) would take gigabytes and end the process unnamed. Every
+# row Excel allows, 19 columns wide, fits.
+MAX_SHEET_CELLS = 20_000_000
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELATION = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="(([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?)"')
+
+
+def _column_number(letters: bytes) -> int:
+    return functools.reduce(lambda n, c: 26 * n + c - 64, letters, 0)
+
+
+def _declared_spans(path: Path) -> dict[str, tuple[str, int]]:
+    """Each sheet's span (its reference and cells) by sheet name, as the workbook declares
+    it: Excel writes `<dimension ref="A1:F200"/>` at the top of a sheet, so this reads a
+    few bytes of each before calamine parses any. A sheet declaring none is measured after
+    calamine's parse instead."""
+    spans = {}
+    with zipfile.ZipFile(path) as archive:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        targets = {r.get("Id"): r.get("Target", "") for r in relations}
+        parts = set(archive.namelist())
+        for sheet in book.iterfind(f"{{{_MAIN}}}sheets/{{{_MAIN}}}sheet"):
+            target = targets.get(sheet.get(f"{{{_RELATION}}}id"), "")
+            part = target[1:] if target.startswith("/") else f"xl/{target}"
+            if part not in parts:
+                continue
+            with archive.open(part) as stream:
+                found = _DIMENSION.search(stream.read(4096))
+            if found:
+                ref, first_col, first_row, last_col, last_row = found.groups()
+                width = _column_number(last_col or first_col) - _column_number(first_col) + 1
+                height = int(last_row or first_row) - int(first_row) + 1
+                spans[sheet.get("name")] = (ref.decode(), width * height)
+    return spans
+
+
+def _refuse_span(origin: str, sheet: str, span: str, cells: int) -> None:
+    if cells > MAX_SHEET_CELLS:
+        raise DeliveryError(
+            f"{origin}: sheet {sheet!r} spans {span} ({cells:,} cells, empty ones included), "
+            f"more than the {MAX_SHEET_CELLS:,} read: a value typed far from the rows? Delete "
+            "it (Ctrl+End goes to the sheet's last cell) and deliver the workbook again"
+        )
+
+
+def _parsed_sheet(workbook, index: int, origin: str):
+    """A sheet as calamine parsed it, refused if it spans too many cells to turn into rows."""
+    sheet = workbook.get_sheet_by_index(index)
+    name = workbook.sheet_names[index]
+    _refuse_span(
+        origin, name, f"{sheet.height} rows x {sheet.width} columns", sheet.height * sheet.width
+    )
+    return sheet
 
 
 def read_xlsx(path: Path, contract: Contract) -> Cells:
@@ -417,13 +495,17 @@ def read_xlsx(path: Path, contract: Contract) -> Cells:
 
     origin = str(path)
     try:
+        for name, (span, cells) in _declared_spans(path).items():
+            _refuse_span(origin, name, span, cells)
         workbook = CalamineWorkbook.from_path(str(path))
-        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        rows = _parsed_sheet(workbook, 0, origin).to_python(skip_empty_area=False)
         others = [
-            (name, workbook.get_sheet_by_index(i).to_python(nrows=OTHER_SHEET_ROWS))
+            (name, _parsed_sheet(workbook, i, origin).to_python(nrows=OTHER_SHEET_ROWS))
             for i, name in enumerate(workbook.sheet_names[1:], start=1)
         ]
-    except Exception as exc:  # calamine raises its own error types for a broken file
+    except DeliveryError:
+        raise
+    except Exception as exc:  # zipfile, XML and calamine each have errors for a broken file
         raise DeliveryError(f"{origin}: not a readable .xlsx workbook ({exc})") from None
     if not rows:
         raise DeliveryError(f"{origin}: empty sheet, no header row")
@@ -751,8 +833,9 @@ def _json_object(pairs: list[tuple[str, object]]) -> JsonObject:
 
 
 def load_json(text: str | bytes) -> object:
-    """JSON whose objects are `JsonObject`s, for `json_value_problem`."""
-    return json.loads(text, object_pairs_hook=_json_object)
+    """JSON whose objects are `JsonObject`s, for `json_value_problem`, and whose numbers
+    with a fraction or an exponent are `JsonNumber`s."""
+    return json.loads(text, object_pairs_hook=_json_object, parse_float=JsonNumber)
 
 
 def json_value_problem(record: dict, contract: Contract) -> tuple[str, str, str] | None:

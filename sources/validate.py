@@ -249,12 +249,10 @@ def _column_sql(
                     "not a whole number",
                 )
             )
-            # From the text where it is plain digits: through a double, a number above
-            # 2^53 would load rounded. try_cast: the typed value is computed for every
-            # row, and a number beyond BIGINT (quarantined below) would otherwise fail
-            # the whole statement.
-            exact = f"try_cast({text} as bigint)"
-            value = f"coalesce({exact}, try_cast({parsed} as bigint))"
+            # Exact through a double: the column's maximum is far below 2^53 (contracts.py).
+            # try_cast: the typed value is computed for every row, and a number beyond
+            # BIGINT (quarantined as above the maximum) would otherwise fail the statement.
+            value = f"try_cast({parsed} as bigint)"
         else:
             word = "number with decimal comma" if dialect.decimal_comma else "number"
             checks.append(_check(f"not {missing} and {parsed} is null", f"not a {word}"))
@@ -262,17 +260,9 @@ def _column_sql(
             checks.append(
                 _check(f"{parsed} < {column.minimum}", f"below the minimum {column.minimum:g}")
             )
-        if column.maximum is not None:
-            checks.append(
-                _check(f"{parsed} > {column.maximum}", f"above the maximum {column.maximum:g}")
-            )
-        if kind == "int":  # after the range: a column with a maximum names it
-            checks.append(
-                _check(
-                    f"abs({parsed}) >= {2.0**63:.0f} and {exact} is null",
-                    "too large for a 64-bit whole number",
-                )
-            )
+        checks.append(
+            _check(f"{parsed} > {column.maximum}", f"above the maximum {column.maximum:g}")
+        )
     reason = "case " + " ".join(f"when {c} then {r}" for c, r in checks) + " end"
     return parse, value, (reason if checks else "null")
 

@@ -160,11 +160,12 @@ def replace_partitions(
 
 def redacted_cpr(value: str) -> str:
     """SQL of `value` with every CPR-shaped run of digits (ten, spelled as people write a
-    CPR number: sources/validate.py's CPR_NUMBER, any day and month; not part of a longer
-    number) replaced: a number typed into another column (an enum, a JSON object in a text
-    column) must not reach the quarantine raw. Twice: a match takes the character after
-    it, which may begin the next number ('0101901234;0202901234')."""
-    shape = rf"[0-9]{{2}}\.?[0-9]{{2}}\.?[0-9]{{2}}[{CPR_SEPARATORS}]?[0-9]{{4}}"
+    CPR number: sources/validate.py's CPR_NUMBER, any day and month; or nine, the leading
+    zero a spreadsheet drops; not part of a longer number) replaced: a number typed into
+    another column (an enum, a count, a JSON object in a text column) must not reach the
+    quarantine raw. Twice: a match takes the character after it, which may begin the next
+    number ('0101901234;0202901234')."""
+    shape = rf"[0-9]{{1,2}}\.?[0-9]{{2}}\.?[0-9]{{2}}[{CPR_SEPARATORS}]?[0-9]{{4}}"
     for _ in range(2):
         value = f"regexp_replace({value}, '(^|[^0-9]){shape}([^0-9]|$)', '\\1<redacted>\\2', 'g')"
     return value

@@ -22,7 +22,7 @@ CONTRACT = Contract(
     columns=(
         Column("cpr", "person_key", "cpr"),
         Column("navn", "name", "text", nullable=True),
-        Column("timer", "hours", "decimal"),
+        Column("timer", "hours", "decimal", maximum=1e6),
     ),
 )
 H = "cpr;navn;timer"

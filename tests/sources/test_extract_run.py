@@ -8,7 +8,8 @@ import duckdb
 import pytest
 
 from sources import cpr as cpr_mod
-from sources import extract
+from sources import extract, national
+from sources.contracts import Column, Contract
 from sources.extract import SourceLocations, extract_periods
 from sources.readers import DeliveryError
 from sources.validate import Pseudonymiser
@@ -223,6 +224,51 @@ def test_a_cpr_number_in_a_free_text_column_holds_its_row_back(tmp_path):
     ).fetchall()
     names = con.execute(f"select name from raw.{table} order by source_line").fetchall()
     assert [name for (name,) in names] == loaded
+
+
+def test_a_cpr_number_in_a_count_is_above_its_maximum_and_redacted(tmp_path):
+    """National statistics' counts and incomes: a CPR number typed in, with or without its
+    dash or the leading zero a spreadsheet drops, is never loaded as a number."""
+    folder = tmp_path / "national" / "2025"
+    folder.mkdir(parents=True)
+    header = ";".join(national.AREA_STATISTICS.headers)
+    counts = {"BO01": "1.200", "BO02": "1501901234", "BO03": "101901234", "BO04": "010190-1234"}
+    rows = [
+        f"{area};{count};100;900;10;0,01;500;50;250.000,5;300.000\n"
+        for area, count in counts.items()
+    ]
+    (folder / "boligomraader.csv").write_bytes((header + "\n" + "".join(rows)).encode())
+    where = SourceLocations(tmp_path, housing_db_url="", health_api_url="")
+    con = duckdb.connect()
+    [[(_, stats)]] = extract_periods(
+        con, national.AREA_STATISTICS, [JAN], where, Pseudonymiser(b"k")
+    )
+    assert (stats.rows_read, stats.rows_loaded, stats.rows_quarantined) == (4, 1, 3)
+    assert con.execute(
+        "select area_id, residents_1_january, mean_gross_income from raw.national__area_statistics"
+    ).fetchall() == [("BO01", 1200, 250000.5)]
+    assert con.execute("select line, value, reason from raw.quarantine order by 1").fetchall() == [
+        (3, "<redacted>", "above the maximum 1e+06"),
+        (4, "<redacted>", "above the maximum 1e+06"),
+        (5, "<redacted>", "not a whole number"),
+    ]
+
+
+@pytest.mark.parametrize("maximum", [None, 101_000_000])
+def test_a_numeric_column_needs_a_maximum_below_any_cpr_number(maximum):
+    with pytest.raises(ValueError, match="numeric column count needs a maximum below 101,000,000"):
+        Contract(
+            system="test",
+            entity="counts",
+            fmt="csv",
+            source="antal.csv",
+            description="test",
+            key=("area",),
+            columns=(
+                Column("omraade", "area", "text"),
+                Column("antal", "count", "int", maximum=maximum),
+            ),
+        )
 
 
 class QuarantineInsertFails(CommitFails):

@@ -8,7 +8,7 @@ import zipfile
 import pandas as pd
 import pytest
 
-from sources import children_youth, housing, population
+from sources import children_youth, housing, population, readers
 from sources.readers import DeliveryError, read_geojson, read_sql, read_xlsx
 from sources.synthetic import writers
 from tests.sources.validation import run
@@ -41,15 +41,29 @@ def test_excel_that_is_not_a_workbook_fails(tmp_path):
         read_xlsx(path, children_youth.SCHOOL_ABSENCE)
 
 
-def add_sheet(path, name, rows):
-    """Add a second sheet of inline-text cells to a workbook `writers.write_xlsx` made."""
+def add_sheet(path, name, rows, far_cell="", dimension=""):
+    """Add a second sheet to a workbook `writers.write_xlsx` made: numbers for ints, inline
+    text for the rest;
+    `far_cell` a reference such as Z100 for one more value after the rows, `dimension` the
+    span the sheet declares, as Excel writes it."""
     cells = "".join(
-        "<row>" + "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in row) + "</row>"
+        "<row>"
+        + "".join(
+            f"<c><v>{v}</v></c>"
+            if isinstance(v, int)
+            else f'<c t="inlineStr"><is><t>{v}</t></is></c>'
+            for v in row
+        )
+        + "</row>"
         for row in rows
     )
+    if far_cell:
+        row = far_cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        cells += f'<row r="{row}"><c r="{far_cell}" t="inlineStr"><is><t>x</t></is></c></row>'
+    declared = f'<dimension ref="{dimension}"/>' if dimension else ""
     sheet = (
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f"<sheetData>{cells}</sheetData></worksheet>"
+        f"{declared}<sheetData>{cells}</sheetData></worksheet>"
     )
     with zipfile.ZipFile(path) as archive:
         parts = {n: archive.read(n).decode() for n in archive.namelist()}
@@ -83,8 +97,16 @@ ROW = ["020208-4002", "7", "20", "0", "0", "2"]
         [[], ["", *children_youth.SCHOOL_ABSENCE.headers], ["", *ROW]],
         [[h.upper() for h in children_youth.SCHOOL_ABSENCE.headers[:3]]],
         [ROW],  # a continuation without headers
+        [[202084002, 7, 20, 0, 0, 2]],  # the CPR number stored as a number: 020208-4002
     ],
-    ids=["headers", "below a title", "from B2", "half the headers in capitals", "no headers"],
+    ids=[
+        "headers",
+        "below a title",
+        "from B2",
+        "half the headers in capitals",
+        "no headers",
+        "CPR numbers stored as numbers",
+    ],
 )
 def test_rows_on_a_second_sheet_refuse_the_workbook(tmp_path, sheet):
     """A workbook split over sheets (grades 1-5 and 6-9, say) would lose the second sheet's
@@ -112,6 +134,30 @@ def test_a_notes_sheet_does_not_refuse_the_workbook(tmp_path):
     notes = [["Fravær i dage"], ["sygefravaer", "dage syg"], ["Leveret", "2025-04-02", "4512"]]
     add_sheet(path, "Forklaring", notes)
     assert len(read_xlsx(path, contract).lines) == 1
+
+
+def test_a_sheet_spanning_too_many_cells_refuses_the_workbook(tmp_path, monkeypatch):
+    """One value typed far out makes calamine hold the whole span. A span the sheet declares
+    is refused before any sheet is parsed (XFD2000: 32.8 million cells, some 1.4 GB if read);
+    one it does not declare, after the parse and before its rows become Python objects."""
+    contract = children_youth.SCHOOL_ABSENCE
+    path = tmp_path / "skolefravaer.xlsx"
+    frame = pd.DataFrame([("010115-4001", 4, 20, 2.5, 1.0, 0.0)], columns=contract.headers)
+    writers.write_xlsx(path, frame, contract)
+    add_sheet(path, "Noter", [["Fravær i dage"]], far_cell="XFD2000", dimension="A1:XFD2000")
+    with pytest.raises(DeliveryError) as raised:
+        read_xlsx(path, contract)
+    assert str(raised.value) == (
+        f"{path}: sheet 'Noter' spans A1:XFD2000 (32,768,000 cells, empty ones included), "
+        "more than the 20,000,000 read: a value typed far from the rows? Delete it (Ctrl+End "
+        "goes to the sheet's last cell) and deliver the workbook again"
+    )
+    writers.write_xlsx(path, frame, contract)
+    add_sheet(path, "Noter", [["Fravær i dage"]], far_cell="Z100")  # A1:Z100, not declared
+    assert len(read_xlsx(path, contract).lines) == 1
+    monkeypatch.setattr(readers, "MAX_SHEET_CELLS", 2_599)
+    with pytest.raises(DeliveryError, match="sheet 'Noter' spans 100 rows x 26 columns"):
+        read_xlsx(path, contract)
 
 
 @pytest.fixture

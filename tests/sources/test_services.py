@@ -220,6 +220,20 @@ def test_an_item_the_validator_cannot_judge_from_its_text_is_quarantined():
     ]
 
 
+def test_a_json_number_in_a_text_column_keeps_its_spelling():
+    """Through a double, an id written 1234567890123456789.0 read back as ...768 and 1.5e300
+    as 301 digits; whole numbers were already exact."""
+    ids = ["1234567890123456789.0", "1.5e300", "0.1e1", "-0.0", "12345678901234567890"]
+    items = ",".join(
+        f'{{"forloeb_id": {i}, "cpr": "010140-100{n}", "startdato": "2025-03-0{n}"}}'
+        for n, i in enumerate(ids, start=1)
+    )
+    endpoint = health.SMOKING_CESSATION.source
+    with server({endpoint + QUERY: [(200, f'{{"items": [{items}], "next": null}}')]}) as (url, _):
+        cells = read_api(url, health.SMOKING_CESSATION, MARCH, timeout=TIMEOUT, retry=RETRY)
+    assert cells.frame["forloeb_id"].tolist() == ids
+
+
 def test_a_page_giving_next_twice_fails_naming_it():
     body = '{"items": [], "next": "?month=2025-03&page=2", "next": null}'
     with server({ENDPOINT + QUERY: [(200, body)]}) as (url, _):

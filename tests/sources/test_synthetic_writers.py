@@ -20,9 +20,9 @@ CONTRACT = Contract(
     (
         Column("navn", "name", "text"),
         Column("dato", "day", "date", nullable=True),
-        Column("timer", "hours", "decimal", nullable=True),
+        Column("timer", "hours", "decimal", nullable=True, maximum=1e6),
         Column("ja", "yes", "yes_no", nullable=True),
-        Column("antal", "count", "int"),
+        Column("antal", "count", "int", maximum=1e6),
     ),
     key=("name",),
     description="",

@@ -67,7 +67,7 @@ def test_a_workbook_column_of_mixed_cells_is_spelled_cell_by_cell(tmp_path):
         source="timer.xlsx",
         description="test",
         key=("name",),
-        columns=(Column("navn", "name", "text"), Column("timer", "hours", "decimal")),
+        columns=(Column("navn", "name", "text"), Column("timer", "hours", "decimal", maximum=1e6)),
     )
     path = tmp_path / "timer.xlsx"
     frame = pd.DataFrame(
@@ -93,7 +93,7 @@ THINGS = Contract(
     key=("thing_id",),
     columns=(
         Column("ting_id", "thing_id", "text"),
-        Column("antal", "amount", "decimal"),
+        Column("antal", "amount", "decimal", maximum=1e6),
         Column("set_dato", "seen_date", "date", nullable=True),
     ),
 )
