@@ -1375,7 +1375,7 @@ AUDITED_TABLES = {
     "fct_area_indicator_month", "statutory_criteria", "kvarterprofil", "signals",
     *_EPISODE_COLUMNS, "dim_area", "area_geometry", "dim_housing_department",
     "indicator_catalogue", "disclosure_rules", "disclosure_relations",
-    "disclosure_stock_flows",
+    "disclosure_stock_flows", "remembered_cells",
 }  # fmt: skip
 
 
@@ -1416,6 +1416,31 @@ def _episode_checks(con) -> list[str]:
     ]
 
 
+def _remembered_checks(con) -> list[str]:
+    """The cells a copy carries from earlier ones (quality/disclosure_memory.py): none it
+    holds, and no value for a hidden one. The shown ones' values earlier copies published,
+    which this copy cannot prove: the publish step copies them from the live copy."""
+    tables = {
+        t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()
+    }
+    if "remembered_cells" not in tables:  # a copy from before the twenty-sixth session
+        return []
+    rows = con.execute("""
+        select r.indicator_id, r.area_id, r.period, f.area_id is not null
+        from remembered_cells as r
+        left join fct_area_indicator_month as f
+            on f.area_id = r.area_id and f.period = r.period and f.indicator_id = r.indicator_id
+        where f.area_id is not null
+            or (r.suppressed and (r.numerator is not null or r.denominator is not null))
+        order by 1, 2, 3
+    """).fetchall()
+    return [
+        f"remembered cell {i} {a} {pd.Timestamp(p):%Y-%m} "
+        + ("is a cell the copy holds" if held else "is hidden with a value")
+        for i, a, p, held in rows
+    ]
+
+
 def _unaudited_tables(con) -> list[str]:
     tables = {
         t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()
@@ -1453,6 +1478,7 @@ def audit_published(path: Path | str, memo: Path | None = None) -> AuditReport:
             + _profile_checks(con)
             + _signal_checks(con)
             + _episode_checks(con)
+            + _remembered_checks(con)
             + _unaudited_tables(con)
         )
     # The two audits at once, their bins in one pool: the stock series' small bins fill

@@ -7,7 +7,10 @@ one and the audit of the new copy covers them all, and it hides again every cell
 live copy hid, so no pair of copies shows a hidden cell's value before and after a
 restatement. The live copy is the memory: it is
 copied into `publication.published_cells` before every marts build, so a rebuilt
-warehouse still remembers what was published from the old one.
+warehouse still remembers what was published from the old one. A cell that leaves the
+warehouse (its area or months gone) is carried in each later copy's `remembered_cells`,
+shown with its value or hidden, until it comes back: then it is frozen or hidden again,
+as if it had never gone.
 """
 
 from pathlib import Path
@@ -17,6 +20,9 @@ import duckdb
 from sources import duckdb_limits
 
 TABLE = "publication.published_cells"
+# In a published copy: the cells earlier copies published or hid that it does not hold.
+REMEMBERED = "remembered_cells"
+CELL = "area_id, period, indicator_id, numerator, denominator, suppressed"
 # As dbt_project.yml's on-run-start creates it for dbt runs without a published copy.
 COLUMNS = (
     "area_id varchar, period date, indicator_id varchar, "
@@ -47,10 +53,7 @@ def remember_published(warehouse: Path, published: Path) -> tuple[int, int]:
         if published.exists():
             try:
                 con.execute(f"attach '{published}' as live (read_only)")
-                con.execute(
-                    f"insert into {TABLE} select area_id, period, indicator_id, numerator, "
-                    "denominator, suppressed from live.fct_area_indicator_month"
-                )
+                con.execute(f"insert into {TABLE} {_earlier_cells(con)}")
             except duckdb.Error as error:
                 con.execute("rollback")
                 raise LiveCopyUnreadable(
@@ -62,15 +65,53 @@ def remember_published(warehouse: Path, published: Path) -> tuple[int, int]:
         return con.execute(shown).fetchone()[0], before
 
 
+def _earlier_cells(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL of every cell the attached live copy holds or remembers (a copy from before
+    `remembered_cells` holds no such table)."""
+    cells = f"select {CELL} from live.fct_area_indicator_month"
+    carried = con.execute(
+        "select count(*) from information_schema.tables"
+        " where table_catalog = 'live' and table_name = ?",
+        [REMEMBERED],
+    ).fetchone()[0]
+    return cells + (f" union all select {CELL} from live.{REMEMBERED}" if carried else "")
+
+
+def carry_remembered(staged: Path, live: Path) -> int:
+    """Give the staged copy its `remembered_cells`: the cells the live copy holds or
+    remembers that the staged copy does not hold. Returns how many."""
+    with duckdb.connect(str(staged)) as con:
+        if not live.exists():
+            con.execute(f"create table main.{REMEMBERED} ({COLUMNS})")
+            return 0
+        con.execute(f"attach '{live}' as live (read_only)")
+        con.execute(
+            f"""
+            create table main.{REMEMBERED} as
+            select earlier.* from ({_earlier_cells(con)}) as earlier
+            where not exists (
+                select 1 from main.fct_area_indicator_month as staged
+                where
+                    staged.area_id = earlier.area_id
+                    and staged.period = earlier.period
+                    and staged.indicator_id = earlier.indicator_id
+            )
+            order by area_id, period, indicator_id
+            """
+        )
+        return con.execute(f"select count(*) from main.{REMEMBERED}").fetchone()[0]
+
+
 def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:
-    """Cells the live copy publishes and the staged copy hides although their values
-    (the warehouse's) are unchanged: what the memory must prevent. A restated cell, whose
-    value changed, may be hidden now."""
+    """Cells the live copy publishes (or remembers as published) and the staged copy
+    hides although their values (the warehouse's) are unchanged: what the memory must
+    prevent. A restated cell, whose value changed, may be hidden now."""
     if not live.exists():
         return []
     with duckdb.connect(str(staged), read_only=True) as con:
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
         con.execute(f"attach '{live}' as live (read_only)")
+        earlier = _earlier_cells(con)
         rows = con.execute(
             f"""
             with restricted as (
@@ -86,7 +127,7 @@ def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:
             )
 
             select published.area_id, published.period, published.indicator_id
-            from live.fct_area_indicator_month as published
+            from ({earlier}) as published
             inner join main.fct_area_indicator_month as staged
                 using (area_id, period, indicator_id)
             inner join current_values using (area_id, period, indicator_id)
@@ -106,18 +147,18 @@ def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:
 
 
 def shown_after_hidden(staged: Path, live: Path) -> list[str]:
-    """Cells the live copy hid and the staged copy shows. Only a restatement changes a
-    hidden cell's value, and shown then, it would complete a hidden total of a copy from
-    before the restatement (taken as unchanged), or have its old value bounded by what
-    moved, which other indicators show."""
+    """Cells the live copy hid (or remembers as hidden) and the staged copy shows. Only a
+    restatement changes a hidden cell's value, and shown then, it would complete a hidden
+    total of a copy from before the restatement (taken as unchanged), or have its old
+    value bounded by what moved, which other indicators show."""
     if not live.exists():
         return []
     with duckdb.connect(str(staged), read_only=True) as con:
         con.execute(f"attach '{live}' as live (read_only)")
         rows = con.execute(
-            """
+            f"""
             select hidden.area_id, hidden.period, hidden.indicator_id
-            from live.fct_area_indicator_month as hidden
+            from ({_earlier_cells(con)}) as hidden
             inner join main.fct_area_indicator_month as staged
                 using (area_id, period, indicator_id)
             where hidden.suppressed and not staged.suppressed

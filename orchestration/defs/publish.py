@@ -29,6 +29,8 @@ from orchestration.defs.detection import area_signals
 from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
 from quality.disclosure_audit import AuditReport, audit_published
 from quality.disclosure_memory import (
+    REMEMBERED,
+    carry_remembered,
     no_longer_published,
     shown_after_hidden,
     withdrawn_unchanged,
@@ -109,9 +111,12 @@ def publish(
     the copy would hide a cell the live one publishes with the same value (the audit of a
     copy covers the earlier ones only while each holds the one before) or show one it
     hid. Returns the tables' row counts, the audit, and the live
-    copy's cells the new one no longer publishes (`no_longer_published`)."""
+    copy's cells the new one no longer publishes (`no_longer_published`). The copy also
+    carries the cells earlier copies published or hid that it does not hold
+    (`carry_remembered`)."""
     staged, counts = stage(warehouse, target)
     try:
+        counts[REMEMBERED] = carry_remembered(staged, target)
         report = audit_published(staged, memo=audit_memo(warehouse))
         report.inconsistencies += withdrawn_unchanged(staged, warehouse, target)
         report.inconsistencies += shown_after_hidden(staged, target)

@@ -7,6 +7,8 @@ import pytest
 import orchestration.defs.publish as publish_assets
 from orchestration.defs.publish import PUBLISHED_TABLES, DisclosureError, publish
 from quality.disclosure_audit import AuditReport, Exposure
+from quality.disclosure_memory import TABLE as MEMORY
+from quality.disclosure_memory import remember_published
 
 
 @pytest.fixture
@@ -36,6 +38,7 @@ def test_a_copy_that_fails_the_audit_is_never_published(warehouse, tmp_path, mon
     monkeypatch.setattr(publish_assets, "audit_published", lambda path, memo: failing)
     monkeypatch.setattr(publish_assets, "withdrawn_unchanged", lambda *paths: [])
     monkeypatch.setattr(publish_assets, "shown_after_hidden", lambda *paths: [])
+    monkeypatch.setattr(publish_assets, "carry_remembered", lambda *paths: 0)
     with pytest.raises(DisclosureError, match="x A 2025-03 numerator known to within 0$"):
         publish(warehouse, target)
     assert target.read_bytes() == b"the copy readers have now"
@@ -47,10 +50,10 @@ def test_a_copy_that_passes_replaces_the_old_one(warehouse, tmp_path, audit_pass
     counts, report, withdrawn = publish(warehouse, target)
     assert report.passed
     assert withdrawn == {"hidden": [], "gone": []}  # no live copy before
-    assert counts == dict.fromkeys(PUBLISHED_TABLES, 1)
+    assert counts == {**dict.fromkeys(PUBLISHED_TABLES, 1), "remembered_cells": 0}
     with duckdb.connect(str(target), read_only=True) as con:
         tables = {row[0] for row in con.execute("show tables").fetchall()}
-    assert tables == set(PUBLISHED_TABLES)
+    assert tables == {*PUBLISHED_TABLES, "remembered_cells"}
     # The same tables as Parquet beside the copy, for analysts' tools.
     parquet = target.parent / "parquet"
     assert sorted(p.name for p in parquet.iterdir()) == sorted(
@@ -201,3 +204,47 @@ def test_a_copy_that_withdraws_restated_cells_and_loses_others_says_which(
         "hidden": ["x B 2025-03", "x municipality 2025-03"],
         "gone": ["x C 2025-03"],
     }
+
+
+def test_cells_that_leave_the_warehouse_are_remembered_until_they_come_back(
+    warehouse, tmp_path, audit_passes
+):
+    """The live copy published A (10 of 40) and hid D. Two copies without them (their
+    area left the warehouse) carry both in `remembered_cells`, and the warehouse's memory
+    holds them; when they come back, A hidden at the same value or D shown refuses the
+    copy, as if they had never gone (before, both were judged afresh)."""
+    target = memory_case(
+        warehouse,
+        tmp_path,
+        restricted=[("B", 10, 100)],
+        staged=[("B", False, 10, 100)],
+        live=[("A", False, 10, 40), ("B", False, 10, 100), ("D", True, None, None)],
+    )
+    _, _, withdrawn = publish(warehouse, target)
+    assert withdrawn == {"hidden": [], "gone": ["x A 2025-03"]}
+    _, _, withdrawn = publish(warehouse, target)  # still gone: named once, when it went
+    assert withdrawn == {"hidden": [], "gone": []}
+    with duckdb.connect(str(target), read_only=True) as con:
+        carried = con.execute(
+            "select area_id, numerator, denominator, suppressed from remembered_cells"
+        ).fetchall()
+    assert carried == [("A", 10, 40, False), ("D", None, None, True)]
+    remember_published(warehouse, target)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        memory = con.execute(
+            f"select area_id, numerator, suppressed from {MEMORY} order by 1"
+        ).fetchall()
+    assert memory == [("A", 10, False), ("B", 10, False), ("D", None, True)]
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "insert into restricted.restricted_area_indicator_month values"
+            " ('A', '2025-03-01', 'x', 10, 40), ('D', '2025-03-01', 'x', 5, 39)"
+        )
+        staged = [("A", True, None, None), ("B", False, 10, 100), ("D", False, 5, 39)]
+        con.execute(f"create or replace table marts.fct_area_indicator_month as {fact(staged)}")
+    with pytest.raises(DisclosureError) as error:
+        publish(warehouse, target)
+    assert error.value.report.findings == [
+        "x A 2025-03 published unchanged in the live copy, hidden now",
+        "x D 2025-03 hidden in the live copy, shown now",
+    ]

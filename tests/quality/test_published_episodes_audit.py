@@ -1,9 +1,9 @@
-"""The auditor's checks of the published episodes and of which tables are published, on a
-hand-made copy."""
+"""The auditor's checks of the published episodes, the cells remembered from earlier
+copies and which tables are published, on a hand-made copy."""
 
 import duckdb
 
-from quality.disclosure_audit import _episode_checks, _unaudited_tables
+from quality.disclosure_audit import _episode_checks, _remembered_checks, _unaudited_tables
 
 
 def copy(episode_columns: str = "") -> duckdb.DuckDBPyConnection:
@@ -58,3 +58,20 @@ def test_a_table_the_auditor_does_not_know_is_a_finding():
     con = copy()
     con.execute("create table area_signals_raw as select 0.41 as rate")
     assert _unaudited_tables(con) == ["table area_signals_raw is published but not audited"]
+
+
+def test_remembered_cells_are_none_the_copy_holds_and_hidden_ones_carry_no_value():
+    con = copy()
+    assert _remembered_checks(con) == []  # a copy from before remembered cells
+    con.execute("""create table remembered_cells as select * from (values
+        ('BO02', date '2025-11-01', 'x', 5.0, 40.0, false),
+        ('BO03', date '2025-11-01', 'x', null, null, true)
+        ) as t (area_id, period, indicator_id, numerator, denominator, suppressed)""")
+    assert _remembered_checks(con) == []
+    con.execute("""insert into remembered_cells values
+        ('BO04', date '2025-11-01', 'x', 2, null, true),
+        ('BO01', date '2026-01-01', 'x', null, null, true)""")
+    assert _remembered_checks(con) == [
+        "remembered cell x BO01 2026-01 is a cell the copy holds",
+        "remembered cell x BO04 2025-11 is hidden with a value",
+    ]

@@ -89,6 +89,15 @@ def add_sheet(path, name, rows, far_cell="", dimension=""):
 ROW = ["020208-4002", "7", "20", "0", "0", "2"]
 
 
+def one_row_workbook(tmp_path):
+    """A school-absence workbook of one row, on its first sheet ('Fravær')."""
+    path = tmp_path / "skolefravaer.xlsx"
+    contract = children_youth.SCHOOL_ABSENCE
+    frame = pd.DataFrame([("010115-4001", 4, 20, 2.5, 1.0, 0.0)], columns=contract.headers)
+    writers.write_xlsx(path, frame, contract)
+    return path
+
+
 @pytest.mark.parametrize(
     "sheet",
     [
@@ -111,10 +120,7 @@ ROW = ["020208-4002", "7", "20", "0", "0", "2"]
 def test_rows_on_a_second_sheet_refuse_the_workbook(tmp_path, sheet):
     """A workbook split over sheets (grades 1-5 and 6-9, say) would lose the second sheet's
     rows unread and uncounted, whatever its layout."""
-    contract = children_youth.SCHOOL_ABSENCE
-    path = tmp_path / "skolefravaer.xlsx"
-    frame = pd.DataFrame([("010115-4001", 4, 20, 2.5, 1.0, 0.0)], columns=contract.headers)
-    writers.write_xlsx(path, frame, contract)
+    contract, path = children_youth.SCHOOL_ABSENCE, one_row_workbook(tmp_path)
     add_sheet(path, "6-9 klasse", sheet)
     with pytest.raises(DeliveryError) as raised:
         read_xlsx(path, contract)
@@ -127,10 +133,7 @@ def test_rows_on_a_second_sheet_refuse_the_workbook(tmp_path, sheet):
 
 def test_a_notes_sheet_does_not_refuse_the_workbook(tmp_path):
     """Notes naming a column or two, and dates and numbers, are no rows of the delivery."""
-    contract = children_youth.SCHOOL_ABSENCE
-    path = tmp_path / "skolefravaer.xlsx"
-    frame = pd.DataFrame([("010115-4001", 4, 20, 2.5, 1.0, 0.0)], columns=contract.headers)
-    writers.write_xlsx(path, frame, contract)
+    contract, path = children_youth.SCHOOL_ABSENCE, one_row_workbook(tmp_path)
     notes = [["Fravær i dage"], ["sygefravaer", "dage syg"], ["Leveret", "2025-04-02", "4512"]]
     add_sheet(path, "Forklaring", notes)
     assert len(read_xlsx(path, contract).lines) == 1
@@ -140,10 +143,7 @@ def test_a_sheet_spanning_too_many_cells_refuses_the_workbook(tmp_path, monkeypa
     """One value typed far out makes calamine hold the whole span. A span the sheet declares
     is refused before any sheet is parsed (XFD2000: 32.8 million cells, some 1.4 GB if read);
     one it does not declare, after the parse and before its rows become Python objects."""
-    contract = children_youth.SCHOOL_ABSENCE
-    path = tmp_path / "skolefravaer.xlsx"
-    frame = pd.DataFrame([("010115-4001", 4, 20, 2.5, 1.0, 0.0)], columns=contract.headers)
-    writers.write_xlsx(path, frame, contract)
+    contract, path = children_youth.SCHOOL_ABSENCE, one_row_workbook(tmp_path)
     add_sheet(path, "Noter", [["Fravær i dage"]], far_cell="XFD2000", dimension="A1:XFD2000")
     with pytest.raises(DeliveryError) as raised:
         read_xlsx(path, contract)
@@ -152,7 +152,7 @@ def test_a_sheet_spanning_too_many_cells_refuses_the_workbook(tmp_path, monkeypa
         "more than the 20,000,000 read: a value typed far from the rows? Delete it (Ctrl+End "
         "goes to the sheet's last cell) and deliver the workbook again"
     )
-    writers.write_xlsx(path, frame, contract)
+    one_row_workbook(tmp_path)
     add_sheet(path, "Noter", [["Fravær i dage"]], far_cell="Z100")  # A1:Z100, not declared
     assert len(read_xlsx(path, contract).lines) == 1
     monkeypatch.setattr(readers, "MAX_SHEET_CELLS", 2_599)
