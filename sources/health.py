@@ -19,9 +19,9 @@ from sources.readers import (
     Cells,
     DeliveryError,
     SourceUnavailable,
+    json_text,
     json_value_problem,
     load_json,
-    to_text,
 )
 from sources.validate import ISO, QUARANTINE_COLUMNS
 
@@ -159,7 +159,7 @@ def read_api(
         if unjudged:
             rejected.append((n, *unjudged))
         else:
-            rows.append([to_text(item.get(h)) for h in contract.headers])
+            rows.append([json_text(item.get(c.header), c.kind) for c in contract.columns])
             lines.append(n)
     return Cells(
         pd.DataFrame(rows, columns=contract.headers, dtype=str),

@@ -55,8 +55,9 @@ def _check_headers(origin: str, found: list[str], contract: Contract) -> None:
 
 class JsonNumber(float):
     """A JSON number with a fraction or an exponent: a float that keeps the text it was
-    written as, so a text column takes that text (through a double, an id written
-    `1234567890123456789.0` would read back as ...768, and `1.5e300` as 301 digits)."""
+    written as, so a text column takes that text (`json_text`: through a double, an id
+    written `1234567890123456789.0` would read back as ...768, and `1.5e300` as 301
+    digits)."""
 
     __slots__ = ("literal",)
 
@@ -66,10 +67,17 @@ class JsonNumber(float):
         return number
 
 
+def json_text(value: object, kind: str | None) -> str:
+    """A JSON value of a column of this kind as the text the validator reads: a number
+    with a fraction or an exponent in a text column as written (an id sent as a number),
+    elsewhere as to_text spells it (1.0 as 1, as a yes/no or an allowed value reads)."""
+    if isinstance(value, JsonNumber) and kind == "text":
+        return value.literal
+    return to_text(value)
+
+
 def to_text(value: object) -> str:
     """Typed values from Excel, SQL or JSON as the text the validator reads (ISO dialect)."""
-    if isinstance(value, JsonNumber):
-        return value.literal
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, bool):
@@ -408,21 +416,33 @@ _CPR_CELL = re.compile(CPR_NUMBER)
 OTHER_SHEET_ROWS = 100
 
 
-def _holds_rows(sheet: list[list], contract: Contract) -> bool:
-    """Whether a sheet other than the first looks like rows of the delivery: a row with
-    half of the contract's headers or more (any case, anywhere in its first rows: below a
-    title, from column B), or a CPR number (a continuation of the rows without headers),
-    also one Excel stored as a number, its leading zero dropped (101901234).
-    A sheet of notes has neither."""
+def _holds_rows(sheet: list[list], start: tuple[int, int], contract: Contract) -> str | None:
+    """Why a sheet other than the first (its rows from `start`, calamine's first cell)
+    looks like rows of the delivery, if it does: a row with half of the contract's headers
+    or more (any case, anywhere in its first rows: below a title, from column B), or a CPR
+    number (a continuation of the rows without headers), also one Excel stored as a
+    number, its leading zero dropped (101901234). A sheet of notes has neither."""
     headers = {h.casefold() for h in contract.headers}
-    for row in sheet:
+    for r, row in enumerate(sheet, start=start[0]):
         cells = [to_text(c).strip() for c in row]
         if 2 * len(headers & {c.casefold() for c in cells}) >= len(headers):
-            return True
-        numbers = [f"{c:010.0f}" for c in row if type(c) in (int, float) and 1e8 <= c < 1e10]
-        if any(_CPR_CELL.fullmatch(c) for c in cells + numbers):
-            return True
-    return False
+            return f"the contract's headers in row {r + 1}"
+        for c, (cell, value) in enumerate(zip(cells, row, strict=True), start=start[1]):
+            if type(value) in (int, float) and 1e8 <= value < 1e10:
+                cell = f"{value:010.0f}"
+            if _CPR_CELL.fullmatch(cell):
+                return f"a CPR number in cell {_cell_name(r, c)}"
+    return None
+
+
+def _cell_name(row: int, column: int) -> str:
+    """A1 for (0, 0)."""
+    letters = ""
+    column += 1
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row + 1}"
 
 
 # The cells a sheet may span, empty ones included: calamine holds the whole span in memory
@@ -432,7 +452,10 @@ def _holds_rows(sheet: list[list], contract: Contract) -> bool:
 MAX_SHEET_CELLS = 20_000_000
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _RELATION = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="(([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?)"')
+# Its last cell: the rows are read from A1 to it, whatever the first cell.
+_DIMENSION = re.compile(
+    rb'<(?:\w+:)?dimension ref="((?:[A-Z]+[0-9]+:)?([A-Z]+)([0-9]+))"', re.IGNORECASE
+)
 
 
 def _column_number(letters: bytes) -> int:
@@ -440,10 +463,10 @@ def _column_number(letters: bytes) -> int:
 
 
 def _declared_spans(path: Path) -> dict[str, tuple[str, int]]:
-    """Each sheet's span (its reference and cells) by sheet name, as the workbook declares
-    it: Excel writes `<dimension ref="A1:F200"/>` at the top of a sheet, so this reads a
-    few bytes of each before calamine parses any. A sheet declaring none is measured after
-    calamine's parse instead."""
+    """Each sheet's span (its reference, and the cells from A1 to its last) by sheet name,
+    as the workbook declares it: Excel writes `<dimension ref="A1:F200"/>` at the top of a
+    sheet, so this reads a few bytes of each before calamine parses any. A sheet declaring
+    none, or less than it holds, is measured after calamine's parse."""
     spans = {}
     with zipfile.ZipFile(path) as archive:
         book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
@@ -458,10 +481,9 @@ def _declared_spans(path: Path) -> dict[str, tuple[str, int]]:
             with archive.open(part) as stream:
                 found = _DIMENSION.search(stream.read(4096))
             if found:
-                ref, first_col, first_row, last_col, last_row = found.groups()
-                width = _column_number(last_col or first_col) - _column_number(first_col) + 1
-                height = int(last_row or first_row) - int(first_row) + 1
-                spans[sheet.get("name")] = (ref.decode(), width * height)
+                ref, last_column, last_row = found.groups()
+                cells = _column_number(last_column.upper()) * int(last_row)
+                spans[sheet.get("name")] = (ref.decode(), cells)
     return spans
 
 
@@ -475,12 +497,12 @@ def _refuse_span(origin: str, sheet: str, span: str, cells: int) -> None:
 
 
 def _parsed_sheet(workbook, index: int, origin: str):
-    """A sheet as calamine parsed it, refused if it spans too many cells to turn into rows."""
+    """A sheet as calamine parsed it, refused if it spans too many cells, from A1 to its
+    last, to turn into rows."""
     sheet = workbook.get_sheet_by_index(index)
-    name = workbook.sheet_names[index]
-    _refuse_span(
-        origin, name, f"{sheet.height} rows x {sheet.width} columns", sheet.height * sheet.width
-    )
+    rows, columns = (sheet.end[0] + 1, sheet.end[1] + 1) if sheet.end else (0, 0)
+    span = f"{rows} rows x {columns} columns from A1"
+    _refuse_span(origin, workbook.sheet_names[index], span, rows * columns)
     return sheet
 
 
@@ -499,10 +521,10 @@ def read_xlsx(path: Path, contract: Contract) -> Cells:
             _refuse_span(origin, name, span, cells)
         workbook = CalamineWorkbook.from_path(str(path))
         rows = _parsed_sheet(workbook, 0, origin).to_python(skip_empty_area=False)
-        others = [
-            (name, _parsed_sheet(workbook, i, origin).to_python(nrows=OTHER_SHEET_ROWS))
-            for i, name in enumerate(workbook.sheet_names[1:], start=1)
-        ]
+        others = []  # (name, first cell, first rows) of every other sheet
+        for i, name in enumerate(workbook.sheet_names[1:], start=1):
+            sheet = _parsed_sheet(workbook, i, origin)
+            others.append((name, sheet.start or (0, 0), sheet.to_python(nrows=OTHER_SHEET_ROWS)))
     except DeliveryError:
         raise
     except Exception as exc:  # zipfile, XML and calamine each have errors for a broken file
@@ -511,13 +533,16 @@ def read_xlsx(path: Path, contract: Contract) -> Cells:
         raise DeliveryError(f"{origin}: empty sheet, no header row")
     header = _sheet_header(rows[0])
     _check_headers(origin, header, contract)
-    more = [name for name, sheet in others if _holds_rows(sheet, contract)]
+    more = [
+        f"{name!r} ({why})"
+        for name, start, sheet in others
+        if (why := _holds_rows(sheet, start, contract))
+    ]
     if more:
         raise DeliveryError(
-            f"{origin}: sheet(s) {', '.join(map(repr, more))} look like rows of the delivery "
-            "(the contract's headers, or CPR numbers); only the first sheet "
-            f"({workbook.sheet_names[0]!r}) is read, so their rows would be lost: deliver "
-            "every row on the first sheet"
+            f"{origin}: sheet(s) {', '.join(more)} look like rows of the delivery; only the "
+            f"first sheet ({workbook.sheet_names[0]!r}) is read, so their rows would be "
+            "lost: deliver every row on the first sheet"
         )
     # calamine's rows all have the sheet's width: one object matrix, a column at a time.
     body = np.array(rows[1:], dtype=object).reshape(len(rows) - 1, len(header))
@@ -781,13 +806,14 @@ def read_geojson(path: Path, contract: Contract) -> Cells:
     if not isinstance(features, list):
         raise DeliveryError(f"{origin}: no 'features' list")
     rows, lines, rejected, found = [], [], [], set()
+    kinds = {c.header: c.kind for c in contract.columns}
     for n, feature in enumerate(features, start=1):
         if not isinstance(feature, dict):
             raise DeliveryError(f"{origin}: feature {n} is not an object")
         properties = feature.get("properties") or {}
         if not isinstance(properties, dict):
             raise DeliveryError(f"{origin}: feature {n}: 'properties' is not an object")
-        cells = {k: to_text(v) for k, v in properties.items()}
+        cells = {k: json_text(v, kinds.get(k)) for k, v in properties.items()}
         geometry = feature.get("geometry")
         cells["geometri"] = json.dumps(geometry) if geometry else ""  # none: a missing value
         found.update(cells)

@@ -175,21 +175,24 @@ def test_a_failed_commit_is_reported_not_the_rollback_after_it(tmp_path):
 
 
 def test_a_cpr_number_in_another_column_reaches_the_quarantine_redacted(tmp_path):
-    """Typed into the hours column (or in a JSON object of a text column), the number is the
-    value that failed: shown redacted, also beside other text, never a longer number."""
+    """A value quarantined for another reason (a control character in the name) shows a
+    CPR number in it redacted, also beside other text, never a longer number; in the
+    hours column a value of nine digits or more is redacted whole (a CPR number however
+    spelled), a shorter one shown."""
     folder = tmp_path / "test" / "2025-01"
     folder.mkdir(parents=True)
     (folder / "boern.csv").write_bytes(
-        HEADER + b"010190-1001;Anna;010190-1002\n010190-1003;Bo;ca. 0101901004 t\n"
-        b"010190-1005;Carl;nr. 123456789012\n"
+        HEADER + b"010190-1001;Anna\x01 010190-1002;1\n010190-1003;Bo\x01 nr. 123456789012;2\n"
+        b"010190-1005;Carl;ca. 0101901004 t\n010190-1007;Dan;12 t\n"
     )
     where = SourceLocations(tmp_path, housing_db_url="", health_api_url="")
     con = duckdb.connect()
     list(extract_periods(con, CONTRACT, [JAN], where, Pseudonymiser(b"k")))
     assert con.execute("select line, value from raw.quarantine order by line").fetchall() == [
-        (2, "<redacted>"),
-        (3, "ca. <redacted> t"),
-        (4, "nr. 123456789012"),
+        (2, "Anna\x01 <redacted>"),
+        (3, "Bo\x01 nr. 123456789012"),
+        (4, "<redacted>"),
+        (5, "12 t"),
     ]
 
 
@@ -228,7 +231,8 @@ def test_a_cpr_number_in_a_free_text_column_holds_its_row_back(tmp_path):
 
 def test_a_cpr_number_in_a_count_is_above_its_maximum_and_redacted(tmp_path):
     """National statistics' counts and incomes: a CPR number typed in, with or without its
-    dash or the leading zero a spreadsheet drops, is never loaded as a number."""
+    dash or the leading zero a spreadsheet drops, or with thousands dots, is never loaded
+    as a number, nor shown in the quarantine."""
     folder = tmp_path / "national" / "2025"
     folder.mkdir(parents=True)
     header = ";".join(national.AREA_STATISTICS.headers)
@@ -237,13 +241,15 @@ def test_a_cpr_number_in_a_count_is_above_its_maximum_and_redacted(tmp_path):
         f"{area};{count};100;900;10;0,01;500;50;250.000,5;300.000\n"
         for area, count in counts.items()
     ]
+    incomes = {"BO05": "1.501.901.234", "BO06": "101.901.234,5"}  # as Danish numbers
+    rows += [f"{area};1.200;100;900;10;0,01;500;50;{i};300.000\n" for area, i in incomes.items()]
     (folder / "boligomraader.csv").write_bytes((header + "\n" + "".join(rows)).encode())
     where = SourceLocations(tmp_path, housing_db_url="", health_api_url="")
     con = duckdb.connect()
     [[(_, stats)]] = extract_periods(
         con, national.AREA_STATISTICS, [JAN], where, Pseudonymiser(b"k")
     )
-    assert (stats.rows_read, stats.rows_loaded, stats.rows_quarantined) == (4, 1, 3)
+    assert (stats.rows_read, stats.rows_loaded, stats.rows_quarantined) == (6, 1, 5)
     assert con.execute(
         "select area_id, residents_1_january, mean_gross_income from raw.national__area_statistics"
     ).fetchall() == [("BO01", 1200, 250000.5)]
@@ -251,6 +257,8 @@ def test_a_cpr_number_in_a_count_is_above_its_maximum_and_redacted(tmp_path):
         (3, "<redacted>", "above the maximum 1e+06"),
         (4, "<redacted>", "above the maximum 1e+06"),
         (5, "<redacted>", "not a whole number"),
+        (6, "<redacted>", "above the maximum 1e+07"),
+        (7, "<redacted>", "above the maximum 1e+07"),
     ]
 
 

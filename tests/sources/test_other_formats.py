@@ -98,36 +98,36 @@ def one_row_workbook(tmp_path):
     return path
 
 
-@pytest.mark.parametrize(
-    "sheet",
-    [
-        [list(children_youth.SCHOOL_ABSENCE.headers), ROW],
-        [["Skolefravær fortsat"], list(children_youth.SCHOOL_ABSENCE.headers), ROW],
-        [[], ["", *children_youth.SCHOOL_ABSENCE.headers], ["", *ROW]],
-        [[h.upper() for h in children_youth.SCHOOL_ABSENCE.headers[:3]]],
-        [ROW],  # a continuation without headers
-        [[202084002, 7, 20, 0, 0, 2]],  # the CPR number stored as a number: 020208-4002
-    ],
-    ids=[
-        "headers",
-        "below a title",
-        "from B2",
-        "half the headers in capitals",
-        "no headers",
-        "CPR numbers stored as numbers",
-    ],
-)
-def test_rows_on_a_second_sheet_refuse_the_workbook(tmp_path, sheet):
+HEADERS = list(children_youth.SCHOOL_ABSENCE.headers)
+# A second sheet's rows, and why the workbook is refused.
+SECOND_SHEETS = {
+    "headers": ([HEADERS, ROW], "the contract's headers in row 1"),
+    "below a title": ([["Skolefravær fortsat"], HEADERS, ROW], "the contract's headers in row 2"),
+    "from B2": ([[], ["", *HEADERS], ["", *ROW]], "the contract's headers in row 2"),
+    "half the headers in capitals": (
+        [[h.upper() for h in HEADERS[:3]]],
+        "the contract's headers in row 1",
+    ),
+    "no headers": ([ROW], "a CPR number in cell A1"),
+    "no headers, from C3": ([[], [], ["", "", *ROW]], "a CPR number in cell C3"),
+    # the CPR number stored as a number: 020208-4002
+    "CPR numbers stored as numbers": ([[202084002, 7, 20, 0, 0, 2]], "a CPR number in cell A1"),
+}
+
+
+@pytest.mark.parametrize(("sheet", "why"), SECOND_SHEETS.values(), ids=SECOND_SHEETS.keys())
+def test_rows_on_a_second_sheet_refuse_the_workbook(tmp_path, sheet, why):
     """A workbook split over sheets (grades 1-5 and 6-9, say) would lose the second sheet's
-    rows unread and uncounted, whatever its layout."""
+    rows unread and uncounted, whatever its layout. The message says where it looked so:
+    a notes sheet may hold an amount that reads as a CPR number."""
     contract, path = children_youth.SCHOOL_ABSENCE, one_row_workbook(tmp_path)
     add_sheet(path, "6-9 klasse", sheet)
     with pytest.raises(DeliveryError) as raised:
         read_xlsx(path, contract)
     assert str(raised.value) == (
-        f"{path}: sheet(s) '6-9 klasse' look like rows of the delivery (the contract's "
-        "headers, or CPR numbers); only the first sheet ('Fravær') is read, so their rows "
-        "would be lost: deliver every row on the first sheet"
+        f"{path}: sheet(s) '6-9 klasse' ({why}) look like rows of the delivery; only the "
+        "first sheet ('Fravær') is read, so their rows would be lost: deliver every row on "
+        "the first sheet"
     )
 
 
@@ -139,24 +139,33 @@ def test_a_notes_sheet_does_not_refuse_the_workbook(tmp_path):
     assert len(read_xlsx(path, contract).lines) == 1
 
 
-def test_a_sheet_spanning_too_many_cells_refuses_the_workbook(tmp_path, monkeypatch):
-    """One value typed far out makes calamine hold the whole span. A span the sheet declares
-    is refused before any sheet is parsed (XFD2000: 32.8 million cells, some 1.4 GB if read);
-    one it does not declare, after the parse and before its rows become Python objects."""
+@pytest.mark.parametrize("declared", ["A1:XFD2000", "XFD2000", "a1:xfd2000"])
+def test_a_sheet_declaring_too_many_cells_refuses_the_workbook_unparsed(tmp_path, declared):
+    """One value typed far out makes calamine hold the whole span, and the rows are read
+    from A1: the span Excel declares (to its last cell, from A1, in any case) is refused
+    before any sheet is parsed (XFD2000: 32.8 million cells, some 1.4 GB if read)."""
     contract, path = children_youth.SCHOOL_ABSENCE, one_row_workbook(tmp_path)
-    add_sheet(path, "Noter", [["Fravær i dage"]], far_cell="XFD2000", dimension="A1:XFD2000")
+    add_sheet(path, "Noter", [["Fravær i dage"]], far_cell="XFD2000", dimension=declared)
     with pytest.raises(DeliveryError) as raised:
         read_xlsx(path, contract)
     assert str(raised.value) == (
-        f"{path}: sheet 'Noter' spans A1:XFD2000 (32,768,000 cells, empty ones included), "
+        f"{path}: sheet 'Noter' spans {declared} (32,768,000 cells, empty ones included), "
         "more than the 20,000,000 read: a value typed far from the rows? Delete it (Ctrl+End "
         "goes to the sheet's last cell) and deliver the workbook again"
     )
-    one_row_workbook(tmp_path)
-    add_sheet(path, "Noter", [["Fravær i dage"]], far_cell="Z100")  # A1:Z100, not declared
+
+
+@pytest.mark.parametrize("rows", [[["Fravær i dage"]], []], ids=["from A1", "only the far cell"])
+def test_a_sheet_spanning_too_many_cells_undeclared_refuses_the_workbook(
+    tmp_path, monkeypatch, rows
+):
+    """A sheet that declares no span is measured after the parse, from A1 to its last
+    cell, before its rows become Python objects."""
+    contract, path = children_youth.SCHOOL_ABSENCE, one_row_workbook(tmp_path)
+    add_sheet(path, "Noter", rows, far_cell="Z100")  # A1:Z100, 2,600 cells
     assert len(read_xlsx(path, contract).lines) == 1
     monkeypatch.setattr(readers, "MAX_SHEET_CELLS", 2_599)
-    with pytest.raises(DeliveryError, match="sheet 'Noter' spans 100 rows x 26 columns"):
+    with pytest.raises(DeliveryError, match="sheet 'Noter' spans 100 rows x 26 columns from A1"):
         read_xlsx(path, contract)
 
 

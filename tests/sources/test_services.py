@@ -234,6 +234,18 @@ def test_a_json_number_in_a_text_column_keeps_its_spelling():
     assert cells.frame["forloeb_id"].tolist() == ids
 
 
+def test_a_json_number_elsewhere_is_spelled_as_a_number():
+    """1.0 in a yes/no column reads as 1 (yes), as before numbers kept their spelling."""
+    items = [
+        {"cpr": "010140-1001", "tilbudsdato": "2025-03-01", "accepteret": 1.0},
+        {"cpr": "010140-1002", "tilbudsdato": "2025-03-02", "accepteret": 0.0},
+    ]
+    body = json.dumps({"items": items, "next": None})
+    with server({ENDPOINT + QUERY: [(200, body)]}) as (url, _):
+        cells = read(url)
+    assert cells.frame["accepteret"].tolist() == ["1", "0"] and cells.rejected.empty
+
+
 def test_a_page_giving_next_twice_fails_naming_it():
     body = '{"items": [], "next": "?month=2025-03&page=2", "next": null}'
     with server({ENDPOINT + QUERY: [(200, body)]}) as (url, _):
