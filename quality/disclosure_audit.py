@@ -1379,10 +1379,25 @@ AUDITED_TABLES = {
 }  # fmt: skip
 
 
+def _tables(con) -> set[str]:
+    return {
+        t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()
+    }
+
+
+def _cells(con) -> str:
+    """SQL of the copy's cells and those it remembers from earlier copies (none in a copy
+    from before the twenty-sixth session)."""
+    cells = "select area_id, indicator_id, period, suppressed from fct_area_indicator_month"
+    if "remembered_cells" in _tables(con):
+        cells += " union all select area_id, indicator_id, period, suppressed from remembered_cells"
+    return cells
+
+
 def _episode_checks(con) -> list[str]:
     """The episodes show only their allowed columns, and no month they name (start,
-    onset, end, each transition) is a hidden cell of their series (a month without a cell,
-    as a quarterly series' other months, holds nothing hidden)."""
+    onset, end, each transition) is a hidden cell of their series, held or remembered (a
+    month without a cell, as a quarterly series' other months, holds nothing hidden)."""
     found = []
     for table, allowed in _EPISODE_COLUMNS.items():
         columns = {
@@ -1392,7 +1407,7 @@ def _episode_checks(con) -> list[str]:
             ).fetchall()
         }  # fmt: skip
         found += [f"{table} publishes column {c}" for c in sorted(columns - allowed)]
-    rows = con.execute("""
+    rows = con.execute(f"""
         with named as (
             select episode_id, start_month as month from alert_episodes
             union all
@@ -1404,7 +1419,7 @@ def _episode_checks(con) -> list[str]:
         )
         select distinct n.episode_id, n.month, e.area_id is null from named as n
         left join alert_episodes as e on n.episode_id = e.episode_id
-        left join fct_area_indicator_month as f
+        left join ({_cells(con)}) as f
             on f.area_id = e.area_id and f.indicator_id = e.indicator_id and f.period = n.month
         where f.suppressed or e.area_id is null
         order by n.episode_id, n.month
@@ -1416,15 +1431,26 @@ def _episode_checks(con) -> list[str]:
     ]
 
 
+_REMEMBERED_COLUMNS = {
+    "area_id", "period", "indicator_id", "numerator", "denominator", "suppressed"
+}  # fmt: skip
+
+
 def _remembered_checks(con) -> list[str]:
-    """The cells a copy carries from earlier ones (quality/disclosure_memory.py): none it
-    holds, and no value for a hidden one. The shown ones' values earlier copies published,
-    which this copy cannot prove: the publish step copies them from the live copy."""
-    tables = {
-        t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()
-    }
-    if "remembered_cells" not in tables:  # a copy from before the twenty-sixth session
+    """The cells a copy carries from earlier ones (quality/disclosure_memory.py): their
+    columns only, none it holds, and no value for a hidden one. The shown ones' values
+    earlier copies published, which this copy cannot prove: the publish step copies them
+    from the live copy."""
+    if "remembered_cells" not in _tables(con):  # a copy from before the twenty-sixth session
         return []
+    columns = {
+        c for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_name = ?",
+            ["remembered_cells"],
+        ).fetchall()
+    }  # fmt: skip
+    extra = sorted(columns - _REMEMBERED_COLUMNS)
+    found = [f"remembered_cells publishes column {c}" for c in extra]
     rows = con.execute("""
         select r.indicator_id, r.area_id, r.period, f.area_id is not null
         from remembered_cells as r
@@ -1434,7 +1460,7 @@ def _remembered_checks(con) -> list[str]:
             or (r.suppressed and (r.numerator is not null or r.denominator is not null))
         order by 1, 2, 3
     """).fetchall()
-    return [
+    return found + [
         f"remembered cell {i} {a} {pd.Timestamp(p):%Y-%m} "
         + ("is a cell the copy holds" if held else "is hidden with a value")
         for i, a, p, held in rows
@@ -1442,10 +1468,8 @@ def _remembered_checks(con) -> list[str]:
 
 
 def _unaudited_tables(con) -> list[str]:
-    tables = {
-        t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()
-    }
-    return [f"table {t} is published but not audited" for t in sorted(tables - AUDITED_TABLES)]
+    unaudited = sorted(_tables(con) - AUDITED_TABLES)
+    return [f"table {t} is published but not audited" for t in unaudited]
 
 
 def audit_published(path: Path | str, memo: Path | None = None) -> AuditReport:

@@ -65,16 +65,19 @@ def remember_published(warehouse: Path, published: Path) -> tuple[int, int]:
         return con.execute(shown).fetchone()[0], before
 
 
-def _earlier_cells(con: duckdb.DuckDBPyConnection) -> str:
+def _earlier_cells(con: duckdb.DuckDBPyConnection, flagged: bool = False) -> str:
     """SQL of every cell the attached live copy holds or remembers (a copy from before
-    `remembered_cells` holds no such table)."""
-    cells = f"select {CELL} from live.fct_area_indicator_month"
-    carried = con.execute(
+    `remembered_cells` holds no such table); `flagged` adds whether it is remembered."""
+    held, carried = CELL, CELL
+    if flagged:
+        held, carried = f"{CELL}, false as remembered", f"{CELL}, true as remembered"
+    cells = f"select {held} from live.fct_area_indicator_month"
+    remembers = con.execute(
         "select count(*) from information_schema.tables"
         " where table_catalog = 'live' and table_name = ?",
         [REMEMBERED],
     ).fetchone()[0]
-    return cells + (f" union all select {CELL} from live.{REMEMBERED}" if carried else "")
+    return cells + (f" union all select {carried} from live.{REMEMBERED}" if remembers else "")
 
 
 def carry_remembered(staged: Path, live: Path) -> int:
@@ -142,7 +145,7 @@ def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:
             order by 1, 2, 3
             """
         ).fetchall()
-    withdrawn = "published unchanged in the live copy, hidden now"
+    withdrawn = "published unchanged in an earlier copy, hidden now"
     return [f"{i} {a} {m:%Y-%m} {withdrawn}" for a, m, i in rows]
 
 
@@ -165,30 +168,86 @@ def shown_after_hidden(staged: Path, live: Path) -> list[str]:
             order by 1, 2, 3
             """
         ).fetchall()
-    shown = "hidden in the live copy, shown now"
+    shown = "hidden in an earlier copy, shown now"
     return [f"{i} {a} {m:%Y-%m} {shown}" for a, m, i in rows]
 
 
+def gone_hidden_given_away(staged: Path, live: Path) -> list[str]:
+    """Cells the live copy hid (or remembers as hidden) that the staged copy no longer
+    holds, in an indicator and month where the staged copy shows a cell the live copy did
+    not show with the same value. Their values went somewhere: to `outside` when an area
+    leaves the address register, to the area it merged into, to the municipality total,
+    or to the windows of a month gone from the warehouse. Taking the other cells as
+    unchanged, the changes of those shown cells give the gone cell's value away (the
+    twenty-sixth session's attack read 33 of an area's 54 hidden cells exactly)."""
+    if not live.exists():
+        return []
+    with duckdb.connect(str(staged), read_only=True) as con:
+        con.execute(f"attach '{live}' as live (read_only)")
+        rows = con.execute(
+            f"""
+            with earlier as ({_earlier_cells(con)}),
+
+            gone as (
+                select earlier.indicator_id, earlier.area_id, earlier.period
+                from earlier
+                left join main.fct_area_indicator_month as staged
+                    using (area_id, period, indicator_id)
+                where earlier.suppressed and staged.area_id is null
+            ),
+
+            changed as (
+                select staged.indicator_id, staged.period, min(staged.area_id) as area_id
+                from main.fct_area_indicator_month as staged
+                left join earlier using (area_id, period, indicator_id)
+                where
+                    not staged.suppressed
+                    and (
+                        earlier.area_id is null
+                        or earlier.suppressed
+                        or abs(staged.numerator - earlier.numerator) >= {SAME}
+                        or abs(staged.denominator - earlier.denominator) >= {SAME}
+                        or (staged.denominator is null) != (earlier.denominator is null)
+                    )
+                group by staged.indicator_id, staged.period
+            )
+
+            select gone.indicator_id, gone.area_id, gone.period, changed.area_id
+            from gone
+            inner join changed using (indicator_id, period)
+            order by 1, 2, 3
+            """
+        ).fetchall()
+    return [
+        f"{i} {a} {m:%Y-%m} hidden in an earlier copy, gone now, while {i} {shown} {m:%Y-%m} "
+        "shows a value it did not: the change would give the gone cell away"
+        for i, a, m, shown in rows
+    ]
+
+
 def no_longer_published(staged: Path, live: Path) -> dict[str, list[str]]:
-    """Cells the live copy publishes that the staged copy hides (`hidden`: restated, as
-    unchanged ones fail the publish) or no longer holds (`gone`: its area or months left
-    the warehouse). Their old values stay public, so the publish step shows them."""
+    """Cells the live copy publishes (or remembers as published) that the staged copy
+    hides (`hidden`: restated, as unchanged ones fail the publish) or no longer holds
+    (`gone`: its area or months left the warehouse; named once, when it goes). Their old
+    values stay public, so the publish step shows them."""
     withdrawn = {"hidden": [], "gone": []}
     if not live.exists():
         return withdrawn
     with duckdb.connect(str(staged), read_only=True) as con:
         con.execute(f"attach '{live}' as live (read_only)")
         rows = con.execute(
-            """
+            f"""
             select
                 published.indicator_id,
                 published.area_id,
                 published.period,
                 staged.suppressed is null as gone
-            from live.fct_area_indicator_month as published
+            from ({_earlier_cells(con, flagged=True)}) as published
             left join main.fct_area_indicator_month as staged
                 using (area_id, period, indicator_id)
-            where not published.suppressed and coalesce(staged.suppressed, true)
+            where
+                not published.suppressed
+                and (staged.suppressed or staged.suppressed is null and not published.remembered)
             order by 1, 2, 3
             """
         ).fetchall()

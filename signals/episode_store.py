@@ -53,14 +53,21 @@ DDL = (
 # hidden value; an onset in a hidden month is left blank. The auditor checks both. A
 # month without a row for the series has no data (a quarterly or yearly indicator's other
 # months, school absence's July): nothing of it is hidden.
-_SHOWN = """
+# Hidden cells: the fact's, and those an earlier copy hid that the fact no longer holds
+# (their area or months left the warehouse: the memory, quality/disclosure_memory.py).
+_HIDDEN = """(
+    select area_id, indicator_id, period from marts.fct_area_indicator_month where suppressed
+    union all
+    select area_id, indicator_id, period from publication.published_cells where suppressed
+)"""
+_SHOWN = f"""
     select e.episode_id from alerts.episodes as e
     where not exists (
         select 1 from alerts.transitions as t
-        inner join marts.fct_area_indicator_month as f
+        inner join {_HIDDEN} as f
             on f.area_id = e.area_id and f.indicator_id = e.indicator_id
             and f.period = t.month
-        where t.episode_id = e.episode_id and f.suppressed
+        where t.episode_id = e.episode_id
     )
     -- nor an open one whose series is hidden in the newest month: hidden months do not
     -- move it (episodes.advance), so its state there would be stale, for good if the

@@ -240,7 +240,7 @@ def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, storage: K
     # The fact keeps publishing what the live copy publishes (quality/disclosure_memory.py).
     live = Path(storage.published_path)
     cells, before = remember_published(Path(storage.warehouse_path), live)
-    context.log.info(f"{cells} cells published in the live copy, remembered for the fact")
+    context.log.info(f"{cells} cells published in the live copy or remembered by it, for the fact")
     if not live.exists() and before:
         context.log.warning(
             f"no live copy at {live}: the {before} cells the last one published are forgotten,"

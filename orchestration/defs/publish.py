@@ -31,6 +31,7 @@ from quality.disclosure_audit import AuditReport, audit_published
 from quality.disclosure_memory import (
     REMEMBERED,
     carry_remembered,
+    gone_hidden_given_away,
     no_longer_published,
     shown_after_hidden,
     withdrawn_unchanged,
@@ -61,9 +62,10 @@ published_cells = dg.AssetSpec(
     key=dg.AssetKey(["publication", "published_cells"]),
     group_name="publish",
     description=(
-        "The cells the live published copy shows, copied into the warehouse before each "
-        "marts build: the fact publishes them again while their values are unchanged "
-        "(quality/disclosure_memory.py)."
+        "The cells the live published copy shows and hides, and those it remembers from "
+        "earlier copies, copied into the warehouse before each marts build: the fact "
+        "publishes the shown ones again while their values are unchanged and keeps hiding "
+        "the hidden ones (quality/disclosure_memory.py)."
     ),
 )
 
@@ -109,10 +111,10 @@ def publish(
 ) -> tuple[dict[str, int], AuditReport, dict[str, list[str]]]:
     """Stage, audit, and swap the copy into place atomically; raise if the audit fails or
     the copy would hide a cell the live one publishes with the same value (the audit of a
-    copy covers the earlier ones only while each holds the one before) or show one it
-    hid. Returns the tables' row counts, the audit, and the live
-    copy's cells the new one no longer publishes (`no_longer_published`). The copy also
-    carries the cells earlier copies published or hid that it does not hold
+    copy covers the earlier ones only while each holds the one before), show one it hid,
+    or change cells where one it hid is gone. Returns the tables' row counts, the audit,
+    and the live copy's cells the new one no longer publishes (`no_longer_published`).
+    The copy also carries the cells earlier copies published or hid that it does not hold
     (`carry_remembered`)."""
     staged, counts = stage(warehouse, target)
     try:
@@ -120,6 +122,7 @@ def publish(
         report = audit_published(staged, memo=audit_memo(warehouse))
         report.inconsistencies += withdrawn_unchanged(staged, warehouse, target)
         report.inconsistencies += shown_after_hidden(staged, target)
+        report.inconsistencies += gone_hidden_given_away(staged, target)
         if not report.passed:
             raise DisclosureError(report)
         withdrawn = no_longer_published(staged, target)

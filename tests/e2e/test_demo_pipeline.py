@@ -108,7 +108,9 @@ def test_published_copy_holds_only_published_tables(demo):
             "signals",
             "alert_episodes",
             "alert_transitions",
+            "remembered_cells",
         }
+        assert con.execute("select count(*) from remembered_cells").fetchall() == [(0,)]
         assert con.execute("select count(*) from fct_area_indicator_month").fetchall()[0][0] > 500
         # Every indicator of the catalogue is in the published fact.
         catalogue, fact = (

@@ -39,6 +39,7 @@ def test_a_copy_that_fails_the_audit_is_never_published(warehouse, tmp_path, mon
     monkeypatch.setattr(publish_assets, "withdrawn_unchanged", lambda *paths: [])
     monkeypatch.setattr(publish_assets, "shown_after_hidden", lambda *paths: [])
     monkeypatch.setattr(publish_assets, "carry_remembered", lambda *paths: 0)
+    monkeypatch.setattr(publish_assets, "gone_hidden_given_away", lambda *paths: [])
     with pytest.raises(DisclosureError, match="x A 2025-03 numerator known to within 0$"):
         publish(warehouse, target)
     assert target.read_bytes() == b"the copy readers have now"
@@ -126,7 +127,7 @@ def test_a_copy_that_hides_a_cell_published_unchanged_is_not_published(
     with pytest.raises(DisclosureError) as error:
         publish(warehouse, target)
     assert error.value.report.findings == [
-        "x A 2025-03 published unchanged in the live copy, hidden now"
+        "x A 2025-03 published unchanged in an earlier copy, hidden now"
     ]
     assert target.read_bytes() == before
 
@@ -177,7 +178,7 @@ def test_a_copy_that_shows_a_cell_the_live_copy_hid_is_not_published(
     target = memory_case(warehouse, tmp_path, restricted=restricted, staged=staged, live=live)
     with pytest.raises(DisclosureError) as error:
         publish(warehouse, target)
-    assert error.value.report.findings == [f"x {cell} 2025-03 hidden in the live copy, shown now"]
+    assert error.value.report.findings == [f"x {cell} 2025-03 hidden in an earlier copy, shown now"]
 
 
 def test_a_copy_that_withdraws_restated_cells_and_loses_others_says_which(
@@ -212,7 +213,8 @@ def test_cells_that_leave_the_warehouse_are_remembered_until_they_come_back(
     """The live copy published A (10 of 40) and hid D. Two copies without them (their
     area left the warehouse) carry both in `remembered_cells`, and the warehouse's memory
     holds them; when they come back, A hidden at the same value or D shown refuses the
-    copy, as if they had never gone (before, both were judged afresh)."""
+    copy, as if they had never gone (before, both were judged afresh); A hidden after a
+    restatement is named as withdrawn."""
     target = memory_case(
         warehouse,
         tmp_path,
@@ -245,6 +247,44 @@ def test_cells_that_leave_the_warehouse_are_remembered_until_they_come_back(
     with pytest.raises(DisclosureError) as error:
         publish(warehouse, target)
     assert error.value.report.findings == [
-        "x A 2025-03 published unchanged in the live copy, hidden now",
-        "x D 2025-03 hidden in the live copy, shown now",
+        "x A 2025-03 published unchanged in an earlier copy, hidden now",
+        "x D 2025-03 hidden in an earlier copy, shown now",
+    ]
+    # A back restated (11 of 40) and hidden, D hidden: published, A named as withdrawn.
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "update restricted.restricted_area_indicator_month set numerator = 11"
+            " where area_id = 'A'"
+        )
+        staged = [("A", True, None, None), ("B", False, 10, 100), ("D", True, None, None)]
+        con.execute(f"create or replace table marts.fct_area_indicator_month as {fact(staged)}")
+    _, _, withdrawn = publish(warehouse, target)
+    assert withdrawn == {"hidden": ["x A 2025-03"], "gone": []}
+
+
+@pytest.mark.parametrize("outside_hidden", [False, True])
+def test_a_copy_that_shows_where_a_hidden_cell_went_is_not_published(
+    warehouse, tmp_path, audit_passes, outside_hidden
+):
+    """The live copy hid D (5 of 39). D's area left the address register: its people are
+    outside now (20 of 100 -> 25 of 139), the total unchanged. Shown, outside's change is
+    D's value (the twenty-sixth session's attack); hidden, the copy may be published."""
+    target = memory_case(
+        warehouse,
+        tmp_path,
+        restricted=[("A", 10, 40), ("outside", 25, 139)],
+        staged=[("A", False, 10, 40), ("outside", outside_hidden, 25, 139),
+                ("municipality", False, 35, 179)],
+        live=[("A", False, 10, 40), ("D", True, None, None), ("outside", False, 20, 100),
+              ("municipality", False, 35, 179)],
+    )  # fmt: skip
+    if outside_hidden:
+        _, report, _ = publish(warehouse, target)
+        assert report.passed
+        return
+    with pytest.raises(DisclosureError) as error:
+        publish(warehouse, target)
+    assert error.value.report.findings == [
+        "x D 2025-03 hidden in an earlier copy, gone now, while x outside 2025-03 shows a "
+        "value it did not: the change would give the gone cell away"
     ]

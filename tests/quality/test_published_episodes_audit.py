@@ -75,3 +75,18 @@ def test_remembered_cells_are_none_the_copy_holds_and_hidden_ones_carry_no_value
         "remembered cell x BO01 2026-01 is a cell the copy holds",
         "remembered cell x BO04 2025-11 is hidden with a value",
     ]
+    con.execute("alter table remembered_cells add column rate double")
+    assert _remembered_checks(con)[0] == "remembered_cells publishes column rate"
+
+
+def test_an_episode_naming_a_remembered_hidden_month_is_found():
+    """BO01 x's January cell left the copy, remembered as hidden: the episode's transition
+    then names a hidden month, as if the cell were still there."""
+    con = copy()
+    con.execute("insert into alert_transitions values (3, 'E1', date '2026-01-01', 'x', 'ny')")
+    con.execute("delete from fct_area_indicator_month where period = date '2026-01-01'")
+    assert _episode_checks(con) == []  # no cell, nothing hidden: as a quarterly series
+    con.execute("""create table remembered_cells as select 'BO01' as area_id,
+        date '2026-01-01' as period, 'x' as indicator_id, null::double as numerator,
+        null::double as denominator, true as suppressed""")
+    assert _episode_checks(con) == ["episode E1 2026-01 shows a hidden cell"]

@@ -11,6 +11,8 @@ import pytest
 
 from orchestration.defs.alerts import alert_emails
 from orchestration.resources import KvarterStorage
+from quality.disclosure_memory import COLUMNS
+from quality.disclosure_memory import TABLE as MEMORY
 from signals import alert_run, episode_store
 from signals.alert_run import apply_month, mail_month, routing_from, run_month
 from signals.episodes import silence
@@ -24,8 +26,10 @@ def warehouse(path, month: dt.date, signals):
     """Marts, reference seeds and signals.area_signals for `month`; each area x indicator
     published at 30 % for the 12 months before, 40 % since."""
     con = duckdb.connect(str(path))
-    for schema in ("marts", "reference", "signals"):
+    for schema in ("marts", "reference", "signals", "publication"):
         con.execute(f"create schema if not exists {schema}")
+    # The disclosure memory, as dbt's on-run-start makes it: nothing published before.
+    con.execute(f"create table if not exists {MEMORY} ({COLUMNS})")
     con.execute("create or replace table marts.dim_area (area_id varchar, area_name varchar)")
     con.executemany("insert into marts.dim_area values (?, ?)", AREAS)
     con.execute("""create or replace table reference.indicator_catalogue as

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import duckdb
 
+from quality.disclosure_memory import COLUMNS
 from signals import episode_store
 from signals.episodes import Episode, Transition
 
@@ -17,13 +18,20 @@ def episode(episode_id: str, state: str, first: dt.date, **more) -> Episode:
                    first, first, first, first, **more)  # fmt: skip
 
 
-def warehouse(cells: str) -> duckdb.DuckDBPyConnection:
-    """The fact's cells (SQL values: area, indicator, month, suppressed) and the episode
-    store, in memory."""
+def warehouse(cells: str, remembered_hidden: str = "") -> duckdb.DuckDBPyConnection:
+    """The fact's cells (SQL values: area, indicator, month, suppressed), the disclosure
+    memory's hidden cells the fact no longer holds (area, indicator, month) and the
+    episode store, in memory."""
     con = duckdb.connect()
     con.execute("create schema marts")
     con.execute(f"""create table marts.fct_area_indicator_month as
         select * from (values {cells}) as t (area_id, indicator_id, period, suppressed)""")
+    con.execute("create schema publication")
+    con.execute(f"create table publication.published_cells ({COLUMNS})")
+    if remembered_hidden:
+        con.execute(f"""insert into publication.published_cells
+            select area_id, period, indicator_id, null, null, true
+            from (values {remembered_hidden}) as t (area_id, indicator_id, period)""")
     episode_store.ensure_schema(con)
     return con
 
@@ -69,8 +77,15 @@ def test_only_episodes_whose_every_month_is_published_are_shown_without_restrict
     assert con.execute(
         "select * from alerts.published_episodes order by episode_id"
     ).fetchall() == [
-        ("BO01-x-op-2025-10", "BO01", "x", "afsluttet", D(2025, 10, 1), D(2025, 10, 1),
-         D(2026, 1, 1)),
+        (
+            "BO01-x-op-2025-10",
+            "BO01",
+            "x",
+            "afsluttet",
+            D(2025, 10, 1),
+            D(2025, 10, 1),
+            D(2026, 1, 1),
+        ),
         ("BO01-y-ned-2025-12", "BO01", "y", "dæmpet", D(2025, 12, 1), None, None),
     ]
     # Renumbered over what is shown, in the order they happened; no run ids or notes.
@@ -118,6 +133,28 @@ def test_a_month_without_a_row_of_a_quarterly_series_hides_nothing():
         (1, sep, "ny"), (2, D(2025, 10, 1), "dæmpet"), (3, D(2025, 11, 1), "igangværende")
     ]  # fmt: skip
     assert episode_store.mailable_ids(con, D(2025, 12, 1)) == {"BO01-q-op-2025-09"}
+
+
+def test_an_episode_naming_a_month_hidden_before_its_area_left_is_left_out():
+    """BO02 left the warehouse: the fact no longer holds its cells, the memory holds its
+    December cell of x as hidden. Its episode (ny Nov, skærpet Dec) would otherwise be
+    shown, telling of a signal in the hidden month (the twenty-sixth session's review)."""
+    con = warehouse(
+        "('BO01', 'x', date '2025-11-01', false)",
+        remembered_hidden="('BO02', 'x', date '2025-12-01')",
+    )
+    nov = D(2025, 11, 1)
+    episode_store.save(
+        con,
+        [episode("BO02-x-op-2025-11", "skærpet", nov)],
+        [
+            Transition("BO02-x-op-2025-11", nov, "r2", None, "ny", ""),
+            Transition("BO02-x-op-2025-11", D(2025, 12, 1), "r3", "ny", "skærpet", "alarm"),
+        ],
+    )
+    episode_store.write_published_view(con)
+    assert con.execute("select count(*) from alerts.published_episodes").fetchall() == [(0,)]
+    assert con.execute("select count(*) from alerts.published_transitions").fetchall() == [(0,)]
 
 
 def test_an_open_episode_whose_series_is_hidden_in_the_newest_month_is_left_out():
