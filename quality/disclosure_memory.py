@@ -13,6 +13,8 @@ shown with its value or hidden, until it comes back: then it is frozen or hidden
 as if it had never gone.
 """
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -65,6 +67,14 @@ def remember_published(warehouse: Path, published: Path) -> tuple[int, int]:
         return con.execute(shown).fetchone()[0], before
 
 
+@contextlib.contextmanager
+def _beside_live(staged: Path, live: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The staged copy, read-only, with the live copy attached as `live`."""
+    with duckdb.connect(str(staged), read_only=True) as con:
+        con.execute(f"attach '{live}' as live (read_only)")
+        yield con
+
+
 def _earlier_cells(con: duckdb.DuckDBPyConnection, flagged: bool = False) -> str:
     """SQL of every cell the attached live copy holds or remembers (a copy from before
     `remembered_cells` holds no such table); `flagged` adds whether it is remembered."""
@@ -111,9 +121,8 @@ def withdrawn_unchanged(staged: Path, warehouse: Path, live: Path) -> list[str]:
     prevent. A restated cell, whose value changed, may be hidden now."""
     if not live.exists():
         return []
-    with duckdb.connect(str(staged), read_only=True) as con:
+    with _beside_live(staged, live) as con:
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
-        con.execute(f"attach '{live}' as live (read_only)")
         earlier = _earlier_cells(con)
         rows = con.execute(
             f"""
@@ -156,8 +165,7 @@ def shown_after_hidden(staged: Path, live: Path) -> list[str]:
     value bounded by what moved, which other indicators show."""
     if not live.exists():
         return []
-    with duckdb.connect(str(staged), read_only=True) as con:
-        con.execute(f"attach '{live}' as live (read_only)")
+    with _beside_live(staged, live) as con:
         rows = con.execute(
             f"""
             select hidden.area_id, hidden.period, hidden.indicator_id
@@ -182,8 +190,7 @@ def gone_hidden_given_away(staged: Path, live: Path) -> list[str]:
     twenty-sixth session's attack read 33 of an area's 54 hidden cells exactly)."""
     if not live.exists():
         return []
-    with duckdb.connect(str(staged), read_only=True) as con:
-        con.execute(f"attach '{live}' as live (read_only)")
+    with _beside_live(staged, live) as con:
         rows = con.execute(
             f"""
             with earlier as ({_earlier_cells(con)}),
@@ -233,8 +240,7 @@ def no_longer_published(staged: Path, live: Path) -> dict[str, list[str]]:
     withdrawn = {"hidden": [], "gone": []}
     if not live.exists():
         return withdrawn
-    with duckdb.connect(str(staged), read_only=True) as con:
-        con.execute(f"attach '{live}' as live (read_only)")
+    with _beside_live(staged, live) as con:
         rows = con.execute(
             f"""
             select
