@@ -31,6 +31,7 @@ RESERVED = {name for name, _ in LINEAGE} | {"part", "reason", "column_name", "va
 # (010100-0000 as 101000000). A numeric column's maximum stays below it, so a CPR number
 # typed into a count or an amount is quarantined, never loaded as a number.
 CPR_AS_NUMBER = 101_000_000
+NUMBERS = ("int", "decimal")
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,7 @@ class Contract:
         if reserved:
             raise ValueError(f"{self.table}: column name(s) {', '.join(reserved)} are reserved")
         for c in self.columns:
-            if c.kind in ("int", "decimal") and not (
-                c.maximum is not None and c.maximum < CPR_AS_NUMBER
-            ):
+            if c.kind in NUMBERS and not (c.maximum is not None and c.maximum < CPR_AS_NUMBER):
                 raise ValueError(
                     f"{self.table}: numeric column {c.name} needs a maximum below "
                     f"{CPR_AS_NUMBER:,}, the smallest number a CPR number reads as"

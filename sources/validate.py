@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sources import cpr as cpr_mod
-from sources.contracts import SQL_TYPES, Column, Contract, Interval
+from sources.contracts import NUMBERS, SQL_TYPES, Column, Contract, Interval
 
 YES = ("ja", "j", "1", "true", "sand")
 NO = ("nej", "n", "0", "false", "falsk")
@@ -270,11 +270,12 @@ def _column_failure(i: int, column: Column) -> tuple[str, str, str]:
     failed = f"r{i} is not null"
     shown = f"case when {failed} then {_quote(column.header)} end"
     value = f"v{i}"
-    if column.kind in ("int", "decimal"):
-        # A number of nine digits or more, quarantined, may be a CPR number however it
-        # is spelled (1.501.901.234, 1.0190123E8; the maximum quarantines it: contracts.py).
+    if column.kind in NUMBERS:
+        # A quarantined number of nine digits or more, or of 100 million or more (p: as
+        # parsed), may be a CPR number however it is spelled (1.501.901.234, 1.01901E8;
+        # the maximum quarantines it: contracts.py).
         digits = f"length(regexp_replace(v{i}, '[^0-9]', '', 'g'))"
-        value = f"case when {digits} >= 9 then '<redacted>' else v{i} end"
+        value = f"case when {digits} >= 9 or abs(p{i}) >= 1e8 then '<redacted>' else v{i} end"
     return f"r{i}", shown, f"case when {failed} then {value} end"
 
 
@@ -444,6 +445,7 @@ def validate_deliveries(
             selects.append(
                 f'cast({value} as {SQL_TYPES[column.kind]}) as "{column.name}", '
                 f'{reason} as "r{i}", {shown} as "v{i}"'
+                + (f", p{i}" if column.kind in NUMBERS else "")  # for _column_failure
             )
         # The first failing check of a row names it: column checks, then intervals.
         failures = [_column_failure(i, column) for i, column in enumerate(contract.columns)]

@@ -31,7 +31,7 @@ from quality.disclosure_audit import AuditReport, audit_published
 from quality.disclosure_memory import (
     REMEMBERED,
     carry_remembered,
-    gone_hidden_given_away,
+    moved_hidden_given_away,
     no_longer_published,
     shown_after_hidden,
     withdrawn_unchanged,
@@ -112,7 +112,7 @@ def publish(
     """Stage, audit, and swap the copy into place atomically; raise if the audit fails or
     the copy would hide a cell the live one publishes with the same value (the audit of a
     copy covers the earlier ones only while each holds the one before), show one it hid,
-    or change cells where one it hid is gone. Returns the tables' row counts, the audit,
+    or show where a hidden cell moved. Returns the tables' row counts, the audit,
     and the live copy's cells the new one no longer publishes (`no_longer_published`).
     The copy also carries the cells earlier copies published or hid that it does not hold
     (`carry_remembered`)."""
@@ -122,7 +122,7 @@ def publish(
         report = audit_published(staged, memo=audit_memo(warehouse))
         report.inconsistencies += withdrawn_unchanged(staged, warehouse, target)
         report.inconsistencies += shown_after_hidden(staged, target)
-        report.inconsistencies += gone_hidden_given_away(staged, target)
+        report.inconsistencies += moved_hidden_given_away(staged, target)
         if not report.passed:
             raise DisclosureError(report)
         withdrawn = no_longer_published(staged, target)

@@ -30,7 +30,7 @@ def audit_and_hang(staged, memo):
 
 publish_assets.audit_published = audit_and_hang
 publish_assets.carry_remembered = lambda *paths: 0
-publish_assets.gone_hidden_given_away = lambda *paths: []
+publish_assets.moved_hidden_given_away = lambda *paths: []
 publish_assets.publish(Path(sys.argv[1]), Path(sys.argv[2]))
 """
 
@@ -57,7 +57,7 @@ def test_kill_9_during_publish_leaves_the_old_copy_whole(tmp_path, monkeypatch):
     monkeypatch.setattr(publish_assets, "no_longer_published", lambda *paths: {})
     monkeypatch.setattr(publish_assets, "shown_after_hidden", lambda *paths: [])
     monkeypatch.setattr(publish_assets, "carry_remembered", lambda *paths: 0)
-    monkeypatch.setattr(publish_assets, "gone_hidden_given_away", lambda *paths: [])
+    monkeypatch.setattr(publish_assets, "moved_hidden_given_away", lambda *paths: [])
     publish(warehouse(tmp_path / "old.duckdb", 1), target)
     old = tables(target)
 

@@ -39,7 +39,7 @@ def test_a_copy_that_fails_the_audit_is_never_published(warehouse, tmp_path, mon
     monkeypatch.setattr(publish_assets, "withdrawn_unchanged", lambda *paths: [])
     monkeypatch.setattr(publish_assets, "shown_after_hidden", lambda *paths: [])
     monkeypatch.setattr(publish_assets, "carry_remembered", lambda *paths: 0)
-    monkeypatch.setattr(publish_assets, "gone_hidden_given_away", lambda *paths: [])
+    monkeypatch.setattr(publish_assets, "moved_hidden_given_away", lambda *paths: [])
     with pytest.raises(DisclosureError, match="x A 2025-03 numerator known to within 0$"):
         publish(warehouse, target)
     assert target.read_bytes() == b"the copy readers have now"
@@ -262,29 +262,71 @@ def test_cells_that_leave_the_warehouse_are_remembered_until_they_come_back(
     assert withdrawn == {"hidden": ["x A 2025-03"], "gone": []}
 
 
-@pytest.mark.parametrize("outside_hidden", [False, True])
-def test_a_copy_that_shows_where_a_hidden_cell_went_is_not_published(
-    warehouse, tmp_path, audit_passes, outside_hidden
+# A hidden cell moves: (restricted, staged, live, finding or None). D's area leaves the
+# address register (its people outside now, the total unchanged), or joins it (the repair
+# of a delivery that left it out), with outside shown or hidden.
+D_LEAVES = (
+    [("A", 10, 40), ("outside", 25, 139)],
+    [("A", False, 10, 40), ("outside", False, 25, 139), ("municipality", False, 35, 179)],
+    [("A", False, 10, 40), ("D", True, None, None), ("outside", False, 20, 100),
+     ("municipality", False, 35, 179)],
+)  # fmt: skip
+D_JOINS = (
+    [("A", 10, 40), ("D", 5, 39), ("outside", 20, 100)],
+    [("A", False, 10, 40), ("D", True, None, None), ("outside", False, 20, 100),
+     ("municipality", False, 35, 179)],
+    [("A", False, 10, 40), ("outside", False, 25, 139), ("municipality", False, 35, 179)],
+)  # fmt: skip
+GIVEN_AWAY = ", while x outside 2025-03 shows a value the live copy did not: the change "
+MOVES = {
+    "an area leaves, outside shown": (
+        *D_LEAVES,
+        "x D 2025-03 hidden in the live copy, gone now" + GIVEN_AWAY + "would give the "
+        "hidden cell away",
+    ),
+    "an area leaves, outside hidden": (
+        D_LEAVES[0],
+        [c if c[0] != "outside" else ("outside", True, None, None) for c in D_LEAVES[1]],
+        D_LEAVES[2],
+        None,
+    ),
+    "an area joins, outside shown": (
+        *D_JOINS,
+        "x D 2025-03 hidden now, new in the month" + GIVEN_AWAY + "would give the hidden cell away",
+    ),
+}
+
+
+@pytest.mark.parametrize(("restricted", "staged", "live", "finding"), MOVES.values(), ids=MOVES)
+def test_a_copy_that_shows_where_a_hidden_cell_moved_is_not_published(
+    warehouse, tmp_path, audit_passes, restricted, staged, live, finding
 ):
-    """The live copy hid D (5 of 39). D's area left the address register: its people are
-    outside now (20 of 100 -> 25 of 139), the total unchanged. Shown, outside's change is
-    D's value (the twenty-sixth session's attack); hidden, the copy may be published."""
-    target = memory_case(
-        warehouse,
-        tmp_path,
-        restricted=[("A", 10, 40), ("outside", 25, 139)],
-        staged=[("A", False, 10, 40), ("outside", outside_hidden, 25, 139),
-                ("municipality", False, 35, 179)],
-        live=[("A", False, 10, 40), ("D", True, None, None), ("outside", False, 20, 100),
-              ("municipality", False, 35, 179)],
-    )  # fmt: skip
-    if outside_hidden:
+    """D (5 of 39) hidden, its people counted outside while its area is out of the address
+    register: shown, outside's change is D's value (the twenty-sixth session's attack, and
+    its reverse); hidden, the copy may be published."""
+    target = memory_case(warehouse, tmp_path, restricted=restricted, staged=staged, live=live)
+    if finding is None:
         _, report, _ = publish(warehouse, target)
         assert report.passed
         return
     with pytest.raises(DisclosureError) as error:
         publish(warehouse, target)
-    assert error.value.report.findings == [
-        "x D 2025-03 hidden in an earlier copy, gone now, while x outside 2025-03 shows a "
-        "value it did not: the change would give the gone cell away"
-    ]
+    assert error.value.report.findings == [finding]
+
+
+def test_a_hidden_cell_that_went_in_an_earlier_copy_holds_no_later_restatement_back(
+    warehouse, tmp_path, audit_passes
+):
+    """D went when outside was hidden; the live copy only remembers it. A later address
+    correction moving a person from A to B tells nothing of D: published."""
+    target = memory_case(
+        warehouse,
+        tmp_path,
+        restricted=[("A", 9, 39), ("B", 11, 41)],
+        staged=[("A", False, 9, 39), ("B", False, 11, 41), ("outside", True, None, None)],
+        live=[("A", False, 10, 40), ("B", False, 10, 40), ("outside", True, None, None)],
+    )
+    with duckdb.connect(str(target)) as con:
+        con.execute(f"create table remembered_cells as {fact([('D', True, None, None)])}")
+    _, report, _ = publish(warehouse, target)
+    assert report.passed

@@ -390,6 +390,32 @@ def test_a_number_too_large_for_64_bits_is_above_the_maximum(tmp_path):
     ]
 
 
+def test_a_number_of_100_million_or_more_is_redacted_however_spelled():
+    """A workbook or API number in exponent form may be a CPR number with fewer than nine
+    digits written; a value of nine digits or more is redacted whatever its size."""
+    contract = Contract(
+        system="test",
+        entity="counts",
+        fmt="xlsx",
+        source="antal.xlsx",
+        description="test",
+        key=("area",),
+        columns=(Column("omraade", "area", "text"), Column("antal", "count", "int", maximum=500)),
+    )
+    frame = pd.DataFrame([("A", "12"), ("B", "1.01901E8"), ("C", "1e+20"), ("D", "600")])
+    frame.columns = contract.headers
+    rejected = pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    result = run(
+        Cells(frame, np.arange(1, 5, dtype=np.int64), rejected, ISO, "hand-made"), contract
+    )
+    assert result.records[["count", "source_line"]].values.tolist() == [[12, 1]]
+    assert result.quarantine.values.tolist() == [
+        [2, "antal", "<redacted>", "above the maximum 500"],
+        [3, "antal", "<redacted>", "above the maximum 500"],
+        [4, "antal", "600", "above the maximum 500"],
+    ]
+
+
 def test_a_failing_validation_statement_raises_its_own_error(monkeypatch):
     """The cleanup after a failed statement in a transaction (which refuses anything but a
     rollback) does not replace the statement's error."""
