@@ -10,7 +10,9 @@ copied into `publication.published_cells` before every marts build, so a rebuilt
 warehouse still remembers what was published from the old one. A cell that leaves the
 warehouse (its area or months gone) is carried in each later copy's `remembered_cells`,
 shown with its value or hidden, until it comes back: then it is frozen or hidden again,
-as if it had never gone.
+as if it had never gone. Its value does not leave with it, though (to `outside`, the total,
+a merged area): a copy that shows where a hidden cell moved is refused
+(`moved_hidden_given_away`).
 """
 
 import contextlib
