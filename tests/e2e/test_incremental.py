@@ -7,6 +7,8 @@ windows that hold March). After each extract run the `refresh_after_extract` sen
 for a refresh run of the months it loaded, which runs those monthly dbt partitions. A full
 refresh afterwards must reproduce every intermediate, restricted and mart table row for row.
 Each refresh publishes a copy; each copy must hold every cell the one before published.
+Last, a June delivery that leaves an area out is refused at publish, and its repair
+publishes the copy before it again.
 """
 
 import datetime as dt
@@ -25,9 +27,11 @@ from orchestration.resources import KvarterStorage
 from sources.children_youth import NOTIFICATIONS
 from sources.employment import BENEFITS
 from sources.landing import delivery_path
+from sources.population import ADDRESSES, AREAS
 from sources.synthetic.municipality import generate
 
 RESTATED = dt.date(2025, 3, 1)
+LEFT_OUT = dt.date(2025, 6, 1)  # a month whose delivery leaves an area out
 SCHEMAS = ("intermediate", "restricted", "marts")
 
 
@@ -36,6 +40,23 @@ def drop_every_third_row(path):
     header, *rows = path.read_bytes().rstrip(b"\r\n").split(b"\r\n")
     kept = [row for i, row in enumerate(rows) if i % 3]
     path.write_bytes(b"\r\n".join([header, *kept]) + b"\r\n")
+
+
+def leave_out_area(addresses, areas, area: str) -> None:
+    """A month's address register with the area's id blanked on its addresses (counted
+    outside the areas then), and its area file without the area."""
+    lines = addresses.read_bytes().split(b"\r\n")
+    for i, line in enumerate(lines):
+        fields = line.split(b";")
+        if len(fields) > 3 and fields[3] == area.encode():
+            fields[3] = b""
+            lines[i] = b";".join(fields)
+    addresses.write_bytes(b"\r\n".join(lines))
+    collection = json.loads(areas.read_bytes())
+    collection["features"] = [
+        f for f in collection["features"] if f["properties"]["boligomraade_id"] != area
+    ]
+    areas.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
 
 
 class Copy(NamedTuple):
@@ -141,7 +162,39 @@ def builds(tmp_path_factory, code_location, wire):
         )
         assert full.success
         copies.append(published_copy(storage))
-        yield windows, before_restatement, incremental, snapshot(storage), copies, withdrawn
+        after_full = snapshot(storage)
+
+        # BO05 left out of June's address register and area file, then delivered again.
+        june = {p: p.read_bytes() for p in (
+            delivery_path(storage.landing, ADDRESSES, LEFT_OUT),
+            delivery_path(storage.landing, AREAS, LEFT_OUT),
+        )}  # fmt: skip
+        leave_out_area(*june, "BO05")
+        extract = code_location.resolve_job_def("monthly_extract").execute_in_process(
+            instance=instance, tags={"dagster/partition": f"{LEFT_OUT}"}
+        )
+        refused = refresh.execute_in_process(
+            instance=instance, tags=months(f"{LEFT_OUT}", "2025-12-01"), raise_on_error=False
+        )
+        assert extract.success and not refused.success
+        [failure] = refused.get_step_failure_events()
+        area_left_out = (failure.step_failure_data.error.message, published_copy(storage))
+        for path, data in june.items():
+            path.write_bytes(data)
+        extract_then_refresh("monthly_extract", {"dagster/partition": f"{LEFT_OUT}"})
+        area_left_out += (copies.pop(),)
+        # The repair's window and withdrawals: the tests above follow the runs before it.
+        windows.pop()
+        withdrawn.pop()
+        yield (
+            windows,
+            before_restatement,
+            incremental,
+            after_full,
+            copies,
+            withdrawn,
+            area_left_out,
+        )
 
 
 def test_each_extract_reaches_dbt_as_its_months(builds):
@@ -187,7 +240,7 @@ def test_each_copy_publishes_every_cell_of_the_copy_before(builds):
     notification windows of March to December), and only those cells may be withdrawn
     (judged afresh): cells whose value in the warehouse changed, or the municipality's
     where an area's did."""
-    _, before_restatement, incremental, _, copies, withdrawn = builds
+    _, before_restatement, incremental, _, copies, withdrawn, _ = builds
     # October's first load, the yearly data, November, December, March, the full refresh
     assert len(copies) == 6
     shown = [copy.shown for copy in copies]
@@ -218,7 +271,19 @@ def test_a_cell_a_copy_hid_stays_hidden_in_every_later_copy(builds):
     """The memory of hidden cells (README, "Disclosure control"): only the restatement of
     March changes values, and a cell hidden before it stays hidden after it, also in the
     full refresh, so no pair of copies shows a hidden cell's value before and after."""
-    *_, copies, _ = builds
+    *_, copies, _, _ = builds
     for before, after in zip(copies, copies[1:]):
         assert before.hidden <= after.hidden
     assert len(copies[3].hidden) > 100
+
+
+def test_a_copy_that_shows_where_an_area_left_outs_hidden_cells_went_is_not_published(builds):
+    """June's delivery leaves BO05 out (its addresses without an area, the area file
+    without it): its people are counted outside, its hidden cells are gone, and the
+    changes of outside and the total would give them away (the twenty-sixth session's
+    attack read 33 of BO05's 54 hidden cells exactly). The refresh fails closed, naming
+    them, and the live copy stays; delivered again, June publishes as before."""
+    *_, copies, _, (message, while_refused, after_repair) = builds
+    assert "BO05 2025-06 hidden in the live copy, gone now, while" in message
+    assert "outside 2025-06 shows a value the live copy did not" in message
+    assert while_refused == copies[-1] == after_repair
