@@ -96,6 +96,11 @@ def run(args: argparse.Namespace, storage: KvarterStorage) -> int:
             episode_store.save(con, [changed], transitions)
             print(f"{changed.episode_id}: {episode.state} -> {changed.state}")
         elif command == "preview":
+            if missing := episode_store.memory_missing(con):
+                raise ValueError(
+                    f"lageret er fra en ældre version ({missing}): kør `kvarter run` én gang,"
+                    " så kan sammendraget vises"
+                )
             month = latest_month(con)
             # The same digests the alert step queues: mailable episodes only.
             digests, series = month_digests(con, month, routing_from(con))

@@ -11,6 +11,7 @@ from dataclasses import astuple, fields
 
 import pandas as pd
 
+from quality.disclosure_memory import TABLE as MEMORY
 from signals.episodes import Episode, Transition
 
 DDL = (
@@ -55,10 +56,12 @@ DDL = (
 # months, school absence's July): nothing of it is hidden.
 # Hidden cells: the fact's, and those an earlier copy hid that the fact no longer holds
 # (their area or months left the warehouse: the memory, quality/disclosure_memory.py).
-_HIDDEN = """(
-    select area_id, indicator_id, period from marts.fct_area_indicator_month where suppressed
+# Qualified: in a subquery an unknown column would bind to the outer query's.
+_HIDDEN = f"""(
+    select h.area_id, h.indicator_id, h.period
+    from marts.fct_area_indicator_month as h where h.suppressed
     union all
-    select area_id, indicator_id, period from publication.published_cells where suppressed
+    select m.area_id, m.indicator_id, m.period from {MEMORY} as m where m.suppressed
 )"""
 _SHOWN = f"""
     select e.episode_id from alerts.episodes as e
@@ -148,6 +151,23 @@ def ensure_schema(con) -> None:
         if column not in present:  # altered only when needed: a lock
             for statement in statements:
                 con.execute(statement)
+
+
+def memory_missing(con) -> str | None:
+    """Why the disclosure memory cannot be read here, or None: a warehouse no dbt run has
+    touched since the memory (or its `suppressed` column) came in lacks it until its next
+    run, and a digest judged without it could name an episode of a cell hidden before."""
+    schema, table = MEMORY.split(".")
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    if not rows:
+        return f"{MEMORY} findes ikke"
+    if "suppressed" not in {name for (name,) in rows}:
+        return f"{MEMORY} mangler kolonnen suppressed"
+    return None
 
 
 def mailable_ids(con, month) -> set[str]:

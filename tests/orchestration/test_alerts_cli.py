@@ -66,6 +66,27 @@ def test_preview_leaves_out_an_episode_the_alert_step_would_not_mail(month, caps
     assert capsys.readouterr().out == "Intet sammendrag til jobcenter@k.example for 2025-12.\n"
 
 
+@pytest.mark.parametrize(
+    ("older", "missing"),
+    [
+        ("drop table publication.published_cells", "findes ikke"),
+        ("alter table publication.published_cells drop column suppressed",
+         "mangler kolonnen suppressed"),
+    ],
+)  # fmt: skip
+def test_preview_of_a_warehouse_from_before_the_memory_says_what_to_do(
+    month, capsys, older, missing
+):
+    with duckdb.connect(os.environ["KVARTER_WAREHOUSE"]) as con:
+        con.execute(older)
+    assert main(["alerts", "preview", "--recipient", "jobcenter@k.example"]) == 2
+    assert capsys.readouterr().err == (
+        f"kvarter alerts: lageret er fra en ældre version (publication.published_cells "
+        f"{missing}): kør `kvarter run` én gang, så kan sammendraget vises\n"
+    )
+    assert main(["alerts", "list"]) == 0  # reading episodes needs no memory
+
+
 def test_preview_and_resend(month, capsys):
     server, report = month
     assert main(["alerts", "preview", "--recipient", "jobcenter@k.example"]) == 0
