@@ -271,11 +271,20 @@ def _column_failure(i: int, column: Column) -> tuple[str, str, str]:
     shown = f"case when {failed} then {_quote(column.header)} end"
     value = f"v{i}"
     if column.kind in NUMBERS:
-        # A quarantined number of nine digits or more, or of 100 million or more (p: as
-        # parsed), may be a CPR number however it is spelled (1.501.901.234, 1.01901E8;
-        # the maximum quarantines it: contracts.py).
+        # A quarantined number of nine digits or more, or of 100 million or more, may be a
+        # CPR number however it is spelled (1.501.901.234, 1.01901E8; the maximum
+        # quarantines it: contracts.py). Its size as parsed (p), and read with a decimal
+        # point or a decimal comma: a Danish CSV has no exponent form, so 1,01901E8 fails
+        # its parse but is a CPR number all the same.
         digits = f"length(regexp_replace(v{i}, '[^0-9]', '', 'g'))"
-        value = f"case when {digits} >= 9 or abs(p{i}) >= 1e8 then '<redacted>' else v{i} end"
+        point = f"try_cast(replace(v{i}, ',', '.') as double)"
+        comma = f"try_cast(replace(replace(v{i}, '.', ''), ',', '.') as double)"
+        # Finite only: 'nan' and 'inf' are no CPR numbers (NaN sorts above every number).
+        large = " or ".join(
+            [f"{digits} >= 9"]
+            + [f"abs({size}) between 1e8 and 1.7e308" for size in (f"p{i}", point, comma)]
+        )
+        value = f"case when {large} then '<redacted>' else v{i} end"
     return f"r{i}", shown, f"case when {failed} then {value} end"
 
 
