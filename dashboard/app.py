@@ -22,12 +22,15 @@ PAGES = ["Oversigt", "Område", "Indikator", "Lovkriterier", "Signaler", "Udskri
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def linked_choice(label: str, options: list, parameter: str, what: str, key: str, **kwargs):
+def linked_choice(
+    label: str, options: list, parameter: str, what: str, key: str, default=None, **kwargs
+):
     """A choice that a link makes (?omraade=BO04, ?maaned=2025-12, ?listeaar=2025) and that
     is written back to the address, so the address always opens what is on screen; an
-    unknown one is said in Danish and the first option taken."""
+    unknown one is said in Danish and the default (else the first option) taken."""
     keys = [f"{o:%Y-%m}" if hasattr(o, "strftime") else str(o) for o in options]
-    asked, index = st.query_params.get(parameter), 0
+    asked = st.query_params.get(parameter)
+    index = options.index(default) if default in options else 0
     if asked in keys:
         index = keys.index(asked)
     elif asked is not None:
@@ -169,9 +172,24 @@ def statutory_page(data: Data) -> None:
         st.info("Ingen lovkriterier i den offentliggjorte kopi.")
         return
     years = [int(y) for y in sorted(statutory["list_year"].unique(), reverse=True)]
-    year = linked_choice("Listeår", years, "listeaar", "Listeåret", "statutory_year")
+    preliminary = {int(y) for y in statutory.loc[statutory["preliminary"], "list_year"]}
+    year = linked_choice(
+        "Listeår",
+        years,
+        "listeaar",
+        "Listeåret",
+        "statutory_year",
+        default=tables.latest_decided_year(statutory),
+        format_func=lambda y: f"{y} (foreløbig)" if y in preliminary else str(y),
+    )
     rows = tables.closest_first(statutory[statutory["list_year"] == year])
     table(tables.criteria_table(rows), f"lovkriterier_{year}", tables.statutory_export(rows))
+    if year in preliminary:
+        st.info(
+            f"Foreløbig: de nationale tal til listen {year} er ikke leveret endnu. Kun "
+            "kriterium 1 er kendt (kommunens egne data for de to forrige kalenderår); "
+            "resten afgøres, når filen kommer."
+        )
     st.caption(
         "Afstand: positiv er på den side af grænsen, hvor kriteriet er opfyldt. "
         "'ukendt': data til at afgøre kriteriet mangler."

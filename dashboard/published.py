@@ -30,7 +30,7 @@ TABLES = (
     "statutory_criteria",
 )
 # Columns later builds added to those tables, which the dashboard reads.
-ADDED_COLUMNS = {"alert_episodes": ("onset_month",)}
+ADDED_COLUMNS = {"alert_episodes": ("onset_month",), "statutory_criteria": ("preliminary",)}
 
 
 class PublishedError(Exception):

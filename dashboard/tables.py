@@ -98,9 +98,16 @@ def month_table(cells: pd.DataFrame, unit: str, scale: int) -> pd.DataFrame:
     )
 
 
+def latest_decided_year(statutory: pd.DataFrame) -> int:
+    """The latest list year with its national file (a preliminary one knows criterion 1
+    alone), or the latest of all when none has it."""
+    decided = statutory[~statutory["preliminary"]]
+    return int((decided if len(decided) else statutory)["list_year"].max())
+
+
 def status_table(statutory: pd.DataFrame) -> pd.DataFrame:
-    """Each area's classification in the latest list year."""
-    latest = statutory[statutory["list_year"] == statutory["list_year"].max()]
+    """Each area's classification in the latest list year with its national file."""
+    latest = statutory[statutory["list_year"] == latest_decided_year(statutory)]
     return latest[["area_name", "list_year", "classification", "criteria_met"]].rename(
         columns={
             "area_name": "Område",
@@ -117,6 +124,7 @@ def statutory_export(rows: pd.DataFrame) -> pd.DataFrame:
         "Område": rows["area_name"],
         "Listeår": rows["list_year"],
         "Status": rows["classification"],
+        "Foreløbig": ["ja" if p else "nej" for p in rows["preliminary"]],
     }
     for key, label, column in CRITERIA:
         table[label] = rows[column]
@@ -128,7 +136,7 @@ def criteria_table(rows: pd.DataFrame) -> pd.DataFrame:
     """The four criteria per row (area and list year) with the distance to each
     threshold, in Danish number format."""
     table = statutory_export(rows)
-    for column in table.columns[3:]:
+    for column in table.columns[4:]:
         table[column] = [number(v, 3) for v in table[column]]
     return table
 

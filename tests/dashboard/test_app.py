@@ -48,6 +48,12 @@ def test_overview_shows_the_municipality_in_danish(run):
         {"Indikator": "18-64-årige uden for arbejde eller uddannelse", "Værdi": "30,0 %"}
     ]
     assert "Tomme felter er skjult" in app.main.caption[-1].value
+    # The statutory status of the latest list with its national file, not the preliminary.
+    [status] = [f.value for f in app.dataframe if "Listeår" in f.value.columns]
+    assert status.values.tolist() == [
+        ["Æblehaven", 2025, "ukendt", 1],
+        ["Østervang", 2025, "ingen", 0],
+    ]
 
 
 def test_area_page_shows_a_hidden_cell_as_empty_never_zero(run):
@@ -63,9 +69,27 @@ def test_area_page_shows_a_hidden_cell_as_empty_never_zero(run):
 
 def test_statutory_page_lists_the_area_closest_to_a_threshold_first(run):
     app = run("Lovkriterier")
+    # The latest list with its national file first; the preliminary one is offered.
+    assert app.selectbox[0].value == 2025
+    assert app.selectbox[0].options == ["2026 (foreløbig)", "2025"]
     table = app.dataframe[0].value
     assert list(table["Område"]) == ["Æblehaven", "Østervang"]  # -0,05 before -0,2
     assert list(table["Status"]) == ["ukendt", "ingen"]
+    assert list(table["Foreløbig"]) == ["nej", "nej"] and not app.info
+
+
+def test_a_preliminary_list_year_says_only_criterion_1_is_known(run):
+    app = run("Lovkriterier")
+    app.selectbox[0].set_value(2026).run()
+    table = app.dataframe[0].value
+    assert table[["Område", "Status", "Foreløbig"]].values.tolist() == [
+        ["Æblehaven", "ukendt", "ja"]
+    ]
+    assert table["Kriterium 1: uden for arbejde eller uddannelse"].tolist() == ["0,420"]
+    assert app.info[0].value.startswith(
+        "Foreløbig: de nationale tal til listen 2026 er ikke leveret endnu. Kun kriterium 1"
+    )
+    assert app.query_params["listeaar"] == "2026"
 
 
 def test_a_link_opens_a_list_year_and_the_address_keeps_it(published, monkeypatch):
@@ -76,7 +100,8 @@ def test_a_link_opens_a_list_year_and_the_address_keeps_it(published, monkeypatc
     app.run()
     assert not app.exception and not app.warning
     assert app.selectbox[0].value == 2025 and app.query_params["listeaar"] == "2025"
-    # A year not in the copy: said in Danish, the latest list shown and put in the address.
+    # A year not in the copy: said in Danish, the latest decided list shown and put in
+    # the address.
     app = AppTest.from_file(APP, default_timeout=60)
     app.query_params["side"] = "Lovkriterier"
     app.query_params["listeaar"] = "2019"
@@ -292,13 +317,14 @@ def test_an_older_published_copy_says_what_is_missing_and_how_to_build_it(
         con.execute("drop table signals")
         con.execute("drop table area_geometry")
         con.execute("alter table alert_episodes drop column onset_month")
+        con.execute("alter table statutory_criteria drop column preliminary")
     monkeypatch.setenv("KVARTER_PUBLISHED", str(older))
     app = AppTest.from_file(APP, default_timeout=60)
     app.run()
     assert not app.exception
     assert (
-        "er fra en ældre version og mangler area_geometry, signals, alert_episodes.onset_month"
-        in app.error[0].value
+        "er fra en ældre version og mangler area_geometry, signals, alert_episodes.onset_month,"
+        " statutory_criteria.preliminary" in app.error[0].value
     )
     assert "make demo" in app.error[0].value
 

@@ -283,6 +283,7 @@ def test_published_statutory_values_never_undo_the_facts_suppression(demo):
             left join fct_area_indicator_month as i
                 on i.area_id = s.area_id and i.indicator_id = 'stat_income_ratio'
                 and i.period = make_date(s.list_year, 1, 1)
+            where not s.preliminary  -- no national file: criteria 3 and 4 unknown, not withheld
             """
         ).fetchall()
     assert rows
@@ -300,7 +301,8 @@ def test_published_statutory_values_never_undo_the_facts_suppression(demo):
 def test_published_statutory_lists_follow_the_reference_years_and_agree(demo):
     """The demo has 24 months (2024-2025) and national files for 2024 and 2025: criterion 1
     (calendar years Y-2 and Y-1) is unknown in both list years, criterion 2 (files Y-1 and
-    Y) only in 2024. Unknown is null, never "not met", and the flags and the classification
+    Y) only in 2024. List year 2026 has no file but its 24 months: preliminary, criterion 1
+    alone known. Unknown is null, never "not met", and the flags and the classification
     name one list per area."""
     storage, *_ = demo
     with duckdb.connect(storage.published_path, read_only=True) as con:
@@ -309,9 +311,20 @@ def test_published_statutory_lists_follow_the_reference_years_and_agree(demo):
             select list_year, c1_met, c2_met, c3_met, c4_met, criteria_met, criteria_unknown,
                    has_min_residents, is_udsat, is_parallelsamfund, is_omdannelsesomraade,
                    is_forebyggelsesomraade, classification
-            from statutory_criteria order by area_id, list_year
+            from statutory_criteria where not preliminary order by area_id, list_year
             """
         ).fetchall()
+        preliminary = con.execute(
+            """
+            select area_id, list_year, c1_met is not null, c2_met, c3_met, c4_met,
+                   residents_1_january, classification
+            from statutory_criteria where preliminary order by area_id
+            """
+        ).fetchall()
+        areas = con.execute(
+            "select area_id from dim_area where area_level = 'area' order by area_id"
+        ).fetchall()
+    assert [(a, 2026, True, None, None, None, None, "ukendt") for (a,) in areas] == preliminary
     assert {r[0] for r in rows} == {2024, 2025}
     expected = {
         "omdannelsesområde": (True, True, True, False),

@@ -14,6 +14,12 @@
 -- A national file dated 1 January Y is the snapshot delivered for list year Y: residents at
 -- that date and the yearly figures of the calendar year just ended (Y-1).
 --
+-- Preliminary: a list year whose national file is not delivered yet (it comes in the
+-- spring) but whose criterion 1 is complete (the 24 months of Y-2 and Y-1, the
+-- municipality's own data) gets a row for each area, criterion 1 known and the rest
+-- unknown: the one criterion the municipality can watch before the national figures
+-- come. The national file's row replaces it when it arrives.
+--
 -- Unknown is not "not met": a criterion whose inputs are missing (fewer than 24 months,
 -- no file for Y-1) has a null value and a null met flag. An area is udsat when at least 2
 -- criteria are met, not udsat when too few can be met even if every unknown were, and
@@ -75,13 +81,38 @@ outside_by_year as (
     group by area_id, cast(date_part('year', period) as integer)
 ),
 
+list_years as (
+    -- Every national file's list year, and the preliminary ones (above) of housing areas.
+    select
+        area_id,
+        list_year,
+        false as preliminary
+    from stats
+    union all
+    select
+        year_1.area_id,
+        year_1.calendar_year + 1 as list_year,
+        true as preliminary
+    from outside_by_year as year_1
+    inner join outside_by_year as year_2
+        on year_1.area_id = year_2.area_id and year_2.calendar_year = year_1.calendar_year - 1
+    left join stats
+        on year_1.area_id = stats.area_id and stats.list_year = year_1.calendar_year + 1
+    where
+        year_1.months = 12
+        and year_2.months = 12
+        and year_1.area_id not in ('outside', 'municipality')
+        and stats.area_id is null
+),
+
 criteria as (
     -- Criterion 1: the 24 months of calendar years Y-2 and Y-1. Criterion 2: the files of
     -- Y-1 and Y (convictions in Y-2 and Y-1), pooled, relative to the mean national share.
     -- Criteria 3 and 4: the file of Y. Null when an input is missing.
     select
-        stats.area_id,
-        stats.list_year,
+        list_years.area_id,
+        list_years.list_year,
+        list_years.preliminary,
         stats.residents_1_january,
         stats.non_western,
         cast(stats.non_western as double precision) / nullif(stats.residents_1_january, 0)
@@ -101,13 +132,15 @@ criteria as (
         cast(stats.basic_education_30_59 as double precision) / nullif(stats.residents_30_59, 0)
             as c3_basic_education,
         stats.mean_gross_income / nullif(stats.regional_mean_gross_income, 0) as c4_income_ratio
-    from stats
+    from list_years
+    left join stats
+        on list_years.area_id = stats.area_id and list_years.list_year = stats.list_year
     left join stats as previous
-        on stats.area_id = previous.area_id and previous.list_year = stats.list_year - 1
+        on list_years.area_id = previous.area_id and previous.list_year = list_years.list_year - 1
     left join outside_by_year as year_1
-        on stats.area_id = year_1.area_id and year_1.calendar_year = stats.list_year - 1
+        on list_years.area_id = year_1.area_id and year_1.calendar_year = list_years.list_year - 1
     left join outside_by_year as year_2
-        on stats.area_id = year_2.area_id and year_2.calendar_year = stats.list_year - 2
+        on list_years.area_id = year_2.area_id and year_2.calendar_year = list_years.list_year - 2
 ),
 
 met as (
@@ -243,6 +276,7 @@ disclosed as (
 select
     area_id,
     list_year,
+    preliminary,
     residents_1_january,
     c1_met,
     c2_met,
