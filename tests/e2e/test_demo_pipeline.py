@@ -205,6 +205,19 @@ def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
             "insert into alert_episodes values ('E-hidden', ?, 'hou_vacancy', 'ny', ?, ?, null)",
             [hidden_area, hidden_month, hidden_month],
         )
+        # A preliminary list year's criterion 1 flag beside a hidden month behind it.
+        [(first_area,)] = con.execute(
+            "select min(area_id) from statutory_criteria where preliminary"
+        ).fetchall()
+        con.execute(
+            "update fct_area_indicator_month set suppressed = true where area_id = ? "
+            "and indicator_id = 'emp_outside_work_edu' and period = date '2025-06-01'",
+            [first_area],
+        )
+        con.execute(
+            "update statutory_criteria set c1_met = true where area_id = ? and preliminary",
+            [first_area],
+        )
         # A signal of a published month whose episode started in a hidden one.
         onset_area, indicator, onset, shown = con.execute(
             "select h.area_id, h.indicator_id, h.period, max(p.period) "
@@ -227,6 +240,9 @@ def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
         report.inconsistencies
     )
     assert f"statutory c2_conviction_ratio {area} {period.year} shows a hidden cell" in (
+        report.inconsistencies
+    )
+    assert f"statutory c1_met {first_area} 2026 (preliminary) shows a hidden cell" in (
         report.inconsistencies
     )
     assert (
@@ -316,14 +332,15 @@ def test_published_statutory_lists_follow_the_reference_years_and_agree(demo):
         ).fetchall()
         preliminary = con.execute(
             """
-            select area_id, list_year, c1_met is not null, c2_met, c3_met, c4_met,
-                   residents_1_january, classification
+            select area_id, list_year, (c1_met is null) = (c1_outside_work_edu is null),
+                   c2_met, c3_met, c4_met, residents_1_january, classification
             from statutory_criteria where preliminary order by area_id
             """
         ).fetchall()
         areas = con.execute(
             "select area_id from dim_area where area_level = 'area' order by area_id"
         ).fetchall()
+    # Criterion 1 known, its flag withheld with its value where a month behind it is hidden.
     assert [(a, 2026, True, None, None, None, None, "ukendt") for (a,) in areas] == preliminary
     assert {r[0] for r in rows} == {2024, 2025}
     expected = {

@@ -18,7 +18,8 @@
 -- spring) but whose criterion 1 is complete (the 24 months of Y-2 and Y-1, the
 -- municipality's own data) gets a row for each area, criterion 1 known and the rest
 -- unknown: the one criterion the municipality can watch before the national figures
--- come. The national file's row replaces it when it arrives.
+-- come. The national file's row replaces it when it arrives. Its criterion 1 flag is
+-- withheld with the value (below).
 --
 -- Unknown is not "not met": a criterion whose inputs are missing (fewer than 24 months,
 -- no file for Y-1) has a null value and a null met flag. An area is udsat when at least 2
@@ -271,6 +272,22 @@ disclosed as (
         on
             classified.area_id = year_2.area_id
             and year_2.calendar_year = classified.list_year - 2
+),
+
+flags_shown as (
+    -- A preliminary row's flag is no statutory outcome (no list is out): where criterion 1
+    -- is withheld, its flag would bound the hidden months, so it is unknown too (and, the
+    -- other criteria unknown there, nothing is counted as met).
+    select
+        *,
+        case when not (preliminary and not c1_public) then c1_met end as c1_met_shown,
+        case when preliminary and not c1_public then 0 else criteria_met end
+            as criteria_met_shown,
+        case when preliminary and not c1_public then 4 else criteria_unknown end
+            as criteria_unknown_shown,
+        case when preliminary and not c1_public then 0 else forebyggelse_criteria_met end
+            as forebyggelse_criteria_met_shown
+    from disclosed
 )
 
 select
@@ -278,13 +295,13 @@ select
     list_year,
     preliminary,
     residents_1_january,
-    c1_met,
+    c1_met_shown as c1_met,
     c2_met,
     c3_met,
     c4_met,
-    criteria_met,
-    criteria_unknown,
-    forebyggelse_criteria_met,
+    criteria_met_shown as criteria_met,
+    criteria_unknown_shown as criteria_unknown,
+    forebyggelse_criteria_met_shown as forebyggelse_criteria_met,
     has_min_residents,
     is_udsat,
     is_parallelsamfund,
@@ -316,4 +333,4 @@ select
         case when not c3_public and c3_basic_education is not null then 'c3_basic_education' end,
         case when not c4_public and c4_income_ratio is not null then 'c4_income_ratio' end
     ), '') as withheld_values
-from disclosed
+from flags_shown
