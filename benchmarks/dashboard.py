@@ -98,7 +98,11 @@ def city_copy(demo: Path, target: Path) -> dict[str, int]:
             "cast(t.period - to_months(s.months) as date) as period",
             f"t.period - to_months(s.months) > {latest} - to_months({MONTHS})",
         ),
-        "statutory_criteria": ("t.list_year - s.months // 12 as list_year", "true"),
+        # A preliminary list year stays the newest: the shifted copies are decided years.
+        "statutory_criteria": (
+            "t.list_year - s.months // 12 as list_year",
+            "not t.preliminary or s.months = 0",
+        ),
     }.items():
         moved, kept = changes
         con.execute(f"""

@@ -59,10 +59,15 @@ def profile_html(
     tables of dashboard/tables.py); `document()` wraps it as a file."""
     numeric = {"Området", "Hele kommunen", "Ændring 12 mdr.", "Placering"}
     criteria_part = (
-        _table(criteria.drop(columns=["Område"]), set(criteria.columns[3:]))
+        _table(criteria.drop(columns=["Område"]), set(criteria.columns[4:]))
         if not criteria.empty
         else "<p>Ingen lovkriterier for området.</p>"
     )
+    if (criteria.get("Foreløbig") == "ja").any():
+        criteria_part += (
+            '<p class="note">Foreløbig: de nationale tal til listeåret er ikke leveret endnu. '
+            "Kun kriterium 1 er kendt (kommunens egne data for de to forrige kalenderår).</p>"
+        )
     departments_part = (
         _table(departments.fillna(""), {"Boliger"})
         if not departments.empty

@@ -1310,17 +1310,24 @@ def _criteria_checks(con) -> list[str]:
         ).fetchall()
         found += [f"statutory {column} {a} {y} shows a hidden cell" for a, y in rows]
     # A preliminary row's criterion 1 flag is no published list's outcome: it bounds the
-    # months behind it, so it goes with the value.
+    # months behind it, so it goes with the value, and so do the counts, which with the
+    # other criteria unknown say the same (nothing met, all four unknown).
     rows = con.execute(
         """
         select distinct s.area_id, s.list_year from statutory_criteria as s
         inner join fct_area_indicator_month as f
             on f.area_id = s.area_id and f.indicator_id = 'emp_outside_work_edu'
             and extract(year from f.period) between s.list_year - 2 and s.list_year - 1
-        where s.preliminary and s.c1_met is not null and f.suppressed
+        where s.preliminary and f.suppressed and (
+            s.c1_met is not null or s.criteria_met != 0
+            or s.forebyggelse_criteria_met != 0 or s.criteria_unknown != 4
+        )
         """
     ).fetchall()
-    found += [f"statutory c1_met {a} {y} (preliminary) shows a hidden cell" for a, y in rows]
+    found += [
+        f"statutory c1_met {a} {y} (preliminary, or the counts made of it) shows a hidden cell"
+        for a, y in rows
+    ]
     return found
 
 

@@ -273,13 +273,17 @@ def _column_failure(i: int, column: Column) -> tuple[str, str, str]:
     if column.kind in NUMBERS:
         # A quarantined number of nine digits or more, or of 100 million or more, may be a
         # CPR number however it is spelled (1.501.901.234, 1.01901E8; the maximum
-        # quarantines it: contracts.py). Its size as parsed (p), and read with a decimal
-        # point or a decimal comma: a Danish CSV has no exponent form, so 1,01901E8 fails
-        # its parse but is a CPR number all the same.
+        # quarantines it: contracts.py). Fewer digits reach 100 million only in exponent
+        # form: its size as parsed (p), and that of any exponent form in the text (amid
+        # other characters: '1,01901E8 kr'), read with a decimal point and a decimal comma
+        # (a Danish CSV has no exponent form, so 1,01901E8 fails its parse but is a CPR
+        # number all the same).
         digits = f"length(regexp_replace(v{i}, '[^0-9]', '', 'g'))"
-        point = f"try_cast(replace(v{i}, ',', '.') as double)"
-        comma = f"try_cast(replace(replace(v{i}, '.', ''), ',', '.') as double)"
-        # Finite only: 'nan' and 'inf' are no CPR numbers (NaN sorts above every number).
+        form = r"[0-9][0-9.,]*\s*[eE]\s*[+-]?[0-9]+"
+        exponent = rf"regexp_replace(regexp_extract(v{i}, '{form}'), '\s', '', 'g')"
+        point = f"try_cast(replace({exponent}, ',', '.') as double)"
+        comma = f"try_cast(replace(replace({exponent}, '.', ''), ',', '.') as double)"
+        # Finite only: 'inf' is no CPR number (and NaN sorts above every number).
         large = " or ".join(
             [f"{digits} >= 9"]
             + [f"abs({size}) between 1e8 and 1.7e308" for size in (f"p{i}", point, comma)]

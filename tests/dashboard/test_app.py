@@ -304,6 +304,27 @@ def test_the_print_profile_leaves_a_hidden_cell_empty_with_the_reason(published,
     assert [b.proto.label for b in app.get("download_button")] == ["Hent til udskrift (HTML)"]
 
 
+def test_the_print_profile_marks_a_preliminary_list_year(published, monkeypatch):
+    monkeypatch.setenv("KVARTER_PUBLISHED", str(published))
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params.update(side="Udskrift", omraade="BO01", maaned="2025-12")
+    app.run()
+    [html] = [e.proto.body for e in app.get("html")]
+    # List year, status and Foreløbig as text; criterion 1 and its distance as numbers.
+    assert (
+        '<tr><td>2026</td><td>ukendt</td><td>ja</td><td class="n">0,420</td>'
+        '<td class="n">0,020</td>'
+    ) in html
+    assert "<td>2025</td><td>ukendt</td><td>nej</td>" in html
+    assert "Foreløbig: de nationale tal til listeåret er ikke leveret endnu." in html
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params.update(side="Udskrift", omraade="BO02", maaned="2025-12")
+    app.run()
+    [html] = [e.proto.body for e in app.get("html")]
+    assert "<h1>Kvarterprofil: Østervang</h1>" in html
+    assert "Foreløbig:" not in html  # BO02 has no preliminary row
+
+
 def test_an_older_published_copy_says_what_is_missing_and_how_to_build_it(
     published, tmp_path, monkeypatch
 ):

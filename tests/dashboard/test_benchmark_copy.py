@@ -42,7 +42,11 @@ def test_the_city_shaped_copy_multiplies_areas_and_months(published, tmp_path):
             "select geometry_geojson from area_geometry where area_id = 'BO02-00'"
         ).fetchall()
         assert json.loads(shape)["coordinates"][0][0] == [560800, 6220000]
-        assert con.execute("select count(*) from statutory_criteria").fetchone() == (9 * 34,)
+        # 2 decided rows x 3 shifts, the preliminary one unshifted; one (area, year) each.
+        assert con.execute("select count(*) from statutory_criteria").fetchone() == (7 * 34,)
+        assert con.execute(
+            "select count(*) from (select distinct area_id, list_year from statutory_criteria)"
+        ).fetchone() == (7 * 34,)
         # Each copy of BO01 has its own episodes, and their transitions follow them.
         assert con.execute(
             "select month, from_state, to_state from alert_transitions"

@@ -214,8 +214,9 @@ def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
             "and indicator_id = 'emp_outside_work_edu' and period = date '2025-06-01'",
             [first_area],
         )
-        con.execute(
-            "update statutory_criteria set c1_met = true where area_id = ? and preliminary",
+        con.execute(  # the flag withheld, but a count made of it left
+            "update statutory_criteria set c1_met = null, forebyggelse_criteria_met = 1"
+            " where area_id = ? and preliminary",
             [first_area],
         )
         # A signal of a published month whose episode started in a hidden one.
@@ -242,8 +243,9 @@ def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
     assert f"statutory c2_conviction_ratio {area} {period.year} shows a hidden cell" in (
         report.inconsistencies
     )
-    assert f"statutory c1_met {first_area} 2026 (preliminary) shows a hidden cell" in (
-        report.inconsistencies
+    assert (
+        f"statutory c1_met {first_area} 2026 (preliminary, or the counts made of it) shows a"
+        " hidden cell" in report.inconsistencies
     )
     assert (
         f"kvarterprofil hou_vacancy {hidden_area} {hidden_month:%Y-%m} shows a hidden cell"
@@ -332,16 +334,16 @@ def test_published_statutory_lists_follow_the_reference_years_and_agree(demo):
         ).fetchall()
         preliminary = con.execute(
             """
-            select area_id, list_year, (c1_met is null) = (c1_outside_work_edu is null),
-                   c2_met, c3_met, c4_met, residents_1_january, classification
+            select area_id, list_year, c1_met is not null and c1_outside_work_edu is not null,
+                   criteria_unknown, c2_met, c3_met, c4_met, residents_1_january, classification
             from statutory_criteria where preliminary order by area_id
             """
         ).fetchall()
         areas = con.execute(
             "select area_id from dim_area where area_level = 'area' order by area_id"
         ).fetchall()
-    # Criterion 1 known, its flag withheld with its value where a month behind it is hidden.
-    assert [(a, 2026, True, None, None, None, None, "ukendt") for (a,) in areas] == preliminary
+    # Criterion 1 known and shown (no month of it is hidden in the demo), the rest unknown.
+    assert [(a, 2026, True, 3, None, None, None, None, "ukendt") for (a,) in areas] == preliminary
     assert {r[0] for r in rows} == {2024, 2025}
     expected = {
         "omdannelsesområde": (True, True, True, False),

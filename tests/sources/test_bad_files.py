@@ -393,9 +393,11 @@ def test_a_number_too_large_for_64_bits_is_above_the_maximum(tmp_path):
 @pytest.mark.parametrize(
     ("dialect", "exponents"),
     [
-        (ISO, ["1.01901E8", "1e+20"]),
-        # Not a number in a Danish CSV, but a CPR number all the same, read either way.
-        (DANISH, ["1.01901E8", "1,01901E8", "1.019,01e5", "1e+20"]),
+        (ISO, ["1.01901E8", "1e+20", "1.01901E8 kr"]),
+        # Not a number in a Danish CSV, but a CPR number all the same, read either way,
+        # also amid other characters.
+        (DANISH, ["1.01901E8", "1,01901E8", "1.019,01e5", "1e+20", "1,01901 E8", "'1,01901E8",
+                  "1,01901E8 kr", "1,01901E+08", "0,101901E9"]),
     ],
 )
 def test_a_number_of_100_million_or_more_is_redacted_however_spelled(dialect, exponents):
@@ -411,7 +413,7 @@ def test_a_number_of_100_million_or_more_is_redacted_however_spelled(dialect, ex
         columns=(Column("omraade", "area", "text"), Column("antal", "count", "int", maximum=500)),
     )
     values = ["12", *exponents, "600", "1,5E3"]
-    frame = pd.DataFrame({"omraade": list("ABCDEFGH"[: len(values)]), "antal": values})
+    frame = pd.DataFrame({"omraade": [f"A{n}" for n in range(len(values))], "antal": values})
     rejected = pd.DataFrame(columns=QUARANTINE_COLUMNS)
     lines = np.arange(1, len(values) + 1, dtype=np.int64)
     result = run(Cells(frame, lines, rejected, dialect, "hand-made"), contract)

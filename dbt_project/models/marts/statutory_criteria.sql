@@ -14,12 +14,12 @@
 -- A national file dated 1 January Y is the snapshot delivered for list year Y: residents at
 -- that date and the yearly figures of the calendar year just ended (Y-1).
 --
--- Preliminary: a list year whose national file is not delivered yet (it comes in the
--- spring) but whose criterion 1 is complete (the 24 months of Y-2 and Y-1, the
--- municipality's own data) gets a row for each area, criterion 1 known and the rest
--- unknown: the one criterion the municipality can watch before the national figures
--- come. The national file's row replaces it when it arrives. Its criterion 1 flag is
--- withheld with the value (below).
+-- Preliminary: a list year after the newest national file (it comes in the spring)
+-- whose criterion 1 is complete (the 24 months of Y-2 and Y-1, the municipality's own
+-- data) gets a row for each housing area, criterion 1 known and the rest unknown: the
+-- one criterion the municipality can watch before the national figures come. The
+-- national file's rows replace them when it arrives. Its criterion 1 flag is withheld
+-- with the value (below).
 --
 -- Unknown is not "not met": a criterion whose inputs are missing (fewer than 24 months,
 -- no file for Y-1) has a null value and a null met flag. An area is udsat when at least 2
@@ -35,7 +35,8 @@
 -- Published: a criterion's value (and distance) is withheld when a published fact cell it
 -- is computed from is suppressed, or it would undo that suppression (criterion 1 sums 24
 -- monthly cells, criterion 2 two yearly ones); the flags and the classification are the
--- statutory outcome and are always shown.
+-- statutory outcome and are always shown, except a preliminary row's criterion 1 flag
+-- (and the counts made of it) beside a withheld value: no list is out yet.
 with thresholds as (
     select
         max(case when rule = 'c1_outside_work_edu' then udsat end) as c1_udsat,
@@ -97,13 +98,13 @@ list_years as (
     from outside_by_year as year_1
     inner join outside_by_year as year_2
         on year_1.area_id = year_2.area_id and year_2.calendar_year = year_1.calendar_year - 1
-    left join stats
-        on year_1.area_id = stats.area_id and stats.list_year = year_1.calendar_year + 1
     where
         year_1.months = 12
         and year_2.months = 12
         and year_1.area_id not in ('outside', 'municipality')
-        and stats.area_id is null
+        -- After the newest file: a year some file covers is decided (an area the file
+        -- leaves out has no row, as before), and no national file at all makes none.
+        and year_1.calendar_year + 1 > (select max(newest.list_year) from stats as newest)
 ),
 
 criteria as (
