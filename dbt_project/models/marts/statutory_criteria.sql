@@ -71,12 +71,14 @@ stats as (
 ),
 
 outside_by_year as (
-    -- Criterion 1 pools the 12 monthly FTE counts of a calendar year.
+    -- Criterion 1 pools the 12 monthly FTE counts of a calendar year. As exact decimals
+    -- (the cells carry six): a sum of doubles depends on the order of summation in its
+    -- last bits, and every rebuild must give identical marts.
     select
         area_id,
         cast(date_part('year', period) as integer) as calendar_year,
-        sum(numerator) as fte_outside,
-        sum(denominator) as resident_months,
+        sum(cast(numerator as decimal(18, 6))) as fte_outside,
+        sum(cast(denominator as decimal(18, 6))) as resident_months,
         count(*) as months
     from {{ ref('restricted_area_indicator_month') }}
     where indicator_id = 'emp_outside_work_edu'
@@ -122,7 +124,7 @@ criteria as (
         case
             when year_1.months = 12 and year_2.months = 12
                 then
-                    (year_1.fte_outside + year_2.fte_outside)
+                    cast(year_1.fte_outside + year_2.fte_outside as double precision)
                     / nullif(year_1.resident_months + year_2.resident_months, 0)
         end as c1_outside_work_edu,
         (
