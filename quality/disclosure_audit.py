@@ -1298,13 +1298,14 @@ _CRITERIA_CELLS = [
 def _criteria_checks(con) -> list[str]:
     found = []
     for column, indicator, earliest, latest in _CRITERIA_CELLS:
+        distance = f"{column[:2]}_distance"  # the value less the threshold: the value too
         rows = con.execute(
             f"""
             select distinct s.area_id, s.list_year from statutory_criteria as s
             inner join fct_area_indicator_month as f
                 on f.area_id = s.area_id and f.indicator_id = ?
                 and extract(year from f.period) between s.list_year - ? and s.list_year - ?
-            where s.{column} is not null and f.suppressed
+            where (s.{column} is not null or s.{distance} is not null) and f.suppressed
             """,
             [indicator, earliest, latest],
         ).fetchall()

@@ -274,19 +274,23 @@ def _column_failure(i: int, column: Column) -> tuple[str, str, str]:
         # A quarantined number of nine digits or more, or of 100 million or more, may be a
         # CPR number however it is spelled (1.501.901.234, 1.01901E8; the maximum
         # quarantines it: contracts.py). Fewer digits reach 100 million only in exponent
-        # form: its size as parsed (p), and that of any exponent form in the text (amid
-        # other characters: '1,01901E8 kr'), read with a decimal point and a decimal comma
-        # (a Danish CSV has no exponent form, so 1,01901E8 fails its parse but is a CPR
-        # number all the same).
+        # form: its size as parsed (p), and that of every exponent form in the text, spaces
+        # (also no-break ones) left out ('1 019,01 E5 kr'), read with a decimal point, and
+        # with a decimal comma where it has one or thousands dots ('1.019E5'): a Danish CSV
+        # has no exponent form, so 1,01901E8 fails its parse but is a CPR number all the
+        # same. Finite sizes only: 'inf' is no CPR number (and NaN sorts above any number).
         digits = f"length(regexp_replace(v{i}, '[^0-9]', '', 'g'))"
-        form = r"[0-9][0-9.,]*\s*[eE]\s*[+-]?[0-9]+"
-        exponent = rf"regexp_replace(regexp_extract(v{i}, '{form}'), '\s', '', 'g')"
-        point = f"try_cast(replace({exponent}, ',', '.') as double)"
-        comma = f"try_cast(replace(replace({exponent}, '.', ''), ',', '.') as double)"
-        # Finite only: 'inf' is no CPR number (and NaN sorts above every number).
+        spaceless = rf"regexp_replace(v{i}, '[\s\x{{00A0}}\x{{2007}}\x{{202F}}]', '', 'g')"
+        forms = rf"regexp_extract_all({spaceless}, '[0-9][0-9.,]*[eE][+-]?[0-9]+')"
+        point = "try_cast(replace(f, ',', '.') as double)"
+        comma = (
+            r"case when contains(f, ',') or regexp_matches(f, '^[0-9]{1,3}(\.[0-9]{3})+[eE]')"
+            " then try_cast(replace(replace(f, '.', ''), ',', '.') as double) end"
+        )
+        written = f"list_max(list_transform({forms}, lambda f: abs(greatest({point}, {comma}))))"
         large = " or ".join(
             [f"{digits} >= 9"]
-            + [f"abs({size}) between 1e8 and 1.7e308" for size in (f"p{i}", point, comma)]
+            + [f"{size} between 1e8 and 1.7e308" for size in (f"abs(p{i})", written)]
         )
         value = f"case when {large} then '<redacted>' else v{i} end"
     return f"r{i}", shown, f"case when {failed} then {value} end"

@@ -188,6 +188,18 @@ def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
             "where area_id = ? and list_year = ?",
             [area, period.year],
         )
+        # The distance alone gives the value away too (value less threshold).
+        distance_area, distance_period = con.execute(
+            "select area_id, period from fct_area_indicator_month "
+            "where indicator_id = 'stat_conviction_ratio' and suppressed and area_id != ? "
+            "order by area_id, period limit 1",
+            [area],
+        ).fetchone()
+        con.execute(
+            "update statutory_criteria set c2_distance = -1.5 "
+            "where area_id = ? and list_year = ?",
+            [distance_area, distance_period.year],
+        )
         hidden_area, hidden_month = con.execute(
             "select area_id, period from fct_area_indicator_month "
             "where indicator_id = 'hou_vacancy' and suppressed "
@@ -242,6 +254,10 @@ def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
     )
     assert f"statutory c2_conviction_ratio {area} {period.year} shows a hidden cell" in (
         report.inconsistencies
+    )
+    assert (
+        f"statutory c2_conviction_ratio {distance_area} {distance_period.year} shows a hidden"
+        " cell" in report.inconsistencies
     )
     assert (
         f"statutory c1_met {first_area} 2026 (preliminary, or the counts made of it) shows a"

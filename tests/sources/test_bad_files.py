@@ -397,7 +397,8 @@ def test_a_number_too_large_for_64_bits_is_above_the_maximum(tmp_path):
         # Not a number in a Danish CSV, but a CPR number all the same, read either way,
         # also amid other characters.
         (DANISH, ["1.01901E8", "1,01901E8", "1.019,01e5", "1e+20", "1,01901 E8", "'1,01901E8",
-                  "1,01901E8 kr", "1,01901E+08", "0,101901E9"]),
+                  "1,01901E8 kr", "1,01901E+08", "0,101901E9", "1 019,01E5", "1\u00a0019,01E5",
+                  "1,01901\u00a0E8", "1.01901E+ 8", "1e1 og 1,01E8", "1.019E5"]),
     ],
 )
 def test_a_number_of_100_million_or_more_is_redacted_however_spelled(dialect, exponents):
@@ -412,14 +413,14 @@ def test_a_number_of_100_million_or_more_is_redacted_however_spelled(dialect, ex
         key=("area",),
         columns=(Column("omraade", "area", "text"), Column("antal", "count", "int", maximum=500)),
     )
-    values = ["12", *exponents, "600", "1,5E3"]
+    values = ["12", *exponents, "600", "1,5E3", "1.23456E+03"]  # the last two: 1500, 1234.56
     frame = pd.DataFrame({"omraade": [f"A{n}" for n in range(len(values))], "antal": values})
     rejected = pd.DataFrame(columns=QUARANTINE_COLUMNS)
     lines = np.arange(1, len(values) + 1, dtype=np.int64)
     result = run(Cells(frame, lines, rejected, dialect, "hand-made"), contract)
     assert result.records[["count", "source_line"]].values.tolist() == [[12, 1]]
     shown = [row[2] for row in result.quarantine.values.tolist()]
-    assert shown == ["<redacted>"] * len(exponents) + ["600", "1,5E3"]
+    assert shown == ["<redacted>"] * len(exponents) + ["600", "1,5E3", "1.23456E+03"]
 
 
 def test_a_failing_validation_statement_raises_its_own_error(monkeypatch):

@@ -72,8 +72,8 @@ stats as (
 
 outside_by_year as (
     -- Criterion 1 pools the 12 monthly FTE counts of a calendar year. As exact decimals
-    -- (the cells carry six): a sum of doubles depends on the order of summation in its
-    -- last bits, and every rebuild must give identical marts.
+    -- (the restricted model rounds the cells to six): a sum of doubles depends on the
+    -- order of summation in its last bits, and every rebuild must give identical marts.
     select
         area_id,
         cast(date_part('year', period) as integer) as calendar_year,
