@@ -277,20 +277,25 @@ disclosed as (
             and year_2.calendar_year = classified.list_year - 2
 ),
 
-flags_shown as (
+flag_withheld as (
     -- A preliminary row's flag is no statutory outcome (no list is out): where criterion 1
     -- is withheld, its flag would bound the hidden months, so it is unknown too (and, the
     -- other criteria unknown there, nothing is counted as met).
     select
         *,
-        case when not (preliminary and not c1_public) then c1_met end as c1_met_shown,
-        case when preliminary and not c1_public then 0 else criteria_met end
-            as criteria_met_shown,
-        case when preliminary and not c1_public then 4 else criteria_unknown end
-            as criteria_unknown_shown,
-        case when preliminary and not c1_public then 0 else forebyggelse_criteria_met end
-            as forebyggelse_criteria_met_shown
+        preliminary and not c1_public as c1_flag_withheld
     from disclosed
+),
+
+flags_shown as (
+    select
+        *,
+        case when not c1_flag_withheld then c1_met end as c1_met_shown,
+        case when c1_flag_withheld then 0 else criteria_met end as criteria_met_shown,
+        case when c1_flag_withheld then 4 else criteria_unknown end as criteria_unknown_shown,
+        case when c1_flag_withheld then 0 else forebyggelse_criteria_met end
+            as forebyggelse_criteria_met_shown
+    from flag_withheld
 )
 
 select
