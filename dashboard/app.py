@@ -192,7 +192,8 @@ def statutory_page(data: Data) -> None:
         )
     st.caption(
         "Afstand: positiv er på den side af grænsen, hvor kriteriet er opfyldt. "
-        "'ukendt': data til at afgøre kriteriet mangler."
+        "'ukendt': data til at afgøre listen mangler, eller et kriterium, der kunne "
+        "afgøre den, er skjult af hensyn til diskretionen (tomt felt)."
     )
 
 

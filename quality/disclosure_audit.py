@@ -31,8 +31,9 @@ from those. A solve that ends without an optimum is retried with other options
 Windows of distinct people (`people`) are not sums of monthly counts and enter through the
 totals only.
 
-Also checked: the Kvarterprofil and the statutory criteria show nothing behind a hidden
-fact cell.
+Also checked: the Kvarterprofil shows nothing behind a hidden fact cell, nor do the
+statutory criteria, whose flags and lists must follow from the values shown
+(quality/statutory_audit.py).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
+
+from quality.statutory_audit import statutory_checks
 
 # Larger than any published count: an interval reaching it is unbounded in practice.
 UNBOUNDED = 1e7
@@ -1285,53 +1288,6 @@ def audit_stock_series(
     return audit(part, catalogue, relations, protection_level, areas, flows, True, memo, pool)
 
 
-# The statutory criteria and the fact cells behind them: column, indicator, and the
-# calendar years counted, as years before the list year (from, to).
-_CRITERIA_CELLS = [
-    ("c1_outside_work_edu", "emp_outside_work_edu", 2, 1),
-    ("c2_conviction_ratio", "stat_conviction_ratio", 1, 0),
-    ("c3_basic_education", "stat_basic_education", 0, 0),
-    ("c4_income_ratio", "stat_income_ratio", 0, 0),
-]
-
-
-def _criteria_checks(con) -> list[str]:
-    found = []
-    for column, indicator, earliest, latest in _CRITERIA_CELLS:
-        distance = f"{column[:2]}_distance"  # the value less the threshold: the value too
-        rows = con.execute(
-            f"""
-            select distinct s.area_id, s.list_year from statutory_criteria as s
-            inner join fct_area_indicator_month as f
-                on f.area_id = s.area_id and f.indicator_id = ?
-                and extract(year from f.period) between s.list_year - ? and s.list_year - ?
-            where (s.{column} is not null or s.{distance} is not null) and f.suppressed
-            """,
-            [indicator, earliest, latest],
-        ).fetchall()
-        found += [f"statutory {column} {a} {y} shows a hidden cell" for a, y in rows]
-    # A preliminary row's criterion 1 flag is no published list's outcome: it bounds the
-    # months behind it, so it goes with the value, and so do the counts, which with the
-    # other criteria unknown say the same (nothing met, all four unknown).
-    rows = con.execute(
-        """
-        select distinct s.area_id, s.list_year from statutory_criteria as s
-        inner join fct_area_indicator_month as f
-            on f.area_id = s.area_id and f.indicator_id = 'emp_outside_work_edu'
-            and extract(year from f.period) between s.list_year - 2 and s.list_year - 1
-        where s.preliminary and f.suppressed and (
-            s.c1_met is not null or s.criteria_met != 0
-            or s.forebyggelse_criteria_met != 0 or s.criteria_unknown != 4
-        )
-        """
-    ).fetchall()
-    found += [
-        f"statutory c1_met {a} {y} (preliminary, or the counts made of it) shows a hidden cell"
-        for a, y in rows
-    ]
-    return found
-
-
 def _profile_checks(con) -> list[str]:
     indicators = [
         row[0] for row in con.execute("select indicator_id from indicator_catalogue").fetchall()
@@ -1395,7 +1351,7 @@ AUDITED_TABLES = {
     "fct_area_indicator_month", "statutory_criteria", "kvarterprofil", "signals",
     *_EPISODE_COLUMNS, "dim_area", "area_geometry", "dim_housing_department",
     "indicator_catalogue", "disclosure_rules", "disclosure_relations",
-    "disclosure_stock_flows", "remembered_cells",
+    "disclosure_stock_flows", "remembered_cells", "statutory_thresholds",
 }  # fmt: skip
 
 
@@ -1518,7 +1474,7 @@ def audit_published(path: Path | str, memo: Path | None = None) -> AuditReport:
         ).df()
         protection = con.execute("select protection_level from disclosure_rules").fetchone()[0]
         derived = (
-            _criteria_checks(con)
+            statutory_checks(con, _tables(con))
             + _profile_checks(con)
             + _signal_checks(con)
             + _episode_checks(con)

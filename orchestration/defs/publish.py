@@ -24,6 +24,7 @@ from orchestration.defs.dbt import (
     FACT,
     PROFILE,
     STATUTORY,
+    STATUTORY_THRESHOLDS,
 )
 from orchestration.defs.detection import area_signals
 from orchestration.resources import WAREHOUSE_POOL, KvarterStorage
@@ -43,6 +44,7 @@ PUBLISHED_TABLES = {
     "area_geometry": "marts.dim_area_geometry",
     "dim_housing_department": "marts.dim_housing_department",
     "statutory_criteria": "marts.statutory_criteria",
+    "statutory_thresholds": "reference.statutory_thresholds",
     "kvarterprofil": "marts.kvarterprofil",
     "indicator_catalogue": "marts.dim_indicator",
     "disclosure_rules": "reference.disclosure_rules",
@@ -166,6 +168,7 @@ def _check_metadata(report: AuditReport) -> dict:
         DIM_AREA_GEOMETRY,
         DIM_HOUSING_DEPARTMENT,
         STATUTORY,
+        STATUTORY_THRESHOLDS,
         PROFILE,
         DIM_INDICATOR,
         DISCLOSURE_RULES,

@@ -100,6 +100,7 @@ def test_published_copy_holds_only_published_tables(demo):
             "area_geometry",
             "dim_housing_department",
             "statutory_criteria",
+            "statutory_thresholds",
             "kvarterprofil",
             "indicator_catalogue",
             "disclosure_rules",
@@ -195,8 +196,8 @@ def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
             "order by area_id, period limit 1",
             [area],
         ).fetchone()
-        con.execute(
-            "update statutory_criteria set c2_distance = -1.5 "
+        con.execute(  # and its flag, which bounds it from one side
+            "update statutory_criteria set c2_distance = -1.5, c2_met = false "
             "where area_id = ? and list_year = ?",
             [distance_area, distance_period.year],
         )
@@ -217,7 +218,7 @@ def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
             "insert into alert_episodes values ('E-hidden', ?, 'hou_vacancy', 'ny', ?, ?, null)",
             [hidden_area, hidden_month, hidden_month],
         )
-        # A preliminary list year's criterion 1 flag beside a hidden month behind it.
+        # A preliminary list year's criterion 1 beside a hidden month behind it.
         [(first_area,)] = con.execute(
             "select min(area_id) from statutory_criteria where preliminary"
         ).fetchall()
@@ -226,8 +227,9 @@ def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
             "and indicator_id = 'emp_outside_work_edu' and period = date '2025-06-01'",
             [first_area],
         )
-        con.execute(  # the flag withheld, but a count made of it left
-            "update statutory_criteria set c1_met = null, forebyggelse_criteria_met = 1"
+        con.execute(  # value and flag withheld, but a count made of them left
+            "update statutory_criteria set c1_outside_work_edu = null, c1_distance = null,"
+            " c1_met = null, criteria_unknown = 4, forebyggelse_criteria_met = 1"
             " where area_id = ? and preliminary",
             [first_area],
         )
@@ -260,9 +262,14 @@ def test_the_audit_catches_a_value_shown_behind_a_hidden_cell(demo, tmp_path):
         " cell" in report.inconsistencies
     )
     assert (
-        f"statutory c1_met {first_area} 2026 (preliminary, or the counts made of it) shows a"
-        " hidden cell" in report.inconsistencies
+        f"statutory c2_met {distance_area} {distance_period.year} does not follow from the"
+        " values shown" in report.inconsistencies
     )
+    assert (
+        f"statutory forebyggelse_criteria_met {first_area} 2026 does not follow from the"
+        " values shown" in report.inconsistencies
+    )
+    assert f"statutory c1_outside_work_edu {first_area} 2026" not in str(report.inconsistencies)
     assert (
         f"kvarterprofil hou_vacancy {hidden_area} {hidden_month:%Y-%m} shows a hidden cell"
         in report.inconsistencies
@@ -335,16 +342,17 @@ def test_published_statutory_values_never_undo_the_facts_suppression(demo):
 def test_published_statutory_lists_follow_the_reference_years_and_agree(demo):
     """The demo has 24 months (2024-2025) and national files for 2024 and 2025: criterion 1
     (calendar years Y-2 and Y-1) is unknown in both list years, criterion 2 (files Y-1 and
-    Y) only in 2024. List year 2026 has no file but its 24 months: preliminary, criterion 1
-    alone known. Unknown is null, never "not met", and the flags and the classification
-    name one list per area."""
+    Y) only in 2024, and where its value is withheld (a hidden conviction cell behind it).
+    List year 2026 has no file but its 24 months: preliminary, criterion 1 alone known.
+    Unknown is null, never "not met", and the flags and the classification name one list
+    per area."""
     storage, *_ = demo
     with duckdb.connect(storage.published_path, read_only=True) as con:
         rows = con.execute(
             """
             select list_year, c1_met, c2_met, c3_met, c4_met, criteria_met, criteria_unknown,
                    has_min_residents, is_udsat, is_parallelsamfund, is_omdannelsesomraade,
-                   is_forebyggelsesomraade, classification
+                   is_forebyggelsesomraade, classification, withheld_values
             from statutory_criteria where not preliminary order by area_id, list_year
             """
         ).fetchall()
@@ -367,9 +375,12 @@ def test_published_statutory_lists_follow_the_reference_years_and_agree(demo):
         "udsat boligområde": (True, False, False, False),
         "forebyggelsesområde": (False, False, False, True),
     }
-    for year, c1, c2, c3, c4, met, unknown, big, udsat, par, omd, fore, label in rows:
+    withheld = 0
+    for year, c1, c2, c3, c4, met, unknown, big, udsat, par, omd, fore, label, hidden in rows:
         assert c1 is None
-        assert (c2 is None) == (year == 2024)
+        c2_withheld = "c2_conviction_ratio" in (hidden or "")
+        withheld += c2_withheld
+        assert (c2 is None) == (year == 2024 or c2_withheld)
         flags = (c1, c2, c3, c4)
         assert met == sum(f is True for f in flags) and unknown == sum(f is None for f in flags)
         assert not (udsat and fore)  # an udsat area is never a forebyggelsesområde
@@ -384,3 +395,4 @@ def test_published_statutory_lists_follow_the_reference_years_and_agree(demo):
             assert udsat is True
         if big is False:
             assert udsat is False and label == "ingen"
+    assert withheld == 4  # 2025's conviction ratios of BO01, BO04, BO05, BO06: hidden cells

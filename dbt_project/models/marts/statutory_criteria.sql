@@ -18,8 +18,7 @@
 -- whose criterion 1 is complete (the 24 months of Y-2 and Y-1, the municipality's own
 -- data) gets a row for each housing area, criterion 1 known and the rest unknown: the
 -- one criterion the municipality can watch before the national figures come. The
--- national file's rows replace them when it arrives. Its criterion 1 flag is withheld
--- with the value (below).
+-- national file's rows replace them when it arrives.
 --
 -- Unknown is not "not met": a criterion whose inputs are missing (fewer than 24 months,
 -- no file for Y-1) has a null value and a null met flag. An area is udsat when at least 2
@@ -32,11 +31,12 @@
 -- contains omdannelse (the flags nest), and an udsat area is never a forebyggelsesområde;
 -- classification names the most specific list, or 'ukendt' when it cannot be decided.
 --
--- Published: a criterion's value (and distance) is withheld when a published fact cell it
--- is computed from is suppressed, or it would undo that suppression (criterion 1 sums 24
--- monthly cells, criterion 2 two yearly ones); the flags and the classification are the
--- statutory outcome and are always shown, except a preliminary row's criterion 1 flag
--- (and the counts made of it) beside a withheld value: no list is out yet.
+-- Published: a criterion's value is withheld when a published fact cell it is computed
+-- from is suppressed, or it would undo that suppression (criterion 1 sums 24 monthly
+-- cells, criterion 2 two yearly ones); the non-western share follows the primary rule on
+-- its own counts. Everything else is computed from what is shown: a withheld value is
+-- unknown in its flag, the counts and the lists as well, since each of them would bound
+-- it from one side (an area whose list a withheld value could change is 'ukendt').
 with thresholds as (
     select
         max(case when rule = 'c1_outside_work_edu' then udsat end) as c1_udsat,
@@ -147,21 +147,98 @@ criteria as (
         on list_years.area_id = year_2.area_id and year_2.calendar_year = list_years.list_year - 2
 ),
 
+published_cells as (
+    -- Unsuppressed cells of the published fact behind each criterion, per area and year.
+    select
+        area_id,
+        cast(date_part('year', period) as integer) as calendar_year,
+        count(*) filter (where indicator_id = 'emp_outside_work_edu' and not suppressed)
+            as c1_cells,
+        count(*) filter (where indicator_id = 'stat_conviction_ratio' and not suppressed)
+            as c2_cells,
+        count(*) filter (where indicator_id = 'stat_basic_education' and not suppressed)
+            as c3_cells,
+        count(*) filter (where indicator_id = 'stat_income_ratio' and not suppressed)
+            as c4_cells
+    from {{ ref('fct_area_indicator_month') }}
+    group by area_id, cast(date_part('year', period) as integer)
+),
+
+publishable as (
+    select
+        criteria.*,
+        not {{ is_sensitive('criteria.non_western', 'criteria.residents_1_january') }}
+            as non_western_public,
+        coalesce(year_1.c1_cells, 0) = 12 and coalesce(year_2.c1_cells, 0) = 12 as c1_public,
+        coalesce(list_year.c2_cells, 0) = 1 and coalesce(year_1.c2_cells, 0) = 1 as c2_public,
+        coalesce(list_year.c3_cells, 0) = 1 as c3_public,
+        coalesce(list_year.c4_cells, 0) = 1 as c4_public
+    from criteria
+    cross join {{ ref('disclosure_rules') }} as rules
+    left join published_cells as list_year
+        on
+            criteria.area_id = list_year.area_id
+            and criteria.list_year = list_year.calendar_year
+    left join published_cells as year_1
+        on
+            criteria.area_id = year_1.area_id
+            and year_1.calendar_year = criteria.list_year - 1
+    left join published_cells as year_2
+        on
+            criteria.area_id = year_2.area_id
+            and year_2.calendar_year = criteria.list_year - 2
+),
+
+shown as (
+    -- The values as published: the rest of the model sees nothing withheld.
+    select
+        area_id,
+        list_year,
+        preliminary,
+        residents_1_january,
+        case when non_western_public then non_western_share end as non_western_share,
+        case when c1_public then c1_outside_work_edu end as c1_outside_work_edu,
+        case when c2_public then c2_conviction_ratio end as c2_conviction_ratio,
+        case when c3_public then c3_basic_education end as c3_basic_education,
+        case when c4_public then c4_income_ratio end as c4_income_ratio,
+        nullif(concat_ws(
+            ', ',
+            case when not non_western_public then 'non_western_share' end,
+            case
+                when not c1_public and c1_outside_work_edu is not null
+                    then 'c1_outside_work_edu'
+            end,
+            case
+                when not c2_public and c2_conviction_ratio is not null
+                    then 'c2_conviction_ratio'
+            end,
+            case
+                when not c3_public and c3_basic_education is not null then 'c3_basic_education'
+            end,
+            case when not c4_public and c4_income_ratio is not null then 'c4_income_ratio' end
+        ), '') as withheld_values
+    from publishable
+),
+
 met as (
     -- Three-valued: a comparison with an unknown (null) value is unknown (null).
     select
-        criteria.*,
+        shown.*,
         thresholds.*,
-        criteria.c1_outside_work_edu > thresholds.c1_udsat as c1_met,
-        criteria.c2_conviction_ratio >= thresholds.c2_udsat as c2_met,
-        criteria.c3_basic_education > thresholds.c3_udsat as c3_met,
-        criteria.c4_income_ratio < thresholds.c4_udsat as c4_met,
-        criteria.c1_outside_work_edu > thresholds.c1_forebyggelse as c1_forebyggelse_met,
-        criteria.c2_conviction_ratio >= thresholds.c2_forebyggelse as c2_forebyggelse_met,
-        criteria.c3_basic_education > thresholds.c3_forebyggelse as c3_forebyggelse_met,
-        criteria.c4_income_ratio < thresholds.c4_forebyggelse as c4_forebyggelse_met,
-        criteria.residents_1_january >= thresholds.min_residents as has_min_residents
-    from criteria
+        shown.c1_outside_work_edu > thresholds.c1_udsat as c1_met,
+        shown.c2_conviction_ratio >= thresholds.c2_udsat as c2_met,
+        shown.c3_basic_education > thresholds.c3_udsat as c3_met,
+        shown.c4_income_ratio < thresholds.c4_udsat as c4_met,
+        shown.c1_outside_work_edu > thresholds.c1_forebyggelse as c1_forebyggelse_met,
+        shown.c2_conviction_ratio >= thresholds.c2_forebyggelse as c2_forebyggelse_met,
+        shown.c3_basic_education > thresholds.c3_forebyggelse as c3_forebyggelse_met,
+        shown.c4_income_ratio < thresholds.c4_forebyggelse as c4_forebyggelse_met,
+        shown.residents_1_january >= thresholds.min_residents as has_min_residents,
+        shown.c1_outside_work_edu - thresholds.c1_udsat as c1_distance,
+        shown.c2_conviction_ratio - thresholds.c2_udsat as c2_distance,
+        shown.c3_basic_education - thresholds.c3_udsat as c3_distance,
+        thresholds.c4_udsat - shown.c4_income_ratio as c4_distance
+    from shown
     cross join thresholds
 ),
 
@@ -235,67 +312,19 @@ classified as (
     from with_history
 ),
 
-published_cells as (
-    -- Unsuppressed cells of the published fact behind each criterion, per area and year.
+labelled as (
+    -- One list per area: the most specific one that is decided, else 'ukendt'.
     select
-        area_id,
-        cast(date_part('year', period) as integer) as calendar_year,
-        count(*) filter (where indicator_id = 'emp_outside_work_edu' and not suppressed)
-            as c1_cells,
-        count(*) filter (where indicator_id = 'stat_conviction_ratio' and not suppressed)
-            as c2_cells,
-        count(*) filter (where indicator_id = 'stat_basic_education' and not suppressed)
-            as c3_cells,
-        count(*) filter (where indicator_id = 'stat_income_ratio' and not suppressed)
-            as c4_cells
-    from {{ ref('fct_area_indicator_month') }}
-    group by area_id, cast(date_part('year', period) as integer)
-),
-
-disclosed as (
-    select
-        classified.*,
-        not {{ is_sensitive('classified.non_western', 'classified.residents_1_january') }}
-            as non_western_public,
-        coalesce(year_1.c1_cells, 0) = 12 and coalesce(year_2.c1_cells, 0) = 12 as c1_public,
-        coalesce(list_year.c2_cells, 0) = 1 and coalesce(year_1.c2_cells, 0) = 1 as c2_public,
-        coalesce(list_year.c3_cells, 0) = 1 as c3_public,
-        coalesce(list_year.c4_cells, 0) = 1 as c4_public
+        *,
+        case
+            when is_omdannelsesomraade then 'omdannelsesområde'
+            when is_parallelsamfund and not is_omdannelsesomraade then 'parallelsamfund'
+            when is_udsat and not is_parallelsamfund then 'udsat boligområde'
+            when is_forebyggelsesomraade then 'forebyggelsesområde'
+            when not is_udsat and not is_forebyggelsesomraade then 'ingen'
+            else 'ukendt'
+        end as classification
     from classified
-    cross join {{ ref('disclosure_rules') }} as rules
-    left join published_cells as list_year
-        on
-            classified.area_id = list_year.area_id
-            and classified.list_year = list_year.calendar_year
-    left join published_cells as year_1
-        on
-            classified.area_id = year_1.area_id
-            and year_1.calendar_year = classified.list_year - 1
-    left join published_cells as year_2
-        on
-            classified.area_id = year_2.area_id
-            and year_2.calendar_year = classified.list_year - 2
-),
-
-flag_withheld as (
-    -- A preliminary row's flag is no statutory outcome (no list is out): where criterion 1
-    -- is withheld, its flag would bound the hidden months, so it is unknown too (and, the
-    -- other criteria unknown there, nothing is counted as met).
-    select
-        *,
-        preliminary and not c1_public as c1_flag_withheld
-    from disclosed
-),
-
-flags_shown as (
-    select
-        *,
-        case when not c1_flag_withheld then c1_met end as c1_met_shown,
-        case when c1_flag_withheld then 0 else criteria_met end as criteria_met_shown,
-        case when c1_flag_withheld then 4 else criteria_unknown end as criteria_unknown_shown,
-        case when c1_flag_withheld then 0 else forebyggelse_criteria_met end
-            as forebyggelse_criteria_met_shown
-    from flag_withheld
 )
 
 select
@@ -303,42 +332,27 @@ select
     list_year,
     preliminary,
     residents_1_january,
-    c1_met_shown as c1_met,
+    c1_met,
     c2_met,
     c3_met,
     c4_met,
-    criteria_met_shown as criteria_met,
-    criteria_unknown_shown as criteria_unknown,
-    forebyggelse_criteria_met_shown as forebyggelse_criteria_met,
+    criteria_met,
+    criteria_unknown,
+    forebyggelse_criteria_met,
     has_min_residents,
     is_udsat,
     is_parallelsamfund,
     is_omdannelsesomraade,
     is_forebyggelsesomraade,
-    case when non_western_public then non_western_share end as non_western_share,
-    case when c1_public then c1_outside_work_edu end as c1_outside_work_edu,
-    case when c2_public then c2_conviction_ratio end as c2_conviction_ratio,
-    case when c3_public then c3_basic_education end as c3_basic_education,
-    case when c4_public then c4_income_ratio end as c4_income_ratio,
-    case when c1_public then c1_outside_work_edu - c1_udsat end as c1_distance,
-    case when c2_public then c2_conviction_ratio - c2_udsat end as c2_distance,
-    case when c3_public then c3_basic_education - c3_udsat end as c3_distance,
-    case when c4_public then c4_udsat - c4_income_ratio end as c4_distance,
-    -- One list per area: the most specific one that is decided, else 'ukendt'.
-    case
-        when is_omdannelsesomraade then 'omdannelsesområde'
-        when is_parallelsamfund and not is_omdannelsesomraade then 'parallelsamfund'
-        when is_udsat and not is_parallelsamfund then 'udsat boligområde'
-        when is_forebyggelsesomraade then 'forebyggelsesområde'
-        when not is_udsat and not is_forebyggelsesomraade then 'ingen'
-        else 'ukendt'
-    end as classification,
-    nullif(concat_ws(
-        ', ',
-        case when not non_western_public then 'non_western_share' end,
-        case when not c1_public and c1_outside_work_edu is not null then 'c1_outside_work_edu' end,
-        case when not c2_public and c2_conviction_ratio is not null then 'c2_conviction_ratio' end,
-        case when not c3_public and c3_basic_education is not null then 'c3_basic_education' end,
-        case when not c4_public and c4_income_ratio is not null then 'c4_income_ratio' end
-    ), '') as withheld_values
-from flags_shown
+    non_western_share,
+    c1_outside_work_edu,
+    c2_conviction_ratio,
+    c3_basic_education,
+    c4_income_ratio,
+    c1_distance,
+    c2_distance,
+    c3_distance,
+    c4_distance,
+    classification,
+    withheld_values
+from labelled

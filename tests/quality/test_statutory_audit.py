@@ -1,0 +1,157 @@
+"""The auditor's checks of the published statutory criteria, on hand-made copies."""
+
+import duckdb
+import pandas as pd
+import pytest
+
+from quality.statutory_audit import outcome, statutory_checks
+
+THRESHOLDS = pd.DataFrame(
+    {
+        "rule": [
+            "c1_outside_work_edu", "c2_conviction_ratio", "c3_basic_education",
+            "c4_income_ratio", "non_western_share", "min_residents", "min_criteria",
+        ],
+        "udsat": [0.40, 3.0, 0.60, 0.55, 0.50, 1000.0, 2.0],
+        "forebyggelse": [0.30, 2.0, 0.60, 0.65, 0.30, 1000.0, 2.0],
+    }
+)  # fmt: skip
+VALUES = [
+    "area_id", "list_year", "residents_1_january", "non_western_share",
+    "c1_outside_work_edu", "c2_conviction_ratio", "c3_basic_education", "c4_income_ratio",
+]  # fmt: skip
+NA = pd.NA
+
+
+def values(*rows) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=VALUES)
+
+
+def test_the_outcome_is_worked_out_from_the_values_shown():
+    rows = values(
+        # 45 % outside work (met), ratio 1, 50 % basic education, income 50 %: 2 met.
+        ("A", 2025, 1200, 0.20, 0.45, 1.0, 0.50, 0.50),
+        # Criterion 2 withheld: 1 met (c1), 1 unknown, so udsat is open; at the
+        # forebyggelse thresholds c1 and c4 (60 % < 65 %) make 2, but not udsat is not
+        # known: forebyggelse open too -> ukendt.
+        ("B", 2025, 1200, 0.35, 0.45, NA, 0.50, 0.60),
+        # Every criterion met, 999 residents: on no list.
+        ("C", 2025, 999, 0.60, 0.50, 4.0, 0.70, 0.40),
+        # Udsat and 60 % non-western in 2021-2025: omdannelse in 2025 only (5 known
+        # years); 2024 has 3 known years before it, so its omdannelse is open.
+        *[("D", y, 2000, 0.60, 0.45, 1.0, 0.50, 0.50) for y in range(2021, 2026)],
+        # Not parallelsamfund in 2024 (45 %): 2025 is parallelsamfund, not omdannelse.
+        ("G", 2024, 2000, 0.45, 0.45, 1.0, 0.50, 0.50),
+        ("G", 2025, 2000, 0.60, 0.45, 1.0, 0.50, 0.50),
+    )
+    got = outcome(rows, THRESHOLDS.set_index("rule"))
+    got.index = [f"{a} {y}" for a, y in zip(rows["area_id"], rows["list_year"])]
+    assert got.loc["A 2025"].tolist() == [
+        True, False, False, True, 2, 0, 2, True, True, False, False, False, "udsat boligområde"
+    ]  # fmt: skip
+    b = got.loc["B 2025"]
+    assert [b.c1_met, b.c3_met, b.c4_met] == [True, False, False] and b.c2_met is NA
+    assert [b.criteria_met, b.criteria_unknown, b.forebyggelse_criteria_met] == [1, 1, 2]
+    assert b.is_udsat is NA and b.is_forebyggelsesomraade is NA
+    assert not b.is_parallelsamfund and not b.is_omdannelsesomraade
+    assert b.classification == "ukendt"
+    assert got.loc["C 2025", "criteria_met"] == 4
+    assert got.loc["C 2025", "has_min_residents"] == False  # noqa: E712
+    assert got.loc["C 2025", "classification"] == "ingen"
+    assert got.loc["D 2025", "is_omdannelsesomraade"] == True  # noqa: E712
+    assert got.loc["D 2025", "classification"] == "omdannelsesområde"
+    assert got.loc["D 2024", "is_omdannelsesomraade"] is NA
+    assert got.loc["D 2024", "classification"] == "ukendt"
+    assert got.loc["G 2025", "is_omdannelsesomraade"] == False  # noqa: E712
+    assert got.loc["G 2025", "classification"] == "parallelsamfund"
+
+
+# A published row of area A, 2025: criterion 2 withheld (its 2024 cell hidden), criterion
+# 1 (45 %) and 4 (50 %) met: udsat from the values shown, whatever criterion 2 is.
+ROW = {
+    "area_id": "A", "list_year": 2025, "preliminary": False, "residents_1_january": 1200,
+    "c1_met": True, "c2_met": None, "c3_met": False, "c4_met": True, "criteria_met": 2,
+    "criteria_unknown": 1, "forebyggelse_criteria_met": 2, "has_min_residents": True,
+    "is_udsat": True, "is_parallelsamfund": False, "is_omdannelsesomraade": False,
+    "is_forebyggelsesomraade": False, "non_western_share": 0.2, "c1_outside_work_edu": 0.45,
+    "c2_conviction_ratio": None, "c3_basic_education": 0.5, "c4_income_ratio": 0.5,
+    "c1_distance": 0.05, "c2_distance": None, "c3_distance": -0.1, "c4_distance": 0.05,
+    "classification": "udsat boligområde", "withheld_values": "c2_conviction_ratio",
+}  # fmt: skip
+
+
+def findings(tmp_path, thresholds=True, **changes) -> list[str]:
+    path = tmp_path / "copy.duckdb"
+    path.unlink(missing_ok=True)
+    criteria = pd.DataFrame([{**ROW, **changes}]).astype(
+        {c: "boolean" for c in ROW if c.endswith("_met") and c[1].isdigit()}
+    )
+    cells = pd.DataFrame(
+        {
+            "area_id": "A",
+            "indicator_id": "stat_conviction_ratio",
+            "period": pd.to_datetime(["2024-01-01", "2025-01-01"]),
+            "suppressed": [True, False],
+        }
+    )
+    with duckdb.connect(str(path)) as con:
+        con.register("criteria", criteria)
+        con.register("cells", cells)
+        con.execute("create table statutory_criteria as select * from criteria")
+        con.execute("create table fct_area_indicator_month as select * from cells")
+        tables = {"statutory_criteria", "fct_area_indicator_month"}
+        if thresholds:
+            con.register("thresholds", THRESHOLDS)
+            con.execute("create table statutory_thresholds as select * from thresholds")
+            tables.add("statutory_thresholds")
+        return statutory_checks(con, tables)
+
+
+def test_a_row_computed_from_the_values_shown_passes(tmp_path):
+    assert findings(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "changes, found",
+    [
+        # The flag of the withheld criterion 2 (not met) bounds its hidden year.
+        ({"c2_met": False}, ["c2_met"]),
+        ({"c2_met": False, "criteria_unknown": 0}, ["c2_met", "criteria_unknown"]),
+        # The counts made of it say the same without the flag.
+        ({"criteria_unknown": 0}, ["criteria_unknown"]),
+        ({"forebyggelse_criteria_met": 3}, ["forebyggelse_criteria_met"]),
+        # Criterion 3 at 50 % shown: its flag cannot be true.
+        ({"c3_met": True, "criteria_met": 3}, ["c3_met", "criteria_met"]),
+    ],
+)
+def test_a_flag_or_count_not_made_of_the_values_shown_is_a_finding(tmp_path, changes, found):
+    assert findings(tmp_path, **changes) == [
+        f"statutory {column} A 2025 does not follow from the values shown" for column in found
+    ]
+
+
+def test_a_list_decided_by_a_withheld_value_is_a_finding(tmp_path):
+    # Criterion 4 not met (60 %): 1 met and criterion 2 withheld. Udsat only if criterion
+    # 2 is met, so a published 'udsat' says it is (the value would be at least 3).
+    row = {"c4_income_ratio": 0.6, "c4_distance": -0.05, "c4_met": False, "criteria_met": 1}
+    assert findings(tmp_path, **row) == [
+        "statutory is_udsat A 2025 does not follow from the values shown",
+        "statutory classification A 2025 does not follow from the values shown",
+    ]
+    assert findings(tmp_path, **row, is_udsat=None, classification="ukendt") == []
+
+
+def test_a_value_beside_its_hidden_cell_is_a_finding(tmp_path):
+    shown = {"c2_conviction_ratio": 1.0, "c2_met": False, "criteria_unknown": 0}
+    assert findings(tmp_path, **shown) == [
+        "statutory c2_conviction_ratio A 2025 shows a hidden cell"
+    ]
+    assert findings(tmp_path, c2_distance=-2.0) == [
+        "statutory c2_conviction_ratio A 2025 shows a hidden cell"
+    ]
+
+
+def test_flags_without_the_thresholds_to_check_them_are_a_finding(tmp_path):
+    assert findings(tmp_path, thresholds=False) == [
+        "statutory_criteria is published without statutory_thresholds"
+    ]
