@@ -106,14 +106,17 @@ def latest_decided_year(statutory: pd.DataFrame) -> int:
 
 
 def status_table(statutory: pd.DataFrame) -> pd.DataFrame:
-    """Each area's classification in the latest list year with its national file."""
+    """Each area's classification in the latest list year with its national file, with
+    the criteria met and those unknown or hidden (0 met says little beside 3 unknown)."""
     latest = statutory[statutory["list_year"] == latest_decided_year(statutory)]
-    return latest[["area_name", "list_year", "classification", "criteria_met"]].rename(
+    columns = ["area_name", "list_year", "classification", "criteria_met", "criteria_unknown"]
+    return latest[columns].rename(
         columns={
             "area_name": "Område",
             "list_year": "Listeår",
             "classification": "Status",
             "criteria_met": "Kriterier opfyldt",
+            "criteria_unknown": "Ukendte eller skjulte",
         }
     )
 

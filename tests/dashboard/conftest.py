@@ -69,15 +69,15 @@ def published(tmp_path_factory):
         """)
         con.execute("""
             create table statutory_criteria as select * from (values
-                ('BO01', 2025, false, 'ukendt', 1, 0.35, -0.05, null, null, null, null, null,
+                ('BO01', 2025, false, 'ukendt', 1, 2, 0.35, -0.05, null, null, null, null,
+                    null, null, null, null),
+                ('BO02', 2025, false, 'ingen', 0, 0, 0.2, -0.2, null, null, null, null, null,
                     null, null, null),
-                ('BO02', 2025, false, 'ingen', 0, 0.2, -0.2, null, null, null, null, null,
-                    null, null, null),
-                ('BO01', 2026, true, 'ukendt', 1, 0.42, 0.02, null, null, null, null, null,
-                    null, null, null)
+                ('BO01', 2026, true, 'ukendt', 1, 3, 0.42, 0.02, null, null, null, null,
+                    null, null, null, null)
             ) as t (area_id, list_year, preliminary, classification, criteria_met,
-                c1_outside_work_edu, c1_distance, c2_conviction_ratio, c2_distance,
-                c3_basic_education, c3_distance, c4_income_ratio, c4_distance,
+                criteria_unknown, c1_outside_work_edu, c1_distance, c2_conviction_ratio,
+                c2_distance, c3_basic_education, c3_distance, c4_income_ratio, c4_distance,
                 non_western_share, withheld_values)
         """)
         con.execute("""

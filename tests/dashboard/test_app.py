@@ -50,9 +50,10 @@ def test_overview_shows_the_municipality_in_danish(run):
     assert "Tomme felter er skjult" in app.main.caption[-1].value
     # The statutory status of the latest list with its national file, not the preliminary.
     [status] = [f.value for f in app.dataframe if "Listeår" in f.value.columns]
+    assert status.columns[-2:].tolist() == ["Kriterier opfyldt", "Ukendte eller skjulte"]
     assert status.values.tolist() == [
-        ["Æblehaven", 2025, "ukendt", 1],
-        ["Østervang", 2025, "ingen", 0],
+        ["Æblehaven", 2025, "ukendt", 1, 2],
+        ["Østervang", 2025, "ingen", 0, 0],
     ]
 
 

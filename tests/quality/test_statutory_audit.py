@@ -80,31 +80,45 @@ ROW = {
 }  # fmt: skip
 
 
-def findings(tmp_path, thresholds=True, **changes) -> list[str]:
+def findings(tmp_path, thresholds=True, hidden=(), absent=(), rows=None, **changes):
+    """The auditor's findings on a copy of area A's 2025 row (with `changes`) and the
+    cells behind it, all published but the 2024 conviction cell and those `hidden`
+    (indicator ids: their January 2025 cell), without the `absent` ones."""
     path = tmp_path / "copy.duckdb"
     path.unlink(missing_ok=True)
-    criteria = pd.DataFrame([{**ROW, **changes}]).astype(
+    criteria = pd.DataFrame(rows or [{**ROW, **changes}]).astype(
         {c: "boolean" for c in ROW if c.endswith("_met") and c[1].isdigit()}
     )
+    months = pd.date_range("2023-01", "2024-12", freq="MS")
+    january = pd.Timestamp("2025-01-01")
+    yearly = [
+        "stat_conviction_ratio", "stat_basic_education", "stat_income_ratio",
+        "pop_residents", "pop_non_western",
+    ]  # fmt: skip
     cells = pd.DataFrame(
-        {
-            "area_id": "A",
-            "indicator_id": "stat_conviction_ratio",
-            "period": pd.to_datetime(["2024-01-01", "2025-01-01"]),
-            "suppressed": [True, False],
-        }
-    )
+        [("emp_outside_work_edu", month, False) for month in months]
+        + [("stat_conviction_ratio", pd.Timestamp("2024-01-01"), True)]
+        + [(indicator, january, indicator in hidden) for indicator in yearly],
+        columns=["indicator_id", "period", "suppressed"],
+    ).assign(area_id="A")
+    cells = cells[~cells[["indicator_id", "period"]].apply(tuple, axis=1).isin(absent)]
     with duckdb.connect(str(path)) as con:
+        con.execute("create table disclosure_rules as select 5 as min_count")
         con.register("criteria", criteria)
         con.register("cells", cells)
         con.execute("create table statutory_criteria as select * from criteria")
         con.execute("create table fct_area_indicator_month as select * from cells")
         tables = {"statutory_criteria", "fct_area_indicator_month"}
-        if thresholds:
-            con.register("thresholds", THRESHOLDS)
+        if thresholds is not False:
+            rules = THRESHOLDS if thresholds is True else thresholds
+            con.register("thresholds", rules)
             con.execute("create table statutory_thresholds as select * from thresholds")
             tables.add("statutory_thresholds")
         return statutory_checks(con, tables)
+
+
+def follows(column: str, area: str = "A", year: int = 2025) -> str:
+    return f"statutory {column} {area} {year} does not follow from the values shown"
 
 
 def test_a_row_computed_from_the_values_shown_passes(tmp_path):
@@ -151,7 +165,88 @@ def test_a_value_beside_its_hidden_cell_is_a_finding(tmp_path):
     ]
 
 
+def test_a_count_of_residents_under_5_is_a_finding(tmp_path):
+    # 4 residents: under 1,000, so on no list, and the flags still follow.
+    small = {"residents_1_january": 4, "has_min_residents": False, "is_udsat": False}
+    assert findings(tmp_path, **small, classification="ingen") == [
+        "statutory residents_1_january A 2025 is a small count"
+    ]
+    assert findings(tmp_path, **{**small, "residents_1_january": 5}, classification="ingen") == []
+
+
 def test_flags_without_the_thresholds_to_check_them_are_a_finding(tmp_path):
     assert findings(tmp_path, thresholds=False) == [
         "statutory_criteria is published without statutory_thresholds"
     ]
+
+
+def test_a_value_whose_cell_is_missing_is_a_finding(tmp_path):
+    # One month behind criterion 1 not in the fact: the value cannot be published.
+    june = ("emp_outside_work_edu", pd.Timestamp("2024-06-01"))
+    assert findings(tmp_path, absent=[june]) == [
+        "statutory c1_outside_work_edu A 2025 shows a hidden cell"
+    ]
+
+
+def test_a_withheld_criterion_is_named(tmp_path):
+    # Unnamed, the null of criterion 2 would read as missing data or a zero denominator.
+    assert findings(tmp_path, withheld_values=None) == [
+        "statutory withheld_values A 2025 does not name c2_conviction_ratio"
+    ]
+
+
+@pytest.mark.parametrize(
+    "hidden, column",
+    [
+        ({"pop_residents"}, "residents_1_january"),
+        ({"pop_non_western"}, "non_western_share"),
+    ],
+)
+def test_a_count_shown_beside_the_hidden_cell_holding_it_is_a_finding(tmp_path, hidden, column):
+    assert findings(tmp_path, hidden=hidden) == [f"statutory {column} A 2025 shows a hidden cell"]
+
+
+def test_the_income_cell_hides_the_residents_its_denominator(tmp_path):
+    assert findings(tmp_path, hidden={"stat_income_ratio"}) == [
+        "statutory c4_income_ratio A 2025 shows a hidden cell",
+        "statutory withheld_values A 2025 does not name c4_income_ratio",
+        "statutory residents_1_january A 2025 shows a hidden cell",
+    ]
+
+
+def test_a_malformed_copy_is_reported_not_raised(tmp_path):
+    assert findings(tmp_path, criteria_met=None) == [follows("criteria_met")]
+    assert findings(tmp_path, criteria_met=2.5) == [follows("criteria_met")]
+    assert findings(tmp_path, rows=[ROW, ROW]) == [
+        "statutory_criteria has more than one row for A 2025"
+    ]
+    partial = THRESHOLDS[THRESHOLDS["rule"] != "min_criteria"]
+    assert findings(tmp_path, thresholds=partial) == [
+        "statutory_thresholds has no rule min_criteria"
+    ]
+
+
+def test_omdannelse_needs_five_known_parallelsamfund_years():
+    udsat = (0.45, 1.0, 0.50, 0.50)  # criteria 1 and 4 met
+    rows = values(
+        # No 2023 row: 3 known years before 2025, so open.
+        *[("E", y, 2000, 0.60, *udsat) for y in (2021, 2022, 2024, 2025)],
+        # 2023's share withheld: parallelsamfund unknown that year, so 2025 is open too.
+        *[("H", y, 2000, NA if y == 2023 else 0.60, *udsat) for y in range(2021, 2026)],
+    )
+    got = outcome(rows, THRESHOLDS.set_index("rule"))
+    last = (rows["list_year"] == 2025).to_numpy()
+    assert got.loc[last, "is_parallelsamfund"].tolist() == [True, True]
+    assert got.loc[last, "is_omdannelsesomraade"].isna().all()
+    assert got.loc[last, "classification"].tolist() == ["ukendt", "ukendt"]
+    assert got["is_parallelsamfund"].isna().tolist() == [False] * 6 + [True, False, False]
+
+
+def test_forebyggelse_counts_against_its_own_minimum():
+    # Criteria 1, 2 and 4 at the forebyggelse thresholds only (35 %, ratio 2.5, 60 %),
+    # 35 % non-western: 3 forebyggelse criteria, none udsat.
+    rows = values(("F", 2025, 1200, 0.35, 0.35, 2.5, 0.50, 0.60))
+    rules = THRESHOLDS.set_index("rule")
+    assert outcome(rows, rules).loc[0, "classification"] == "forebyggelsesområde"
+    rules.loc["min_criteria", "forebyggelse"] = 4
+    assert outcome(rows, rules).loc[0, "classification"] == "ingen"

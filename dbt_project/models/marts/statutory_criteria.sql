@@ -33,10 +33,11 @@
 --
 -- Published: a criterion's value is withheld when a published fact cell it is computed
 -- from is suppressed, or it would undo that suppression (criterion 1 sums 24 monthly
--- cells, criterion 2 two yearly ones); the non-western share follows the primary rule on
--- its own counts. Everything else is computed from what is shown: a withheld value is
--- unknown in its flag, the counts and the lists as well, since each of them would bound
--- it from one side (an area whose list a withheld value could change is 'ukendt').
+-- cells, criterion 2 two yearly ones); the residents and the non-western share follow
+-- the primary rule on their own counts. Everything else is computed from what is
+-- shown: a withheld value is unknown in its flag, the counts and the lists as well,
+-- since each of them would bound it from one side (an area whose list a withheld value
+-- could change is 'ukendt').
 with thresholds as (
     select
         max(case when rule = 'c1_outside_work_edu' then udsat end) as c1_udsat,
@@ -50,7 +51,8 @@ with thresholds as (
         max(case when rule = 'non_western_share' then udsat end) as parallel_non_western,
         max(case when rule = 'non_western_share' then forebyggelse end) as forebyggelse_non_western,
         max(case when rule = 'min_residents' then udsat end) as min_residents,
-        max(case when rule = 'min_criteria' then udsat end) as min_criteria
+        max(case when rule = 'min_criteria' then udsat end) as min_criteria,
+        max(case when rule = 'min_criteria' then forebyggelse end) as min_forebyggelse_criteria
     from {{ ref('statutory_thresholds') }}
 ),
 
@@ -135,7 +137,12 @@ criteria as (
             as c2_conviction_ratio,
         cast(stats.basic_education_30_59 as double precision) / nullif(stats.residents_30_59, 0)
             as c3_basic_education,
-        stats.mean_gross_income / nullif(stats.regional_mean_gross_income, 0) as c4_income_ratio
+        stats.mean_gross_income / nullif(stats.regional_mean_gross_income, 0) as c4_income_ratio,
+        -- Whether the inputs were delivered: a value they make null (a zero denominator)
+        -- is then named as withheld like any other, so null names no denominator.
+        coalesce(year_1.months = 12 and year_2.months = 12, false) as c1_delivered,
+        stats.area_id is not null and previous.area_id is not null as c2_delivered,
+        stats.area_id is not null as national_delivered
     from list_years
     left join stats
         on list_years.area_id = stats.area_id and list_years.list_year = stats.list_year
@@ -148,7 +155,10 @@ criteria as (
 ),
 
 published_cells as (
-    -- Unsuppressed cells of the published fact behind each criterion, per area and year.
+    -- Per area and year, the published fact's unsuppressed cells behind each criterion,
+    -- and its hidden cells that hold the residents (the income ratio's denominator, the
+    -- register's residents on 1 January) or the non-western residents (the register's,
+    -- on 1 January), which the national file's counts equal or nearly equal.
     select
         area_id,
         cast(date_part('year', period) as integer) as calendar_year,
@@ -159,16 +169,31 @@ published_cells as (
         count(*) filter (where indicator_id = 'stat_basic_education' and not suppressed)
             as c3_cells,
         count(*) filter (where indicator_id = 'stat_income_ratio' and not suppressed)
-            as c4_cells
+            as c4_cells,
+        count(*) filter (
+            where suppressed and (
+                indicator_id = 'stat_income_ratio'
+                or indicator_id = 'pop_residents' and date_part('month', period) = 1
+            )
+        ) as residents_hidden,
+        count(*) filter (
+            where suppressed and indicator_id = 'pop_non_western' and date_part('month', period) = 1
+        ) as non_western_hidden
     from {{ ref('fct_area_indicator_month') }}
     group by area_id, cast(date_part('year', period) as integer)
 ),
 
 publishable as (
+    -- A value is shown when every fact cell it is computed from is published, and a
+    -- count when it is no cell the fact hides and passes the primary rule itself.
     select
         criteria.*,
+        not {{ is_sensitive(
+            'criteria.residents_1_january', 'criteria.residents_1_january', '0'
+        ) }}
+        and coalesce(list_year.residents_hidden, 0) = 0 as residents_public,
         not {{ is_sensitive('criteria.non_western', 'criteria.residents_1_january') }}
-            as non_western_public,
+        and coalesce(list_year.non_western_hidden, 0) = 0 as non_western_public,
         coalesce(year_1.c1_cells, 0) = 12 and coalesce(year_2.c1_cells, 0) = 12 as c1_public,
         coalesce(list_year.c2_cells, 0) = 1 and coalesce(year_1.c2_cells, 0) = 1 as c2_public,
         coalesce(list_year.c3_cells, 0) = 1 as c3_public,
@@ -190,12 +215,13 @@ publishable as (
 ),
 
 shown as (
-    -- The values as published: the rest of the model sees nothing withheld.
+    -- The values as published: the rest of the model sees nothing withheld. Withheld
+    -- names every value not shown whose inputs were delivered.
     select
         area_id,
         list_year,
         preliminary,
-        residents_1_january,
+        case when residents_public then residents_1_january end as residents_1_january,
         case when non_western_public then non_western_share end as non_western_share,
         case when c1_public then c1_outside_work_edu end as c1_outside_work_edu,
         case when c2_public then c2_conviction_ratio end as c2_conviction_ratio,
@@ -203,19 +229,12 @@ shown as (
         case when c4_public then c4_income_ratio end as c4_income_ratio,
         nullif(concat_ws(
             ', ',
-            case when not non_western_public then 'non_western_share' end,
-            case
-                when not c1_public and c1_outside_work_edu is not null
-                    then 'c1_outside_work_edu'
-            end,
-            case
-                when not c2_public and c2_conviction_ratio is not null
-                    then 'c2_conviction_ratio'
-            end,
-            case
-                when not c3_public and c3_basic_education is not null then 'c3_basic_education'
-            end,
-            case when not c4_public and c4_income_ratio is not null then 'c4_income_ratio' end
+            case when national_delivered and not residents_public then 'residents_1_january' end,
+            case when national_delivered and not non_western_public then 'non_western_share' end,
+            case when c1_delivered and not c1_public then 'c1_outside_work_edu' end,
+            case when c2_delivered and not c2_public then 'c2_conviction_ratio' end,
+            case when national_delivered and not c3_public then 'c3_basic_education' end,
+            case when national_delivered and not c4_public then 'c4_income_ratio' end
         ), '') as withheld_values
     from publishable
 ),
@@ -268,8 +287,9 @@ enough as (
             when criteria_met + criteria_unknown < min_criteria then false
         end as enough_criteria,
         case
-            when forebyggelse_criteria_met >= min_criteria then true
-            when forebyggelse_criteria_met + criteria_unknown < min_criteria then false
+            when forebyggelse_criteria_met >= min_forebyggelse_criteria then true
+            when forebyggelse_criteria_met + criteria_unknown < min_forebyggelse_criteria
+                then false
         end as enough_forebyggelse_criteria
     from counted
 ),
