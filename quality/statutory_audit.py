@@ -3,17 +3,19 @@
 From the published copy alone:
 - a criterion's value, or its distance (the value less the threshold), is shown only
   where every fact cell it is computed from is published (present and not suppressed),
-  and `withheld_values` names it where its cells are there but one is hidden (a null
-  left unnamed would say its denominator was zero);
-- the residents and the non-western share, which the register's January cells and the
-  income ratio's denominator equal or nearly equal, are not shown beside such a hidden
-  cell, and no count of residents of 1-4 is shown (the primary rule, `disclosure_rules`);
+  and `withheld_values` names exactly the criteria whose cells are there but not all
+  published (a null left unnamed would say its denominator was zero);
+- the residents and the non-western share are not shown beside a hidden January cell of
+  the register's counts they equal or nearly equal (held or remembered by the copy), and
+  pass the primary rule on their own counts (`disclosure_rules`);
 - everything else in a row (the met flags, the counts, the lists and the
   classification) is what the values shown give under the law's thresholds (table
   `statutory_thresholds`), a withheld value being unknown: a flag, count or list
   computed from a withheld value bounds it from one side, and would differ from this
   recomputation. It is written here apart from the dbt model, in pandas' three-valued
   (Kleene) booleans.
+A copy that lacks a column or table these need, or holds a value of the wrong kind, is
+a finding too, never an exception: the audit must always answer.
 """
 
 from __future__ import annotations
@@ -30,12 +32,13 @@ CRITERIA_CELLS = [
     ("c3_basic_education", "stat_basic_education", 0, 0, 1),
     ("c4_income_ratio", "stat_income_ratio", 0, 0, 1),
 ]
-# Counts of the national file that hidden fact cells of the list year hold too: column,
-# and the cells (indicator, January only).
-COUNT_CELLS = [
-    ("residents_1_january", [("stat_income_ratio", False), ("pop_residents", True)]),
-    ("non_western_share", [("pop_non_western", True)]),
-]
+# Counts of the national file and the register's January cells of the list year that
+# equal or nearly equal them (the share with the residents: with the register's
+# non-western count it gives them).
+COUNT_CELLS = {
+    "residents_1_january": ("pop_residents",),
+    "non_western_share": ("pop_non_western", "pop_residents"),
+}
 # When a criterion is met (almenboligloven § 61 a): above, at or above, above, below.
 MET_WHEN = {
     "c1_outside_work_edu": operator.gt,
@@ -50,43 +53,55 @@ FLAGS = [
     "is_parallelsamfund", "is_omdannelsesomraade", "is_forebyggelsesomraade",
 ]  # fmt: skip
 COUNTS = ["criteria_met", "criteria_unknown", "forebyggelse_criteria_met"]
+VALUES = ["residents_1_january", "non_western_share", *MET_WHEN]
+COLUMNS = [
+    "area_id", "list_year", *VALUES, *(f"c{k}_distance" for k in range(1, 5)), *FLAGS,
+    *COUNTS, "classification", "withheld_values",
+]  # fmt: skip
+NEEDED = {
+    "fct_area_indicator_month": ["area_id", "period", "indicator_id", "suppressed"],
+    "disclosure_rules": ["min_count", "min_complement", "min_denominator"],
+    "statutory_thresholds": ["rule", "udsat", "forebyggelse"],
+    "statutory_criteria": COLUMNS,
+}
 
 
 def statutory_checks(con, tables: set[str]) -> list[str]:
     if "statutory_criteria" not in tables:
         return []
-    found = _hidden_cells(con) + _unnamed(con) + _hidden_counts(con) + _small_residents(con)
+    missing = _missing_columns(con)
+    if missing:
+        return missing
+    cells = "select area_id, period, indicator_id, suppressed from fct_area_indicator_month"
+    if "remembered_cells" in tables:
+        cells += " union all select area_id, period, indicator_id, suppressed from remembered_cells"
+    found = _criteria_cells(con, cells) + _count_cells(con, cells) + _small_counts(con)
     rows = con.execute("select * from statutory_criteria order by area_id, list_year").df()
     if rows.empty:
         return found
-    if "statutory_thresholds" not in tables:
-        return found + ["statutory_criteria is published without statutory_thresholds"]
     thresholds = (
         con.execute("select rule, udsat, forebyggelse from statutory_thresholds")
         .df()
+        .dropna()
         .drop_duplicates("rule")
         .set_index("rule")
     )
-    missing = [r for r in RULES if r not in thresholds.index]
-    if missing:
-        return found + [f"statutory_thresholds has no rule {r}" for r in missing]
+    absent = [f"statutory_thresholds has no rule {r}" for r in RULES if r not in thresholds.index]
     twice = rows.duplicated(["area_id", "list_year"], keep=False)
-    if twice.any():  # the history of an area needs one row a year
-        return found + [
-            f"statutory_criteria has more than one row for {a} {y}"
-            for a, y in rows.loc[twice, ["area_id", "list_year"]]
-            .drop_duplicates()
-            .itertuples(index=False)
-        ]
-    expected = outcome(rows, thresholds)
+    found += [  # the history of an area needs one row a year
+        f"statutory_criteria has more than one row for {a} {y}"
+        for a, y in rows.loc[twice, ["area_id", "list_year"]]
+        .drop_duplicates()
+        .itertuples(index=False)
+    ]
+    typed = _typed(rows)
+    if absent or twice.any() or isinstance(typed, list):
+        return found + absent + ([] if isinstance(typed, pd.DataFrame) else typed)
+    expected = outcome(typed, thresholds.astype(float))
     for column in FLAGS + COUNTS + ["classification"]:
-        wanted = expected[column]
-        if column in FLAGS:
-            shown = rows[column].astype("boolean")
-        elif column in COUNTS:  # as numbers: a fraction must not pass as its integer part
-            shown, wanted = pd.to_numeric(rows[column]).astype("Float64"), wanted.astype("Float64")
-        else:
-            shown = rows[column].astype(object)
+        shown, wanted = typed[column], expected[column]
+        if column in COUNTS:  # as numbers: a fraction must not pass as its integer part
+            wanted = wanted.astype("Float64")
         differs = (shown != wanted).fillna(False) | (shown.isna() != wanted.isna())
         found += [
             f"statutory {column} {a} {y} does not follow from the values shown"
@@ -97,84 +112,107 @@ def statutory_checks(con, tables: set[str]) -> list[str]:
     return found
 
 
-def _cells(indicator: str, earliest: int, latest: int) -> str:
-    """The fact's cells of `indicator` behind each row: shown, and all there are."""
-    return f"""
-        select s.area_id, s.list_year,
-            count(f.area_id) filter (where not f.suppressed) as shown,
-            count(f.area_id) as cells
-        from statutory_criteria as s
-        left join fct_area_indicator_month as f
-            on f.area_id = s.area_id and f.indicator_id = '{indicator}'
-            and extract(year from f.period) between s.list_year - {earliest}
-                and s.list_year - {latest}
-        group by s.area_id, s.list_year
-    """
+def _missing_columns(con) -> list[str]:
+    present = con.execute(
+        "select table_name, column_name from information_schema.columns"
+    ).fetchall()
+    tables = {table for table, _ in present}
+    return [
+        f"{table} lacks column {column}" if table in tables else f"{table} is not published"
+        for table, columns in NEEDED.items()
+        for column in (columns if table in tables else columns[:1])
+        if (table, column) not in present
+    ]
 
 
-def _hidden_cells(con) -> list[str]:
-    """A value or its distance shown without every cell behind it published."""
+def _typed(rows: pd.DataFrame) -> pd.DataFrame | list[str]:
+    """The published columns as the recomputation reads them (flags as three-valued
+    booleans, values and counts as numbers), or what could not be read as such."""
+    typed, wrong = rows.copy(), []
+    kinds = {**dict.fromkeys(FLAGS, "boolean"), **dict.fromkeys(VALUES + COUNTS, "Float64")}
+    for column, kind in kinds.items():
+        try:
+            typed[column] = rows[column].astype(kind)
+        except (TypeError, ValueError):
+            what = "true or false" if kind == "boolean" else "numbers"
+            wrong.append(f"statutory_criteria column {column} holds values that are not {what}")
+    typed["classification"] = rows["classification"].astype(object)
+    return wrong or typed
+
+
+def _criteria_cells(con, cells: str) -> list[str]:
+    """A value or its distance shown without every cell behind it published, and the
+    criteria withheld (every cell there, not all published) that `withheld_values`
+    does not name, or named though not withheld."""
     found = []
-    for column, indicator, earliest, latest, cells in CRITERIA_CELLS:
+    for column, indicator, earliest, latest, count in CRITERIA_CELLS:
         distance = f"{column[:2]}_distance"  # the value less the threshold: the value too
         rows = con.execute(f"""
-            select s.area_id, s.list_year from statutory_criteria as s
-            inner join ({_cells(indicator, earliest, latest)}) as c
-                on c.area_id = s.area_id and c.list_year = s.list_year
-            where (s.{column} is not null or s.{distance} is not null) and c.shown < {cells}
+            select s.area_id, s.list_year,
+                s.{column} is not null or s.{distance} is not null as shown,
+                list_contains(
+                    string_split(coalesce(s.withheld_values, ''), ', '), '{column}'
+                ) as named,
+                count(distinct f.period) filter (where not f.suppressed) as published,
+                count(distinct f.period) as present
+            from statutory_criteria as s
+            left join ({cells}) as f
+                on f.area_id = s.area_id and f.indicator_id = '{indicator}'
+                and extract(year from f.period) between s.list_year - {earliest}
+                    and s.list_year - {latest}
+            group by all
             order by 1, 2
         """).fetchall()
-        found += [f"statutory {column} {a} {y} shows a hidden cell" for a, y in rows]
+        for area, year, shown, named, published, present in rows:
+            if shown and published < count:
+                found.append(f"statutory {column} {area} {year} shows a hidden cell")
+            if (present >= count and published < count) != named:
+                verb = "does not name" if not named else "names"
+                found.append(f"statutory withheld_values {area} {year} {verb} {column}")
     return found
 
 
-def _unnamed(con) -> list[str]:
-    """A criterion withheld (all its cells there, one hidden) that `withheld_values` does
-    not name: the null would read as a zero denominator or missing data."""
+def _count_cells(con, cells: str) -> list[str]:
+    """The residents or the non-western share shown beside a hidden January cell that
+    holds them."""
     found = []
-    for column, indicator, earliest, latest, cells in CRITERIA_CELLS:
-        rows = con.execute(f"""
-            select s.area_id, s.list_year from statutory_criteria as s
-            inner join ({_cells(indicator, earliest, latest)}) as c
-                on c.area_id = s.area_id and c.list_year = s.list_year
-            where c.cells = {cells} and c.shown < {cells}
-                and not contains(coalesce(s.withheld_values, ''), '{column}')
-            order by 1, 2
-        """).fetchall()
-        found += [f"statutory withheld_values {a} {y} does not name {column}" for a, y in rows]
-    return found
-
-
-def _hidden_counts(con) -> list[str]:
-    """The residents or the non-western share shown beside a hidden cell holding them."""
-    found = []
-    for column, held_by in COUNT_CELLS:
-        cells = " or ".join(
-            f"(f.indicator_id = '{indicator}'"
-            + (" and extract(month from f.period) = 1)" if january else ")")
-            for indicator, january in held_by
-        )
-        rows = con.execute(f"""
+    for column, indicators in COUNT_CELLS.items():
+        rows = con.execute(
+            f"""
             select distinct s.area_id, s.list_year from statutory_criteria as s
-            inner join fct_area_indicator_month as f
-                on f.area_id = s.area_id and extract(year from f.period) = s.list_year
-                and ({cells})
+            inner join ({cells}) as f
+                on f.area_id = s.area_id and f.indicator_id in ?
+                and f.period = make_date(s.list_year, 1, 1)
             where s.{column} is not null and f.suppressed
             order by 1, 2
-        """).fetchall()
+            """,
+            [list(indicators)],
+        ).fetchall()
         found += [f"statutory {column} {a} {y} shows a hidden cell" for a, y in rows]
     return found
 
 
-def _small_residents(con) -> list[str]:
-    """The residents are a count: 1-4 (under `min_count`) is not shown."""
+def _small_counts(con) -> list[str]:
+    """The primary rule on the residents (a count: 1-4 is not shown) and on the
+    non-western residents they and the share give."""
     rows = con.execute("""
-        select s.area_id, s.list_year from statutory_criteria as s
-        cross join disclosure_rules as rules
-        where s.residents_1_january > 0 and s.residents_1_january < rules.min_count
+        select s.area_id, s.list_year,
+            s.residents_1_january > 0 and s.residents_1_january < r.min_count,
+            s.non_western_share is not null and (
+                round(s.non_western_share * s.residents_1_january) between 1 and r.min_count - 1
+                or s.residents_1_january < r.min_denominator
+                or s.residents_1_january - round(s.non_western_share * s.residents_1_january)
+                    between 1 and r.min_complement - 1
+            )
+        from statutory_criteria as s cross join disclosure_rules as r
         order by 1, 2
     """).fetchall()
-    return [f"statutory residents_1_january {a} {y} is a small count" for a, y in rows]
+    return [
+        f"statutory {column} {area} {year} is a small count"
+        for area, year, *small in rows
+        for column, is_small in zip(["residents_1_january", "non_western_share"], small)
+        if is_small
+    ]
 
 
 def _known(flags: pd.Series) -> pd.Series:

@@ -80,15 +80,16 @@ ROW = {
 }  # fmt: skip
 
 
-def findings(tmp_path, thresholds=True, hidden=(), absent=(), rows=None, **changes):
+def findings(tmp_path, thresholds=True, hidden=(), absent=(), remembered=(), rows=None, **changes):
     """The auditor's findings on a copy of area A's 2025 row (with `changes`) and the
     cells behind it, all published but the 2024 conviction cell and those `hidden`
     (indicator ids: their January 2025 cell), without the `absent` ones."""
     path = tmp_path / "copy.duckdb"
     path.unlink(missing_ok=True)
-    criteria = pd.DataFrame(rows or [{**ROW, **changes}]).astype(
-        {c: "boolean" for c in ROW if c.endswith("_met") and c[1].isdigit()}
-    )
+    criteria = pd.DataFrame(rows or [{**ROW, **changes}])
+    for flag in ["c1_met", "c2_met", "c3_met", "c4_met"]:  # a null flag: still boolean
+        if criteria[flag].map(lambda v: v is None or isinstance(v, bool)).all():
+            criteria[flag] = criteria[flag].astype("boolean")
     months = pd.date_range("2023-01", "2024-12", freq="MS")
     january = pd.Timestamp("2025-01-01")
     yearly = [
@@ -103,12 +104,20 @@ def findings(tmp_path, thresholds=True, hidden=(), absent=(), rows=None, **chang
     ).assign(area_id="A")
     cells = cells[~cells[["indicator_id", "period"]].apply(tuple, axis=1).isin(absent)]
     with duckdb.connect(str(path)) as con:
-        con.execute("create table disclosure_rules as select 5 as min_count")
+        con.execute(
+            "create table disclosure_rules as"
+            " select 5 as min_count, 5 as min_complement, 20 as min_denominator"
+        )
         con.register("criteria", criteria)
         con.register("cells", cells)
         con.execute("create table statutory_criteria as select * from criteria")
         con.execute("create table fct_area_indicator_month as select * from cells")
         tables = {"statutory_criteria", "fct_area_indicator_month"}
+        if remembered:
+            kept = pd.DataFrame(remembered, columns=["indicator_id", "period", "suppressed"])
+            con.register("kept", kept.assign(area_id="A"))
+            con.execute("create table remembered_cells as select * from kept")
+            tables.add("remembered_cells")
         if thresholds is not False:
             rules = THRESHOLDS if thresholds is True else thresholds
             con.register("thresholds", rules)
@@ -168,6 +177,7 @@ def test_a_value_beside_its_hidden_cell_is_a_finding(tmp_path):
 def test_a_count_of_residents_under_5_is_a_finding(tmp_path):
     # 4 residents: under 1,000, so on no list, and the flags still follow.
     small = {"residents_1_january": 4, "has_min_residents": False, "is_udsat": False}
+    small["non_western_share"] = None  # 20 % of 4 residents: one person, withheld
     assert findings(tmp_path, **small, classification="ingen") == [
         "statutory residents_1_january A 2025 is a small count"
     ]
@@ -175,9 +185,7 @@ def test_a_count_of_residents_under_5_is_a_finding(tmp_path):
 
 
 def test_flags_without_the_thresholds_to_check_them_are_a_finding(tmp_path):
-    assert findings(tmp_path, thresholds=False) == [
-        "statutory_criteria is published without statutory_thresholds"
-    ]
+    assert findings(tmp_path, thresholds=False) == ["statutory_thresholds is not published"]
 
 
 def test_a_value_whose_cell_is_missing_is_a_finding(tmp_path):
@@ -193,25 +201,69 @@ def test_a_withheld_criterion_is_named(tmp_path):
     assert findings(tmp_path, withheld_values=None) == [
         "statutory withheld_values A 2025 does not name c2_conviction_ratio"
     ]
+    assert findings(tmp_path, withheld_values="not c2_conviction_ratio") == [
+        "statutory withheld_values A 2025 does not name c2_conviction_ratio"
+    ]
+    # Named but shown, with every cell published: the name says something false.
+    assert findings(tmp_path, withheld_values="c2_conviction_ratio, c3_basic_education") == [
+        "statutory withheld_values A 2025 names c3_basic_education"
+    ]
 
 
 @pytest.mark.parametrize(
-    "hidden, column",
+    "hidden, columns",
     [
-        ({"pop_residents"}, "residents_1_january"),
-        ({"pop_non_western"}, "non_western_share"),
+        # The share too: with the register's non-western count it gives the residents.
+        ({"pop_residents"}, ["residents_1_january", "non_western_share"]),
+        ({"pop_non_western"}, ["non_western_share"]),
     ],
 )
-def test_a_count_shown_beside_the_hidden_cell_holding_it_is_a_finding(tmp_path, hidden, column):
-    assert findings(tmp_path, hidden=hidden) == [f"statutory {column} A 2025 shows a hidden cell"]
+def test_a_count_shown_beside_the_hidden_cell_holding_it_is_a_finding(tmp_path, hidden, columns):
+    assert findings(tmp_path, hidden=hidden) == [
+        f"statutory {column} A 2025 shows a hidden cell" for column in columns
+    ]
 
 
-def test_the_income_cell_hides_the_residents_its_denominator(tmp_path):
+def test_a_count_only_an_earlier_copy_hid_is_still_hidden(tmp_path):
+    # The register's January residents are no longer in the fact, but the copy remembers
+    # them hidden: the residents stay withheld.
+    remembered = [("pop_residents", pd.Timestamp("2025-01-01"), True)]
+    absent = [("pop_residents", pd.Timestamp("2025-01-01"))]
+    assert findings(tmp_path, absent=absent, remembered=remembered) == [
+        "statutory residents_1_january A 2025 shows a hidden cell",
+        "statutory non_western_share A 2025 shows a hidden cell",
+    ]
+
+
+def test_a_share_of_too_few_people_is_a_finding(tmp_path):
+    # 0.4 % of 1,200 residents: 5 people, shown; 0.3 %: 4, a small count.
+    assert findings(tmp_path, non_western_share=5 / 1200) == []
+    assert findings(tmp_path, non_western_share=4 / 1200) == [
+        "statutory non_western_share A 2025 is a small count"
+    ]
+
+
+def test_a_hidden_income_cell_withholds_the_ratio_not_its_residents(tmp_path):
+    # The cell protects the income; its denominator, the residents, may be shown.
     assert findings(tmp_path, hidden={"stat_income_ratio"}) == [
         "statutory c4_income_ratio A 2025 shows a hidden cell",
         "statutory withheld_values A 2025 does not name c4_income_ratio",
-        "statutory residents_1_january A 2025 shows a hidden cell",
     ]
+    withheld = {"c4_income_ratio": None, "c4_distance": None, "c4_met": None}
+    assert (
+        findings(
+            tmp_path,
+            hidden={"stat_income_ratio"},
+            **withheld,
+            criteria_met=1,
+            criteria_unknown=2,
+            forebyggelse_criteria_met=1,
+            is_udsat=None,
+            classification="ukendt",
+            withheld_values="c2_conviction_ratio, c4_income_ratio",
+        )
+        == []
+    )
 
 
 def test_a_malformed_copy_is_reported_not_raised(tmp_path):
@@ -224,6 +276,19 @@ def test_a_malformed_copy_is_reported_not_raised(tmp_path):
     assert findings(tmp_path, thresholds=partial) == [
         "statutory_thresholds has no rule min_criteria"
     ]
+    c1 = THRESHOLDS["rule"] == "c1_outside_work_edu"
+    unset = THRESHOLDS.assign(udsat=THRESHOLDS["udsat"].where(~c1))
+    assert findings(tmp_path, thresholds=unset) == [
+        "statutory_thresholds has no rule c1_outside_work_edu"
+    ]
+    assert findings(tmp_path, c1_met="ja") == [
+        "statutory_criteria column c1_met holds values that are not true or false"
+    ]
+    assert findings(tmp_path, criteria_met="x") == [
+        "statutory_criteria column criteria_met holds values that are not numbers"
+    ]
+    row = {k: v for k, v in ROW.items() if k != "c3_distance"}
+    assert findings(tmp_path, rows=[row]) == ["statutory_criteria lacks column c3_distance"]
 
 
 def test_omdannelse_needs_five_known_parallelsamfund_years():

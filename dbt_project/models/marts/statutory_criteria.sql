@@ -31,13 +31,15 @@
 -- contains omdannelse (the flags nest), and an udsat area is never a forebyggelsesområde;
 -- classification names the most specific list, or 'ukendt' when it cannot be decided.
 --
--- Published: a criterion's value is withheld when a published fact cell it is computed
--- from is suppressed, or it would undo that suppression (criterion 1 sums 24 monthly
--- cells, criterion 2 two yearly ones); the residents and the non-western share follow
--- the primary rule on their own counts. Everything else is computed from what is
--- shown: a withheld value is unknown in its flag, the counts and the lists as well,
--- since each of them would bound it from one side (an area whose list a withheld value
--- could change is 'ukendt').
+-- Published: a criterion's value is shown only where every fact cell it is computed
+-- from is published (criterion 1 sums 24 monthly cells, criterion 2 two yearly ones: a
+-- published year and the 2-year value would give a hidden year away). The residents and
+-- the non-western share follow the primary rule on their own counts, and are withheld
+-- where the fact hides the register's January count they equal or nearly equal (the
+-- share also with the residents: with the register's non-western count it gives them).
+-- Everything else is computed from what is shown: a withheld value is unknown in its
+-- flag, the counts and the lists as well, since each of them would bound it from one
+-- side (an area whose list a withheld value could change is 'ukendt').
 with thresholds as (
     select
         max(case when rule = 'c1_outside_work_edu' then udsat end) as c1_udsat,
@@ -137,7 +139,8 @@ criteria as (
             as c2_conviction_ratio,
         cast(stats.basic_education_30_59 as double precision) / nullif(stats.residents_30_59, 0)
             as c3_basic_education,
-        stats.mean_gross_income / nullif(stats.regional_mean_gross_income, 0) as c4_income_ratio,
+        cast(stats.mean_gross_income as double precision)
+        / nullif(stats.regional_mean_gross_income, 0) as c4_income_ratio,
         -- Whether the inputs were delivered: a value they make null (a zero denominator)
         -- is then named as withheld like any other, so null names no denominator.
         coalesce(year_1.months = 12 and year_2.months = 12, false) as c1_delivered,
@@ -156,9 +159,10 @@ criteria as (
 
 published_cells as (
     -- Per area and year, the published fact's unsuppressed cells behind each criterion,
-    -- and its hidden cells that hold the residents (the income ratio's denominator, the
-    -- register's residents on 1 January) or the non-western residents (the register's,
-    -- on 1 January), which the national file's counts equal or nearly equal.
+    -- and its hidden January cells of the register's residents and non-western residents,
+    -- which the national file's counts equal or nearly equal. (The residents are also
+    -- the income ratio's denominator, which a hidden income cell does not protect: its
+    -- income is the hidden quantity.)
     select
         area_id,
         cast(date_part('year', period) as integer) as calendar_year,
@@ -171,10 +175,7 @@ published_cells as (
         count(*) filter (where indicator_id = 'stat_income_ratio' and not suppressed)
             as c4_cells,
         count(*) filter (
-            where suppressed and (
-                indicator_id = 'stat_income_ratio'
-                or indicator_id = 'pop_residents' and date_part('month', period) = 1
-            )
+            where suppressed and indicator_id = 'pop_residents' and date_part('month', period) = 1
         ) as residents_hidden,
         count(*) filter (
             where suppressed and indicator_id = 'pop_non_western' and date_part('month', period) = 1
@@ -193,7 +194,8 @@ publishable as (
         ) }}
         and coalesce(list_year.residents_hidden, 0) = 0 as residents_public,
         not {{ is_sensitive('criteria.non_western', 'criteria.residents_1_january') }}
-        and coalesce(list_year.non_western_hidden, 0) = 0 as non_western_public,
+        and coalesce(list_year.non_western_hidden, 0) = 0
+        and coalesce(list_year.residents_hidden, 0) = 0 as non_western_public,
         coalesce(year_1.c1_cells, 0) = 12 and coalesce(year_2.c1_cells, 0) = 12 as c1_public,
         coalesce(list_year.c2_cells, 0) = 1 and coalesce(year_1.c2_cells, 0) = 1 as c2_public,
         coalesce(list_year.c3_cells, 0) = 1 as c3_public,
