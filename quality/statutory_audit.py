@@ -2,9 +2,10 @@
 
 From the published copy alone:
 - a criterion's value, or its distance (the value less the threshold), is shown only
-  where every fact cell it is computed from is published (present and not suppressed),
-  and `withheld_values` names exactly the criteria whose cells are there but not all
-  published (a null left unnamed would say its denominator was zero);
+  where every fact cell it is computed from is published (present and not suppressed,
+  the copy's remembered cells counted too); `withheld_values` names every criterion
+  whose cells the fact holds but hides (a null left unnamed would say its denominator
+  was zero), and no criterion it shows;
 - the residents and the non-western share are not shown beside a hidden January cell of
   the register's counts they equal or nearly equal (held or remembered by the copy), and
   pass the primary rule on their own counts (`disclosure_rules`);
@@ -15,7 +16,8 @@ From the published copy alone:
   recomputation. It is written here apart from the dbt model, in pandas' three-valued
   (Kleene) booleans.
 A copy that lacks a column or table these need, or holds a value of the wrong kind, is
-a finding too, never an exception: the audit must always answer.
+a finding too, not an exception: the audit must always answer (the SQL casts with
+`try_cast`).
 """
 
 from __future__ import annotations
@@ -58,8 +60,9 @@ COLUMNS = [
     "area_id", "list_year", *VALUES, *(f"c{k}_distance" for k in range(1, 5)), *FLAGS,
     *COUNTS, "classification", "withheld_values",
 ]  # fmt: skip
+CELL_COLUMNS = ["area_id", "period", "indicator_id", "suppressed"]
 NEEDED = {
-    "fct_area_indicator_month": ["area_id", "period", "indicator_id", "suppressed"],
+    "fct_area_indicator_month": CELL_COLUMNS,
     "disclosure_rules": ["min_count", "min_complement", "min_denominator"],
     "statutory_thresholds": ["rule", "udsat", "forebyggelse"],
     "statutory_criteria": COLUMNS,
@@ -69,14 +72,18 @@ NEEDED = {
 def statutory_checks(con, tables: set[str]) -> list[str]:
     if "statutory_criteria" not in tables:
         return []
-    missing = _missing_columns(con)
+    missing = _missing_columns(con, tables)
     if missing:
         return missing
-    cells = "select area_id, period, indicator_id, suppressed from fct_area_indicator_month"
-    if "remembered_cells" in tables:
-        cells += " union all select area_id, period, indicator_id, suppressed from remembered_cells"
-    found = _criteria_cells(con, cells) + _count_cells(con, cells) + _small_counts(con)
     rows = con.execute("select * from statutory_criteria order by area_id, list_year").df()
+    typed = _typed(rows)
+    if isinstance(typed, list):
+        return typed
+    # Every cell the copy holds (held) or remembers from earlier copies.
+    cells = f"select {', '.join(CELL_COLUMNS)}, true as held from fct_area_indicator_month"
+    if "remembered_cells" in tables:
+        cells += f" union all select {', '.join(CELL_COLUMNS)}, false from remembered_cells"
+    found = _criteria_cells(con, cells) + _count_cells(con, cells) + _small_counts(con)
     if rows.empty:
         return found
     thresholds = (
@@ -94,9 +101,8 @@ def statutory_checks(con, tables: set[str]) -> list[str]:
         .drop_duplicates()
         .itertuples(index=False)
     ]
-    typed = _typed(rows)
-    if absent or twice.any() or isinstance(typed, list):
-        return found + absent + ([] if isinstance(typed, pd.DataFrame) else typed)
+    if absent or twice.any():
+        return found + absent
     expected = outcome(typed, thresholds.astype(float))
     for column in FLAGS + COUNTS + ["classification"]:
         shown, wanted = typed[column], expected[column]
@@ -112,14 +118,17 @@ def statutory_checks(con, tables: set[str]) -> list[str]:
     return found
 
 
-def _missing_columns(con) -> list[str]:
+def _missing_columns(con, tables: set[str]) -> list[str]:
     present = con.execute(
         "select table_name, column_name from information_schema.columns"
     ).fetchall()
-    tables = {table for table, _ in present}
+    needed = {
+        **NEEDED,
+        **({"remembered_cells": CELL_COLUMNS} if "remembered_cells" in tables else {}),
+    }
     return [
         f"{table} lacks column {column}" if table in tables else f"{table} is not published"
-        for table, columns in NEEDED.items()
+        for table, columns in needed.items()
         for column in (columns if table in tables else columns[:1])
         if (table, column) not in present
     ]
@@ -129,21 +138,25 @@ def _typed(rows: pd.DataFrame) -> pd.DataFrame | list[str]:
     """The published columns as the recomputation reads them (flags as three-valued
     booleans, values and counts as numbers), or what could not be read as such."""
     typed, wrong = rows.copy(), []
-    kinds = {**dict.fromkeys(FLAGS, "boolean"), **dict.fromkeys(VALUES + COUNTS, "Float64")}
-    for column, kind in kinds.items():
+    for column in FLAGS:  # true, false or null: not a number that casts to true
+        if rows[column].map(lambda v: v is None or v is pd.NA or isinstance(v, bool)).all():
+            typed[column] = rows[column].astype("boolean")
+        else:
+            wrong.append(
+                f"statutory_criteria column {column} holds values that are not true or false"
+            )
+    for column in VALUES + COUNTS:
         try:
-            typed[column] = rows[column].astype(kind)
+            typed[column] = rows[column].astype("Float64")
         except (TypeError, ValueError):
-            what = "true or false" if kind == "boolean" else "numbers"
-            wrong.append(f"statutory_criteria column {column} holds values that are not {what}")
-    typed["classification"] = rows["classification"].astype(object)
+            wrong.append(f"statutory_criteria column {column} holds values that are not numbers")
     return wrong or typed
 
 
 def _criteria_cells(con, cells: str) -> list[str]:
-    """A value or its distance shown without every cell behind it published, and the
-    criteria withheld (every cell there, not all published) that `withheld_values`
-    does not name, or named though not withheld."""
+    """A value or its distance shown without every cell behind it published (held or
+    remembered); a criterion whose cells the copy holds but hides, unnamed in
+    `withheld_values`; and one named there but shown."""
     found = []
     for column, indicator, earliest, latest, count in CRITERIA_CELLS:
         distance = f"{column[:2]}_distance"  # the value less the threshold: the value too
@@ -151,30 +164,34 @@ def _criteria_cells(con, cells: str) -> list[str]:
             select s.area_id, s.list_year,
                 s.{column} is not null or s.{distance} is not null as shown,
                 list_contains(
-                    string_split(coalesce(s.withheld_values, ''), ', '), '{column}'
+                    string_split(coalesce(cast(s.withheld_values as varchar), ''), ', '),
+                    '{column}'
                 ) as named,
                 count(distinct f.period) filter (where not f.suppressed) as published,
-                count(distinct f.period) as present
+                count(distinct f.period) filter (where f.held) as held,
+                count(distinct f.period) filter (where f.held and f.suppressed) as hidden
             from statutory_criteria as s
             left join ({cells}) as f
                 on f.area_id = s.area_id and f.indicator_id = '{indicator}'
-                and extract(year from f.period) between s.list_year - {earliest}
-                    and s.list_year - {latest}
+                and extract(year from f.period)
+                    between try_cast(s.list_year as integer) - {earliest}
+                    and try_cast(s.list_year as integer) - {latest}
             group by all
             order by 1, 2
         """).fetchall()
-        for area, year, shown, named, published, present in rows:
+        for area, year, shown, named, published, held, hidden in rows:
             if shown and published < count:
                 found.append(f"statutory {column} {area} {year} shows a hidden cell")
-            if (present >= count and published < count) != named:
-                verb = "does not name" if not named else "names"
-                found.append(f"statutory withheld_values {area} {year} {verb} {column}")
+            if held == count and hidden and not named:
+                found.append(f"statutory withheld_values {area} {year} does not name {column}")
+            if named and shown:
+                found.append(f"statutory withheld_values {area} {year} names {column}, shown")
     return found
 
 
 def _count_cells(con, cells: str) -> list[str]:
     """The residents or the non-western share shown beside a hidden January cell that
-    holds them."""
+    holds them (held or remembered)."""
     found = []
     for column, indicators in COUNT_CELLS.items():
         rows = con.execute(
@@ -182,7 +199,7 @@ def _count_cells(con, cells: str) -> list[str]:
             select distinct s.area_id, s.list_year from statutory_criteria as s
             inner join ({cells}) as f
                 on f.area_id = s.area_id and f.indicator_id in ?
-                and f.period = make_date(s.list_year, 1, 1)
+                and f.period = make_date(try_cast(s.list_year as integer), 1, 1)
             where s.{column} is not null and f.suppressed
             order by 1, 2
             """,
@@ -194,24 +211,34 @@ def _count_cells(con, cells: str) -> list[str]:
 
 def _small_counts(con) -> list[str]:
     """The primary rule on the residents (a count: 1-4 is not shown) and on the
-    non-western residents they and the share give."""
+    non-western residents the share and the residents give (a share without the
+    residents is refused too: the model withholds it with them)."""
     rows = con.execute("""
-        select s.area_id, s.list_year,
-            s.residents_1_january > 0 and s.residents_1_january < r.min_count,
-            s.non_western_share is not null and (
-                round(s.non_western_share * s.residents_1_january) between 1 and r.min_count - 1
-                or s.residents_1_january < r.min_denominator
-                or s.residents_1_january - round(s.non_western_share * s.residents_1_january)
-                    between 1 and r.min_complement - 1
-            )
-        from statutory_criteria as s cross join disclosure_rules as r
+        with counts as (
+            select area_id, list_year,
+                try_cast(residents_1_january as double) as residents,
+                try_cast(non_western_share as double) as share
+            from statutory_criteria
+        )
+        select c.area_id, c.list_year,
+            case when c.residents > 0 and c.residents < r.min_count then 'is a small count' end,
+            case
+                when c.share is null then null
+                when c.residents is null then 'is shown without the residents'
+                when round(c.share * c.residents) between 1 and r.min_count - 1
+                    or c.residents < r.min_denominator
+                    or c.residents - round(c.share * c.residents)
+                        between 1 and r.min_complement - 1
+                    then 'is a small count'
+            end
+        from counts as c cross join disclosure_rules as r
         order by 1, 2
     """).fetchall()
     return [
-        f"statutory {column} {area} {year} is a small count"
-        for area, year, *small in rows
-        for column, is_small in zip(["residents_1_january", "non_western_share"], small)
-        if is_small
+        f"statutory {column} {area} {year} {why}"
+        for area, year, *reasons in rows
+        for column, why in zip(["residents_1_january", "non_western_share"], reasons)
+        if why
     ]
 
 

@@ -166,11 +166,16 @@ def test_a_list_decided_by_a_withheld_value_is_a_finding(tmp_path):
 
 def test_a_value_beside_its_hidden_cell_is_a_finding(tmp_path):
     shown = {"c2_conviction_ratio": 1.0, "c2_met": False, "criteria_unknown": 0}
-    assert findings(tmp_path, **shown) == [
-        "statutory c2_conviction_ratio A 2025 shows a hidden cell"
+    beside = [
+        "statutory c2_conviction_ratio A 2025 shows a hidden cell",
+        "statutory withheld_values A 2025 names c2_conviction_ratio, shown",
     ]
-    assert findings(tmp_path, c2_distance=-2.0) == [
-        "statutory c2_conviction_ratio A 2025 shows a hidden cell"
+    assert findings(tmp_path, **shown) == beside
+    assert findings(tmp_path, c2_distance=-2.0) == beside
+    # Unnamed as well: shown, and the hidden cell's criterion is not named.
+    assert findings(tmp_path, **shown, withheld_values=None) == [
+        beside[0],
+        "statutory withheld_values A 2025 does not name c2_conviction_ratio",
     ]
 
 
@@ -206,7 +211,7 @@ def test_a_withheld_criterion_is_named(tmp_path):
     ]
     # Named but shown, with every cell published: the name says something false.
     assert findings(tmp_path, withheld_values="c2_conviction_ratio, c3_basic_education") == [
-        "statutory withheld_values A 2025 names c3_basic_education"
+        "statutory withheld_values A 2025 names c3_basic_education, shown"
     ]
 
 
@@ -315,3 +320,29 @@ def test_forebyggelse_counts_against_its_own_minimum():
     assert outcome(rows, rules).loc[0, "classification"] == "forebyggelsesområde"
     rules.loc["min_criteria", "forebyggelse"] = 4
     assert outcome(rows, rules).loc[0, "classification"] == "ingen"
+
+
+def test_a_criterion_delivered_without_a_cell_is_named_and_unknown(tmp_path):
+    # A regional mean of 0 makes no income cell: criterion 4 is withheld (named) and
+    # unknown, as the model writes it; nothing to refuse.
+    absent = [("stat_income_ratio", pd.Timestamp("2025-01-01"))]
+    unknown = {"c4_income_ratio": None, "c4_distance": None, "c4_met": None}
+    decided = {"criteria_met": 1, "criteria_unknown": 2, "forebyggelse_criteria_met": 1}
+    row = {**unknown, **decided, "is_udsat": None, "classification": "ukendt"}
+    named = "c2_conviction_ratio, c4_income_ratio"
+    assert findings(tmp_path, absent=absent, **row, withheld_values=named) == []
+    assert findings(tmp_path, absent=absent, **row) == []  # no cell hidden: a name is not owed
+
+
+def test_a_share_without_the_residents_is_a_finding(tmp_path):
+    assert findings(tmp_path, residents_1_january=None, has_min_residents=None) == [
+        "statutory non_western_share A 2025 is shown without the residents",
+        follows("is_udsat"),
+        follows("classification"),
+    ]
+
+
+def test_a_flag_that_is_a_number_is_a_finding(tmp_path):
+    assert findings(tmp_path, c3_met=7) == [
+        "statutory_criteria column c3_met holds values that are not true or false"
+    ]

@@ -35,8 +35,9 @@
 -- from is published (criterion 1 sums 24 monthly cells, criterion 2 two yearly ones: a
 -- published year and the 2-year value would give a hidden year away). The residents and
 -- the non-western share follow the primary rule on their own counts, and are withheld
--- where the fact hides the register's January count they equal or nearly equal (the
--- share also with the residents: with the register's non-western count it gives them).
+-- where the fact (or an earlier copy) hides the register's January count they equal or
+-- nearly equal (the share also with the residents: with the register's non-western
+-- count it gives them).
 -- Everything else is computed from what is shown: a withheld value is unknown in its
 -- flag, the counts and the lists as well, since each of them would bound it from one
 -- side (an area whose list a withheld value could change is 'ukendt').
@@ -180,7 +181,24 @@ published_cells as (
         count(*) filter (
             where suppressed and indicator_id = 'pop_non_western' and date_part('month', period) = 1
         ) as non_western_hidden
-    from {{ ref('fct_area_indicator_month') }}
+    from (
+        select
+            area_id,
+            period,
+            indicator_id,
+            suppressed
+        from {{ ref('fct_area_indicator_month') }}
+        union all
+        -- A register count an earlier copy hid stays hidden though the fact no longer
+        -- holds it (an area gone from a month's register): the memory's hidden cells.
+        select
+            area_id,
+            period,
+            indicator_id,
+            suppressed
+        from {{ source('publication', 'published_cells') }}
+        where suppressed and indicator_id in ('pop_residents', 'pop_non_western')
+    ) as cells
     group by area_id, cast(date_part('year', period) as integer)
 ),
 
