@@ -108,9 +108,10 @@
 
 {#-
     Secondary suppression, step 2: hide every cell that shares a component with a hidden
-    cell of the same area and month (seed `disclosure_links`).
+    cell of the same area and month (seed `disclosure_links`), also a cell the live copy
+    hid that the build no longer holds (`gone`).
 -#}
-{% macro hide_linked(cells) -%}
+{% macro hide_linked(cells, gone) -%}
     select
         {{- disclosure_cell_columns('cells') }}
         cells.hidden or (not cells.frozen and linked.also_hide is not null) as hidden
@@ -120,10 +121,22 @@
             hidden_cells.area_id,
             hidden_cells.period,
             links.also_hide
-        from {{ cells }} as hidden_cells
+        from (
+            select
+                area_id,
+                period,
+                indicator_id
+            from {{ cells }}
+            where hidden
+            union all
+            select
+                area_id,
+                period,
+                indicator_id
+            from {{ gone }}
+        ) as hidden_cells
         inner join {{ ref('disclosure_links') }} as links
             on hidden_cells.indicator_id = links.indicator_id
-        where hidden_cells.hidden
     ) as linked
         on
             cells.area_id = linked.area_id

@@ -342,6 +342,22 @@ cells as (
             and hidden_before.suppressed
 ),
 
+hidden_gone as (
+    -- Cells the live copy hid that this build no longer holds (an area gone from a
+    -- month's register): what they hide with them (links) stays hidden.
+    select
+        live_copy.area_id,
+        live_copy.period,
+        live_copy.indicator_id
+    from live_copy
+    left join all_cells
+        on
+            live_copy.area_id = all_cells.area_id
+            and live_copy.period = all_cells.period
+            and live_copy.indicator_id = all_cells.indicator_id
+    where live_copy.suppressed and all_cells.area_id is null
+),
+
 step_primary_and_time as (
     select
         cells.area_id,
@@ -409,7 +425,7 @@ step_primary_and_time as (
     ),
 
     step_links_{{ round }} as (
-        {{ hide_linked('step_stock_flows_' ~ round) }}
+        {{ hide_linked('step_stock_flows_' ~ round, 'hidden_gone') }}
     ),
 
     step_totals_{{ round }} as (
