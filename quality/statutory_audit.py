@@ -16,8 +16,8 @@ From the published copy alone:
   recomputation. It is written here apart from the dbt model, in pandas' three-valued
   (Kleene) booleans.
 A copy that lacks a column or table these need, or holds a value of the wrong kind, is
-a finding too, not an exception: the audit must always answer (the SQL casts with
-`try_cast`).
+a finding too, not an exception: the audit must always answer. The kinds are checked
+first (`_typed`), so the SQL after it can cast plainly; it is portable SQL.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def _typed(rows: pd.DataFrame) -> pd.DataFrame | list[str]:
             wrong.append(
                 f"statutory_criteria column {column} holds values that are not true or false"
             )
-    for column in VALUES + COUNTS:
+    for column in ["list_year", *VALUES, *COUNTS]:
         try:
             typed[column] = rows[column].astype("Float64")
         except (TypeError, ValueError):
@@ -163,10 +163,10 @@ def _criteria_cells(con, cells: str) -> list[str]:
         rows = con.execute(f"""
             select s.area_id, s.list_year,
                 s.{column} is not null or s.{distance} is not null as shown,
-                list_contains(
-                    string_split(coalesce(cast(s.withheld_values as varchar), ''), ', '),
-                    '{column}'
-                ) as named,
+                position(
+                    ', {column}, '
+                    in ', ' || coalesce(cast(s.withheld_values as varchar), '') || ', '
+                ) > 0 as named,
                 count(distinct f.period) filter (where not f.suppressed) as published,
                 count(distinct f.period) filter (where f.held) as held,
                 count(distinct f.period) filter (where f.held and f.suppressed) as hidden
@@ -174,9 +174,9 @@ def _criteria_cells(con, cells: str) -> list[str]:
             left join ({cells}) as f
                 on f.area_id = s.area_id and f.indicator_id = '{indicator}'
                 and extract(year from f.period)
-                    between try_cast(s.list_year as integer) - {earliest}
-                    and try_cast(s.list_year as integer) - {latest}
-            group by all
+                    between cast(s.list_year as integer) - {earliest}
+                    and cast(s.list_year as integer) - {latest}
+            group by s.area_id, s.list_year, s.{column}, s.{distance}, s.withheld_values
             order by 1, 2
         """).fetchall()
         for area, year, shown, named, published, held, hidden in rows:
@@ -194,17 +194,15 @@ def _count_cells(con, cells: str) -> list[str]:
     holds them (held or remembered)."""
     found = []
     for column, indicators in COUNT_CELLS.items():
-        rows = con.execute(
-            f"""
+        held_by = ", ".join(f"'{i}'" for i in indicators)  # constants of this module
+        rows = con.execute(f"""
             select distinct s.area_id, s.list_year from statutory_criteria as s
             inner join ({cells}) as f
-                on f.area_id = s.area_id and f.indicator_id in ?
-                and f.period = make_date(try_cast(s.list_year as integer), 1, 1)
+                on f.area_id = s.area_id and f.indicator_id in ({held_by})
+                and f.period = make_date(cast(s.list_year as integer), 1, 1)
             where s.{column} is not null and f.suppressed
             order by 1, 2
-            """,
-            [list(indicators)],
-        ).fetchall()
+        """).fetchall()
         found += [f"statutory {column} {a} {y} shows a hidden cell" for a, y in rows]
     return found
 
@@ -216,8 +214,8 @@ def _small_counts(con) -> list[str]:
     rows = con.execute("""
         with counts as (
             select area_id, list_year,
-                try_cast(residents_1_january as double) as residents,
-                try_cast(non_western_share as double) as share
+                cast(residents_1_january as double precision) as residents,
+                cast(non_western_share as double precision) as share
             from statutory_criteria
         )
         select c.area_id, c.list_year,

@@ -292,6 +292,9 @@ def test_a_malformed_copy_is_reported_not_raised(tmp_path):
     assert findings(tmp_path, criteria_met="x") == [
         "statutory_criteria column criteria_met holds values that are not numbers"
     ]
+    assert findings(tmp_path, list_year="2025 og 2026") == [
+        "statutory_criteria column list_year holds values that are not numbers"
+    ]
     row = {k: v for k, v in ROW.items() if k != "c3_distance"}
     assert findings(tmp_path, rows=[row]) == ["statutory_criteria lacks column c3_distance"]
 
